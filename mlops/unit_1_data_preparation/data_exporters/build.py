@@ -1,0 +1,35 @@
+from typing import Tuple
+
+from pandas import DataFrame, Series
+from scipy.sparse import csr_matrix
+from sklearn.feature_extraction import DictVectorizer
+
+from mlops.utils.data_preparation.checks import check_invariants, check_seed_shapes
+from mlops.utils.data_preparation.config import is_default_configuration, pipeline_variables
+from mlops.utils.data_preparation.preparation import build_training_sets
+
+if 'data_exporter' not in globals():
+    from mage_ai.data_preparation.decorators import data_exporter
+if 'test' not in globals():
+    from mage_ai.data_preparation.decorators import test
+
+
+@data_exporter
+def build(
+    data: Tuple[DataFrame, DataFrame, DataFrame], *args, **kwargs
+) -> Tuple[csr_matrix, csr_matrix, csr_matrix, Series, Series, Series, DictVectorizer]:
+    df, df_train, df_val = data
+    return build_training_sets(df, df_train, df_val, target=pipeline_variables(kwargs)['target'])
+
+
+@test
+def test_invariants(X, X_train, X_val, y, y_train, y_val, dv, *args, **kwargs) -> None:
+    target = pipeline_variables(kwargs)['target']
+    check_invariants(X, X_train, X_val, y, y_train, y_val, dv, target_name=target)
+
+
+@test
+def test_seed_figures(X, X_train, X_val, *args, **kwargs) -> None:
+    """The seed's shapes; they hold for the default months, colour and split only."""
+    if is_default_configuration(kwargs):
+        check_seed_shapes(X, X_train, X_val)

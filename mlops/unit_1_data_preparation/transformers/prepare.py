@@ -1,0 +1,20 @@
+from typing import Tuple
+
+import pandas as pd
+
+from mlops.utils.data_preparation.config import pipeline_variables
+from mlops.utils.data_preparation.preparation import prepare_trips
+
+if 'transformer' not in globals():
+    from mage_ai.data_preparation.decorators import transformer
+
+
+@transformer
+def prepare(df: pd.DataFrame, **kwargs) -> Tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    variables = pipeline_variables(kwargs)
+    return prepare_trips(
+        df,
+        split_on_feature=variables['split_on_feature'],
+        split_on_feature_value=variables['split_on_feature_value'],
+        target=variables['target'],
+    )

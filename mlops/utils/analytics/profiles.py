@@ -1,0 +1,66 @@
+"""Data behind the data-preparation charts (each chart block is a thin call into here)."""
+from __future__ import annotations
+
+from typing import List, Tuple
+
+import pandas as pd
+
+from mlops.utils.data_preparation.cleaning import datetime_columns
+
+Table = Tuple[List[str], List[str], List[list]]  # (column headers, row index, rows)
+
+
+def pickup_times(df: pd.DataFrame) -> pd.DataFrame:
+    """One ``pickup_datetime`` column, for a time-series bar chart of trips per day."""
+    pickup, _ = datetime_columns(df)
+    return pd.DataFrame({'pickup_datetime': pd.to_datetime(df[pickup])})
+
+
+def short_trip_distances(df: pd.DataFrame, max_distance: float = 20.0) -> pd.Series:
+    """trip_distance of trips up to ``max_distance`` miles (longer ones flatten the histogram)."""
+    distances = df['trip_distance']
+    return distances[distances <= max_distance]
+
+
+def missing_values(df: pd.DataFrame) -> Tuple[List[str], List[float]]:
+    """Columns with missing values and the percentage missing, most first."""
+    share = df.isna().mean().mul(100).round(2)
+    share = share[share > 0].sort_values(ascending=False)
+    return share.index.astype(str).tolist(), share.tolist()
+
+
+def unique_values(df: pd.DataFrame) -> Tuple[List[str], List[int]]:
+    """Distinct non-null values per column, most first."""
+    counts = df.nunique().sort_values(ascending=False)
+    return counts.index.astype(str).tolist(), counts.astype(int).tolist()
+
+
+def most_frequent_values(df: pd.DataFrame) -> Table:
+    """For each column: its mode, how often it occurs, and that as a share of non-null values."""
+    index, rows = [], []
+    for column in df.columns:
+        counts = df[column].value_counts()
+        if counts.empty:
+            continue
+        share = 100 * counts.iloc[0] / counts.sum()
+        index.append(str(column))
+        rows.append([str(counts.index[0]), int(counts.iloc[0]), f'{share:.2f}%'])
+    return ['mode value', 'frequency', '% of values'], index, rows
+
+
+def summary_overview(df: pd.DataFrame) -> Table:
+    stats = {
+        'rows': len(df),
+        'columns': df.shape[1],
+        'missing cells': int(df.isna().to_numpy().sum()),
+        'duplicate rows': int(df.duplicated().sum()),
+        'memory (MB)': round(df.memory_usage(deep=True).sum() / 2**20, 1),
+    }
+    return ['value'], list(stats), [[value] for value in stats.values()]
+
+
+def first_frame(output) -> pd.DataFrame:
+    """A chart's input: a block's DataFrame, or the first one of a block that returns several."""
+    if isinstance(output, (list, tuple)):
+        output = output[0]
+    return output

@@ -1,0 +1,28 @@
+"""Pipeline variables of ``data_preparation`` and their defaults (the seed's configuration)."""
+from __future__ import annotations
+
+from typing import Any, Dict, Mapping
+
+DEFAULT_CONFIGURATION: Dict[str, str] = {
+    'start_month': '2024-01',
+    'end_month': '2024-02',
+    'taxi_colour': 'green',
+    'split_on_feature': 'lpep_pickup_datetime',
+    'split_on_feature_value': '2024-02-01',
+    'target': 'duration',
+}
+# Empty means: the MLOPS_DATA_SOURCE environment variable, else the upstream mirror.
+OPTIONAL_VARIABLES = ('data_source',)
+
+
+def pipeline_variables(kwargs: Mapping[str, Any]) -> Dict[str, Any]:
+    """The block's kwargs with defaults filled in for missing or empty variables."""
+    variables = {k: (str(kwargs[k]) if kwargs.get(k) not in (None, '') else v)
+                 for k, v in DEFAULT_CONFIGURATION.items()}
+    variables.update({k: kwargs.get(k) or None for k in OPTIONAL_VARIABLES})
+    return variables
+
+
+def is_default_configuration(kwargs: Mapping[str, Any]) -> bool:
+    variables = pipeline_variables(kwargs)
+    return all(variables[k] == v for k, v in DEFAULT_CONFIGURATION.items())

@@ -1,0 +1,97 @@
+"""Run the pipeline chain headless through Mage, one JSON summary line per pipeline.
+
+    python -m mlops.utils.orchestration [--pipelines a,b] [--vars JSON] [--set name=value ...]
+                                        [--source URL_OR_FOLDER]
+
+Variables go to every pipeline that declares them; a name no pipeline declares is an error.
+Exit status: 0 all pipelines completed, 1 one failed (its failed blocks and log tail go to
+stderr), 2 bad arguments.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any, Dict, List
+
+from mlops.utils.errors import ConfigError
+from mlops.utils.orchestration.chain import CHAIN, Step
+from mlops.utils.orchestration.variables import check_known, parse_assignments, parse_json_object
+from mlops.utils.paths import REPO_ROOT, data_dir
+
+
+def parse_args(argv: List[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog='python -m mlops.utils.orchestration', description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--pipelines', help='comma-separated subset of: ' + ', '.join(s.pipeline for s in CHAIN))
+    parser.add_argument('--vars', default='{}', help='pipeline variables as a JSON object')
+    parser.add_argument('--set', action='append', default=[], metavar='NAME=VALUE', help='one variable')
+    parser.add_argument('--source', help='data source: http(s) URL, file:// URL or folder (data_source)')
+    parser.add_argument('--timeout', type=float, default=3600.0, help='seconds per pipeline')
+    return parser.parse_args(argv)
+
+
+def plan(args: argparse.Namespace) -> List[tuple[Step, Dict[str, Any]]]:
+    """The steps to run with each one's variables; ConfigError for anything invalid."""
+    variables = parse_json_object(args.vars)
+    variables.update(parse_assignments(args.set))
+    if args.source:
+        variables['data_source'] = args.source
+    steps = CHAIN
+    if args.pipelines:
+        wanted = [name.strip() for name in args.pipelines.split(',') if name.strip()]
+        check_known(dict.fromkeys(wanted), [s.pipeline for s in CHAIN])
+        steps = [s for s in CHAIN if s.pipeline in wanted]
+    declared = {step: step.declared_variables() for step in steps}
+    check_known(variables, set().union(*declared.values()))
+    return [(step, {k: v for k, v in variables.items() if k in declared[step]}) for step in steps]
+
+
+def run_step(step: Step, variables: Dict[str, Any], timeout: float) -> Dict[str, Any]:
+    """Run one pipeline in a fresh process (Mage binds one sub-project per process)."""
+    log_dir = data_dir() / 'logs'
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / f'headless-{step.pipeline}.log'
+    env = {**os.environ, 'PYTHONPATH': os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get('PYTHONPATH')]))}
+    with tempfile.TemporaryDirectory() as tmp, open(log_path, 'w') as log:
+        result_file = Path(tmp) / 'result.json'
+        command = [sys.executable, '-m', 'mlops.utils.orchestration.headless',
+                   step.project, step.pipeline, json.dumps(variables), str(result_file)]
+        try:
+            subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO_ROOT,
+                           timeout=timeout + 120)
+        except subprocess.TimeoutExpired:
+            pass
+        if result_file.exists():
+            result = json.loads(result_file.read_text())
+        else:
+            result = {'project': step.project, 'pipeline': step.pipeline, 'status': 'crashed', 'failures': []}
+    result['log'] = str(log_path)
+    return result
+
+
+def main(argv: List[str]) -> int:
+    try:
+        steps = plan(parse_args(argv))
+    except ConfigError as error:
+        print(f'error: {error}', file=sys.stderr)
+        return 2
+    for step, variables in steps:
+        result = run_step(step, variables, parse_args(argv).timeout)
+        failures = result.pop('failures', [])
+        result.pop('execution_partition', None)
+        print(json.dumps(result), flush=True)
+        if result['status'] != 'completed':
+            for failure in failures:
+                print(f'--- block {failure["block"]} failed; log tail:\n{failure["log"]}', file=sys.stderr)
+            print(f'{step.pipeline}: {result["status"]}; full log: {result["log"]}', file=sys.stderr)
+            return 1
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv[1:]))
