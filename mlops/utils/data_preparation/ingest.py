@@ -61,9 +61,11 @@ def ingest_files(
     source: Optional[str] = None,
     timeout: float = 60.0,
     retries: int = 3,
+    backoff_factor: float = 0.5,
 ) -> pd.DataFrame:
+    """Months ``start_month``..``end_month`` of ``colour`` trips, concatenated with a fresh index."""
     months: List[Month] = month_range(start_month, end_month)
-    session = build_session(retries=retries)
+    session = build_session(retries=retries, backoff_factor=backoff_factor)
     tables = [
         read_month(month_location(source, colour, month), colour, session=session, timeout=timeout)
         for month in months

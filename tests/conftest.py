@@ -1,0 +1,113 @@
+"""Fixtures shared by the unit and pipeline layers."""
+from __future__ import annotations
+
+import io
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Dict, Iterator
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = (REPO_ROOT.parent / 'shared' / 'data').resolve()
+
+
+def pytest_configure(config):
+    config.addinivalue_line('markers', 'slow: runs Mage, servers or a browser (pipeline/server layer)')
+
+
+@pytest.fixture(scope='session')
+def shared_data() -> Path:
+    if not (SHARED_DATA / 'taxi' / 'green').is_dir():
+        pytest.fail(f'the shared taxi data is missing: expected {SHARED_DATA}/taxi/green')
+    return SHARED_DATA
+
+
+def _parquet_bytes(table: pa.Table) -> bytes:
+    sink = io.BytesIO()
+    pq.write_table(table, sink)
+    return sink.getvalue()
+
+
+class TripServer:
+    """A real HTTP server on 127.0.0.1 in the upstream layout, with fault modes.
+
+    ``base(mode)`` is a data-source URL; modes: ``ok``, ``404``, ``500`` (always),
+    ``flaky`` (503 twice per file, then the file), ``truncated`` (half the bytes with
+    the full Content-Length), ``html`` (not parquet), ``empty`` (0 rows), ``nocols``
+    (no trip_distance column).
+    """
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.requests: Dict[str, int] = {}
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                server.requests[self.path] = server.requests.get(self.path, 0) + 1
+                mode, _, relative = self.path.lstrip('/').partition('/')
+                file = server.root / relative
+                if mode == '404' or not file.is_file():
+                    return self._send(404, b'not found')
+                if mode == '500':
+                    return self._send(500, b'server error')
+                if mode == 'flaky' and server.requests[self.path] <= 2:
+                    return self._send(503, b'try again')
+                body = file.read_bytes()
+                if mode == 'html':
+                    return self._send(200, b'<html>rate limited</html>')
+                if mode == 'empty':
+                    return self._send(200, _parquet_bytes(pq.read_table(file).slice(0, 0)))
+                if mode == 'nocols':
+                    return self._send(200, _parquet_bytes(pq.read_table(file).drop(['trip_distance'])))
+                if mode == 'truncated':
+                    self.send_response(200)
+                    self.send_header('Content-Length', str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body[: len(body) // 2])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    return
+                return self._send(200, body)
+
+            def _send(self, status: int, body: bytes):
+                self.send_response(status)
+                self.send_header('Content-Length', str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.httpd = ThreadingHTTPServer(('127.0.0.1', 0), Handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def base(self, mode: str = 'ok') -> str:
+        host, port = self.httpd.server_address[:2]
+        return f'http://{host}:{port}/{mode}'
+
+    def __enter__(self) -> 'TripServer':
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture(scope='session')
+def trip_server(shared_data) -> Iterator[TripServer]:
+    with TripServer(shared_data) as server:
+        yield server
+
+
+@pytest.fixture
+def cache_dir(tmp_path, monkeypatch) -> Path:
+    """An empty download cache for this test only."""
+    path = tmp_path / 'cache'
+    monkeypatch.setenv('MLOPS_CACHE_DIR', str(path))
+    return path

@@ -1,0 +1,13 @@
+from mlops.utils.data_preparation.config import DEFAULT_CONFIGURATION, is_default_configuration, pipeline_variables
+
+
+def test_missing_and_empty_variables_take_defaults():
+    variables = pipeline_variables({'start_month': '', 'end_month': None, 'data_source': ''})
+    assert {k: variables[k] for k in DEFAULT_CONFIGURATION} == DEFAULT_CONFIGURATION
+    assert variables['data_source'] is None
+
+
+def test_default_configuration_detection():
+    assert is_default_configuration({})
+    assert is_default_configuration({'data_source': '/elsewhere'})  # same data, other place
+    assert not is_default_configuration({'end_month': '2024-03'})

@@ -1,0 +1,55 @@
+"""Downloads against a real HTTP server on 127.0.0.1 (tests/conftest.py), faults included."""
+import pyarrow.parquet as pq
+import pytest
+
+from mlops.utils.data_preparation.download import build_session, cache_path_for, fetch
+from mlops.utils.errors import DataError, SourceError
+
+MONTH = '/taxi/green/2024/01.parquet'
+
+
+def fast_session():
+    return build_session(retries=3, backoff_factor=0.01)
+
+
+def cached_files(cache_dir):
+    return sorted(p.name for p in cache_dir.rglob('*') if p.is_file()) if cache_dir.exists() else []
+
+
+def test_download_is_cached_and_reused(trip_server, shared_data, cache_dir):
+    url = trip_server.base('ok') + MONTH
+    path = fetch(url, 'green 2024-01', session=fast_session())
+    assert path == cache_path_for(url)
+    assert path.read_bytes() == (shared_data / MONTH.lstrip('/')).read_bytes()
+    requests_before = trip_server.requests[f'/ok{MONTH}']
+    assert fetch(url, 'green 2024-01', session=fast_session()) == path
+    assert trip_server.requests[f'/ok{MONTH}'] == requests_before
+
+
+def test_transient_503s_are_retried(trip_server, cache_dir):
+    path = fetch(trip_server.base('flaky') + MONTH, 'green 2024-01', session=fast_session())
+    assert pq.ParquetFile(path).metadata.num_rows > 0
+    assert trip_server.requests[f'/flaky{MONTH}'] == 3
+
+
+@pytest.mark.parametrize('mode, status', [('404', 404), ('500', 500)])
+def test_http_errors_name_month_url_and_status(trip_server, cache_dir, mode, status):
+    url = trip_server.base(mode) + MONTH
+    with pytest.raises(SourceError) as error:
+        fetch(url, 'green 2024-01', session=fast_session())
+    assert 'green 2024-01' in str(error.value) and url in str(error.value) and str(status) in str(error.value)
+    assert cached_files(cache_dir) == []
+
+
+@pytest.mark.parametrize('mode', ['truncated', 'html'])
+def test_broken_files_never_enter_the_cache(trip_server, cache_dir, mode):
+    url = trip_server.base(mode) + MONTH
+    with pytest.raises(DataError) as error:
+        fetch(url, 'green 2024-01', session=fast_session())
+    assert 'green 2024-01' in str(error.value)
+    assert cached_files(cache_dir) == []  # no half file, no temporary file
+
+
+def test_unreachable_server_is_a_source_error(cache_dir):
+    with pytest.raises(SourceError, match='green 2024-01: could not download http://127.0.0.1:9/'):
+        fetch('http://127.0.0.1:9/x.parquet', 'green 2024-01', session=build_session(retries=1, backoff_factor=0.01))
