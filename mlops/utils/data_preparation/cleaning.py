@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from mlops.utils.data_preparation.strings import as_strings
 from mlops.utils.errors import DataError
 
 CATEGORICAL_ID_COLUMNS = ['PULocationID', 'DOLocationID']
@@ -29,12 +30,13 @@ def clean(df: pd.DataFrame, include_extreme_durations: bool = False) -> pd.DataF
     missing = [c for c in CATEGORICAL_ID_COLUMNS if c not in df.columns]
     if missing:
         raise DataError(f'trips lack columns: {", ".join(missing)}')
-    df = df.copy()
+    df = df.copy(deep=False)  # columns are replaced, never written in place
     df[pickup] = pd.to_datetime(df[pickup])
     df[dropoff] = pd.to_datetime(df[dropoff])
     df['duration'] = (df[dropoff] - df[pickup]).dt.total_seconds() / 60
     if not include_extreme_durations:
         keep = df['duration'].between(MIN_DURATION_MINUTES, MAX_DURATION_MINUTES)
         df = df[keep]
-    df[CATEGORICAL_ID_COLUMNS] = df[CATEGORICAL_ID_COLUMNS].astype(str)
+    for column in CATEGORICAL_ID_COLUMNS:
+        df[column] = as_strings(df[column])
     return df

@@ -23,15 +23,22 @@ def _is_categorical(series: pd.Series) -> bool:
 
 
 def _check_types(df: pd.DataFrame) -> None:
+    """Categorical features hold strings, the others numbers; DataError naming the column."""
     for column in df.columns:
         series = df[column]
         if _is_categorical(series):
             if series.isna().any():
                 raise DataError(f'categorical feature {column!r} has missing values')
-            if not all(isinstance(v, str) for v in pd.unique(series)):
-                raise DataError(f'categorical feature {column!r} must hold strings only')
         elif not (pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series)):
             raise DataError(f'feature {column!r} has type {series.dtype}; use strings or numbers')
+
+
+def _require_strings(distinct_values, column: str) -> np.ndarray:
+    """The distinct values of a categorical column, which must all be strings."""
+    values = np.asarray(distinct_values, dtype=object)
+    if not all(isinstance(value, str) for value in values):
+        raise DataError(f'categorical feature {column!r} must hold strings only')
+    return values
 
 
 def fit_vectorizer(df: pd.DataFrame) -> DictVectorizer:
@@ -41,35 +48,35 @@ def fit_vectorizer(df: pd.DataFrame) -> DictVectorizer:
     vocabulary_rows: List[dict] = []
     for column in df.columns:
         if _is_categorical(df[column]):
-            vocabulary_rows.extend({column: value} for value in pd.unique(df[column]))
+            vocabulary_rows.extend({column: v} for v in _require_strings(pd.unique(df[column]), column))
         else:
             vocabulary_rows.append({column: 0.0})
     return DictVectorizer().fit(vocabulary_rows)
+
+
+def _column_entries(dv: DictVectorizer, series: pd.Series, vocabulary: pd.Index):
+    """(feature index, value) of one column for every row; index -1 for unseen categories."""
+    if _is_categorical(series):
+        codes, distinct = pd.factorize(series)
+        names = series.name + dv.separator + _require_strings(distinct, series.name)
+        return vocabulary.get_indexer(names)[codes], np.ones(len(series), dtype=dv.dtype)
+    position = dv.vocabulary_.get(series.name, -1)
+    return np.full(len(series), position, dtype=np.int64), series.to_numpy(dtype=dv.dtype)
 
 
 def transform(dv: DictVectorizer, df: pd.DataFrame) -> scipy.sparse.csr_matrix:
     """``dv.transform(df.to_dict('records'))`` computed column-wise.
 
     DictVectorizer keeps explicit zeros of numeric features and drops categories it has not
-    seen; so does this. Within a row, entries are in column order, as DictVectorizer emits them.
+    seen; so does this. Entries within a row are sorted by feature index, as DictVectorizer's.
     """
     _check_types(df)
-    n_rows = len(df)
-    column_indices, column_values = [], []
-    for column in df.columns:
-        series = df[column]
-        if _is_categorical(series):
-            names = column + dv.separator + series.astype(str).to_numpy(dtype=object)
-            index = pd.Index(dv.feature_names_).get_indexer(names)
-            values = np.ones(n_rows, dtype=dv.dtype)
-        else:
-            position = dv.vocabulary_.get(column, -1)
-            index = np.full(n_rows, position, dtype=np.int64)
-            values = series.to_numpy(dtype=dv.dtype)
-        column_indices.append(index)
-        column_values.append(values)
-    indices = np.column_stack(column_indices) if column_indices else np.empty((n_rows, 0), np.int64)
-    data = np.column_stack(column_values) if column_values else np.empty((n_rows, 0), dv.dtype)
+    n_rows, n_columns = df.shape
+    vocabulary = pd.Index(dv.feature_names_)
+    indices = np.empty((n_rows, n_columns), dtype=np.int64)
+    data = np.empty((n_rows, n_columns), dtype=dv.dtype)
+    for j, column in enumerate(df.columns):
+        indices[:, j], data[:, j] = _column_entries(dv, df[column], vocabulary)
     known = indices >= 0  # unseen categories (index -1) are dropped, as DictVectorizer does
     indptr = np.concatenate(([0], np.cumsum(known.sum(axis=1))))
     matrix = scipy.sparse.csr_matrix(

@@ -5,14 +5,16 @@ from typing import Dict, List, Union
 
 from pandas import DataFrame
 
+from mlops.utils.data_preparation.strings import join_strings
+
 Records = List[Dict]
 
 
 def combine_features(df: Union[Records, DataFrame]) -> Union[Records, DataFrame]:
-    """Add ``PU_DO = '<PULocationID>_<DOLocationID>'``; frames get a vectorized copy."""
+    """Add ``PU_DO = '<PULocationID>_<DOLocationID>'``; the input is not modified."""
     if isinstance(df, DataFrame):
-        df = df.copy()
-        df['PU_DO'] = df['PULocationID'].astype(str) + '_' + df['DOLocationID'].astype(str)
+        df = df.copy(deep=False)  # a new column only: sharing the others is safe and cheap
+        df['PU_DO'] = join_strings(df['PULocationID'], df['DOLocationID'])
         return df
     if isinstance(df, list) and df and isinstance(df[0], dict):
         return [{**row, 'PU_DO': f'{row["PULocationID"]}_{row["DOLocationID"]}'} for row in df]

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The test command: installs what the tests need on a fresh machine, then runs the fast
+# unit layer and the slow pipeline/server layer (Mage, HTTP, browser). Extra arguments go
+# to pytest, e.g. ./scripts/test.sh -m "not slow" for the unit layer alone.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+# Debian packages for the server/browser tests.
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+if (( ${#missing[@]} )); then
+  echo "installing Debian packages: ${missing[*]}..." >&2
+  sudo_cmd=()
+  [[ "$(id -u)" == 0 ]] || sudo_cmd=(sudo -n)
+  "${sudo_cmd[@]}" apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${missing[@]}" >&2
+fi
+
+source "$ROOT/scripts/setup_venv.sh" --dev
+cd "$ROOT"
+exec "$VENV_PYTHON" -m pytest "$@"

@@ -1,0 +1,95 @@
+"""data_preparation run through Mage by the main job's runner (slow layer)."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench import seed_route
+from mlops.utils.data_preparation.ingest import ingest_files
+from mlops.utils.data_preparation.preparation import build_training_sets, prepare_trips
+
+pytestmark = pytest.mark.slow
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_chain(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, 'MAGE_DATA_DIR': str(tmp_path / 'mage'), 'MLOPS_DATA_DIR': str(tmp_path / 'data'),
+           'PYTHONPATH': str(REPO_ROOT)}
+    return subprocess.run([sys.executable, '-m', 'mlops.utils.orchestration', *args], cwd=REPO_ROOT, env=env,
+                          capture_output=True, text=True, timeout=600)
+
+
+def summary(result: subprocess.CompletedProcess) -> dict:
+    lines = [json.loads(line) for line in result.stdout.splitlines() if line.startswith('{')]
+    assert len(lines) == 1, result.stdout + result.stderr
+    return lines[0]
+
+
+def build_outputs(tmp_path: Path) -> list:
+    variables = tmp_path / 'mage' / 'unit_1_data_preparation' / 'pipelines' / 'data_preparation' / '.variables'
+    return sorted(variables.rglob('build/output_*'))
+
+
+def test_default_configuration_over_http_gives_the_seed_figures(tmp_path, trip_server, shared_data):
+    result = run_chain(tmp_path, '--source', trip_server.base('ok'))
+    assert result.returncode == 0, result.stderr
+    line = summary(result)
+    assert line['status'] == 'completed' and line['seconds'] > 0
+    X, X_train, X_val, *_ = seed_route.prepare_and_build(
+        seed_route.read_months([shared_data / 'taxi/green/2024/01.parquet', shared_data / 'taxi/green/2024/02.parquet']))
+    assert (line['X'], line['X_train'], line['X_val']) == ([*X.shape], [*X_train.shape], [*X_val.shape])
+    assert len(build_outputs(tmp_path)) == 7
+    log = Path(line['log']).read_text()
+    assert 'FAIL' not in log
+
+
+def test_another_month_range_meets_the_invariants(tmp_path, shared_data):
+    result = run_chain(tmp_path, '--source', str(shared_data),
+                       '--vars', json.dumps({'start_month': '2023-10', 'end_month': '2023-12',
+                                             'split_on_feature_value': '2023-12-01'}))
+    assert result.returncode == 0, result.stderr
+    line = summary(result)
+    df, train, val = prepare_trips(ingest_files('2023-10', '2023-12', source=str(shared_data)),
+                                   'lpep_pickup_datetime', '2023-12-01', 'duration')
+    X, X_train, X_val, *_ = build_training_sets(df, train, val)
+    assert (line['X'], line['X_train'], line['X_val']) == ([*X.shape], [*X_train.shape], [*X_val.shape])
+
+
+def test_a_missing_month_fails_naming_it_and_exports_nothing(tmp_path, trip_server):
+    result = run_chain(tmp_path, '--source', trip_server.base('404'))
+    assert result.returncode == 1
+    assert summary(result)['status'] == 'failed'
+    assert 'green 2024-01: GET ' in result.stderr and 'answered HTTP 404' in result.stderr
+    assert build_outputs(tmp_path) == []
+
+
+def test_the_seed_figure_checks_run_inside_mage(tmp_path, shared_data):
+    """Default variables over data whose February lost half its rows: the build block's
+    @test must fail the run; with a non-default split only the invariants apply."""
+    import pyarrow.parquet as pq
+
+    fake = tmp_path / 'fake' / 'taxi' / 'green' / '2024'
+    fake.mkdir(parents=True)
+    shutil.copy(shared_data / 'taxi/green/2024/01.parquet', fake / '01.parquet')
+    february = pq.read_table(shared_data / 'taxi/green/2024/02.parquet')
+    pq.write_table(february.slice(0, february.num_rows // 2), fake / '02.parquet')
+    source = str(tmp_path / 'fake')
+    result = run_chain(tmp_path, '--source', source, '--set', 'split_on_feature_value=2024-02-02')
+    assert result.returncode == 0, result.stderr
+    result = run_chain(tmp_path, '--source', source)
+    assert result.returncode == 1
+    assert '--- block build failed' in result.stderr and 'X should be 105870 x 7027' in result.stderr
+
+
+def test_bad_variables_are_rejected_before_mage_starts(tmp_path):
+    result = run_chain(tmp_path, '--vars', '{"start_month": 2024')
+    assert result.returncode == 2 and '--vars is not valid JSON' in result.stderr
+    result = run_chain(tmp_path, '--set', 'strat_month=2024-01')
+    assert result.returncode == 2 and 'unknown pipeline variable(s) strat_month' in result.stderr
+    assert not (tmp_path / 'mage').exists()
