@@ -5,10 +5,11 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
-# Debian packages for the server/browser tests.
+# Debian packages for the server/browser tests (PostgreSQL for the docker-compose shape).
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 if (( ${#missing[@]} )); then
   echo "installing Debian packages: ${missing[*]}..." >&2
   sudo_cmd=()

@@ -111,3 +111,12 @@ def cache_dir(tmp_path, monkeypatch) -> Path:
     path = tmp_path / 'cache'
     monkeypatch.setenv('MLOPS_CACHE_DIR', str(path))
     return path
+
+
+@pytest.fixture(scope='session')
+def postgres():
+    """A real PostgreSQL server for the docker-compose shape (databases mage and mlflow)."""
+    from tests.servers import PostgresServer
+
+    with PostgresServer(['mage', 'mlflow']) as server:
+        yield server

@@ -1,13 +1,17 @@
 """Start and stop real servers on 127.0.0.1 for the slow test layer."""
 from __future__ import annotations
 
+import glob
 import os
+import secrets
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional
 
 import requests
 
@@ -20,12 +24,23 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-class ServerProcess:
-    """A server command in its own process group, ready once ``ready_url`` answers 200."""
+def http_ok(url: str) -> Callable[[], bool]:
+    def check() -> bool:
+        try:
+            return requests.get(url, timeout=2).status_code == 200
+        except requests.RequestException:
+            return False
+    return check
 
-    def __init__(self, command: List[str], ready_url: str, log_path: Path,
+
+class ServerProcess:
+    """A server command in its own process group, ready once ``ready`` returns True
+    (a URL means: answers HTTP 200)."""
+
+    def __init__(self, command: List[str], ready, log_path: Path,
                  env: Optional[Dict[str, str]] = None, timeout: float = 180.0):
-        self.command, self.ready_url, self.log_path = command, ready_url, log_path
+        self.command, self.log_path = command, log_path
+        self.ready = http_ok(ready) if isinstance(ready, str) else ready
         self.env = {**os.environ, **(env or {})}
         self.timeout = timeout
         self.process: Optional[subprocess.Popen] = None
@@ -39,14 +54,11 @@ class ServerProcess:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f'{self.command[0]} exited with {self.process.returncode}; see {self.log_path}')
-            try:
-                if requests.get(self.ready_url, timeout=2).status_code == 200:
-                    return self
-            except requests.RequestException:
-                pass
+            if self.ready():
+                return self
             time.sleep(0.5)
         self.__exit__()
-        raise TimeoutError(f'{self.ready_url} not ready after {self.timeout:.0f} s; see {self.log_path}')
+        raise TimeoutError(f'{self.command[0]} not ready after {self.timeout:.0f} s; see {self.log_path}')
 
     def __exit__(self, *exc) -> None:
         if self.process and self.process.poll() is None:
@@ -67,3 +79,63 @@ def mage_server(tmp_path: Path, env: Optional[Dict[str, str]] = None) -> ServerP
                            tmp_path / 'mage-server.log', env=server_env)
     server.port = port
     return server
+
+
+class PostgresServer:
+    """A private PostgreSQL cluster on 127.0.0.1 (Debian's binaries), password-protected.
+
+    As root it runs as the ``postgres`` user, which PostgreSQL requires.
+    """
+
+    user = 'mlops'
+
+    def __init__(self, databases: List[str]):
+        self.databases = databases
+        self.password = secrets.token_urlsafe(16)
+        self.port = free_port()
+        self.bin = Path(sorted(glob.glob('/usr/lib/postgresql/*/bin'))[-1])
+        self.dir = Path(tempfile.mkdtemp(prefix='pg-'))
+        self.server: Optional[ServerProcess] = None
+
+    def url(self, database: str, driver: str = 'postgresql') -> str:
+        return f'{driver}://{self.user}:{self.password}@127.0.0.1:{self.port}/{database}'
+
+    def _as_owner(self, command: List[str]) -> List[str]:
+        return ['runuser', '-u', 'postgres', '--', *command] if os.getuid() == 0 else command
+
+    def _accepts_connections(self) -> bool:
+        import psycopg2
+        try:
+            psycopg2.connect(self.url('postgres'), connect_timeout=2).close()
+            return True
+        except psycopg2.OperationalError:
+            return False
+
+    def __enter__(self) -> 'PostgresServer':
+        import psycopg2
+
+        data = self.dir / 'data'
+        pwfile = self.dir / 'pw'
+        pwfile.write_text(self.password)
+        if os.getuid() == 0:
+            shutil.chown(self.dir, 'postgres')
+            shutil.chown(pwfile, 'postgres')
+        subprocess.run(self._as_owner([str(self.bin / 'initdb'), '-D', str(data), '-U', self.user,
+                                       f'--pwfile={pwfile}', '-A', 'scram-sha-256']),
+                       check=True, capture_output=True)
+        command = self._as_owner([str(self.bin / 'postgres'), '-D', str(data), '-p', str(self.port),
+                                  '-k', str(self.dir), '-c', 'listen_addresses=127.0.0.1'])
+        self.server = ServerProcess(command, self._accepts_connections, self.dir / 'postgres.log', timeout=60)
+        self.server.__enter__()
+        connection = psycopg2.connect(self.url('postgres'))
+        connection.autocommit = True
+        with connection.cursor() as cursor:
+            for database in self.databases:
+                cursor.execute(f'CREATE DATABASE {database}')
+        connection.close()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.server:
+            self.server.__exit__()
+        shutil.rmtree(self.dir, ignore_errors=True)

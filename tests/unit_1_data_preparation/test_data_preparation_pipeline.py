@@ -18,9 +18,9 @@ pytestmark = pytest.mark.slow
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-def run_chain(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+def run_chain(tmp_path: Path, *args: str, env: dict = None) -> subprocess.CompletedProcess:
     env = {**os.environ, 'MAGE_DATA_DIR': str(tmp_path / 'mage'), 'MLOPS_DATA_DIR': str(tmp_path / 'data'),
-           'PYTHONPATH': str(REPO_ROOT)}
+           'PYTHONPATH': str(REPO_ROOT), **(env or {})}
     return subprocess.run([sys.executable, '-m', 'mlops.utils.orchestration', *args], cwd=REPO_ROOT, env=env,
                           capture_output=True, text=True, timeout=600)
 
@@ -93,3 +93,17 @@ def test_bad_variables_are_rejected_before_mage_starts(tmp_path):
     result = run_chain(tmp_path, '--set', 'strat_month=2024-01')
     assert result.returncode == 2 and 'unknown pipeline variable(s) strat_month' in result.stderr
     assert not (tmp_path / 'mage').exists()
+
+
+def test_runs_are_recorded_in_postgresql_as_in_docker_compose(tmp_path, shared_data, postgres):
+    import psycopg2
+
+    url = postgres.url('mage', driver='postgresql+psycopg2')
+    result = run_chain(tmp_path, '--source', str(shared_data), env={'MAGE_DATABASE_CONNECTION_URL': url})
+    assert result.returncode == 0, result.stderr
+    run_id = summary(result)['pipeline_run_id']
+    with psycopg2.connect(postgres.url('mage')) as connection, connection.cursor() as cursor:
+        cursor.execute('SELECT pipeline_uuid, status FROM pipeline_run WHERE id = %s', (run_id,))
+        pipeline_uuid, status = cursor.fetchone()
+        assert (pipeline_uuid, status.lower()) == ('data_preparation', 'completed')
+    assert not list((tmp_path / 'mage').rglob('mage-ai.db'))  # no SQLite fallback
