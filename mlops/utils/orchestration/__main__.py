@@ -27,7 +27,8 @@ from mlops.utils.paths import REPO_ROOT, data_dir
 def parse_args(argv: List[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog='python -m mlops.utils.orchestration', description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--pipelines', help='comma-separated subset of: ' + ', '.join(s.pipeline for s in CHAIN))
+    parser.add_argument('--pipelines', help='comma-separated subset of: ' + ', '.join(sorted({s.pipeline for s in CHAIN}))
+                        + ' (a name selects every step of that name)')
     parser.add_argument('--vars', default='{}', help='pipeline variables as a JSON object')
     parser.add_argument('--set', action='append', default=[], metavar='NAME=VALUE', help='one variable')
     parser.add_argument('--source', help='data source: http(s) URL, file:// URL or folder (data_source)')
@@ -44,7 +45,7 @@ def plan(args: argparse.Namespace) -> List[tuple[Step, Dict[str, Any]]]:
     steps = CHAIN
     if args.pipelines:
         wanted = [name.strip() for name in args.pipelines.split(',') if name.strip()]
-        check_known(dict.fromkeys(wanted), [s.pipeline for s in CHAIN])
+        check_known(dict.fromkeys(wanted), {s.pipeline for s in CHAIN})
         steps = [s for s in CHAIN if s.pipeline in wanted]
     declared = {step: step.declared_variables() for step in steps}
     check_known(variables, set().union(*declared.values()))
@@ -55,12 +56,14 @@ def run_step(step: Step, variables: Dict[str, Any], timeout: float) -> Dict[str,
     """Run one pipeline in a fresh process (Mage binds one sub-project per process)."""
     log_dir = data_dir() / 'logs'
     log_dir.mkdir(parents=True, exist_ok=True)
-    log_path = log_dir / f'headless-{step.pipeline}.log'
+    log_path = log_dir / f'headless-{step.project}-{step.pipeline}.log'
     env = {**os.environ, 'PYTHONPATH': os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get('PYTHONPATH')]))}
     with tempfile.TemporaryDirectory() as tmp, open(log_path, 'w') as log:
         result_file = Path(tmp) / 'result.json'
         command = [sys.executable, '-m', 'mlops.utils.orchestration.headless',
                    step.project, step.pipeline, json.dumps(variables), str(result_file)]
+        if step.data_product:
+            command.append(step.data_product)
         try:
             subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO_ROOT,
                            timeout=timeout + 120)
@@ -84,6 +87,7 @@ def main(argv: List[str]) -> int:
         result = run_step(step, variables, parse_args(argv).timeout)
         failures = result.pop('failures', [])
         result.pop('execution_partition', None)
+        result.pop('started_at', None)
         print(json.dumps(result), flush=True)
         if result['status'] != 'completed':
             for failure in failures:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import yaml
 
@@ -13,6 +13,11 @@ from mlops.utils.orchestration.headless import project_path
 class Step:
     project: str
     pipeline: str
+    data_product: Optional[str] = None  # the run refreshes this global data product
+
+    @property
+    def label(self) -> str:
+        return f'{self.project}/{self.pipeline}'
 
     def declared_variables(self) -> Dict[str, object]:
         metadata = project_path(self.project) / 'pipelines' / self.pipeline / 'metadata.yaml'
@@ -21,4 +26,8 @@ class Step:
 
 CHAIN: List[Step] = [
     Step('unit_1_data_preparation', 'data_preparation'),
+    # The training set both training pipelines consume, made with this job's variables.
+    Step('unit_2_training', 'data_preparation', data_product='training_set'),
+    Step('unit_2_training', 'sklearn_training'),
+    Step('unit_2_training', 'xgboost_training'),
 ]

@@ -15,7 +15,7 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 from mlops.utils.paths import REPO_ROOT
 
@@ -53,6 +53,17 @@ def _cancel_interrupted_runs(pipeline_uuid: str) -> None:
         run.update(status=PipelineRun.PipelineRunStatus.CANCELLED)
 
 
+def _revive_worker_pool(job_manager) -> None:
+    """Work around a race in Mage's ProcessQueue (mage-ai/mage-ai#3998): the worker-pool
+    process can exit on an empty-looking queue just after a job was put, while ``enqueue``
+    saw it alive; the job then waits forever, since ``has_job`` still finds it queued."""
+    queue = getattr(job_manager, 'queue', None)
+    if queue is None or not hasattr(queue, 'start_worker_pool'):
+        return
+    if not queue.queue.empty() and not queue.is_worker_pool_alive():
+        queue.start_worker_pool()
+
+
 def _drive_active_runs() -> None:
     """One scheduler tick: start initial runs, advance running ones (Mage's own classes)."""
     from mage_ai.orchestration.db import db_connection
@@ -68,9 +79,30 @@ def _drive_active_runs() -> None:
             scheduler.schedule()
 
 
+def _insert_run(pipeline_uuid: str, variables: Dict[str, Any], data_product: Optional[str]):
+    """A new run as an API trigger inserts it; for a global data product's producer, under
+    the product's own schedule, so its consumers take the run as the product's latest."""
+    if data_product is None:
+        from mage_ai.orchestration.triggers.api import trigger_pipeline
+
+        return trigger_pipeline(pipeline_uuid, variables=variables, schedule_name=SCHEDULE_NAME)
+    from mage_ai.data_preparation.models.global_data_product import GlobalDataProduct
+    from mage_ai.orchestration.triggers.global_data_product import fetch_or_create_pipeline_schedule
+    from mage_ai.orchestration.triggers.utils import create_and_start_pipeline_run
+    from mage_ai.settings.repo import get_repo_path
+
+    product = GlobalDataProduct.get(data_product, repo_path=get_repo_path())
+    if product is None or product.object_uuid != pipeline_uuid:
+        raise ValueError(f'global data product {data_product!r} is not produced by {pipeline_uuid!r}')
+    schedule = fetch_or_create_pipeline_schedule(product)
+    return create_and_start_pipeline_run(product.pipeline, schedule, dict(variables=variables))
+
+
 def run_pipeline(project: str, pipeline_uuid: str, variables: Dict[str, Any],
-                 timeout: float = 3600.0, tick: float = 0.5) -> Dict[str, Any]:
-    """Run the pipeline to the end; a dict with status, run id, seconds, failures, outputs."""
+                 timeout: float = 3600.0, tick: float = 0.5,
+                 data_product: Optional[str] = None) -> Dict[str, Any]:
+    """Run the pipeline to the end; a dict with status, run id, seconds, failures, outputs.
+    With ``data_product``, the run refreshes that global data product."""
     from mage_ai.settings.repo import set_repo_path
 
     set_repo_path(str(project_path(project)))
@@ -78,7 +110,6 @@ def run_pipeline(project: str, pipeline_uuid: str, variables: Dict[str, Any],
     from mage_ai.orchestration.db import db_connection
     from mage_ai.orchestration.db.database_manager import database_manager
     from mage_ai.orchestration.job_manager import get_job_manager
-    from mage_ai.orchestration.triggers.api import trigger_pipeline
 
     database_manager.run_migrations()
     db_connection.start_session()
@@ -86,11 +117,12 @@ def run_pipeline(project: str, pipeline_uuid: str, variables: Dict[str, Any],
 
     job_manager = get_job_manager()
     job_manager.start()
-    started = time.monotonic()
+    started, started_at = time.monotonic(), time.time()
     try:
-        run = trigger_pipeline(pipeline_uuid, variables=variables, schedule_name=SCHEDULE_NAME)
+        run = _insert_run(pipeline_uuid, variables, data_product)
         while True:
             _drive_active_runs()
+            _revive_worker_pool(job_manager)
             run.refresh()
             if _status(run.status) in TERMINAL:
                 break
@@ -113,6 +145,7 @@ def run_pipeline(project: str, pipeline_uuid: str, variables: Dict[str, Any],
             'status': status,
             'pipeline_run_id': run.id,
             'execution_partition': run.execution_partition,
+            'started_at': started_at,
             'seconds': round(seconds, 2),
             'failures': failures,
         }
@@ -132,11 +165,13 @@ def read_block_outputs(project: str, pipeline_uuid: str, block_uuid: str, partit
 
 
 def main(argv: List[str]) -> int:
-    """``headless <project> <pipeline> <variables-json> <result-file>``: run, then write JSON."""
-    project, pipeline_uuid, variables_json, result_file = argv
+    """``headless <project> <pipeline> <variables-json> <result-file> [<data product>]``:
+    run, then write the result as JSON."""
+    project, pipeline_uuid, variables_json, result_file, *data_product = argv
     from mlops.utils.orchestration.summaries import summarize
 
-    result = run_pipeline(project, pipeline_uuid, json.loads(variables_json))
+    result = run_pipeline(project, pipeline_uuid, json.loads(variables_json),
+                          data_product=data_product[0] if data_product else None)
     if result['status'] == 'completed':
         result.update(summarize(result))
     Path(result_file).write_text(json.dumps(result))

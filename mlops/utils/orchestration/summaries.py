@@ -1,4 +1,4 @@
-"""What each pipeline's summary line reports, read from its stored block outputs."""
+"""What each pipeline's summary line reports: stored block outputs, or MLflow's records."""
 from __future__ import annotations
 
 from typing import Any, Callable, Dict
@@ -12,8 +12,46 @@ def data_preparation(result: Dict[str, Any]) -> Dict[str, Any]:
     return {name: list(matrix.shape) for name, matrix in (('X', X), ('X_train', X_train), ('X_val', X_val))}
 
 
+def training(result: Dict[str, Any]) -> Dict[str, Any]:
+    """The final models this run logged, their registry versions, and the champion after it."""
+    from mlflow.exceptions import MlflowException
+    from mlflow.tracking import MlflowClient
+
+    from mlops.utils.tracking.mlflow_setup import connect
+    from mlops.utils.tracking.registry import CHAMPION, registered_model_name
+
+    experiment_id = connect()
+    client = MlflowClient()
+    runs = client.search_runs(
+        [experiment_id],
+        filter_string=(f"tags.`mage.pipeline_uuid` = '{result['pipeline']}' and "
+                       f"tags.`mage.pipeline_run_id` = '{result['pipeline_run_id']}' and tags.stage = 'final' "
+                       f"and attributes.start_time >= {int(result['started_at'] * 1000)}"),
+    )
+    name = registered_model_name()
+    models = []
+    for run in runs:
+        versions = client.search_model_versions(f"name = '{name}' and run_id = '{run.info.run_id}'")
+        models.append({
+            'family': run.data.tags.get('model_family'),
+            'validation_rmse': round(run.data.metrics['validation_rmse'], 4),
+            'version': versions[0].version if versions else None,
+            'role': versions[0].tags.get('role') if versions else None,
+        })
+    summary: Dict[str, Any] = {'models': sorted(models, key=lambda m: m['validation_rmse'])}
+    try:
+        champion = client.get_model_version_by_alias(name, CHAMPION)
+        summary['champion'] = {'model': name, 'version': champion.version,
+                               'validation_rmse': round(float(champion.tags['validation_rmse']), 4)}
+    except MlflowException:
+        summary['champion'] = None
+    return summary
+
+
 SUMMARIES: Dict[str, Callable[[Dict[str, Any]], Dict[str, Any]]] = {
     'data_preparation': data_preparation,
+    'sklearn_training': training,
+    'xgboost_training': training,
 }
 
 

@@ -1,0 +1,11 @@
+from typing import Any, Dict
+
+from mlops.utils.models.steps import tune_model
+
+if 'transformer' not in globals():
+    from mage_ai.data_preparation.decorators import transformer
+
+
+@transformer
+def hyperparameter_tuning(training_set: Dict[str, Any], model_name: str, *args, **kwargs) -> Dict[str, Any]:
+    return tune_model(model_name, training_set, kwargs)

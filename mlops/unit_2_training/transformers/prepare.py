@@ -1,0 +1,1 @@
+../../unit_1_data_preparation/transformers/prepare.py

@@ -1,0 +1,82 @@
+"""Pipeline variables of the training pipelines, validated before any training time is spent."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Dict, List, Mapping, Optional
+
+from mlops.utils.errors import ConfigError
+from mlops.utils.models.families import DEFAULT_SKLEARN_MODELS, sklearn_family
+
+
+def model_names(value: Any) -> List[str]:
+    """The ``models`` variable: comma-separated ``module.Class`` names; empty means all six."""
+    if value in (None, ''):
+        return list(DEFAULT_SKLEARN_MODELS)
+    names = [n.strip() for n in (value.split(',') if isinstance(value, str) else value) if str(n).strip()]
+    if not names:
+        raise ConfigError('models names no model; give module.Class names or leave it empty for all')
+    for name in names:
+        sklearn_family(name)  # raises ConfigError naming an unknown one
+    return names
+
+
+def whole_number(kwargs: Mapping, name: str, default: Optional[int], minimum: int = 0) -> Optional[int]:
+    value = kwargs.get(name)
+    if value in (None, ''):
+        return default
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise ConfigError(f'{name} must be a whole number, got {value!r}') from None
+    if number < minimum:
+        raise ConfigError(f'{name} must be at least {minimum}, got {number}')
+    return number
+
+
+def fixed_hyperparameters(kwargs: Mapping) -> Optional[Dict[str, Any]]:
+    """The ``hyperparameters`` variable: a JSON object (or dict); set, it replaces tuning."""
+    value = kwargs.get('hyperparameters')
+    if value in (None, '', {}):
+        return None
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as error:
+            raise ConfigError(f'hyperparameters is not valid JSON ({error.msg}): {value!r}') from None
+    if not isinstance(value, dict):
+        raise ConfigError(f'hyperparameters must be a JSON object, got {value!r}')
+    return value
+
+
+@dataclass
+class TrainingSettings:
+    max_evaluations: Optional[int]  # None: each family's default budget
+    random_state: int
+    hyperparameters: Optional[Dict[str, Any]]
+    early_stopping_rounds: int
+    max_depth: int
+
+    def budget(self, default_budget: int) -> int:
+        return self.max_evaluations if self.max_evaluations is not None else default_budget
+
+
+def training_settings(kwargs: Mapping) -> TrainingSettings:
+    return TrainingSettings(
+        max_evaluations=whole_number(kwargs, 'max_evaluations', None, minimum=1),
+        random_state=whole_number(kwargs, 'random_state', 42),
+        hyperparameters=fixed_hyperparameters(kwargs),
+        early_stopping_rounds=whole_number(kwargs, 'early_stopping_rounds', 20, minimum=1),
+        max_depth=whole_number(kwargs, 'max_depth', 100, minimum=4),
+    )
+
+
+def params_for(settings: TrainingSettings, family_name: str) -> Optional[Dict[str, Any]]:
+    """Fixed hyperparameters for one family: ``{"linear_model.Lasso": {...}}`` picks by name;
+    a flat object applies to every family of the run."""
+    fixed = settings.hyperparameters
+    if fixed is None:
+        return None
+    if any(isinstance(v, dict) for v in fixed.values()):
+        return fixed.get(family_name)
+    return fixed

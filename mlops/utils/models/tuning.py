@@ -1,0 +1,65 @@
+"""Hyperparameter search with hyperopt's TPE, the same for every model family."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable, Dict, List, Optional
+
+import numpy as np
+from hyperopt import STATUS_OK, Trials, fmin, tpe
+
+from mlops.utils.models.families import ModelFamily, Params
+from mlops.utils.models.metrics import regression_metrics
+from mlops.utils.models.training_data import TrainingData
+
+
+@dataclass
+class Trial:
+    number: int
+    params: Params
+    metrics: Dict[str, float]
+    seconds: float
+
+
+@dataclass
+class TuningResult:
+    best_params: Params
+    best_rmse: float
+    trials: List[Trial]
+
+
+def _plain(params: Params) -> Params:
+    """numpy scalars -> Python ones (JSON, MLflow params, constructors)."""
+    return {k: (v.item() if isinstance(v, np.generic) else v) for k, v in params.items()}
+
+
+def evaluate(family: ModelFamily, params: Params, data: TrainingData):
+    model = family.fit(params, data)
+    return model, regression_metrics(data.y_val, model.predict(data.X_val))
+
+
+def tune(
+    family: ModelFamily,
+    data: TrainingData,
+    max_evaluations: int,
+    random_state: int,
+    on_trial: Optional[Callable[[Trial], None]] = None,
+) -> TuningResult:
+    """Minimize validation RMSE over ``family.space`` in ``max_evaluations`` fits."""
+    trials: List[Trial] = []
+
+    def objective(params: Params) -> Dict:
+        params = _plain(params)
+        started = time.monotonic()
+        _, metrics = evaluate(family, params, data)
+        trial = Trial(len(trials), params, metrics, time.monotonic() - started)
+        trials.append(trial)
+        if on_trial:
+            on_trial(trial)
+        return {'loss': metrics['rmse'], 'status': STATUS_OK}
+
+    search = Trials()
+    fmin(objective, family.space, algo=tpe.suggest, max_evals=max_evaluations, trials=search,
+                rstate=np.random.default_rng(random_state), show_progressbar=False)
+    best_trial = min(trials, key=lambda t: t.metrics['rmse'])
+    return TuningResult(best_trial.params, best_trial.metrics['rmse'], trials)

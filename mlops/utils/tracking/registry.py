@@ -1,0 +1,73 @@
+"""Model registry: every final model becomes a version; ``champion`` moves only to a better one.
+
+The comparison re-scores the current champion on the challenger's validation rows, so both
+figures are on the same data; moving the alias is one call, made last, under a lock.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Optional
+
+import pandas as pd
+
+from mlops.utils.models.metrics import regression_metrics
+from mlops.utils.tracking.mlflow_setup import file_lock
+
+CHAMPION = 'champion'
+MODEL_NAME_ENV_VAR = 'MLOPS_REGISTERED_MODEL'
+DEFAULT_MODEL_NAME = 'nyc-taxi-duration'
+
+
+def registered_model_name() -> str:
+    return os.environ.get(MODEL_NAME_ENV_VAR) or DEFAULT_MODEL_NAME
+
+
+def is_better(challenger_rmse: float, champion_rmse: Optional[float]) -> bool:
+    """Strictly lower RMSE wins; with no champion, any model becomes one."""
+    return champion_rmse is None or challenger_rmse < champion_rmse
+
+
+@dataclass
+class Promotion:
+    version: str
+    promoted: bool
+    rmse: float
+    champion_rmse: Optional[float]
+    previous_champion: Optional[str]
+
+
+def champion_rmse_on(client, name: str, validation: pd.DataFrame, target: str) -> Optional[tuple]:
+    """(version, RMSE of the current champion on ``validation``), or None without a champion."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    try:
+        champion = client.get_model_version_by_alias(name, CHAMPION)
+    except MlflowException:
+        return None
+    model = mlflow.pyfunc.load_model(f'models:/{name}/{champion.version}')
+    predictions = model.predict(validation.drop(columns=[target]))
+    return champion.version, regression_metrics(validation[target], predictions)['rmse']
+
+
+def register_and_promote(model_uri: str, run_id: str, rmse: float, validation: pd.DataFrame,
+                         target: str = 'duration', name: Optional[str] = None) -> Promotion:
+    import mlflow
+    from mlflow.tracking import MlflowClient
+
+    name = name or registered_model_name()
+    client = MlflowClient()
+    with file_lock(f'registry-{name}'):
+        version = mlflow.register_model(model_uri, name, tags={'validation_rmse': f'{rmse:.6f}'}).version
+        current = champion_rmse_on(client, name, validation, target)
+        previous, champion_rmse = current if current else (None, None)
+        promoted = is_better(rmse, champion_rmse)
+        if champion_rmse is not None:
+            client.set_model_version_tag(name, version, 'champion_validation_rmse', f'{champion_rmse:.6f}')
+        if promoted:
+            client.set_registered_model_alias(name, CHAMPION, version)
+            client.set_model_version_tag(name, version, 'role', 'champion')
+        else:
+            client.set_model_version_tag(name, version, 'role', 'rejected challenger')
+    return Promotion(version, promoted, rmse, champion_rmse, previous)
