@@ -120,3 +120,27 @@ def postgres():
 
     with PostgresServer(['mage', 'mlflow']) as server:
         yield server
+
+
+@pytest.fixture(scope='session')
+def default_training_set(shared_data):
+    """The default configuration's outputs as the training_set GDP hands them over."""
+    from mlops.utils.data_preparation.ingest import ingest_files
+    from mlops.utils.data_preparation.preparation import build_training_sets, prepare_trips
+
+    prepared = prepare_trips(ingest_files('2024-01', '2024-02', source=str(shared_data)),
+                             'lpep_pickup_datetime', '2024-02-01', 'duration')
+    return {'build': list(build_training_sets(*prepared)), 'prepare': list(prepared)}
+
+
+@pytest.fixture
+def tracking_store(tmp_path, monkeypatch):
+    """An empty embedded MLflow store (SQLite + local artifacts) for this test."""
+    monkeypatch.setenv('MLOPS_DATA_DIR', str(tmp_path / 'data'))
+    monkeypatch.delenv('MLFLOW_TRACKING_URI', raising=False)
+    monkeypatch.setenv('MLOPS_REGISTERED_MODEL', 'test-model')
+    from mlops.utils.tracking.mlflow_setup import connect
+
+    yield connect()
+    import mlflow
+    mlflow.set_tracking_uri(None)

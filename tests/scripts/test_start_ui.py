@@ -34,11 +34,24 @@ def browser():
     driver.quit()
 
 
-def test_sign_in_and_see_the_platform_pipelines(tmp_path, browser):
+def pipelines_of(project: str):
+    return sorted(p.name for p in (REPO_ROOT / 'mlops' / project / 'pipelines').iterdir()
+                  if (p / 'metadata.yaml').exists())
+
+
+@pytest.mark.parametrize('project', [None, 'unit_2_training'])
+def test_sign_in_and_see_the_platform_pipelines(tmp_path, browser, project):
+    """None: a first start, which opens on unit_1_data_preparation; otherwise the project the
+    UI last had active (remembered in Mage's platform settings)."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
+    if project:
+        state = tmp_path / 'mage' / 'mlops'
+        state.mkdir(parents=True)
+        (state / '.settings.yaml').write_text(yaml.safe_dump({'projects': {project: {'active': True}}}))
+    shown = project or 'unit_1_data_preparation'
     email, password = 'owner@example.com', secrets.token_urlsafe(12)
     projects = list(yaml.safe_load((REPO_ROOT / 'mlops' / 'settings.yaml').read_text())['projects'])
     with mage_server(tmp_path, env={'DEFAULT_OWNER_EMAIL': email, 'DEFAULT_OWNER_PASSWORD': password}) as server:
@@ -49,12 +62,13 @@ def test_sign_in_and_see_the_platform_pipelines(tmp_path, browser):
         browser.find_element(By.CSS_SELECTOR, 'input[type=password]').send_keys(password + '\n')
         wait.until(lambda b: '/sign-in' not in b.current_url)
         browser.get(base + '/pipelines')
-        wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, 'body'), 'data_preparation'))
+        for pipeline in pipelines_of(shown):
+            wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, 'body'), pipeline))
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        browser.save_screenshot(str(ARTIFACTS / 'pipelines.png'))
+        browser.save_screenshot(str(ARTIFACTS / f'pipelines-{shown}.png'))
         page = browser.find_element(By.TAG_NAME, 'body').text
-    assert 'unit_1_data_preparation' in page
-    assert all(project in page for project in projects), page[:500]
+    assert shown in page
+    assert all(name in page for name in projects), page[:500]
 
 
 def test_start_rejects_an_unknown_mode():

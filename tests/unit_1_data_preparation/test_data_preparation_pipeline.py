@@ -2,32 +2,25 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from bench import seed_route
+from tests.chain import run_chain, summaries
 from mlops.utils.data_preparation.ingest import ingest_files
 from mlops.utils.data_preparation.preparation import build_training_sets, prepare_trips
 
 pytestmark = pytest.mark.slow
-REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-def run_chain(tmp_path: Path, *args: str, env: dict = None) -> subprocess.CompletedProcess:
-    env = {**os.environ, 'MAGE_DATA_DIR': str(tmp_path / 'mage'), 'MLOPS_DATA_DIR': str(tmp_path / 'data'),
-           'PYTHONPATH': str(REPO_ROOT), **(env or {})}
-    return subprocess.run([sys.executable, '-m', 'mlops.utils.orchestration', *args], cwd=REPO_ROOT, env=env,
-                          capture_output=True, text=True, timeout=600)
+STEP = 'unit_1_data_preparation/data_preparation'
 
 
 def summary(result: subprocess.CompletedProcess) -> dict:
-    lines = [json.loads(line) for line in result.stdout.splitlines() if line.startswith('{')]
-    assert len(lines) == 1, result.stdout + result.stderr
+    """The data_preparation line (the first step of the chain)."""
+    lines = summaries(result)
+    assert lines and lines[0]['pipeline'] == 'data_preparation', result.stdout + result.stderr
     return lines[0]
 
 
@@ -37,7 +30,7 @@ def build_outputs(tmp_path: Path) -> list:
 
 
 def test_default_configuration_over_http_gives_the_seed_figures(tmp_path, trip_server, shared_data):
-    result = run_chain(tmp_path, '--source', trip_server.base('ok'))
+    result = run_chain(tmp_path, '--pipelines', STEP, '--source', trip_server.base('ok'))
     assert result.returncode == 0, result.stderr
     line = summary(result)
     assert line['status'] == 'completed' and line['seconds'] > 0
@@ -50,7 +43,7 @@ def test_default_configuration_over_http_gives_the_seed_figures(tmp_path, trip_s
 
 
 def test_another_month_range_meets_the_invariants(tmp_path, shared_data):
-    result = run_chain(tmp_path, '--source', str(shared_data),
+    result = run_chain(tmp_path, '--pipelines', STEP, '--source', str(shared_data),
                        '--vars', json.dumps({'start_month': '2023-10', 'end_month': '2023-12',
                                              'split_on_feature_value': '2023-12-01'}))
     assert result.returncode == 0, result.stderr
@@ -62,7 +55,7 @@ def test_another_month_range_meets_the_invariants(tmp_path, shared_data):
 
 
 def test_a_missing_month_fails_naming_it_and_exports_nothing(tmp_path, trip_server):
-    result = run_chain(tmp_path, '--source', trip_server.base('404'))
+    result = run_chain(tmp_path, '--pipelines', STEP, '--source', trip_server.base('404'))
     assert result.returncode == 1
     assert summary(result)['status'] == 'failed'
     assert 'green 2024-01: GET ' in result.stderr and 'answered HTTP 404' in result.stderr
@@ -80,9 +73,9 @@ def test_the_seed_figure_checks_run_inside_mage(tmp_path, shared_data):
     february = pq.read_table(shared_data / 'taxi/green/2024/02.parquet')
     pq.write_table(february.slice(0, february.num_rows // 2), fake / '02.parquet')
     source = str(tmp_path / 'fake')
-    result = run_chain(tmp_path, '--source', source, '--set', 'split_on_feature_value=2024-02-02')
+    result = run_chain(tmp_path, '--pipelines', STEP, '--source', source, '--set', 'split_on_feature_value=2024-02-02')
     assert result.returncode == 0, result.stderr
-    result = run_chain(tmp_path, '--source', source)
+    result = run_chain(tmp_path, '--pipelines', STEP, '--source', source)
     assert result.returncode == 1
     assert '--- block build failed' in result.stderr and 'X should be 105870 x 7027' in result.stderr
 
@@ -99,7 +92,7 @@ def test_runs_are_recorded_in_postgresql_as_in_docker_compose(tmp_path, shared_d
     import psycopg2
 
     url = postgres.url('mage', driver='postgresql+psycopg2')
-    result = run_chain(tmp_path, '--source', str(shared_data), env={'MAGE_DATABASE_CONNECTION_URL': url})
+    result = run_chain(tmp_path, '--pipelines', STEP, '--source', str(shared_data), env={'MAGE_DATABASE_CONNECTION_URL': url})
     assert result.returncode == 0, result.stderr
     run_id = summary(result)['pipeline_run_id']
     with psycopg2.connect(postgres.url('mage')) as connection, connection.cursor() as cursor:

@@ -1,11 +1,11 @@
 """Pipeline variables of the training pipelines, validated before any training time is spent."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional
 
 from mlops.utils.errors import ConfigError
+from mlops.utils.json_objects import parse_json_object
 from mlops.utils.models.families import DEFAULT_SKLEARN_MODELS, sklearn_family
 
 
@@ -40,10 +40,7 @@ def fixed_hyperparameters(kwargs: Mapping) -> Optional[Dict[str, Any]]:
     if value in (None, '', {}):
         return None
     if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except json.JSONDecodeError as error:
-            raise ConfigError(f'hyperparameters is not valid JSON ({error.msg}): {value!r}') from None
+        return parse_json_object(value, 'hyperparameters')
     if not isinstance(value, dict):
         raise ConfigError(f'hyperparameters must be a JSON object, got {value!r}')
     return value
@@ -56,6 +53,7 @@ class TrainingSettings:
     hyperparameters: Optional[Dict[str, Any]]
     early_stopping_rounds: int
     max_depth: int
+    max_tuning_seconds: int  # no new trial starts after this; the running one finishes
 
     def budget(self, default_budget: int) -> int:
         return self.max_evaluations if self.max_evaluations is not None else default_budget
@@ -68,6 +66,7 @@ def training_settings(kwargs: Mapping) -> TrainingSettings:
         hyperparameters=fixed_hyperparameters(kwargs),
         early_stopping_rounds=whole_number(kwargs, 'early_stopping_rounds', 20, minimum=1),
         max_depth=whole_number(kwargs, 'max_depth', 100, minimum=4),
+        max_tuning_seconds=whole_number(kwargs, 'max_tuning_seconds', 280, minimum=1),
     )
 
 

@@ -75,7 +75,8 @@ def tune_model(family_name: str, training_set: Dict[str, Any], kwargs: Mapping[s
         client.set_tag(parent, 'tuning', 'skipped: fixed hyperparameters')
         return {'family': family_name, 'params': fixed, 'parent_run_id': parent, 'trials': 0}
     result = tune(family, data, settings.budget(family.default_budget), settings.random_state,
-                  on_trial=lambda trial: log_trial(client, parent, trial))
+                  on_trial=lambda trial: log_trial(client, parent, trial),
+                  max_seconds=settings.max_tuning_seconds)
     client.log_metric(parent, 'best_validation_rmse', result.best_rmse)
     return {'family': family_name, 'params': result.best_params, 'parent_run_id': parent,
             'trials': len(result.trials), 'best_trial_rmse': result.best_rmse}

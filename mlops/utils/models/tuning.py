@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from functools import partial
 from typing import Callable, Dict, List, Optional
 
 import numpy as np
@@ -11,6 +12,10 @@ from hyperopt import STATUS_OK, Trials, fmin, tpe
 from mlops.utils.models.families import ModelFamily, Params
 from mlops.utils.models.metrics import regression_metrics
 from mlops.utils.models.training_data import TrainingData
+
+# hyperopt's TPE samples 20 random points before it models anything; budgets here are
+# 2-15 fits, so it starts modelling after 5.
+STARTUP_TRIALS = 5
 
 
 @dataclass
@@ -44,8 +49,10 @@ def tune(
     max_evaluations: int,
     random_state: int,
     on_trial: Optional[Callable[[Trial], None]] = None,
+    max_seconds: Optional[float] = None,
 ) -> TuningResult:
-    """Minimize validation RMSE over ``family.space`` in ``max_evaluations`` fits."""
+    """Minimize validation RMSE over ``family.space`` in ``max_evaluations`` fits; with
+    ``max_seconds``, no new fit starts after that time."""
     trials: List[Trial] = []
 
     def objective(params: Params) -> Dict:
@@ -59,7 +66,7 @@ def tune(
         return {'loss': metrics['rmse'], 'status': STATUS_OK}
 
     search = Trials()
-    fmin(objective, family.space, algo=tpe.suggest, max_evals=max_evaluations, trials=search,
-                rstate=np.random.default_rng(random_state), show_progressbar=False)
+    fmin(objective, family.space, algo=partial(tpe.suggest, n_startup_jobs=STARTUP_TRIALS), max_evals=max_evaluations, trials=search,
+                rstate=np.random.default_rng(random_state), show_progressbar=False, timeout=max_seconds)
     best_trial = min(trials, key=lambda t: t.metrics['rmse'])
     return TuningResult(best_trial.params, best_trial.metrics['rmse'], trials)

@@ -20,15 +20,15 @@ from typing import Any, Dict, List
 
 from mlops.utils.errors import ConfigError
 from mlops.utils.orchestration.chain import CHAIN, Step
-from mlops.utils.orchestration.variables import check_known, parse_assignments, parse_json_object
+from mlops.utils.orchestration.variables import check_known, parse_assignments, parse_vars
 from mlops.utils.paths import REPO_ROOT, data_dir
 
 
 def parse_args(argv: List[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog='python -m mlops.utils.orchestration', description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--pipelines', help='comma-separated subset of: ' + ', '.join(sorted({s.pipeline for s in CHAIN}))
-                        + ' (a name selects every step of that name)')
+    parser.add_argument('--pipelines', help='comma-separated steps to run, by pipeline name (every step of that '
+                        'name) or project/pipeline; steps: ' + ', '.join(s.label for s in CHAIN))
     parser.add_argument('--vars', default='{}', help='pipeline variables as a JSON object')
     parser.add_argument('--set', action='append', default=[], metavar='NAME=VALUE', help='one variable')
     parser.add_argument('--source', help='data source: http(s) URL, file:// URL or folder (data_source)')
@@ -38,15 +38,15 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
 
 def plan(args: argparse.Namespace) -> List[tuple[Step, Dict[str, Any]]]:
     """The steps to run with each one's variables; ConfigError for anything invalid."""
-    variables = parse_json_object(args.vars)
+    variables = parse_vars(args.vars)
     variables.update(parse_assignments(args.set))
     if args.source:
         variables['data_source'] = args.source
     steps = CHAIN
     if args.pipelines:
         wanted = [name.strip() for name in args.pipelines.split(',') if name.strip()]
-        check_known(dict.fromkeys(wanted), {s.pipeline for s in CHAIN})
-        steps = [s for s in CHAIN if s.pipeline in wanted]
+        check_known(dict.fromkeys(wanted), {s.pipeline for s in CHAIN} | {s.label for s in CHAIN})
+        steps = [s for s in CHAIN if s.pipeline in wanted or s.label in wanted]
     declared = {step: step.declared_variables() for step in steps}
     check_known(variables, set().union(*declared.values()))
     return [(step, {k: v for k, v in variables.items() if k in declared[step]}) for step in steps]

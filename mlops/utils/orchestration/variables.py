@@ -4,20 +4,14 @@
 """
 from __future__ import annotations
 
-import json
 from typing import Any, Dict, Iterable, List, Mapping
 
 from mlops.utils.errors import ConfigError
+from mlops.utils.json_objects import parse_json_object
 
 
-def parse_json_object(text: str, what: str = '--vars') -> Dict[str, Any]:
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise ConfigError(f'{what} is not valid JSON ({error.msg} at column {error.colno}): {text!r}') from error
-    if not isinstance(value, dict):
-        raise ConfigError(f'{what} must be a JSON object like {{"start_month": "2024-01"}}, got {text!r}')
-    return value
+def parse_vars(text: str) -> Dict[str, Any]:
+    return parse_json_object(text, '--vars', example='{"start_month": "2024-01"}')
 
 
 def parse_assignments(items: Iterable[str]) -> Dict[str, str]:

@@ -1,17 +1,17 @@
 import pytest
 
 from mlops.utils.errors import ConfigError
-from mlops.utils.orchestration.variables import check_known, parse_assignments, parse_json_object
+from mlops.utils.orchestration.variables import check_known, parse_assignments, parse_vars
 
 
 def test_json_object():
-    assert parse_json_object('{"start_month": "2024-01"}') == {'start_month': '2024-01'}
+    assert parse_vars('{"start_month": "2024-01"}') == {'start_month': '2024-01'}
 
 
 @pytest.mark.parametrize('text, message', [('{bad', 'not valid JSON'), ('[1]', 'must be a JSON object')])
 def test_bad_json_is_an_error(text, message):
     with pytest.raises(ConfigError, match=message):
-        parse_json_object(text)
+        parse_vars(text)
 
 
 def test_assignments():

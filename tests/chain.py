@@ -1,0 +1,28 @@
+"""Run the main job's runner as a user would, with state under a test's folder."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Dict, List, Optional
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def chain_env(root: Path, extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
+    env = {**os.environ, 'MAGE_DATA_DIR': str(root / 'mage'), 'MLOPS_DATA_DIR': str(root / 'data'),
+           'PYTHONPATH': str(REPO_ROOT), **(extra or {})}
+    env.pop('MLFLOW_TRACKING_URI', None)
+    env.update({k: v for k, v in (extra or {}).items()})
+    return env
+
+
+def run_chain(root: Path, *args: str, env: Optional[Dict[str, str]] = None, timeout: float = 900):
+    return subprocess.run([sys.executable, '-m', 'mlops.utils.orchestration', *args], cwd=REPO_ROOT,
+                          env=chain_env(root, env), capture_output=True, text=True, timeout=timeout)
+
+
+def summaries(result: subprocess.CompletedProcess) -> List[dict]:
+    return [json.loads(line) for line in result.stdout.splitlines() if line.startswith('{')]

@@ -1,0 +1,184 @@
+"""Both training pipelines through Mage, with small budgets, against real MLflow stores."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.linear_model import LinearRegression
+
+from mlops.utils.models.metrics import regression_metrics
+from mlops.utils.models.training_data import unpack_training_set
+from tests.chain import REPO_ROOT, chain_env, run_chain, summaries
+from tests.servers import ServerProcess, free_port, http_ok
+
+pytestmark = pytest.mark.slow
+MODEL = 'nyc-taxi-duration'
+SKLEARN_MODELS = 'linear_model.LinearRegression,linear_model.Lasso'
+
+
+@pytest.fixture(scope='module')
+def trained(tmp_path_factory, shared_data):
+    """The main job with small budgets: data preparation, GDP, sklearn (2 models), XGBoost."""
+    root = tmp_path_factory.mktemp('trained')
+    result = run_chain(root, '--source', str(shared_data), '--set', f'models={SKLEARN_MODELS}',
+                       '--set', 'max_evaluations=2')
+    assert result.returncode == 0, result.stderr[-3000:]
+    return root, summaries(result)
+
+
+@pytest.fixture
+def mlflow_client(trained):
+    """A client on the embedded store the job used (SQLite under its data folder)."""
+    root, _ = trained
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv('MLOPS_DATA_DIR', str(root / 'data'))
+        patch.delenv('MLFLOW_TRACKING_URI', raising=False)
+        from mlflow.tracking import MlflowClient
+
+        from mlops.utils.tracking.mlflow_setup import connect
+        experiment_id = connect()
+        yield MlflowClient(), experiment_id
+        import mlflow
+        mlflow.set_tracking_uri(None)
+
+
+def champion(client):
+    return client.get_model_version_by_alias(MODEL, 'champion')
+
+
+def test_every_step_completes_and_reports(trained):
+    _, lines = trained
+    assert [(l['project'], l['pipeline'], l['status']) for l in lines] == [
+        ('unit_1_data_preparation', 'data_preparation', 'completed'),
+        ('unit_2_training', 'data_preparation', 'completed'),
+        ('unit_2_training', 'sklearn_training', 'completed'),
+        ('unit_2_training', 'xgboost_training', 'completed'),
+    ]
+    assert {m['family'] for m in lines[2]['models']} == set(SKLEARN_MODELS.split(','))
+    assert [m['family'] for m in lines[3]['models']] == ['xgboost']
+
+
+def test_trials_and_final_runs_are_tracked(trained, mlflow_client, default_training_set):
+    client, experiment_id = mlflow_client
+    data = unpack_training_set(default_training_set)
+    runs = client.search_runs([experiment_id], max_results=1000)
+    parents = [r for r in runs if 'mlflow.parentRunId' not in r.data.tags]
+    assert {r.data.tags['model_family'] for r in parents} == set(SKLEARN_MODELS.split(',')) | {'xgboost'}
+    for parent in parents:
+        children = [r for r in runs if r.data.tags.get('mlflow.parentRunId') == parent.info.run_id]
+        trials = [r for r in children if r.data.tags.get('stage') == 'tuning']
+        finals = [r for r in children if r.data.tags.get('stage') == 'final']
+        assert len(trials) == 2 and len(finals) == 1, parent.data.tags
+        assert all({'validation_rmse', 'validation_mse', 'duration_seconds'} <= set(t.data.metrics) for t in trials)
+        assert parent.data.tags['mage.pipeline_run_id'] and parent.info.status == 'FINISHED'
+        final = finals[0]
+        assert final.data.tags['data.training_rows'] == str(data.X_train.shape[0])
+        assert final.data.tags['data.validation_rows'] == str(data.X_val.shape[0])
+        assert final.data.tags['data.feature_count'] == str(len(data.feature_names))
+        assert final.data.tags['mage.pipeline_run_id'] == parent.data.tags['mage.pipeline_run_id']
+
+
+def test_champion_is_the_best_version_and_beats_a_baseline(trained, mlflow_client, default_training_set):
+    import mlflow
+
+    client, _ = mlflow_client
+    versions = client.search_model_versions(f"name = '{MODEL}'")
+    assert len(versions) == 3
+    rmse = {v.version: float(v.tags['validation_rmse']) for v in versions}
+    best = min(rmse, key=rmse.get)
+    assert str(champion(client).version) == str(best)
+    data = unpack_training_set(default_training_set)
+    baseline = regression_metrics(data.y_val, LinearRegression().fit(data.X_train, data.y_train).predict(data.X_val))
+    assert rmse[best] < baseline['rmse']
+    from mlops.utils.tracking.runs import records_from_prepared
+    served = mlflow.pyfunc.load_model(f'models:/{MODEL}@champion')
+    records = records_from_prepared(data.df_val)
+    assert regression_metrics(data.y_val, served.predict(records))['rmse'] == pytest.approx(rmse[best], abs=1e-6)
+
+
+def test_a_worse_fixed_model_is_registered_but_rejected(trained, mlflow_client):
+    """Fixed hyperparameters skip tuning; the GDP from the job is re-used (still fresh)."""
+    root, _ = trained
+    client, _ = mlflow_client
+    before = champion(client).version
+    fixed = json.dumps({'max_depth': 4, 'learning_rate': 0.05, 'min_child_weight': 20})
+    result = run_chain(root, '--pipelines', 'xgboost_training', '--set', f'hyperparameters={fixed}',
+                       '--set', 'early_stopping_rounds=1')
+    assert result.returncode == 0, result.stderr[-3000:]
+    line = summaries(result)[0]
+    assert [m['role'] for m in line['models']] == ['rejected challenger']
+    assert line['champion']['version'] == before == champion(client).version
+    version = client.get_model_version(MODEL, line['models'][0]['version'])
+    assert float(version.tags['champion_validation_rmse']) < float(version.tags['validation_rmse'])
+
+
+@pytest.mark.parametrize('args, env, message', [
+    (['--set', 'models=linear_model.Ridge'], {}, "unknown model 'linear_model.Ridge'"),
+    (['--set', 'max_evaluations=-3'], {}, 'max_evaluations must be at least 1, got -3'),
+    (['--set', 'hyperparameters={"linear_model.Lasso": {"alfa": 1}}'], {}, 'unknown alfa'),
+    ([], {'MLFLOW_TRACKING_URI': 'http://127.0.0.1:9'}, 'MLflow tracking at http://127.0.0.1:9 cannot be used'),
+])
+def test_bad_input_fails_before_training_and_keeps_the_champion(trained, mlflow_client, args, env, message):
+    root, _ = trained
+    client, _ = mlflow_client
+    before = (champion(client).version, len(client.search_model_versions(f"name = '{MODEL}'")))
+    started = time.monotonic()
+    result = run_chain(root, '--pipelines', 'sklearn_training', *args, env=env)
+    assert result.returncode == 1 and message in result.stderr, result.stderr[-2000:]
+    assert summaries(result)[0]['status'] == 'failed'
+    assert time.monotonic() - started < 120
+    assert (champion(client).version, len(client.search_model_versions(f"name = '{MODEL}'"))) == before
+
+
+def test_a_killed_training_run_never_moves_the_alias(trained, mlflow_client):
+    root, _ = trained
+    client, experiment_id = mlflow_client
+    before = (champion(client).version, len(client.search_model_versions(f"name = '{MODEL}'")))
+    runs_before = len(client.search_runs([experiment_id], max_results=1000))
+    process = subprocess.Popen([sys.executable, '-m', 'mlops.utils.orchestration', '--pipelines', 'xgboost_training',
+                                '--set', 'max_evaluations=20'], cwd=REPO_ROOT, env=chain_env(root),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 180
+    while len(client.search_runs([experiment_id], max_results=1000)) < runs_before + 2:  # parent + a trial
+        assert time.monotonic() < deadline and process.poll() is None, 'training never started'
+        time.sleep(1)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    time.sleep(2)
+    assert (champion(client).version, len(client.search_model_versions(f"name = '{MODEL}'"))) == before
+
+
+def test_against_a_real_mlflow_server_on_postgresql(trained, postgres, tmp_path):
+    """The docker-compose shape: an MLflow server with a PostgreSQL backend, served artifacts."""
+    import mlflow
+    from mlflow.tracking import MlflowClient
+
+    root, _ = trained
+    port = free_port()
+    command = [str(Path(sys.executable).parent / 'mlflow'), 'server', '--host', '127.0.0.1', '--port', str(port),
+               '--backend-store-uri', postgres.url('mlflow'), '--artifacts-destination', str(tmp_path / 'artifacts'),
+               '--serve-artifacts', '--workers', '1']
+    with ServerProcess(command, f'http://127.0.0.1:{port}/health', tmp_path / 'mlflow.log'):
+        uri = f'http://127.0.0.1:{port}'
+        result = run_chain(root, '--pipelines', 'xgboost_training', '--set', 'max_evaluations=1',
+                           env={'MLFLOW_TRACKING_URI': uri})
+        assert result.returncode == 0, result.stderr[-3000:]
+        line = summaries(result)[0]
+        assert line['champion']['version'] == '1' or line['champion']['version'] == 1
+        client = MlflowClient(uri)
+        version = client.get_model_version_by_alias(MODEL, 'champion')
+        mlflow.set_tracking_uri(uri)
+        try:
+            served = mlflow.pyfunc.load_model(f'models:/{MODEL}/{version.version}')
+            prediction = served.predict([{'PULocationID': 74, 'DOLocationID': 75, 'trip_distance': 1.2}])
+        finally:
+            mlflow.set_tracking_uri(None)
+        assert 1 <= float(np.asarray(prediction)[0]) <= 60
+        assert list((tmp_path / 'artifacts').rglob('MLmodel'))  # artifacts went through the server

@@ -1,0 +1,28 @@
+import numpy as np
+
+from mlops.utils.models.families import sklearn_family
+from mlops.utils.models.metrics import regression_metrics
+from mlops.utils.models.training_data import unpack_training_set
+from mlops.utils.models.tuning import evaluate, tune
+
+
+def test_metrics():
+    assert regression_metrics([1, 2, 3], [1, 2, 5]) == {'rmse': np.sqrt(4 / 3), 'mse': 4 / 3}
+
+
+def test_tuning_tracks_every_trial_and_returns_the_best(default_training_set):
+    data = unpack_training_set(default_training_set)
+    seen = []
+    result = tune(sklearn_family('linear_model.Lasso'), data, 4, random_state=1, on_trial=seen.append)
+    assert len(result.trials) == len(seen) == 4
+    assert result.best_rmse == min(t.metrics['rmse'] for t in result.trials)
+    _, metrics = evaluate(sklearn_family('linear_model.Lasso'), result.best_params, data)
+    assert metrics['rmse'] == result.best_rmse  # the final fit reproduces the best trial
+    again = tune(sklearn_family('linear_model.Lasso'), data, 4, random_state=1)
+    assert [t.params for t in again.trials] == [t.params for t in result.trials]
+
+
+def test_time_cap_stops_starting_trials(default_training_set):
+    data = unpack_training_set(default_training_set)
+    result = tune(sklearn_family('linear_model.Lasso'), data, 50, random_state=1, max_seconds=0.001)
+    assert 1 <= len(result.trials) < 50
