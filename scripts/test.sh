@@ -19,5 +19,6 @@ if (( ${#missing[@]} )); then
 fi
 
 source "$ROOT/scripts/setup_venv.sh" --dev
+source "$ROOT/scripts/setup_mlflow_server.sh"   # the tracking server the server tests start
 cd "$ROOT"
 exec "$VENV_PYTHON" -m pytest "$@"

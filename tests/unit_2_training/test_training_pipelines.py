@@ -23,6 +23,14 @@ MODEL = 'nyc-taxi-duration'
 SKLEARN_MODELS = 'linear_model.LinearRegression,linear_model.Lasso'
 
 
+def mlflow_server_bin() -> str:
+    """The tracking server lives in its own venv (see requirements-mlflow-server.txt)."""
+    path = os.environ.get('MLFLOW_SERVER_BIN') or str(REPO_ROOT / '.venv-mlflow-server' / 'bin' / 'mlflow')
+    if not Path(path).exists():
+        pytest.fail(f'no MLflow server at {path}: run scripts/setup_mlflow_server.sh (scripts/test.sh does)')
+    return path
+
+
 @pytest.fixture(scope='module')
 def trained(tmp_path_factory, shared_data):
     """The main job with small budgets: data preparation, GDP, sklearn (2 models), XGBoost."""
@@ -162,7 +170,7 @@ def test_against_a_real_mlflow_server_on_postgresql(trained, postgres, tmp_path)
 
     root, _ = trained
     port = free_port()
-    command = [str(Path(sys.executable).parent / 'mlflow'), 'server', '--host', '127.0.0.1', '--port', str(port),
+    command = [mlflow_server_bin(), 'server', '--host', '127.0.0.1', '--port', str(port),
                '--backend-store-uri', postgres.url('mlflow'), '--artifacts-destination', str(tmp_path / 'artifacts'),
                '--serve-artifacts', '--workers', '1']
     with ServerProcess(command, f'http://127.0.0.1:{port}/health', tmp_path / 'mlflow.log'):
@@ -182,3 +190,24 @@ def test_against_a_real_mlflow_server_on_postgresql(trained, postgres, tmp_path)
             mlflow.set_tracking_uri(None)
         assert 1 <= float(np.asarray(prediction)[0]) <= 60
         assert list((tmp_path / 'artifacts').rglob('MLmodel'))  # artifacts went through the server
+
+
+def test_the_champion_is_served_as_is_by_mlflow_models_serve(trained, mlflow_client, default_training_set, tmp_path):
+    """Raw records over HTTP in, the same minutes as the champion loaded in-process out."""
+    import mlflow
+    import requests
+
+    from mlops.utils.tracking.mlflow_setup import tracking_uri
+    from mlops.utils.tracking.runs import records_from_prepared
+
+    records = records_from_prepared(default_training_set['prepare'][2].head(5))
+    expected = mlflow.pyfunc.load_model(f'models:/{MODEL}@champion').predict(records)
+    port = free_port()
+    command = [str(Path(sys.executable).parent / 'mlflow'), 'models', 'serve', '-m', f'models:/{MODEL}@champion',
+               '--env-manager', 'local', '--host', '127.0.0.1', '--port', str(port)]
+    with ServerProcess(command, f'http://127.0.0.1:{port}/ping', tmp_path / 'serve.log',
+                       env={'MLFLOW_TRACKING_URI': tracking_uri()}):
+        answer = requests.post(f'http://127.0.0.1:{port}/invocations', timeout=30,
+                               json={'dataframe_records': records.to_dict(orient='records')})
+    assert answer.status_code == 200, answer.text
+    assert np.allclose(answer.json()['predictions'], expected)

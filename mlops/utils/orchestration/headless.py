@@ -12,8 +12,10 @@ Mage binds its repo path and database per process, so use one fresh process per 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
+import traceback
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
@@ -153,6 +155,21 @@ def run_pipeline(project: str, pipeline_uuid: str, variables: Dict[str, Any],
         job_manager.stop()
 
 
+def stop_descendants() -> None:
+    """End the job queue's processes once the run is over.
+
+    Mage's ProcessQueue can leave a worker blocked in ``queue.get()`` for an item a sibling
+    took (it checks ``empty()`` first, then ``get()``); its pool then never exits, and the
+    interpreter would wait for it forever at exit.
+    """
+    import psutil
+
+    children = psutil.Process().children(recursive=True)
+    for child in children:
+        child.kill()
+    psutil.wait_procs(children, timeout=10)
+
+
 def read_block_outputs(project: str, pipeline_uuid: str, block_uuid: str, partition: str) -> List[Any]:
     """The stored outputs (``output_0``..) of one block of a finished run, in order."""
     from mage_ai.data_preparation.models.pipeline import Pipeline
@@ -179,4 +196,12 @@ def main(argv: List[str]) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main(sys.argv[1:]))
+    try:
+        code = main(sys.argv[1:])
+    except BaseException:  # report, then still end the queue's processes
+        traceback.print_exc()
+        code = 1
+    stop_descendants()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)  # skip multiprocessing's exit-time joins of Mage's queue processes

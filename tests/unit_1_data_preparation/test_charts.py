@@ -1,0 +1,49 @@
+"""Each chart block's code, executed as Mage's chart widget does (``exec`` with ``df_1``)."""
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from mlops.utils.data_preparation.ingest import ingest_files
+from mlops.utils.data_preparation.preparation import prepare_trips
+
+PROJECT = Path(__file__).resolve().parents[2] / 'mlops' / 'unit_1_data_preparation'
+WIDGETS = yaml.safe_load((PROJECT / 'pipelines' / 'data_preparation' / 'metadata.yaml').read_text())['widgets']
+
+
+@pytest.fixture(scope='module')
+def outputs(shared_data):
+    raw = ingest_files('2024-01', '2024-02', source=str(shared_data))
+    return {'ingest': raw, 'prepare': list(prepare_trips(raw, 'lpep_pickup_datetime', '2024-02-01', 'duration'))}
+
+
+def run_chart(widget, outputs):
+    decorated = {}
+
+    def data_source(function):
+        decorated['data_source'] = function
+        return function
+
+    scope = {'df_1': outputs[widget['upstream_blocks'][0]], 'data_source': data_source}
+    exec((PROJECT / 'charts' / f'{widget["uuid"]}.py').read_text(), scope)
+    if 'data_source' in decorated:
+        scope['data_source_output'] = decorated['data_source'](scope['df_1'])
+    return scope
+
+
+@pytest.mark.parametrize('widget', WIDGETS, ids=[w['uuid'] for w in WIDGETS])
+def test_chart_code_gives_the_variables_its_configuration_names(widget, outputs):
+    scope = run_chart(widget, outputs)
+    config = widget['configuration']
+    if config['chart_type'] == 'time series bar chart':
+        data = scope['data_source_output']
+        assert list(data.columns) == config['group_by'] and len(data) == len(outputs['ingest'])
+        return
+    for key in ('x', 'y', 'index'):
+        if key in config:
+            assert len(scope[config[key]]) > 0, key
+    if config['chart_type'] == 'histogram':
+        assert scope['x'].max() <= 20
+    if config['chart_type'] == 'table':
+        assert len(scope[config['y']]) == len(scope[config['index']])
