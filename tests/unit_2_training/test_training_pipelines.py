@@ -91,6 +91,10 @@ def test_trials_and_final_runs_are_tracked(trained, mlflow_client, default_train
         assert final.data.tags['data.validation_rows'] == str(data.X_val.shape[0])
         assert final.data.tags['data.feature_count'] == str(len(data.feature_names))
         assert final.data.tags['mage.pipeline_run_id'] == parent.data.tags['mage.pipeline_run_id']
+        pickups = data.df['lpep_pickup_datetime']
+        assert final.data.tags['data.data_start'] == str(pickups.min())
+        assert final.data.tags['data.training_end'] == str(pickups[pickups < '2024-02-01'].max())
+        assert final.data.tags['data.validation_start'] == str(pickups[pickups >= '2024-02-01'].min())
 
 
 def test_champion_is_the_best_version_and_beats_a_baseline(trained, mlflow_client, default_training_set):

@@ -97,6 +97,9 @@ def data_facts(data: TrainingData, kwargs: Mapping[str, Any]) -> Dict[str, Any]:
             column = times.columns[0]
             facts.update({'split_on_feature': column, 'data_start': str(times[column].min()),
                           'data_end': str(times[column].max())})
+            if data.df_train is not None and data.df_val is not None:  # the split, as it fell
+                facts.update({'training_end': str(times[column].loc[data.df_train.index].max()),
+                              'validation_start': str(times[column].loc[data.df_val.index].min())})
     for key in ('split_on_feature_value', 'start_month', 'end_month'):
         if kwargs.get(key):
             facts[key] = str(kwargs[key])

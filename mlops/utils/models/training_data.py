@@ -17,7 +17,8 @@ class TrainingData:
     y_val: pd.Series
     dv: Any
     df_val: Optional[pd.DataFrame] = None  # validation features before encoding (PU_DO, ...)
-    df: Optional[pd.DataFrame] = None
+    df: Optional[pd.DataFrame] = None  # all rows, with the split column
+    df_train: Optional[pd.DataFrame] = None
 
     @property
     def feature_names(self):
@@ -32,7 +33,8 @@ def unpack_training_set(training_set: Dict[str, Any]) -> TrainingData:
     except (KeyError, TypeError, ValueError) as error:
         raise DataError(f'training_set lacks the 7 outputs of data_preparation/build: {error}') from error
     prepared = training_set.get('prepare') or [None, None, None]
-    data = TrainingData(X_train, X_val, y_train, y_val, dv, df_val=prepared[2], df=prepared[0])
+    data = TrainingData(X_train, X_val, y_train, y_val, dv, df_val=prepared[2], df=prepared[0],
+                        df_train=prepared[1])
     for name, matrix, target in (('training', X_train, y_train), ('validation', X_val, y_val)):
         if matrix is None or matrix.shape[0] == 0:
             raise DataError(f'the {name} set is empty: nothing to train or validate on')

@@ -67,7 +67,7 @@ def register_and_promote(model_uri: str, run_id: str, rmse: float, validation: p
             client.set_model_version_tag(name, version, 'champion_validation_rmse', f'{champion_rmse:.6f}')
         if promoted:
             client.set_registered_model_alias(name, CHAMPION, version)
-            client.set_model_version_tag(name, version, 'role', 'champion')
+            client.set_model_version_tag(name, version, 'role', 'promoted to champion')
         else:
             client.set_model_version_tag(name, version, 'role', 'rejected challenger')
     return Promotion(version, promoted, rmse, champion_rmse, previous)
