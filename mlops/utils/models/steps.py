@@ -1,6 +1,7 @@
 """What the training blocks do, for any model family (sklearn classes and XGBoost alike)."""
 from __future__ import annotations
 
+import importlib
 from typing import Any, Dict, List, Mapping
 
 import pandas as pd
@@ -32,7 +33,6 @@ def check_fixed_params(family: ModelFamily, params: Any) -> Dict[str, Any]:
     known = set(family.space) | set(family.fixed)
     if family.name != XGBOOST:
         module_name, class_name = family.name.split('.')
-        import importlib
         model_class = getattr(importlib.import_module(f'sklearn.{module_name}'), class_name)
         known |= set(model_class().get_params())
     unknown = sorted(set(params) - known)

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Tuple
 
 from mlops.utils.errors import ConfigError
 from mlops.utils.orchestration.chain import CHAIN, Step
@@ -36,7 +36,7 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def plan(args: argparse.Namespace) -> List[tuple[Step, Dict[str, Any]]]:
+def plan(args: argparse.Namespace) -> List[Tuple[Step, Dict[str, Any]]]:
     """The steps to run with each one's variables; ConfigError for anything invalid."""
     variables = parse_vars(args.vars)
     variables.update(parse_assignments(args.set))
@@ -78,13 +78,14 @@ def run_step(step: Step, variables: Dict[str, Any], timeout: float) -> Dict[str,
 
 
 def main(argv: List[str]) -> int:
+    args = parse_args(argv)
     try:
-        steps = plan(parse_args(argv))
+        steps = plan(args)
     except ConfigError as error:
         print(f'error: {error}', file=sys.stderr)
         return 2
     for step, variables in steps:
-        result = run_step(step, variables, parse_args(argv).timeout)
+        result = run_step(step, variables, args.timeout)
         failures = result.pop('failures', [])
         result.pop('execution_partition', None)
         result.pop('started_at', None)
