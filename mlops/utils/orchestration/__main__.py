@@ -45,7 +45,7 @@ def plan(args: argparse.Namespace) -> List[Tuple[Step, Dict[str, Any]]]:
     steps = CHAIN
     if args.pipelines:
         wanted = [name.strip() for name in args.pipelines.split(',') if name.strip()]
-        check_known(dict.fromkeys(wanted), {s.pipeline for s in CHAIN} | {s.label for s in CHAIN})
+        check_known(wanted, {s.pipeline for s in CHAIN} | {s.label for s in CHAIN}, what='pipeline')
         steps = [s for s in CHAIN if s.pipeline in wanted or s.label in wanted]
     declared = {step: step.declared_variables() for step in steps}
     check_known(variables, set().union(*declared.values()))

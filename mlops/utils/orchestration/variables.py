@@ -4,7 +4,7 @@
 """
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, List, Mapping
+from typing import Any, Dict, Iterable, List
 
 from mlops.utils.errors import ConfigError
 from mlops.utils.json_objects import parse_json_object
@@ -25,9 +25,7 @@ def parse_assignments(items: Iterable[str]) -> Dict[str, str]:
     return result
 
 
-def check_known(variables: Mapping[str, Any], known: Iterable[str]) -> None:
-    unknown: List[str] = sorted(set(variables) - set(known))
+def check_known(names: Iterable[str], known: Iterable[str], what: str = 'pipeline variable') -> None:
+    unknown: List[str] = sorted(set(names) - set(known))
     if unknown:
-        raise ConfigError(
-            f'unknown pipeline variable(s) {", ".join(unknown)}; known: {", ".join(sorted(known))}'
-        )
+        raise ConfigError(f'unknown {what}(s) {", ".join(unknown)}; known: {", ".join(sorted(known))}')
