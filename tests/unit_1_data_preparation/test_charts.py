@@ -1,7 +1,6 @@
 """Each chart block's code, executed as Mage's chart widget does (``exec`` with ``df_1``)."""
 from pathlib import Path
 
-import pandas as pd
 import pytest
 import yaml
 

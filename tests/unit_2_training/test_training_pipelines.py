@@ -16,7 +16,7 @@ from sklearn.linear_model import LinearRegression
 from mlops.utils.models.metrics import regression_metrics
 from mlops.utils.models.training_data import unpack_training_set
 from tests.chain import REPO_ROOT, chain_env, run_chain, summaries
-from tests.servers import ServerProcess, free_port, http_ok
+from tests.servers import ServerProcess, free_port
 
 pytestmark = pytest.mark.slow
 MODEL = 'nyc-taxi-duration'

@@ -4,7 +4,6 @@ from __future__ import annotations
 import importlib
 from typing import Any, Dict, List, Mapping
 
-import pandas as pd
 
 from mlops.utils.errors import ConfigError
 from mlops.utils.models.config import TrainingSettings, model_names, params_for, training_settings
@@ -128,7 +127,7 @@ def train_and_register(tuning: Dict[str, Any], training_set: Dict[str, Any],
             client, parent, model, {**family.fixed, **tuning['params']}, metrics,
             {'model_family': family.name}, data_facts(data, kwargs), validation,
         )
-        promotion = register_and_promote(model_uri, run_id, metrics['rmse'], validation)
+        promotion = register_and_promote(model_uri, metrics['rmse'], validation)
     except BaseException:
         client.set_terminated(parent, 'FAILED')
         raise

@@ -34,11 +34,10 @@ class Promotion:
     promoted: bool
     rmse: float
     champion_rmse: Optional[float]
-    previous_champion: Optional[str]
 
 
-def champion_rmse_on(client, name: str, validation: pd.DataFrame, target: str) -> Optional[tuple]:
-    """(version, RMSE of the current champion on ``validation``), or None without a champion."""
+def champion_rmse_on(client, name: str, validation: pd.DataFrame, target: str) -> Optional[float]:
+    """RMSE of the current champion on ``validation``, or None without a champion."""
     import mlflow
     from mlflow.exceptions import MlflowException
 
@@ -48,10 +47,10 @@ def champion_rmse_on(client, name: str, validation: pd.DataFrame, target: str) -
         return None
     model = mlflow.pyfunc.load_model(f'models:/{name}/{champion.version}')
     predictions = model.predict(validation.drop(columns=[target]))
-    return champion.version, regression_metrics(validation[target], predictions)['rmse']
+    return regression_metrics(validation[target], predictions)['rmse']
 
 
-def register_and_promote(model_uri: str, run_id: str, rmse: float, validation: pd.DataFrame,
+def register_and_promote(model_uri: str, rmse: float, validation: pd.DataFrame,
                          target: str = 'duration', name: Optional[str] = None) -> Promotion:
     import mlflow
     from mlflow.tracking import MlflowClient
@@ -60,8 +59,7 @@ def register_and_promote(model_uri: str, run_id: str, rmse: float, validation: p
     client = MlflowClient()
     with file_lock(f'registry-{name}'):
         version = mlflow.register_model(model_uri, name, tags={'validation_rmse': f'{rmse:.6f}'}).version
-        current = champion_rmse_on(client, name, validation, target)
-        previous, champion_rmse = current if current else (None, None)
+        champion_rmse = champion_rmse_on(client, name, validation, target)
         promoted = is_better(rmse, champion_rmse)
         if champion_rmse is not None:
             client.set_model_version_tag(name, version, 'champion_validation_rmse', f'{champion_rmse:.6f}')
@@ -70,4 +68,4 @@ def register_and_promote(model_uri: str, run_id: str, rmse: float, validation: p
             client.set_model_version_tag(name, version, 'role', 'promoted to champion')
         else:
             client.set_model_version_tag(name, version, 'role', 'rejected challenger')
-    return Promotion(version, promoted, rmse, champion_rmse, previous)
+    return Promotion(version, promoted, rmse, champion_rmse)

@@ -1,6 +1,5 @@
 """The blocks' functions against the seed's row-wise route, on real data."""
 import numpy as np
-import pandas as pd
 import pytest
 
 from bench import seed_route

@@ -30,8 +30,8 @@ def register(tracking_store, data, model):
     validation = records_from_prepared(data.df_val).assign(duration=data.y_val.to_numpy())
     rmse = regression_metrics(data.y_val, model.predict(None, validation))['rmse']
     parent = start_parent(client, tracking_store, 'test', {})
-    run_id, uri = log_final_model(client, parent, model, {}, {'rmse': rmse}, {}, {}, validation)
-    return register_and_promote(uri, run_id, rmse, validation), rmse
+    _, uri = log_final_model(client, parent, model, {}, {'rmse': rmse}, {}, {}, validation)
+    return register_and_promote(uri, rmse, validation), rmse
 
 
 def test_better_promotes_worse_and_equal_do_not(tracking_store, data):
