@@ -17,4 +17,6 @@ RUN pip install -r requirements.txt -c constraints.txt
 
 COPY . .
 EXPOSE 6789 5000
-CMD ["mage", "start", "mlops", "--host", "0.0.0.0", "--port", "6789"]
+# Mage through the project's entry point: one PostgreSQL connection per process (see
+# mlops/utils/orchestration/mage_internals.py).
+CMD ["python", "-m", "mlops.utils.orchestration.mage_cli", "start", "mlops", "--host", "0.0.0.0", "--port", "6789"]

@@ -42,7 +42,7 @@ case "$mode" in
     host="${MAGE_HOST:-127.0.0.1}"
     port="${MAGE_PORT:-6789}"
     echo "Mage UI: http://localhost:$port (sign in with \$DEFAULT_OWNER_EMAIL, default admin@admin.com)" >&2
-    exec mage start mlops --host "$host" --port "$port" "$@"
+    exec "$VENV_PYTHON" -m mlops.utils.orchestration.mage_cli start mlops --host "$host" --port "$port" "$@"
     ;;
   *)
     echo "error: MLOPS_START_MODE must be docker, local or auto, got '$mode'" >&2

@@ -16,3 +16,8 @@ def resolve_local(path: str | os.PathLike) -> Path:
     """A local path; relative ones are taken from the repository root."""
     candidate = Path(path).expanduser()
     return candidate if candidate.is_absolute() else (REPO_ROOT / candidate).resolve()
+
+
+def project_dir(project: str) -> Path:
+    """A Mage sub-project's folder (``unit_1_data_preparation`` ...)."""
+    return REPO_ROOT / 'mlops' / project

@@ -4,14 +4,15 @@
                                         [--source URL_OR_FOLDER]
 
 Variables go to every pipeline that declares them; a name no pipeline declares is an error.
-Exit status: 0 all pipelines completed, 1 one failed (its failed blocks and log tail go to
-stderr), 2 bad arguments.
+Exit status: 0 all pipelines completed, 1 one failed, crashed or timed out (its failed blocks
+and log tail go to stderr), 2 bad arguments.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -20,6 +21,7 @@ from typing import Any, Dict, List, Tuple
 
 from mlops.utils.errors import ConfigError
 from mlops.utils.orchestration.chain import CHAIN, Step
+from mlops.utils.orchestration.headless import TIMED_OUT
 from mlops.utils.orchestration.variables import check_known, parse_assignments, parse_vars
 from mlops.utils.paths import REPO_ROOT, data_dir
 
@@ -52,27 +54,56 @@ def plan(args: argparse.Namespace) -> List[Tuple[Step, Dict[str, Any]]]:
     return [(step, {k: v for k, v in variables.items() if k in declared[step]}) for step in steps]
 
 
+# Seconds the headless process gets past its own timeout to stop the run and write its result.
+GRACE_SECONDS = 60.0
+
+
+def headless_command(*args: str) -> List[str]:
+    return [sys.executable, '-m', 'mlops.utils.orchestration.headless', *args]
+
+
+def end_process_group(process: subprocess.Popen) -> None:
+    """SIGKILL the headless process and everything it started (Mage's queue processes)."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait()
+
+
 def run_step(step: Step, variables: Dict[str, Any], timeout: float) -> Dict[str, Any]:
-    """Run one pipeline in a fresh process (Mage binds one sub-project per process)."""
+    """Run one pipeline in a fresh process (Mage binds one sub-project per process).
+
+    The headless process stops its run itself after ``timeout`` seconds; if it is still alive
+    ``GRACE_SECONDS`` later, its whole process group is killed and the run it left active is
+    cancelled by a second, short process."""
     log_dir = data_dir() / 'logs'
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f'headless-{step.project}-{step.pipeline}.log'
     env = {**os.environ, 'PYTHONPATH': os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get('PYTHONPATH')]))}
-    with tempfile.TemporaryDirectory() as tmp, open(log_path, 'w') as log:
+    result: Dict[str, Any] = {'project': step.project, 'pipeline': step.pipeline, 'failures': []}
+    with tempfile.TemporaryDirectory(prefix='mlops-run-') as tmp, open(log_path, 'w') as log:
         result_file = Path(tmp) / 'result.json'
-        command = [sys.executable, '-m', 'mlops.utils.orchestration.headless',
-                   step.project, step.pipeline, json.dumps(variables), str(result_file)]
+        command = headless_command('run', step.project, step.pipeline, json.dumps(variables), str(result_file),
+                                   '--timeout', str(timeout))
         if step.data_product:
-            command.append(step.data_product)
+            command += ['--data-product', step.data_product]
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO_ROOT,
+                                   start_new_session=True)
         try:
-            subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO_ROOT,
-                           timeout=timeout + 120)
+            process.wait(timeout=timeout + GRACE_SECONDS)
         except subprocess.TimeoutExpired:
-            pass
+            end_process_group(process)
+            subprocess.run(headless_command('cancel', step.project, step.pipeline), stdout=log,
+                           stderr=subprocess.STDOUT, env=env, cwd=REPO_ROOT, timeout=120)
+            result['status'] = TIMED_OUT
+        except BaseException:  # Ctrl-C or the runner itself killed: leave no orphans
+            end_process_group(process)
+            raise
         if result_file.exists():
             result = json.loads(result_file.read_text())
-        else:
-            result = {'project': step.project, 'pipeline': step.pipeline, 'status': 'crashed', 'failures': []}
+        elif 'status' not in result:
+            result['status'] = 'crashed'
     result['log'] = str(log_path)
     return result
 

@@ -6,7 +6,7 @@ from typing import Dict, List, Optional
 
 import yaml
 
-from mlops.utils.orchestration.headless import project_path
+from mlops.utils.paths import project_dir
 
 
 @dataclass(frozen=True)
@@ -20,7 +20,7 @@ class Step:
         return f'{self.project}/{self.pipeline}'
 
     def declared_variables(self) -> Dict[str, object]:
-        metadata = project_path(self.project) / 'pipelines' / self.pipeline / 'metadata.yaml'
+        metadata = project_dir(self.project) / 'pipelines' / self.pipeline / 'metadata.yaml'
         return yaml.safe_load(metadata.read_text()).get('variables') or {}
 
 

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from typing import Any, Callable, Dict
 
-from mlops.utils.orchestration.headless import read_block_outputs
+from mlops.utils.orchestration.mage_internals import read_block_outputs
+from mlops.utils.paths import project_dir
 
 
 def data_preparation(result: Dict[str, Any]) -> Dict[str, Any]:
     X, X_train, X_val, *_ = read_block_outputs(
-        result['project'], result['pipeline'], 'build', result['execution_partition'])
+        project_dir(result['project']), result['pipeline'], 'build', result['execution_partition'])
     return {name: list(matrix.shape) for name, matrix in (('X', X), ('X_train', X_train), ('X_val', X_val))}
 
 

@@ -1,0 +1,218 @@
+"""Every Mage 0.9.80 internal this project touches, each workaround beside what it works around.
+
+Nothing else in the project imports ``mage_ai.orchestration`` or patches Mage: the runner
+(``headless``), its summaries and the server entry point call these functions.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+SCHEDULE_NAME = 'headless runner'
+ACTIVE = ('initial', 'running')
+
+# -- one database connection per process ----------------------------------------------------
+
+# What a forked child inherited from its parent and must neither use nor close (see below).
+_INHERITED: List[Any] = []
+_FORK_HOOK_INSTALLED = False
+
+
+def _own_connections_after_fork() -> None:
+    """In a forked child: a new connection pool and session for Mage's engine.
+
+    Mage's ``ProcessQueue.start_worker_pool`` forks the worker pool (and the pool forks one
+    ``Worker`` per job) without disposing the SQLAlchemy engine, unlike its own
+    ``orchestration.db.process.create_process``; ``orchestration/db/__init__.py`` even opens a
+    connection at import. A worker's ``start_session(force=True)`` then checks a connection out
+    of the *inherited* pool, one whose socket the parent is still using: both processes talk on
+    one PostgreSQL connection, and libpq reports ``error with status PGRES_TUPLES_OK and no
+    message from the libpq`` (or reads the other's rows). SQLite opens files per connection and
+    is not affected. The fix is SQLAlchemy's documented one for ``os.fork`` ("Using Connection
+    Pools with Multiprocessing"): ``engine.dispose(close=False)`` in the child. The inherited
+    pool and session are kept referenced, never closed: closing or garbage-collecting them
+    would send a rollback or a terminate message down the parent's socket.
+    """
+    db = sys.modules.get('mage_ai.orchestration.db')
+    if db is None:  # Mage's database module not loaded in this process: nothing inherited
+        return
+    from sqlalchemy.orm import scoped_session
+
+    _INHERITED.append((db.engine.pool, db.db_connection.session))
+    db.engine.dispose(close=False)
+    if db.db_connection.session is not None:
+        db.db_connection.session = scoped_session(db.session_factory)
+
+
+def install_fork_safety() -> None:
+    """Give every process forked from this one (and their children) its own connections."""
+    global _FORK_HOOK_INSTALLED
+    if not _FORK_HOOK_INSTALLED:
+        os.register_at_fork(after_in_child=_own_connections_after_fork)
+        _FORK_HOOK_INSTALLED = True
+
+
+# -- binding a sub-project --------------------------------------------------------------------
+
+def bind_project(project_dir: Path) -> None:
+    """Bind this process to one sub-project (Mage keeps one repo path and DB per process),
+    migrate its database and open the session."""
+    install_fork_safety()
+    from mage_ai.settings.repo import set_repo_path
+
+    set_repo_path(str(project_dir))
+    from mage_ai.orchestration.db import db_connection
+    from mage_ai.orchestration.db.database_manager import database_manager
+
+    database_manager.run_migrations()
+    db_connection.start_session()
+
+
+def cancel_interrupted_runs(pipeline_uuid: str) -> int:
+    """Cancel runs of the runner's own trigger left active by a killed earlier invocation;
+    returns how many."""
+    from mage_ai.orchestration.db.models.schedules import PipelineRun, PipelineSchedule
+
+    stale = (
+        PipelineRun.query.join(PipelineSchedule, PipelineRun.pipeline_schedule_id == PipelineSchedule.id)
+        .filter(PipelineSchedule.name == SCHEDULE_NAME, PipelineRun.pipeline_uuid == pipeline_uuid,
+                PipelineRun.status.in_(ACTIVE))
+        .all()
+    )
+    for run in stale:
+        run.update(status=PipelineRun.PipelineRunStatus.CANCELLED)
+    return len(stale)
+
+
+# -- the job queue ----------------------------------------------------------------------------
+
+def start_job_queue():
+    from mage_ai.orchestration.job_manager import get_job_manager
+
+    job_manager = get_job_manager()
+    job_manager.start()
+    return job_manager
+
+
+def revive_worker_pool(job_manager) -> bool:
+    """Work around a race in Mage's ProcessQueue (mage-ai/mage-ai#3998 family): the worker-pool
+    process can exit on an empty-looking queue just after a job was put, while ``enqueue``
+    saw it alive; the job then waits forever, since ``has_job`` still finds it queued.
+    Returns True when the pool had to be restarted."""
+    queue = getattr(job_manager, 'queue', None)
+    if queue is None or not hasattr(queue, 'start_worker_pool'):
+        return False
+    if not queue.queue.empty() and not queue.is_worker_pool_alive():
+        queue.start_worker_pool()
+        return True
+    return False
+
+
+def _queue_manager():
+    """The multiprocessing Manager behind Mage's job queue, if this process started one."""
+    module = sys.modules.get('mage_ai.orchestration.job_manager')
+    job_manager = getattr(module, 'job_manager', None)
+    return getattr(getattr(job_manager, 'queue', None), 'mp_manager', None)
+
+
+def end_queue_processes(timeout: float = 10.0) -> None:
+    """Kill every process this one started (Mage's worker pool, workers, manager).
+
+    Mage's ProcessQueue can leave a worker blocked in ``queue.get()`` for an item a sibling
+    took (it checks ``empty()`` first, then ``get()``); its pool then never exits, and the
+    interpreter would wait for it forever at exit. Once they are gone, multiprocessing's own
+    exit handlers (temporary ``pymp-*`` folders, joins) run normally and return at once.
+    """
+    import psutil
+
+    manager = _queue_manager()
+    if manager is not None:  # ends cleanly, removing its pymp-* folder; killed, it would not
+        try:
+            manager.shutdown()
+        except Exception:  # already gone
+            pass
+    children = psutil.Process().children(recursive=True)
+    for child in children:
+        try:
+            child.kill()
+        except psutil.NoSuchProcess:
+            pass
+    psutil.wait_procs(children, timeout=timeout)
+
+
+# -- runs -------------------------------------------------------------------------------------
+
+def status_of(value) -> str:
+    return getattr(value, 'value', value)
+
+
+def drive_active_runs() -> None:
+    """One scheduler tick: start initial runs, advance running ones (Mage's own classes)."""
+    from mage_ai.orchestration.db import db_connection
+    from mage_ai.orchestration.db.models.schedules import PipelineRun
+    from mage_ai.orchestration.pipeline_scheduler import PipelineScheduler
+
+    db_connection.session.expire_all()
+    for run in PipelineRun.query.filter(PipelineRun.status.in_(ACTIVE)).all():
+        scheduler = PipelineScheduler(run)
+        if status_of(run.status) == 'initial':
+            scheduler.start()
+        else:
+            scheduler.schedule()
+
+
+def insert_run(pipeline_uuid: str, variables: Dict[str, Any], data_product: Optional[str] = None):
+    """A new run as an API trigger inserts it; for a global data product's producer, under
+    the product's own schedule, so its consumers take the run as the product's latest."""
+    if data_product is None:
+        from mage_ai.orchestration.triggers.api import trigger_pipeline
+
+        return trigger_pipeline(pipeline_uuid, variables=variables, schedule_name=SCHEDULE_NAME)
+    from mage_ai.data_preparation.models.global_data_product import GlobalDataProduct
+    from mage_ai.orchestration.triggers.global_data_product import fetch_or_create_pipeline_schedule
+    from mage_ai.orchestration.triggers.utils import create_and_start_pipeline_run
+    from mage_ai.settings.repo import get_repo_path
+
+    product = GlobalDataProduct.get(data_product, repo_path=get_repo_path())
+    if product is None or product.object_uuid != pipeline_uuid:
+        raise ValueError(f'global data product {data_product!r} is not produced by {pipeline_uuid!r}')
+    schedule = fetch_or_create_pipeline_schedule(product)
+    return create_and_start_pipeline_run(product.pipeline, schedule, dict(variables=variables))
+
+
+def run_status(run) -> str:
+    run.refresh()
+    return status_of(run.status)
+
+
+def stop_run(run) -> None:
+    """End an active run as the UI's cancel does: block runs cancelled, jobs killed."""
+    from mage_ai.orchestration.pipeline_scheduler import stop_pipeline_run
+
+    stop_pipeline_run(run)
+
+
+def log_tail(block_run, lines: int = 25) -> str:
+    try:
+        content = block_run.logs.get('content') or ''
+    except Exception as error:  # logs are best effort; the status is what counts
+        return f'(logs unavailable: {error})'
+    return '\n'.join(content.splitlines()[-lines:])
+
+
+def failed_blocks(run) -> List[Dict[str, str]]:
+    return [{'block': br.block_uuid, 'log': log_tail(br)}
+            for br in run.block_runs if status_of(br.status) == 'failed']
+
+
+def read_block_outputs(project_dir: Path, pipeline_uuid: str, block_uuid: str, partition: str) -> List[Any]:
+    """The stored outputs (``output_0``..) of one block of a finished run, in order."""
+    from mage_ai.data_preparation.models.pipeline import Pipeline
+
+    pipeline = Pipeline.get(pipeline_uuid, repo_path=str(project_dir))
+    manager = pipeline.variable_manager
+    names = manager.get_variables_by_block(pipeline_uuid, block_uuid, partition=partition)
+    outputs = sorted((n for n in names if n.startswith('output_')), key=lambda n: int(n.split('_')[1]))
+    return [manager.get_variable(pipeline_uuid, block_uuid, n, partition=partition) for n in outputs]
