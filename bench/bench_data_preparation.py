@@ -16,7 +16,7 @@ import numpy as np
 from bench import seed_route
 from mlops.utils.data_preparation.ingest import ingest_files
 from mlops.utils.data_preparation.months import month_range
-from mlops.utils.data_preparation.preparation import build_training_sets, prepare_trips
+from mlops.utils.data_preparation.steps import build_training_sets, prepare_trips
 from mlops.utils.paths import REPO_ROOT
 
 CASES = [('2 months', '2024-01', '2024-02'), ('14 months', '2023-01', '2024-02')]

@@ -13,10 +13,10 @@ import time
 from pathlib import Path
 
 from mlops.utils.data_preparation.ingest import ingest_files
-from mlops.utils.data_preparation.preparation import build_training_sets, prepare_trips
-from mlops.utils.models.config import training_settings
+from mlops.utils.data_preparation.steps import build_training_sets, prepare_trips
+from mlops.utils.training.config import training_settings
 from mlops.utils.models.families import DEFAULT_SKLEARN_MODELS
-from mlops.utils.models.steps import XGBOOST, family_for
+from mlops.utils.training.steps import XGBOOST, family_for
 from mlops.utils.models.training_data import TrainingData
 from mlops.utils.models.tuning import evaluate, tune
 from mlops.utils.paths import REPO_ROOT

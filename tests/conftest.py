@@ -126,11 +126,14 @@ def postgres():
 def default_training_set(shared_data):
     """The default configuration's outputs as the training_set GDP hands them over."""
     from mlops.utils.data_preparation.ingest import ingest_files
-    from mlops.utils.data_preparation.preparation import build_training_sets, prepare_trips
+    from mlops.utils.data_preparation.config import pipeline_variables
+    from mlops.utils.data_preparation.steps import build_training_sets, preparation_facts, prepare_trips
 
+    variables = pipeline_variables({'data_source': str(shared_data)})
     prepared = prepare_trips(ingest_files('2024-01', '2024-02', source=str(shared_data)),
                              'lpep_pickup_datetime', '2024-02-01', 'duration')
-    return {'build': list(build_training_sets(*prepared)), 'prepare': list(prepared)}
+    return {'build': [*build_training_sets(*prepared), preparation_facts(*prepared, variables)],
+            'prepare': list(prepared)}
 
 
 @pytest.fixture

@@ -38,17 +38,20 @@ class ServerProcess:
     (a URL means: answers HTTP 200)."""
 
     def __init__(self, command: List[str], ready, log_path: Path,
-                 env: Optional[Dict[str, str]] = None, timeout: float = 180.0):
-        self.command, self.log_path = command, log_path
+                 env: Optional[Dict[str, str]] = None, timeout: float = 180.0,
+                 cwd: Path = REPO_ROOT, inherit_env: bool = True):
+        self.command, self.log_path, self.cwd = command, log_path, cwd
         self.ready = http_ok(ready) if isinstance(ready, str) else ready
-        self.env = {**os.environ, **(env or {})}
+        # inherit_env=False: only PATH, HOME and ``env`` (no PYTHONPATH pointing at the repo)
+        base = os.environ if inherit_env else {k: os.environ[k] for k in ('PATH', 'HOME') if k in os.environ}
+        self.env = {**base, **(env or {})}
         self.timeout = timeout
         self.process: Optional[subprocess.Popen] = None
 
     def __enter__(self) -> 'ServerProcess':
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, 'w')
-        self.process = subprocess.Popen(self.command, cwd=REPO_ROOT, env=self.env, stdout=log,
+        self.process = subprocess.Popen(self.command, cwd=self.cwd, env=self.env, stdout=log,
                                         stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + self.timeout
         while time.monotonic() < deadline:

@@ -5,7 +5,7 @@ import pytest
 import yaml
 
 from mlops.utils.data_preparation.ingest import ingest_files
-from mlops.utils.data_preparation.preparation import prepare_trips
+from mlops.utils.data_preparation.steps import prepare_trips
 
 PROJECT = Path(__file__).resolve().parents[2] / 'mlops' / 'unit_1_data_preparation'
 WIDGETS = yaml.safe_load((PROJECT / 'pipelines' / 'data_preparation' / 'metadata.yaml').read_text())['widgets']

@@ -11,7 +11,7 @@ import pytest
 from bench import seed_route
 from tests.chain import run_chain, summaries
 from mlops.utils.data_preparation.ingest import ingest_files
-from mlops.utils.data_preparation.preparation import build_training_sets, prepare_trips
+from mlops.utils.data_preparation.steps import build_training_sets, prepare_trips
 
 pytestmark = pytest.mark.slow
 STEP = 'unit_1_data_preparation/data_preparation'

@@ -109,9 +109,8 @@ def test_champion_is_the_best_version_and_beats_a_baseline(trained, mlflow_clien
     data = unpack_training_set(default_training_set)
     baseline = regression_metrics(data.y_val, LinearRegression().fit(data.X_train, data.y_train).predict(data.X_val))
     assert rmse[best] < baseline['rmse']
-    from mlops.utils.tracking.runs import records_from_prepared
     served = mlflow.pyfunc.load_model(f'models:/{MODEL}@champion')
-    records = records_from_prepared(data.df_val)
+    records = data.validation_records().drop(columns=['duration'])
     assert regression_metrics(data.y_val, served.predict(records))['rmse'] == pytest.approx(rmse[best], abs=1e-6)
 
 
@@ -202,16 +201,16 @@ def test_the_champion_is_served_as_is_by_mlflow_models_serve(trained, mlflow_cli
     import requests
 
     from mlops.utils.tracking.mlflow_setup import tracking_uri
-    from mlops.utils.tracking.runs import records_from_prepared
-
-    records = records_from_prepared(default_training_set['prepare'][2].head(5))
+    records = unpack_training_set(default_training_set).validation_records().drop(columns=['duration']).head(5)
     expected = mlflow.pyfunc.load_model(f'models:/{MODEL}@champion').predict(records)
     port = free_port()
     command = [str(Path(sys.executable).parent / 'mlflow'), 'models', 'serve', '-m', f'models:/{MODEL}@champion',
                '--env-manager', 'local', '--host', '127.0.0.1', '--port', str(port)]
-    with ServerProcess(command, f'http://127.0.0.1:{port}/ping', tmp_path / 'serve.log',
-                       env={'MLFLOW_TRACKING_URI': tracking_uri()}):
+    elsewhere = tmp_path / 'elsewhere'  # not the repo: the model must bring its own code
+    elsewhere.mkdir()
+    with ServerProcess(command, f'http://127.0.0.1:{port}/ping', tmp_path / 'serve.log', cwd=elsewhere,
+                       env={'MLFLOW_TRACKING_URI': tracking_uri()}, inherit_env=False):
         answer = requests.post(f'http://127.0.0.1:{port}/invocations', timeout=30,
                                json={'dataframe_records': records.to_dict(orient='records')})
     assert answer.status_code == 200, answer.text
-    assert np.allclose(answer.json()['predictions'], expected)
+    assert np.allclose(answer.json()['predictions'], expected, rtol=0, atol=1e-9)

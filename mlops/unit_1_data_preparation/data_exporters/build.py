@@ -1,4 +1,4 @@
-from typing import Tuple
+from typing import Any, Dict, Tuple
 
 from pandas import DataFrame, Series
 from scipy.sparse import csr_matrix
@@ -6,7 +6,7 @@ from sklearn.feature_extraction import DictVectorizer
 
 from mlops.utils.data_preparation.checks import check_invariants, check_seed_shapes
 from mlops.utils.data_preparation.config import is_default_configuration, pipeline_variables
-from mlops.utils.data_preparation.preparation import build_training_sets
+from mlops.utils.data_preparation.steps import build_training_sets, preparation_facts
 
 if 'data_exporter' not in globals():
     from mage_ai.data_preparation.decorators import data_exporter
@@ -17,9 +17,12 @@ if 'test' not in globals():
 @data_exporter
 def build(
     data: Tuple[DataFrame, DataFrame, DataFrame], *args, **kwargs
-) -> Tuple[csr_matrix, csr_matrix, csr_matrix, Series, Series, Series, DictVectorizer]:
+) -> Tuple[csr_matrix, csr_matrix, csr_matrix, Series, Series, Series, DictVectorizer, Dict[str, Any]]:
+    """The seed's seven outputs, then what this preparation used (months, source, split as it fell)."""
     df, df_train, df_val = data
-    return build_training_sets(df, df_train, df_val, target=pipeline_variables(kwargs)['target'])
+    variables = pipeline_variables(kwargs)
+    return (*build_training_sets(df, df_train, df_val, target=variables['target']),
+            preparation_facts(df, df_train, df_val, variables))
 
 
 @test

@@ -3,7 +3,7 @@ from typing import Tuple
 import pandas as pd
 
 from mlops.utils.data_preparation.config import pipeline_variables
-from mlops.utils.data_preparation.preparation import prepare_trips
+from mlops.utils.data_preparation.steps import prepare_trips
 
 if 'transformer' not in globals():
     from mage_ai.data_preparation.decorators import transformer

@@ -5,7 +5,7 @@ the run before any model trains.
 """
 from typing import Dict, List, Tuple
 
-from mlops.utils.models.steps import plan_models
+from mlops.utils.training.steps import plan_models
 
 if 'custom' not in globals():
     from mage_ai.data_preparation.decorators import custom

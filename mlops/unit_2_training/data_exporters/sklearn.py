@@ -1,6 +1,6 @@
 from typing import Any, Dict
 
-from mlops.utils.models.steps import train_and_register
+from mlops.utils.training.steps import train_and_register
 
 if 'data_exporter' not in globals():
     from mage_ai.data_preparation.decorators import data_exporter

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from mlops.utils.data_preparation.strings import as_strings
+from mlops.utils.data_preparation.sources import COLOUR_PREFIX
 from mlops.utils.errors import DataError
+from mlops.utils.serving.strings import as_strings
 
 CATEGORICAL_ID_COLUMNS = ['PULocationID', 'DOLocationID']
 MIN_DURATION_MINUTES = 1
@@ -13,11 +14,12 @@ MAX_DURATION_MINUTES = 60
 
 def datetime_columns(df: pd.DataFrame) -> tuple[str, str]:
     """(pickup, dropoff) columns: ``lpep_*`` for green trips, ``tpep_*`` for yellow ones."""
-    for prefix in ('lpep', 'tpep'):
+    for prefix in COLOUR_PREFIX.values():
         pickup, dropoff = f'{prefix}_pickup_datetime', f'{prefix}_dropoff_datetime'
         if pickup in df.columns and dropoff in df.columns:
             return pickup, dropoff
-    raise DataError('trips need lpep_* or tpep_* pickup and dropoff datetime columns; got '
+    raise DataError('trips need ' + ' or '.join(f'{p}_*' for p in COLOUR_PREFIX.values())
+                    + ' pickup and dropoff datetime columns; got '
                     + ', '.join(map(str, df.columns)))
 
 

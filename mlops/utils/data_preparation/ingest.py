@@ -1,7 +1,7 @@
 """Load a range of monthly trip files into one DataFrame with one schema."""
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Sequence
+from typing import List, Optional, Sequence
 
 import pandas as pd
 import pyarrow as pa
@@ -9,14 +9,11 @@ import pyarrow.parquet as pq
 
 from mlops.utils.data_preparation.download import build_session, check_parquet, fetch
 from mlops.utils.data_preparation.months import Month, month_range
-from mlops.utils.data_preparation.sources import MonthLocation, check_colour, month_location
+from mlops.utils.data_preparation.sources import COLOUR_PREFIX, MonthLocation, check_colour, month_location
 from mlops.utils.errors import DataError, SourceError
 
-DATETIME_PREFIX: Dict[str, str] = {'green': 'lpep', 'yellow': 'tpep'}
-
-
 def required_columns(colour: str) -> List[str]:
-    prefix = DATETIME_PREFIX[check_colour(colour)]
+    prefix = COLOUR_PREFIX[check_colour(colour)]
     return [
         f'{prefix}_pickup_datetime',
         f'{prefix}_dropoff_datetime',

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Dict, Optional
 from urllib.parse import unquote, urlparse
 
 from mlops.utils.data_preparation.months import Month
@@ -16,7 +16,9 @@ from mlops.utils.paths import resolve_local
 
 DEFAULT_SOURCE = 'https://github.com/mage-ai/datasets/raw/master'
 SOURCE_ENV_VAR = 'MLOPS_DATA_SOURCE'
-COLOURS = ('green', 'yellow')
+# The taxi colour's column prefix (lpep_pickup_datetime, tpep_dropoff_datetime, ...).
+COLOUR_PREFIX: Dict[str, str] = {'green': 'lpep', 'yellow': 'tpep'}
+COLOURS = tuple(COLOUR_PREFIX)
 
 
 @dataclass(frozen=True)

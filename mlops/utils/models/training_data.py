@@ -7,6 +7,7 @@ from typing import Any, Dict, Optional
 import pandas as pd
 
 from mlops.utils.errors import DataError
+from mlops.utils.serving.features import INPUT_COLUMNS
 
 
 @dataclass
@@ -16,25 +17,34 @@ class TrainingData:
     y_train: pd.Series
     y_val: pd.Series
     dv: Any
-    df_val: Optional[pd.DataFrame] = None  # validation features before encoding (PU_DO, ...)
+    df_val: Optional[pd.DataFrame] = None  # validation rows before encoding (raw ids, PU_DO, ...)
     df: Optional[pd.DataFrame] = None  # all rows, with the split column
     df_train: Optional[pd.DataFrame] = None
+    preparation: Optional[Dict[str, Any]] = None  # what data preparation used (months, split, ...)
 
     @property
     def feature_names(self):
         return list(self.dv.feature_names_)
 
+    def validation_records(self, target: str = 'duration') -> pd.DataFrame:
+        """The validation rows as the served model takes them, with the target beside them."""
+        missing = [c for c in INPUT_COLUMNS if self.df_val is None or c not in self.df_val.columns]
+        if missing:
+            raise DataError(f'the training set lacks the raw inputs {", ".join(missing)}: '
+                            'refresh it with the current data_preparation pipeline')
+        return self.df_val[INPUT_COLUMNS].assign(**{target: self.y_val.to_numpy()})
+
 
 def unpack_training_set(training_set: Dict[str, Any]) -> TrainingData:
-    """From the GDP block's output: ``{'build': [X, X_train, X_val, y, y_train, y_val, dv],
-    'prepare': [df, df_train, df_val]}``."""
+    """From the GDP block's output: ``{'build': [X, X_train, X_val, y, y_train, y_val, dv, facts],
+    'prepare': [df, df_train, df_val]}`` (``facts`` absent in sets built before it existed)."""
     try:
-        X, X_train, X_val, y, y_train, y_val, dv = training_set['build']
+        X, X_train, X_val, y, y_train, y_val, dv, *rest = training_set['build']
     except (KeyError, TypeError, ValueError) as error:
-        raise DataError(f'training_set lacks the 7 outputs of data_preparation/build: {error}') from error
+        raise DataError(f'training_set lacks the outputs of data_preparation/build: {error}') from error
     prepared = training_set.get('prepare') or [None, None, None]
     data = TrainingData(X_train, X_val, y_train, y_val, dv, df_val=prepared[2], df=prepared[0],
-                        df_train=prepared[1])
+                        df_train=prepared[1], preparation=rest[0] if rest and isinstance(rest[0], dict) else None)
     for name, matrix, target in (('training', X_train, y_train), ('validation', X_val, y_val)):
         if matrix is None or matrix.shape[0] == 0:
             raise DataError(f'the {name} set is empty: nothing to train or validate on')

@@ -31,6 +31,13 @@ class TuningResult:
     best_params: Params
     best_rmse: float
     trials: List[Trial]
+    budget: int
+
+    @property
+    def cut_by_time_cap(self) -> bool:
+        """True when the time cap, not the budget, ended the search (figures then depend on
+        the machine's speed)."""
+        return len(self.trials) < self.budget
 
 
 def _plain(params: Params) -> Params:
@@ -51,8 +58,9 @@ def tune(
     on_trial: Optional[Callable[[Trial], None]] = None,
     max_seconds: Optional[float] = None,
 ) -> TuningResult:
-    """Minimize validation RMSE over ``family.space`` in ``max_evaluations`` fits; with
-    ``max_seconds``, no new fit starts after that time."""
+    """Minimize validation RMSE over ``family.space`` in ``max_evaluations`` fits: the same
+    trials, and so the same result, on any machine. ``max_seconds`` is a safety net: no new
+    fit starts after that time (``TuningResult.cut_by_time_cap`` says so)."""
     trials: List[Trial] = []
 
     def objective(params: Params) -> Dict:
@@ -65,8 +73,13 @@ def tune(
             on_trial(trial)
         return {'loss': metrics['rmse'], 'status': STATUS_OK}
 
-    search = Trials()
-    fmin(objective, family.space, algo=partial(tpe.suggest, n_startup_jobs=STARTUP_TRIALS), max_evals=max_evaluations, trials=search,
-                rstate=np.random.default_rng(random_state), show_progressbar=False, timeout=max_seconds)
+    started = time.monotonic()
+
+    def past_time_cap(_search, *state):  # after each trial: at least one always runs
+        return max_seconds is not None and time.monotonic() - started > max_seconds, state
+
+    fmin(objective, family.space, algo=partial(tpe.suggest, n_startup_jobs=STARTUP_TRIALS),
+         max_evals=max_evaluations, trials=Trials(), rstate=np.random.default_rng(random_state),
+         show_progressbar=False, early_stop_fn=past_time_cap)
     best_trial = min(trials, key=lambda t: t.metrics['rmse'])
-    return TuningResult(best_trial.params, best_trial.metrics['rmse'], trials)
+    return TuningResult(best_trial.params, best_trial.metrics['rmse'], trials, max_evaluations)

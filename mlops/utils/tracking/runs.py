@@ -5,18 +5,17 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
-from importlib.metadata import version
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional
 
 import pandas as pd
 
 from mlops.utils.models.tuning import Trial
 from mlops.utils.paths import REPO_ROOT
-from mlops.utils.tracking.pyfunc import INPUT_COLUMNS, TripDurationModel
-
-SERVING_PACKAGES = ('mlflow', 'numpy', 'pandas', 'pyarrow', 'scikit-learn', 'scipy', 'xgboost-cpu')
-
+from mlops.utils.serving.estimators import BoosterRegressor
+from mlops.utils.serving.features import INPUT_COLUMNS, INPUT_TYPES
+from mlops.utils.serving.model import TripDurationModel
 
 def mage_tags(kwargs: Mapping[str, Any]) -> Dict[str, str]:
     return {f'mage.{key}': str(kwargs[key]) for key in ('pipeline_uuid', 'pipeline_run_id', 'execution_date')
@@ -50,23 +49,35 @@ def log_trial(client, parent_run_id: str, trial: Trial) -> None:
     client.set_terminated(run_id)
 
 
-def records_from_prepared(df: pd.DataFrame) -> pd.DataFrame:
-    """Raw model input (``PULocationID``, ``DOLocationID``, ``trip_distance``) from the
-    prepared frame, whose ``PU_DO`` is ``'<PU>_<DO>'``."""
-    codes, pairs = pd.factorize(df['PU_DO'])
-    ids = pd.Index(pairs).str.split('_', n=1, expand=True)
-    pickup = ids.get_level_values(0).astype('int64').to_numpy()
-    dropoff = ids.get_level_values(1).astype('int64').to_numpy()
-    return pd.DataFrame({'PULocationID': pickup[codes], 'DOLocationID': dropoff[codes],
-                         'trip_distance': df['trip_distance'].to_numpy(dtype=float)}, index=df.index)
+def installed_distribution(*names: str) -> str:
+    """``name==version`` of the first of ``names`` installed here (one module, several wheels)."""
+    for name in names:
+        try:
+            return f'{name}=={version(name)}'
+        except PackageNotFoundError:
+            continue
+    raise PackageNotFoundError(' or '.join(names))
 
 
-def _staged_code() -> Path:
-    """``mlops/utils`` as a package the served model imports (``mlops.utils...``)."""
+def served_requirements(model: TripDurationModel) -> List[str]:
+    """Exactly the packages the served code imports, at the versions that trained the model."""
+    packages = [installed_distribution('mlflow-skinny', 'mlflow'), *(installed_distribution(name) for name in
+                ('numpy', 'pandas', 'scipy', 'scikit-learn'))]
+    if isinstance(model.estimator, BoosterRegressor):
+        packages.append(installed_distribution('xgboost-cpu', 'xgboost'))
+    return packages
+
+
+def staged_serving_code() -> Path:
+    """A copy of what the registered model imports (``mlops.utils.serving`` and the errors it
+    raises) as an ``mlops`` package: nothing of training, tracking or Mage."""
     stage = Path(tempfile.mkdtemp(prefix='mlops-code-')) / 'mlops'
-    shutil.copytree(REPO_ROOT / 'mlops' / 'utils', stage / 'utils',
-                    ignore=shutil.ignore_patterns('__pycache__', '*.pyc'))
-    (stage / '__init__.py').write_text('')
+    (stage / 'utils').mkdir(parents=True)
+    for package in (stage, stage / 'utils'):
+        (package / '__init__.py').write_text('')
+    source = REPO_ROOT / 'mlops' / 'utils'
+    shutil.copytree(source / 'serving', stage / 'utils' / 'serving', ignore=shutil.ignore_patterns('__pycache__', '*.pyc'))
+    shutil.copy2(source / 'errors.py', stage / 'utils' / 'errors.py')
     return stage
 
 
@@ -79,9 +90,9 @@ def log_final_model(client, parent_run_id: str, model: TripDurationModel, params
     from mlflow.models import infer_signature
 
     run_id = _child(client, parent_run_id, 'final model', {'stage': 'final', **tags})
-    example = example[INPUT_COLUMNS].head(5).reset_index(drop=True)
+    example = example[INPUT_COLUMNS].head(5).reset_index(drop=True).astype(INPUT_TYPES)
     signature = infer_signature(example, model.predict(None, example))
-    code = _staged_code()
+    code = staged_serving_code()
     try:
         with mlflow.start_run(run_id=run_id):
             mlflow.log_params({k: str(v) for k, v in params.items()})
@@ -91,7 +102,7 @@ def log_final_model(client, parent_run_id: str, model: TripDurationModel, params
                              for k, v in facts.items() if k != 'feature_names'})
             info = mlflow.pyfunc.log_model(
                 name='model', python_model=model, code_paths=[str(code)], signature=signature,
-                input_example=example, pip_requirements=[f'{p}=={version(p)}' for p in SERVING_PACKAGES],
+                input_example=example, pip_requirements=served_requirements(model),
             )
     finally:
         shutil.rmtree(code.parent, ignore_errors=True)

@@ -11,3 +11,16 @@ def test_default_configuration_detection():
     assert is_default_configuration({})
     assert is_default_configuration({'data_source': '/elsewhere'})  # same data, other place
     assert not is_default_configuration({'end_month': '2024-03'})
+
+
+def test_both_data_preparation_pipelines_declare_the_codes_defaults():
+    import yaml
+
+    from mlops.utils.data_preparation.config import OPTIONAL_VARIABLES
+    from mlops.utils.paths import project_dir
+
+    for project in ('unit_1_data_preparation', 'unit_2_training'):
+        metadata = project_dir(project) / 'pipelines' / 'data_preparation' / 'metadata.yaml'
+        declared = yaml.safe_load(metadata.read_text())['variables']
+        assert {k: str(v) for k, v in declared.items() if k in DEFAULT_CONFIGURATION} == DEFAULT_CONFIGURATION
+        assert set(declared) == set(DEFAULT_CONFIGURATION) | set(OPTIONAL_VARIABLES)

@@ -6,9 +6,9 @@ from sklearn.dummy import DummyRegressor
 
 from mlops.utils.models.metrics import regression_metrics
 from mlops.utils.models.training_data import unpack_training_set
-from mlops.utils.tracking.pyfunc import TripDurationModel
+from mlops.utils.serving.model import TripDurationModel
 from mlops.utils.tracking.registry import CHAMPION, is_better, register_and_promote
-from mlops.utils.tracking.runs import log_final_model, records_from_prepared, start_parent
+from mlops.utils.tracking.runs import log_final_model, start_parent
 
 
 def test_rule():
@@ -27,7 +27,7 @@ def constant_model(data, value):
 
 def register(tracking_store, data, model):
     client = MlflowClient()
-    validation = records_from_prepared(data.df_val).assign(duration=data.y_val.to_numpy())
+    validation = data.validation_records()
     rmse = regression_metrics(data.y_val, model.predict(None, validation))['rmse']
     parent = start_parent(client, tracking_store, 'test', {})
     _, uri = log_final_model(client, parent, model, {}, {'rmse': rmse}, {}, {}, validation)

@@ -1,6 +1,6 @@
 from typing import Any, Dict
 
-from mlops.utils.models.steps import XGBOOST, tune_model
+from mlops.utils.training.steps import XGBOOST, tune_model
 
 if 'transformer' not in globals():
     from mage_ai.data_preparation.decorators import transformer

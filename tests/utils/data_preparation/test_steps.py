@@ -5,7 +5,7 @@ import pytest
 from bench import seed_route
 from mlops.utils.data_preparation.checks import check_invariants, check_seed_shapes
 from mlops.utils.data_preparation.ingest import ingest_files
-from mlops.utils.data_preparation.preparation import build_training_sets, prepare_trips
+from mlops.utils.data_preparation.steps import build_training_sets, prepare_trips
 from mlops.utils.errors import DataError
 
 

@@ -1,39 +1,34 @@
-"""What the training blocks do, for any model family (sklearn classes and XGBoost alike)."""
+"""What the training blocks do, for any model family (sklearn classes and XGBoost alike):
+check the variables, tune with every trial tracked, fit, log, register, promote."""
 from __future__ import annotations
 
-import importlib
 from typing import Any, Dict, List, Mapping
 
-
 from mlops.utils.errors import ConfigError
-from mlops.utils.models.config import TrainingSettings, model_names, params_for, training_settings
-from mlops.utils.models.families import ModelFamily, sklearn_family, xgboost_family
+from mlops.utils.models.families import XGBOOST, ModelFamily, sklearn_family, xgboost_family
 from mlops.utils.models.training_data import TrainingData, unpack_training_set
 from mlops.utils.models.tuning import evaluate, tune
+from mlops.utils.serving.features import INPUT_COLUMNS
+from mlops.utils.serving.model import TripDurationModel
 from mlops.utils.tracking.mlflow_setup import connect
-from mlops.utils.tracking.pyfunc import TripDurationModel
 from mlops.utils.tracking.registry import register_and_promote
-from mlops.utils.tracking.runs import log_final_model, log_trial, records_from_prepared, start_parent
-
-XGBOOST = 'xgboost'
+from mlops.utils.tracking.runs import log_final_model, log_trial, start_parent
+from mlops.utils.training.config import TrainingSettings, model_names, params_for, training_settings
 
 
 def family_for(name: str, settings: TrainingSettings) -> ModelFamily:
     if name == XGBOOST:
         return xgboost_family(max_depth=settings.max_depth, early_stopping_rounds=settings.early_stopping_rounds,
-                              random_state=settings.random_state)
+                              num_boost_round=settings.num_boost_round, random_state=settings.random_state)
     return sklearn_family(name)
 
 
 def check_fixed_params(family: ModelFamily, params: Any) -> Dict[str, Any]:
-    """Fixed hyperparameters must be a JSON object of scalars naming known parameters."""
+    """Fixed hyperparameters must be a JSON object of scalars naming parameters the family's
+    fit takes; they override its fixed settings too (e.g. XGBoost's ``grow_policy``)."""
     if not isinstance(params, dict):
         raise ConfigError(f'hyperparameters for {family.name} must be a JSON object, got {params!r}')
-    known = set(family.space) | set(family.fixed)
-    if family.name != XGBOOST:
-        module_name, class_name = family.name.split('.')
-        model_class = getattr(importlib.import_module(f'sklearn.{module_name}'), class_name)
-        known |= set(model_class().get_params())
+    known = set(family.space) | set(family.fixed) | set(family.accepts)
     unknown = sorted(set(params) - known)
     if unknown:
         raise ConfigError(f'hyperparameters for {family.name}: unknown {", ".join(unknown)}; '
@@ -77,31 +72,31 @@ def tune_model(family_name: str, training_set: Dict[str, Any], kwargs: Mapping[s
                   on_trial=lambda trial: log_trial(client, parent, trial),
                   max_seconds=settings.max_tuning_seconds)
     client.log_metric(parent, 'best_validation_rmse', result.best_rmse)
-    return {'family': family_name, 'params': result.best_params, 'parent_run_id': parent,
-            'trials': len(result.trials), 'best_trial_rmse': result.best_rmse}
+    summary = {'family': family_name, 'params': result.best_params, 'parent_run_id': parent,
+               'trials': len(result.trials), 'best_trial_rmse': result.best_rmse}
+    if result.cut_by_time_cap:
+        note = (f'cut by max_tuning_seconds={settings.max_tuning_seconds}: {len(result.trials)} of '
+                f'{result.budget} trials ran; figures depend on the machine')
+        client.set_tag(parent, 'tuning', note)
+        print(f'WARNING: {family_name} tuning {note}', flush=True)
+        summary['tuning_cut'] = note
+    return summary
 
 
-def data_facts(data: TrainingData, kwargs: Mapping[str, Any]) -> Dict[str, Any]:
-    """What the final model was trained on, for its MLflow run."""
-    facts: Dict[str, Any] = {
+def data_facts(data: TrainingData, estimator: Any) -> Dict[str, Any]:
+    """What the final model was trained on: data preparation's own record (months, source,
+    split as it fell) and the matrices and features the model saw."""
+    facts: Dict[str, Any] = dict(data.preparation or {})
+    facts.update({
         'training_rows': int(data.X_train.shape[0]),
         'validation_rows': int(data.X_val.shape[0]),
         'feature_count': len(data.feature_names),
         'feature_names': data.feature_names,
-        'features': ['PU_DO', 'trip_distance'],
-    }
-    if data.df is not None:
-        times = data.df.select_dtypes('datetime')
-        if not times.empty:
-            column = times.columns[0]
-            facts.update({'split_on_feature': column, 'data_start': str(times[column].min()),
-                          'data_end': str(times[column].max())})
-            if data.df_train is not None and data.df_val is not None:  # the split, as it fell
-                facts.update({'training_end': str(times[column].loc[data.df_train.index].max()),
-                              'validation_start': str(times[column].loc[data.df_val.index].min())})
-    for key in ('split_on_feature_value', 'start_month', 'end_month'):
-        if kwargs.get(key):
-            facts[key] = str(kwargs[key])
+        'inputs': INPUT_COLUMNS,
+    })
+    best_iteration = getattr(estimator, 'best_iteration', None)
+    if best_iteration is not None:  # reproduce with num_boost_round = this + 1, no early stopping
+        facts['boosting_rounds'] = best_iteration + 1
     return facts
 
 
@@ -121,11 +116,10 @@ def train_and_register(tuning: Dict[str, Any], training_set: Dict[str, Any],
     parent = tuning['parent_run_id']
     try:
         estimator, metrics = evaluate(family, tuning['params'], data)
-        model = TripDurationModel(data.dv, estimator)
-        validation = records_from_prepared(data.df_val).assign(duration=data.y_val.to_numpy())
+        validation = data.validation_records()
         run_id, model_uri = log_final_model(
-            client, parent, model, {**family.fixed, **tuning['params']}, metrics,
-            {'model_family': family.name}, data_facts(data, kwargs), validation,
+            client, parent, TripDurationModel(data.dv, estimator), family.parameters(tuning['params']), metrics,
+            {'model_family': family.name}, data_facts(data, estimator), validation,
         )
         promotion = register_and_promote(model_uri, metrics['rmse'], validation)
     except BaseException:

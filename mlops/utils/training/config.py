@@ -6,7 +6,7 @@ from typing import Any, Dict, List, Mapping, Optional
 
 from mlops.utils.errors import ConfigError
 from mlops.utils.json_objects import parse_json_object
-from mlops.utils.models.families import DEFAULT_SKLEARN_MODELS, sklearn_family
+from mlops.utils.models.families import DEFAULT_SKLEARN_MODELS, sklearn_class
 
 
 def model_names(value: Any) -> List[str]:
@@ -17,7 +17,7 @@ def model_names(value: Any) -> List[str]:
     if not names:
         raise ConfigError('models names no model; give module.Class names or leave it empty for all')
     for name in names:
-        sklearn_family(name)  # raises ConfigError naming an unknown one
+        sklearn_class(name)  # raises ConfigError naming an unknown one
     return names
 
 
@@ -46,12 +46,29 @@ def fixed_hyperparameters(kwargs: Mapping) -> Optional[Dict[str, Any]]:
     return value
 
 
+# Defaults of the training pipelines' variables (each pipeline's metadata.yaml declares the
+# ones it takes, with these values; a test keeps them equal). Empty means "not set".
+DEFAULTS: Dict[str, Any] = {
+    'models': '',  # all six sklearn families
+    'max_evaluations': '',  # each family's default budget, in trials
+    'random_state': 42,
+    'hyperparameters': '',
+    'early_stopping_rounds': 20,  # 0: no early stopping
+    'num_boost_round': 1000,
+    'max_depth': 100,
+    # A safety net, far above the normal tuning time (XGBoost: about 270 s here); reported
+    # when it cuts, since then the figures depend on the machine's speed.
+    'max_tuning_seconds': 1800,
+}
+
+
 @dataclass
 class TrainingSettings:
     max_evaluations: Optional[int]  # None: each family's default budget
     random_state: int
     hyperparameters: Optional[Dict[str, Any]]
-    early_stopping_rounds: int
+    early_stopping_rounds: int  # 0: off
+    num_boost_round: int
     max_depth: int
     max_tuning_seconds: int  # no new trial starts after this; the running one finishes
 
@@ -62,11 +79,12 @@ class TrainingSettings:
 def training_settings(kwargs: Mapping) -> TrainingSettings:
     return TrainingSettings(
         max_evaluations=whole_number(kwargs, 'max_evaluations', None, minimum=1),
-        random_state=whole_number(kwargs, 'random_state', 42),
+        random_state=whole_number(kwargs, 'random_state', DEFAULTS['random_state']),
         hyperparameters=fixed_hyperparameters(kwargs),
-        early_stopping_rounds=whole_number(kwargs, 'early_stopping_rounds', 20, minimum=1),
-        max_depth=whole_number(kwargs, 'max_depth', 100, minimum=4),
-        max_tuning_seconds=whole_number(kwargs, 'max_tuning_seconds', 280, minimum=1),
+        early_stopping_rounds=whole_number(kwargs, 'early_stopping_rounds', DEFAULTS['early_stopping_rounds']),
+        num_boost_round=whole_number(kwargs, 'num_boost_round', DEFAULTS['num_boost_round'], minimum=1),
+        max_depth=whole_number(kwargs, 'max_depth', DEFAULTS['max_depth'], minimum=4),
+        max_tuning_seconds=whole_number(kwargs, 'max_tuning_seconds', DEFAULTS['max_tuning_seconds'], minimum=1),
     )
 
 

@@ -1,9 +1,9 @@
 import pytest
 
 from mlops.utils.errors import ConfigError
-from mlops.utils.models.config import model_names, params_for, training_settings
+from mlops.utils.training.config import model_names, params_for, training_settings
 from mlops.utils.models.families import DEFAULT_SKLEARN_MODELS, sklearn_family
-from mlops.utils.models.steps import check_fixed_params
+from mlops.utils.training.steps import check_fixed_params
 
 
 def test_models_default_to_all_six_and_accept_lists():
@@ -52,3 +52,19 @@ def test_fixed_hyperparameters_must_be_known_scalars():
         check_fixed_params(lasso, {'alfa': 0.1})
     with pytest.raises(ConfigError, match='alpha must be numbers, strings or booleans'):
         check_fixed_params(lasso, {'alpha': [0.1]})
+
+
+@pytest.mark.parametrize('pipeline', ['sklearn_training', 'xgboost_training'])
+def test_pipeline_defaults_are_the_codes_defaults(pipeline):
+    """Each training pipeline declares its variables in metadata.yaml with DEFAULTS' values."""
+    import yaml
+
+    from mlops.utils.paths import project_dir
+    from mlops.utils.training.config import DEFAULTS
+
+    declared = yaml.safe_load((project_dir('unit_2_training') / 'pipelines' / pipeline / 'metadata.yaml').read_text())['variables']
+    assert declared and all(declared[name] == DEFAULTS[name] for name in declared), declared
+    settings = training_settings(declared)
+    assert (settings.random_state, settings.early_stopping_rounds, settings.num_boost_round, settings.max_depth,
+            settings.max_tuning_seconds) == tuple(DEFAULTS[k] for k in (
+                'random_state', 'early_stopping_rounds', 'num_boost_round', 'max_depth', 'max_tuning_seconds'))

@@ -1,7 +1,7 @@
 import numpy as np
 import pandas as pd
 
-from mlops.utils.data_preparation.strings import as_strings, join_strings
+from mlops.utils.serving.strings import as_strings, join_strings
 
 
 def test_same_as_astype_str_for_ints_floats_nan_and_strings():

@@ -1,0 +1,70 @@
+"""The registered model: raw records in, the same minutes as vectorizer + estimator in memory."""
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pytest
+import xgboost
+from mlflow.tracking import MlflowClient
+from sklearn.linear_model import LinearRegression
+
+from mlops.utils.errors import DataError
+from mlops.utils.models.training_data import unpack_training_set
+from mlops.utils.serving.estimators import BoosterRegressor
+from mlops.utils.serving.features import INPUT_COLUMNS
+from mlops.utils.serving.model import TripDurationModel
+from mlops.utils.paths import REPO_ROOT
+from mlops.utils.tracking.runs import log_final_model, served_requirements, start_parent
+
+
+@pytest.fixture(scope='module')
+def data(default_training_set):
+    return unpack_training_set(default_training_set)
+
+
+@pytest.fixture(scope='module')
+def booster(data):
+    trained = xgboost.train({'max_depth': 6, 'seed': 1}, xgboost.DMatrix(data.X_train, label=data.y_train),
+                            num_boost_round=20)
+    return BoosterRegressor(trained)
+
+
+def test_validation_records_are_the_raw_inputs_and_give_the_training_features(data):
+    records = data.validation_records()
+    assert list(records.columns) == INPUT_COLUMNS + ['duration']
+    assert (records['PULocationID'].astype(str) + '_' + records['DOLocationID'].astype(str)).tolist() == \
+        data.df_val['PU_DO'].tolist()
+    features = TripDurationModel(data.dv, None).features(records)
+    assert (features != data.X_val).nnz == 0  # the model computes exactly the training matrix
+
+
+def test_logged_pyfunc_round_trip(tracking_store, data, booster):
+    validation = data.validation_records()
+    client = MlflowClient()
+    parent = start_parent(client, tracking_store, 'xgboost', {'pipeline_uuid': 'test', 'pipeline_run_id': 1})
+    model = TripDurationModel(data.dv, booster)
+    run_id, uri = log_final_model(client, parent, model, {'max_depth': 6}, {'rmse': 1.0}, {}, {'training_rows': 1},
+                                  validation)
+    loaded = mlflow.pyfunc.load_model(uri)
+    expected = booster.predict(data.X_val)
+    assert np.allclose(loaded.predict(validation), expected)
+    first = validation.head(3).to_dict(orient='records')
+    assert np.allclose(model.predict(None, first), expected[:3])
+    assert loaded.metadata.get_input_schema().input_names() == INPUT_COLUMNS
+    assert client.get_run(run_id).data.tags['mlflow.parentRunId'] == parent
+    code = Path(mlflow.artifacts.download_artifacts(uri)) / 'code'
+    shipped = sorted(p.relative_to(code).as_posix() for p in code.rglob('*.py'))
+    serving = sorted(f'mlops/utils/serving/{p.name}' for p in (REPO_ROOT / 'mlops/utils/serving').glob('*.py'))
+    assert shipped == sorted(['mlops/__init__.py', 'mlops/utils/__init__.py', 'mlops/utils/errors.py', *serving])
+
+
+def test_requirements_name_exactly_what_the_model_imports(data, booster):
+    sklearn_model = TripDurationModel(data.dv, LinearRegression())
+    names = lambda model: [r.split('==')[0] for r in served_requirements(model)]  # noqa: E731
+    assert names(sklearn_model) == ['mlflow-skinny', 'numpy', 'pandas', 'scipy', 'scikit-learn']
+    assert names(TripDurationModel(data.dv, booster)) == names(sklearn_model) + ['xgboost-cpu']
+
+
+def test_missing_input_columns_are_named(data, booster):
+    with pytest.raises(DataError, match='trip records lack trip_distance'):
+        TripDurationModel(data.dv, booster).predict(None, [{'PULocationID': 1, 'DOLocationID': 2}])
