@@ -214,3 +214,28 @@ def test_the_champion_is_served_as_is_by_mlflow_models_serve(trained, mlflow_cli
                                json={'dataframe_records': records.to_dict(orient='records')})
     assert answer.status_code == 200, answer.text
     assert np.allclose(answer.json()['predictions'], expected, rtol=0, atol=1e-9)
+
+
+def test_a_version_is_refit_exactly_from_its_reproduce_tags(trained, mlflow_client):
+    """``--reproduce VERSION`` reruns the tuned XGBoost model's pipeline with its ``reproduce.*``
+    tags (fixed booster parameters, the rounds early stopping kept): same training set, same
+    validation RMSE, no tuning."""
+    root, lines = trained
+    client, _ = mlflow_client
+    original = next(m for m in lines[3]['models'] if m['family'] == 'xgboost')
+    source = client.get_run(client.get_model_version(MODEL, str(original['version'])).run_id)
+    assert {'reproduce.hyperparameters', 'reproduce.num_boost_round', 'reproduce.early_stopping_rounds'} <= set(source.data.tags)
+    result = run_chain(root, '--reproduce', str(original['version']))
+    assert result.returncode == 0, result.stderr[-3000:]
+    line = summaries(result)[0]
+    assert line['pipeline'] == 'xgboost_training'
+    refit = client.get_run(client.get_model_version(MODEL, str(line['models'][0]['version'])).run_id)
+    assert refit.data.metrics['validation_rmse'] == pytest.approx(source.data.metrics['validation_rmse'], abs=1e-9)
+    parent = client.get_run(refit.data.tags['mlflow.parentRunId'])
+    assert parent.data.tags['tuning'] == 'skipped: fixed hyperparameters'
+
+
+def test_reproducing_an_unknown_version_is_an_argument_error(trained):
+    root, _ = trained
+    result = run_chain(root, '--reproduce', '999')
+    assert result.returncode == 2 and '--reproduce: no version 999 of nyc-taxi-duration' in result.stderr

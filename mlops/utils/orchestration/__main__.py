@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -34,6 +33,8 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
     parser.add_argument('--vars', default='{}', help='pipeline variables as a JSON object')
     parser.add_argument('--set', action='append', default=[], metavar='NAME=VALUE', help='one variable')
     parser.add_argument('--source', help='data source: http(s) URL, file:// URL or folder (data_source)')
+    parser.add_argument('--reproduce', metavar='VERSION', help='refit this version of the registered model '
+                        'exactly (its training pipeline with its reproduce.* tags as variables)')
     parser.add_argument('--timeout', type=float, default=3600.0, help='seconds per pipeline')
     return parser.parse_args(argv)
 
@@ -45,6 +46,12 @@ def plan(args: argparse.Namespace) -> List[Tuple[Step, Dict[str, Any]]]:
     if args.source:
         variables['data_source'] = args.source
     steps = CHAIN
+    if args.reproduce:
+        from mlops.utils.tracking.reproduce import reproduction_of
+
+        pipeline, reproduced = reproduction_of(args.reproduce)
+        variables = {**reproduced, **variables}
+        args.pipelines = args.pipelines or pipeline
     if args.pipelines:
         wanted = [name.strip() for name in args.pipelines.split(',') if name.strip()]
         check_known(wanted, {s.pipeline for s in CHAIN} | {s.label for s in CHAIN}, what='pipeline')
@@ -62,13 +69,24 @@ def headless_command(*args: str) -> List[str]:
     return [sys.executable, '-m', 'mlops.utils.orchestration.headless', *args]
 
 
-def end_process_group(process: subprocess.Popen) -> None:
-    """SIGKILL the headless process and everything it started (Mage's queue processes)."""
+def end_process_tree(process: subprocess.Popen) -> None:
+    """SIGKILL the headless process and everything it started (Mage's queue processes).
+
+    The headless process stays in the runner's process group, so a Ctrl-C or a kill of the
+    group reaches Mage's workers too; here the tree is found by parentage."""
+    import psutil
+
     try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
+        tree = [psutil.Process(process.pid), *psutil.Process(process.pid).children(recursive=True)]
+    except psutil.NoSuchProcess:
+        tree = []
+    for member in tree:
+        try:
+            member.kill()
+        except psutil.NoSuchProcess:
+            pass
     process.wait()
+    psutil.wait_procs(tree, timeout=10)
 
 
 def run_step(step: Step, variables: Dict[str, Any], timeout: float) -> Dict[str, Any]:
@@ -88,17 +106,16 @@ def run_step(step: Step, variables: Dict[str, Any], timeout: float) -> Dict[str,
                                    '--timeout', str(timeout))
         if step.data_product:
             command += ['--data-product', step.data_product]
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO_ROOT,
-                                   start_new_session=True)
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO_ROOT)
         try:
             process.wait(timeout=timeout + GRACE_SECONDS)
         except subprocess.TimeoutExpired:
-            end_process_group(process)
+            end_process_tree(process)
             subprocess.run(headless_command('cancel', step.project, step.pipeline), stdout=log,
                            stderr=subprocess.STDOUT, env=env, cwd=REPO_ROOT, timeout=120)
             result['status'] = TIMED_OUT
         except BaseException:  # Ctrl-C or the runner itself killed: leave no orphans
-            end_process_group(process)
+            end_process_tree(process)
             raise
         if result_file.exists():
             result = json.loads(result_file.read_text())

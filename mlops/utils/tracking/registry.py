@@ -63,9 +63,7 @@ def register_and_promote(model_uri: str, rmse: float, validation: pd.DataFrame,
         promoted = is_better(rmse, champion_rmse)
         if champion_rmse is not None:
             client.set_model_version_tag(name, version, 'champion_validation_rmse', f'{champion_rmse:.6f}')
-        if promoted:
+        client.set_model_version_tag(name, version, 'role', 'promoted to champion' if promoted else 'rejected challenger')
+        if promoted:  # last: every tag is in place before serving can see the new champion
             client.set_registered_model_alias(name, CHAMPION, version)
-            client.set_model_version_tag(name, version, 'role', 'promoted to champion')
-        else:
-            client.set_model_version_tag(name, version, 'role', 'rejected challenger')
     return Promotion(version, promoted, rmse, champion_rmse)

@@ -2,6 +2,7 @@
 check the variables, tune with every trial tracked, fit, log, register, promote."""
 from __future__ import annotations
 
+import json
 from typing import Any, Dict, List, Mapping
 
 from mlops.utils.errors import ConfigError
@@ -95,9 +96,19 @@ def data_facts(data: TrainingData, estimator: Any) -> Dict[str, Any]:
         'inputs': INPUT_COLUMNS,
     })
     best_iteration = getattr(estimator, 'best_iteration', None)
-    if best_iteration is not None:  # reproduce with num_boost_round = this + 1, no early stopping
+    if best_iteration is not None:
         facts['boosting_rounds'] = best_iteration + 1
     return facts
+
+
+def reproduction(family: ModelFamily, params: Dict[str, Any], estimator: Any) -> Dict[str, str]:
+    """The pipeline variables that refit this exact model on the same training set, as run
+    tags (``--set hyperparameters=... --set num_boost_round=... --set early_stopping_rounds=0``)."""
+    variables = {'hyperparameters': json.dumps(family.parameters(params), sort_keys=True)}
+    best_iteration = getattr(estimator, 'best_iteration', None)
+    if best_iteration is not None:
+        variables.update({'num_boost_round': str(best_iteration + 1), 'early_stopping_rounds': '0'})
+    return {f'reproduce.{name}': value for name, value in variables.items()}
 
 
 def train_and_register(tuning: Dict[str, Any], training_set: Dict[str, Any],
@@ -119,7 +130,9 @@ def train_and_register(tuning: Dict[str, Any], training_set: Dict[str, Any],
         validation = data.validation_records()
         run_id, model_uri = log_final_model(
             client, parent, TripDurationModel(data.dv, estimator), family.parameters(tuning['params']), metrics,
-            {'model_family': family.name}, data_facts(data, estimator), validation,
+            {'model_family': family.name, 'preprocessing': family.preprocessing or 'none',
+             **reproduction(family, tuning['params'], estimator)},
+            data_facts(data, estimator), validation,
         )
         promotion = register_and_promote(model_uri, metrics['rmse'], validation)
     except BaseException:

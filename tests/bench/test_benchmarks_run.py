@@ -1,0 +1,33 @@
+"""Each benchmark runs as the README documents it (from outside the repo, tiny settings)."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.servers import REPO_ROOT
+
+pytestmark = pytest.mark.slow
+
+
+def run(tmp_path, script: str, *args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}  # as a user's shell has it
+    return subprocess.run([sys.executable, str(REPO_ROOT / 'bench' / script), *args], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=600)
+
+
+def test_training_benchmark_prints_figures_against_its_baseline(tmp_path, shared_data):
+    result = run(tmp_path, 'bench_training.py', '--families', 'linear_model.LinearRegression',
+                 '--max-evaluations', '1', '--data', str(shared_data))
+    assert result.returncode == 0, result.stderr[-2000:]
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith('baseline LinearRegression (no tuning): validation RMSE ')
+    assert lines[1].startswith('linear_model.LinearRegression: validation RMSE ') and 'targets met' in lines[1]
+
+
+def test_data_preparation_benchmark_checks_identity_then_times(tmp_path, shared_data):
+    result = run(tmp_path, 'bench_data_preparation.py', '--repeat', '1', '--cases', '1', '--data', str(shared_data))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.startswith('2 months: ') and 'identical output' in result.stdout
