@@ -21,6 +21,7 @@ from tests.servers import ServerProcess, free_port
 pytestmark = pytest.mark.slow
 MODEL = 'nyc-taxi-duration'
 SKLEARN_MODELS = 'linear_model.LinearRegression,linear_model.Lasso'
+MAX_EVALUATIONS = 2
 
 
 def mlflow_server_bin() -> str:
@@ -36,7 +37,7 @@ def trained(tmp_path_factory, shared_data):
     """The main job with small budgets: data preparation, GDP, sklearn (2 models), XGBoost."""
     root = tmp_path_factory.mktemp('trained')
     result = run_chain(root, '--source', str(shared_data), '--set', f'models={SKLEARN_MODELS}',
-                       '--set', 'max_evaluations=2')
+                       '--set', f'max_evaluations={MAX_EVALUATIONS}')
     assert result.returncode == 0, result.stderr[-3000:]
     return root, summaries(result)
 
@@ -74,16 +75,19 @@ def test_every_step_completes_and_reports(trained):
 
 
 def test_trials_and_final_runs_are_tracked(trained, mlflow_client, default_training_set):
+    _, lines = trained
     client, experiment_id = mlflow_client
     data = unpack_training_set(default_training_set)
     runs = client.search_runs([experiment_id], max_results=1000)
-    parents = [r for r in runs if 'mlflow.parentRunId' not in r.data.tags]
-    assert {r.data.tags['model_family'] for r in parents} == set(SKLEARN_MODELS.split(',')) | {'xgboost'}
+    ours = {(line['pipeline'], str(line['pipeline_run_id'])) for line in lines[2:]}
+    parents = [r for r in runs if 'mlflow.parentRunId' not in r.data.tags
+               and (r.data.tags.get('mage.pipeline_uuid'), r.data.tags.get('mage.pipeline_run_id')) in ours]
+    assert sorted(r.data.tags['model_family'] for r in parents) == sorted(SKLEARN_MODELS.split(',') + ['xgboost'])
     for parent in parents:
         children = [r for r in runs if r.data.tags.get('mlflow.parentRunId') == parent.info.run_id]
         trials = [r for r in children if r.data.tags.get('stage') == 'tuning']
         finals = [r for r in children if r.data.tags.get('stage') == 'final']
-        assert len(trials) == 2 and len(finals) == 1, parent.data.tags
+        assert len(trials) == MAX_EVALUATIONS and len(finals) == 1, parent.data.tags
         assert all({'validation_rmse', 'validation_mse', 'duration_seconds'} <= set(t.data.metrics) for t in trials)
         assert parent.data.tags['mage.pipeline_run_id'] and parent.info.status == 'FINISHED'
         final = finals[0]
@@ -100,9 +104,11 @@ def test_trials_and_final_runs_are_tracked(trained, mlflow_client, default_train
 def test_champion_is_the_best_version_and_beats_a_baseline(trained, mlflow_client, default_training_set):
     import mlflow
 
+    _, lines = trained
     client, _ = mlflow_client
+    registered = [m['version'] for line in lines[2:] for m in line['models']]
+    assert len(registered) == len(SKLEARN_MODELS.split(',')) + 1  # a version per final model of the job
     versions = client.search_model_versions(f"name = '{MODEL}'")
-    assert len(versions) == 3
     rmse = {v.version: float(v.tags['validation_rmse']) for v in versions}
     best = min(rmse, key=rmse.get)
     assert str(champion(client).version) == str(best)

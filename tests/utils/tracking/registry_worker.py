@@ -1,0 +1,57 @@
+"""One training process's registration, for the registry's multi-process tests.
+
+    python -m tests.utils.tracking.registry_worker <constant minutes> <mode>
+
+Logs a model that predicts a constant on a small fixed data set and registers it with the
+champion rule. Modes: ``normal``; ``slow`` (scoring the champion takes 1 s, inside the lock);
+``hold`` (inside the lock, writes $REGISTRY_WORKER_SIGNAL and waits to be killed).
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+from mlflow.tracking import MlflowClient
+from sklearn.dummy import DummyRegressor
+
+from mlops.utils.data_preparation.encoders import vectorize_features
+from mlops.utils.models.metrics import regression_metrics
+from mlops.utils.serving.features import trip_features
+from mlops.utils.serving.model import TripDurationModel
+from mlops.utils.tracking import registry
+from mlops.utils.tracking.mlflow_setup import connect
+from mlops.utils.tracking.runs import log_final_model, start_parent
+
+VALIDATION = pd.DataFrame({'PULocationID': [1, 2, 3, 4] * 5, 'DOLocationID': [5, 6, 7, 8] * 5,
+                           'trip_distance': [1.0, 2.0, 3.0, 4.0] * 5, 'duration': [10.0, 12.0, 14.0, 16.0] * 5})
+
+
+def main(constant: float, mode: str) -> None:
+    experiment_id = connect()
+    X, _, dv = vectorize_features(trip_features(VALIDATION))
+    estimator = DummyRegressor(strategy='constant', constant=constant).fit(X, VALIDATION['duration'])
+    model = TripDurationModel(dv, estimator)
+    rmse = regression_metrics(VALIDATION['duration'], model.predict(None, VALIDATION))['rmse']
+    client = MlflowClient()
+    parent = start_parent(client, experiment_id, 'test', {})
+    _, uri = log_final_model(client, parent, model, {}, {'rmse': rmse}, {}, {}, VALIDATION)
+    scoring = registry.champion_rmse_on
+    if mode == 'slow':
+        def slow_scoring(*args, **kwargs):
+            time.sleep(1)
+            return scoring(*args, **kwargs)
+        registry.champion_rmse_on = slow_scoring
+    elif mode == 'hold':
+        def hold(*args, **kwargs):
+            Path(os.environ['REGISTRY_WORKER_SIGNAL']).write_text('in the lock')
+            time.sleep(3600)
+        registry.champion_rmse_on = hold
+    promotion = registry.register_and_promote(uri, rmse, VALIDATION)
+    print(promotion.version, promotion.promoted, rmse, flush=True)
+
+
+if __name__ == '__main__':
+    main(float(sys.argv[1]), sys.argv[2])
