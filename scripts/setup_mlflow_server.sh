@@ -8,7 +8,7 @@ wanted="$(sha256sum "$ROOT/requirements-mlflow-server.txt" | cut -d' ' -f1)"
 if [[ ! -x "$SERVER_VENV/bin/mlflow" ]] || [[ "$(cat "$SERVER_VENV/.requirements.sha256" 2>/dev/null)" != "$wanted" ]]; then
   echo "setting up the MLflow server virtualenv in $SERVER_VENV..." >&2
   log="$(mktemp)"
-  if ! { "${PYTHON:-python3}" -m venv "$SERVER_VENV" && "$SERVER_VENV/bin/python" -m pip install \
+  if ! { "${PYTHON:-python3}" -m venv --clear "$SERVER_VENV" && "$SERVER_VENV/bin/python" -m pip install \
          --disable-pip-version-check -r "$ROOT/requirements-mlflow-server.txt" >"$log" 2>&1; }; then
     grep -v "^WARNING: Location" "$log" | tail -40 >&2
     echo "pip install failed; full log: $log" >&2

@@ -26,7 +26,8 @@ install() {  # install REQUIREMENTS_FILE...: pinned by constraints.txt, log show
 
 if [[ ! -x "$VENV/bin/python" ]] || [[ "$(cat "$VENV/.runtime.sha256" 2>/dev/null)" != "$runtime_hash" ]]; then
   echo "setting up virtualenv in $VENV (pinned requirements)..." >&2
-  "$PYTHON_BIN" -m venv "$VENV" && install "$ROOT/requirements.txt" || return 1 2>/dev/null || exit 1
+  # --clear: packages dropped from the requirements must not linger from an older install
+  "$PYTHON_BIN" -m venv --clear "$VENV" && install "$ROOT/requirements.txt" || return 1 2>/dev/null || exit 1
   echo "$runtime_hash" > "$VENV/.runtime.sha256"
   rm -f "$VENV/.dev.sha256"
 fi

@@ -37,7 +37,7 @@ def test_default_configuration_over_http_gives_the_seed_figures(tmp_path, trip_s
     X, X_train, X_val, *_ = seed_route.prepare_and_build(
         seed_route.read_months([shared_data / 'taxi/green/2024/01.parquet', shared_data / 'taxi/green/2024/02.parquet']))
     assert (line['X'], line['X_train'], line['X_val']) == ([*X.shape], [*X_train.shape], [*X_val.shape])
-    assert len(build_outputs(tmp_path)) == 7
+    assert len(build_outputs(tmp_path)) == 8  # the seed's seven and what the preparation used
     log = Path(line['log']).read_text()
     assert 'FAIL' not in log
 

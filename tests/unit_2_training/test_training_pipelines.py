@@ -182,7 +182,8 @@ def test_against_a_real_mlflow_server_on_postgresql(trained, postgres, tmp_path)
     command = [mlflow_server_bin(), 'server', '--host', '127.0.0.1', '--port', str(port),
                '--backend-store-uri', postgres.url('mlflow'), '--artifacts-destination', str(tmp_path / 'artifacts'),
                '--serve-artifacts', '--workers', '1']
-    with ServerProcess(command, f'http://127.0.0.1:{port}/health', tmp_path / 'mlflow.log'):
+    with ServerProcess(command, f'http://127.0.0.1:{port}/health', tmp_path / 'mlflow.log',
+                       env={'MLFLOW_SERVER_ENABLE_JOB_EXECUTION': 'false'}):
         uri = f'http://127.0.0.1:{port}'
         result = run_chain(root, '--pipelines', 'xgboost_training', '--set', 'max_evaluations=1',
                            env={'MLFLOW_TRACKING_URI': uri})
@@ -215,7 +216,9 @@ def test_the_champion_is_served_as_is_by_mlflow_models_serve(trained, mlflow_cli
     elsewhere = tmp_path / 'elsewhere'  # not the repo: the model must bring its own code
     elsewhere.mkdir()
     with ServerProcess(command, f'http://127.0.0.1:{port}/ping', tmp_path / 'serve.log', cwd=elsewhere,
-                       env={'MLFLOW_TRACKING_URI': tracking_uri()}, inherit_env=False):
+                       env={'MLFLOW_TRACKING_URI': tracking_uri(),  # as from an activated venv
+                            'PATH': f'{Path(sys.executable).parent}{os.pathsep}{os.environ["PATH"]}'},
+                       inherit_env=False):
         answer = requests.post(f'http://127.0.0.1:{port}/invocations', timeout=30,
                                json={'dataframe_records': records.to_dict(orient='records')})
     assert answer.status_code == 200, answer.text

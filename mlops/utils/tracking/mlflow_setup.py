@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import fcntl
 import os
-import subprocess
-import sys
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -46,49 +44,6 @@ def file_lock(name: str) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-_SCHEMA_READY: set = set()
-_SCHEMA_CHECK = (
-    'import sys; from mlflow.tracking import MlflowClient; '
-    'MlflowClient(sys.argv[1]).search_experiments(max_results=1)'
-)
-
-
-def ensure_schema(uri: str) -> None:
-    """Create or upgrade a database store's schema in a child process.
-
-    MLflow migrates with alembic, whose logging setup adds a stderr handler to the root
-    logger; inside a Mage block, stderr feeds Mage's logger, which propagates to the root
-    logger, so every line logs itself again without end. A child process has its own stderr.
-    """
-    if uri in _SCHEMA_READY or uri.startswith(('http://', 'https://', 'databricks')):
-        return
-    result = subprocess.run([sys.executable, '-c', _SCHEMA_CHECK, uri], capture_output=True, text=True)
-    if result.returncode != 0:
-        raise TrackingError(f'MLflow tracking at {uri} cannot be used: {result.stderr.strip().splitlines()[-1:]}')
-    _SCHEMA_READY.add(uri)
-
-
-def fix_table_check() -> None:
-    """MLflow 3.2's ``_all_tables_exist`` compares against a list that lacks its newer tables
-    (mlflow/mlflow#22096), so it is always False: every store created re-runs the alembic
-    migrations, slowly, with the logging setup described in ``ensure_schema``. Here a store
-    counts as initialized when every table of MLflow's own models exists."""
-    import sqlalchemy
-    from mlflow.store.db import utils as db_utils
-    from mlflow.store.db.base_sql_model import Base
-    from mlflow.store.model_registry.dbmodels import models as _registry_models  # noqa: F401
-    from mlflow.store.tracking.dbmodels import models as _tracking_models  # noqa: F401
-
-    if getattr(db_utils._all_tables_exist, 'checks_every_table', False):
-        return
-
-    def all_tables_exist(engine) -> bool:
-        return set(Base.metadata.tables) <= set(sqlalchemy.inspect(engine).get_table_names())
-
-    all_tables_exist.checks_every_table = True
-    db_utils._all_tables_exist = all_tables_exist
-
-
 def connect() -> str:
     """Point MLflow at the tracking store, check it answers, make sure the experiment
     exists; returns the experiment id. TrackingError if the store cannot be used."""
@@ -103,9 +58,7 @@ def connect() -> str:
     os.environ.setdefault('MLFLOW_HTTP_REQUEST_TIMEOUT', '10')
     mlflow.set_tracking_uri(uri)
     try:
-        with file_lock('mlflow-setup'):  # one process creates the schema and the experiment
-            ensure_schema(uri)
-            fix_table_check()
+        with file_lock('mlflow-setup'):  # one process creates (or migrates) the schema and the experiment
             client = MlflowClient(uri)
             experiment = client.get_experiment_by_name(experiment_name())
             if experiment is None:
