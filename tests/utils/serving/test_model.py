@@ -68,3 +68,17 @@ def test_requirements_name_exactly_what_the_model_imports(data, booster):
 def test_missing_input_columns_are_named(data, booster):
     with pytest.raises(DataError, match='trip records lack trip_distance'):
         TripDurationModel(data.dv, booster).predict(None, [{'PULocationID': 1, 'DOLocationID': 2}])
+
+
+def test_models_pickled_under_the_old_module_paths_still_load(data, booster):
+    """Versions registered before mlops.utils.serving existed name the classes by their old
+    modules (tracking.pyfunc, models.families); in this repo those names still resolve."""
+    import pickle
+
+    model = TripDurationModel(data.dv, booster)
+    old = (pickle.dumps(model, protocol=0)
+           .replace(b'mlops.utils.serving.model\nTripDurationModel', b'mlops.utils.tracking.pyfunc\nTripDurationModel')
+           .replace(b'mlops.utils.serving.estimators\nBoosterRegressor', b'mlops.utils.models.families\nBoosterRegressor'))
+    assert b'mlops.utils.tracking.pyfunc' in old and b'mlops.utils.models.families' in old
+    records = data.validation_records().head(20)
+    assert np.array_equal(pickle.loads(old).predict(None, records), model.predict(None, records))
