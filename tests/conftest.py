@@ -36,7 +36,8 @@ class TripServer:
     """A real HTTP server on 127.0.0.1 in the upstream layout, with fault modes.
 
     ``base(mode)`` is a data-source URL; modes: ``ok``, ``404``, ``500`` (always),
-    ``flaky`` (503 twice per file, then the file), ``truncated`` (half the bytes with
+    ``flaky`` or ``flaky-<anything>`` (503 twice per path, then the file; a fresh suffix gives
+    a test paths of its own), ``truncated`` (half the bytes with
     the full Content-Length), ``html`` (not parquet), ``empty`` (0 rows), ``nocols``
     (no trip_distance column).
     """
@@ -58,7 +59,7 @@ class TripServer:
                     return self._send(404, b'not found')
                 if mode == '500':
                     return self._send(500, b'server error')
-                if mode == 'flaky' and server.requests[self.path] <= 2:
+                if mode.startswith('flaky') and server.requests[self.path] <= 2:
                     return self._send(503, b'try again')
                 body = file.read_bytes()
                 if mode == 'html':
@@ -147,3 +148,35 @@ def tracking_store(tmp_path, monkeypatch):
     yield connect()
     import mlflow
     mlflow.set_tracking_uri(None)
+
+
+# Temporary folders the project and its test servers create; none may outlive the session.
+LEFTOVER_PREFIXES = ('pg-', 'mlops-run-', 'mlops-code-', 'stress-pg-')
+
+
+def _temp_entries() -> set:
+    import tempfile
+
+    root = Path(tempfile.gettempdir())
+    return {p.name for p in root.iterdir() if p.name.startswith(LEFTOVER_PREFIXES)}
+
+
+@pytest.fixture(scope='session', autouse=True)
+def nothing_left_behind():
+    """Fails the run if a test left a process (a server, Mage's workers) or a PostgreSQL data
+    folder or another of the project's temporary folders behind."""
+    import psutil
+
+    before = _temp_entries()
+    yield
+    children = psutil.Process().children(recursive=True)
+    _, alive = psutil.wait_procs(children, timeout=15)
+    left = sorted(_temp_entries() - before)
+    described = []
+    for process in alive:  # report, then clean up so the machine is usable
+        try:
+            described.append(' '.join(process.cmdline()[:4]))
+            process.kill()
+        except psutil.NoSuchProcess:
+            pass
+    assert not described and not left, f'left behind: processes {described}, temp folders {left}'

@@ -11,7 +11,6 @@ import yaml
 from tests.servers import REPO_ROOT, mage_server
 
 pytestmark = pytest.mark.slow
-ARTIFACTS = REPO_ROOT / 'artifacts' / 'ui'
 CHROMIUM_FLAGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
                   '--disable-background-networking', '--disable-component-update', '--disable-sync',
                   '--disable-dev-shm-usage', '--window-size=1400,900']
@@ -64,8 +63,9 @@ def test_sign_in_and_see_the_platform_pipelines(tmp_path, browser, project):
         browser.get(base + '/pipelines')
         for pipeline in pipelines_of(shown):
             wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, 'body'), pipeline))
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        browser.save_screenshot(str(ARTIFACTS / f'pipelines-{shown}.png'))
+        screenshot = tmp_path / f'pipelines-{shown}.png'  # kept by pytest in its last three tmp trees
+        browser.save_screenshot(str(screenshot))
+        print(f'screenshot: {screenshot}')
         page = browser.find_element(By.TAG_NAME, 'body').text
     assert shown in page
     assert all(name in page for name in projects), page[:500]

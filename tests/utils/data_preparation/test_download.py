@@ -1,4 +1,6 @@
 """Downloads against a real HTTP server on 127.0.0.1 (tests/conftest.py), faults included."""
+import uuid
+
 import pyarrow.parquet as pq
 import pytest
 
@@ -27,9 +29,10 @@ def test_download_is_cached_and_reused(trip_server, shared_data, cache_dir):
 
 
 def test_transient_503s_are_retried(trip_server, cache_dir):
-    path = fetch(trip_server.base('flaky') + MONTH, 'green 2024-01', session=fast_session())
+    mode = f'flaky-{uuid.uuid4().hex[:8]}'  # a path no other test asks for
+    path = fetch(trip_server.base(mode) + MONTH, 'green 2024-01', session=fast_session())
     assert pq.ParquetFile(path).metadata.num_rows > 0
-    assert trip_server.requests[f'/flaky{MONTH}'] == 3
+    assert trip_server.requests[f'/{mode}{MONTH}'] == 3  # two 503s, then the file
 
 
 @pytest.mark.parametrize('mode, status', [('404', 404), ('500', 500)])
