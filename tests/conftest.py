@@ -150,28 +150,40 @@ def tracking_store(tmp_path, monkeypatch):
     mlflow.set_tracking_uri(None)
 
 
-# Temporary folders the project and its test servers create; none may outlive the session.
+# Temporary folders of the project and its test servers; none may outlive the session (the
+# session's TMPDIR, with whatever else Mage or Chromium leave there, is removed at the end).
 LEFTOVER_PREFIXES = ('pg-', 'mlops-run-', 'mlops-code-', 'stress-pg-')
 
 
-def _temp_entries() -> set:
+@pytest.fixture(scope='session', autouse=True)
+def nothing_left_behind(tmp_path_factory):
+    """Fails the run if a test left a process (a server, Mage's workers) or a PostgreSQL data
+    folder or another temporary folder of the project behind.
+
+    The session gets a temporary folder of its own (TMPDIR, inherited by every process the
+    tests start), so what others on the machine create at the same time does not count.
+    pytest's own tmp_path folders (screenshots, logs) stay where pytest keeps them."""
+    import os
+    import shutil
     import tempfile
 
-    root = Path(tempfile.gettempdir())
-    return {p.name for p in root.iterdir() if p.name.startswith(LEFTOVER_PREFIXES)}
-
-
-@pytest.fixture(scope='session', autouse=True)
-def nothing_left_behind():
-    """Fails the run if a test left a process (a server, Mage's workers) or a PostgreSQL data
-    folder or another of the project's temporary folders behind."""
     import psutil
 
-    before = _temp_entries()
-    yield
+    tmp_path_factory.getbasetemp()  # fixed before TMPDIR moves
+    session_tmp = Path(tempfile.mkdtemp(prefix='mlops-tests-'))
+    session_tmp.chmod(0o755)  # PostgreSQL runs as its own user below it
+    saved = os.environ.get('TMPDIR')
+    os.environ['TMPDIR'], tempfile.tempdir = str(session_tmp), None
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop('TMPDIR', None)
+        else:
+            os.environ['TMPDIR'] = saved
+        tempfile.tempdir = None
     children = psutil.Process().children(recursive=True)
     _, alive = psutil.wait_procs(children, timeout=15)
-    left = sorted(_temp_entries() - before)
     described = []
     for process in alive:  # report, then clean up so the machine is usable
         try:
@@ -179,4 +191,6 @@ def nothing_left_behind():
             process.kill()
         except psutil.NoSuchProcess:
             pass
+    left = sorted(p.name for p in session_tmp.iterdir() if p.name.startswith(LEFTOVER_PREFIXES))
+    shutil.rmtree(session_tmp, ignore_errors=True)
     assert not described and not left, f'left behind: processes {described}, temp folders {left}'

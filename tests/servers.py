@@ -56,6 +56,7 @@ class ServerProcess:
         deadline = time.monotonic() + self.timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
+                self.__exit__()  # whatever it started goes too
                 raise RuntimeError(f'{self.command[0]} exited with {self.process.returncode}; see {self.log_path}')
             if self.ready():
                 return self
@@ -64,13 +65,19 @@ class ServerProcess:
         raise TimeoutError(f'{self.command[0]} not ready after {self.timeout:.0f} s; see {self.log_path}')
 
     def __exit__(self, *exc) -> None:
-        if self.process and self.process.poll() is None:
+        if not self.process:
+            return
+        if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
             try:
                 self.process.wait(timeout=20)
             except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+                pass
+        try:  # the server and anything of its session still alive (workers, schedulers)
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.process.wait()
 
 
 def mage_server(tmp_path: Path, env: Optional[Dict[str, str]] = None) -> ServerProcess:
@@ -115,6 +122,14 @@ class PostgresServer:
             return False
 
     def __enter__(self) -> 'PostgresServer':
+        try:
+            self._start()
+        except BaseException:  # a half-started cluster is stopped and its folder removed
+            self.__exit__()
+            raise
+        return self
+
+    def _start(self) -> None:
         import psycopg2
 
         data = self.dir / 'data'
@@ -136,7 +151,6 @@ class PostgresServer:
             for database in self.databases:
                 cursor.execute(f'CREATE DATABASE {database}')
         connection.close()
-        return self
 
     def __exit__(self, *exc) -> None:
         if self.server:
