@@ -42,7 +42,13 @@ def test_chart_code_gives_the_variables_its_configuration_names(widget, outputs)
     for key in ('x', 'y', 'index'):
         if key in config:
             assert len(scope[config[key]]) > 0, key
-    if config['chart_type'] == 'histogram':
-        assert scope['x'].max() <= 20
+    source = scope['df_1'] if widget['upstream_blocks'][0] == 'ingest' else scope['df_1'][0]
+    if config['chart_type'] == 'histogram':  # every trip up to 20 miles, nothing else
+        assert len(scope['x']) == int((source['trip_distance'] <= 20).sum()) and scope['x'].max() <= 20
+    if config['chart_type'] == 'bar chart':
+        assert len(scope['x']) == len(scope['y'])
+        expected = {'missing_values_for_ingest': lambda c: round(float(source[c].isna().mean()) * 100, 2),
+                    'unique_values_for_ingest': lambda c: int(source[c].nunique())}[widget['uuid']]
+        assert scope['y'] == [expected(column) for column in scope['x']]
     if config['chart_type'] == 'table':
         assert len(scope[config['y']]) == len(scope[config['index']])
