@@ -167,8 +167,8 @@ def test_a_killed_training_run_never_moves_the_alias(trained, mlflow_client):
     process = subprocess.Popen([sys.executable, '-m', 'mlops.utils.orchestration', '--pipelines', 'xgboost_training',
                                 '--set', 'max_evaluations=20'], cwd=REPO_ROOT, env=chain_env(root),
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.monotonic() + 180
-    while len(client.search_runs([experiment_id], max_results=1000)) < runs_before + 2:  # parent + a trial
+    deadline = time.monotonic() + 600  # a bound on waiting, not a speed requirement
+    while len(client.search_runs([experiment_id], max_results=1000)) < runs_before + 1:  # tuning has begun
         assert time.monotonic() < deadline and process.poll() is None, 'training never started'
         time.sleep(1)
     os.killpg(process.pid, signal.SIGKILL)  # the runner, its headless process and Mage's workers
