@@ -1,8 +1,6 @@
 """The runner's tick loop, through its seams (no Mage)."""
 from __future__ import annotations
 
-from typing import List
-
 from mlops.utils.orchestration.headless import TIMED_OUT, wait_for_end
 
 
@@ -11,7 +9,8 @@ class FakeRun:
 
     def __init__(self, ticks: int, final: str = 'completed'):
         self.remaining, self.final = ticks, final
-        self.now, self.events = 0.0, []  # type: float, List[str]
+        self.now: float = 0.0
+        self.events: list = []
 
     def tick(self) -> None:
         self.events.append('tick')

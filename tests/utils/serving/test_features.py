@@ -19,7 +19,6 @@ def test_records_for_inference():
 
 def test_other_input_passes_through():
     assert combine_features([]) == []
-from mlops.utils.errors import DataError
 
 
 FRAME = pd.DataFrame({'PU_DO': ['1_2'], 'trip_distance': [1.0], 'duration': [5.0], 'other': [0]})
