@@ -164,8 +164,12 @@ def test_a_killed_training_run_never_moves_the_alias(trained, mlflow_client):
     client, experiment_id = mlflow_client
     before = (champion(client).version, len(client.search_model_versions(f"name = '{MODEL}'")))
     runs_before = len(client.search_runs([experiment_id], max_results=1000))
+    killed_tmp = root / 'killed-run-tmp'
+    killed_tmp.mkdir(exist_ok=True)
     process = subprocess.Popen([sys.executable, '-m', 'mlops.utils.orchestration', '--pipelines', 'xgboost_training',
-                                '--set', 'max_evaluations=20'], cwd=REPO_ROOT, env=chain_env(root),
+                                '--set', 'max_evaluations=20'], cwd=REPO_ROOT,
+                               # SIGKILL leaves the runner's temporary folder: keep it out of the session's
+                               env=chain_env(root, {'TMPDIR': str(killed_tmp)}),
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 600  # a bound on waiting, not a speed requirement
     while len(client.search_runs([experiment_id], max_results=1000)) < runs_before + 1:  # tuning has begun
