@@ -178,6 +178,12 @@ def test_a_killed_training_run_never_moves_the_alias(trained, mlflow_client):
     os.killpg(process.pid, signal.SIGKILL)  # the runner, its headless process and Mage's workers
     process.wait()
     assert (champion(client).version, len(client.search_model_versions(f"name = '{MODEL}'"))) == before
+    # The killed run is still 'running' in Mage's database: the runner's clean-up cancels exactly it.
+    cancel = subprocess.run([sys.executable, '-m', 'mlops.utils.orchestration.headless', 'cancel',
+                             'unit_2_training', 'xgboost_training'], cwd=REPO_ROOT, env=chain_env(root),
+                            capture_output=True, text=True, timeout=300)
+    assert cancel.returncode == 0, cancel.stderr[-3000:]
+    assert json.loads(cancel.stdout.strip().splitlines()[-1]) == {'cancelled': 1}
 
 
 def test_against_a_real_mlflow_server_on_postgresql(trained, postgres, tmp_path, default_training_set):
