@@ -78,6 +78,15 @@ class TripServer:
                     return
                 return self._send(200, body)
 
+            def do_HEAD(self):  # what a new-data check asks: does the month exist?
+                server.requests[self.path] = server.requests.get(self.path, 0) + 1
+                mode, _, relative = self.path.lstrip('/').partition('/')
+                file = server.root / relative
+                status = 404 if mode == '404' or not file.is_file() else 500 if mode == '500' else 200
+                self.send_response(status)
+                self.send_header('Content-Length', str(file.stat().st_size if status == 200 else 0))
+                self.end_headers()
+
             def _send(self, status: int, body: bytes):
                 self.send_response(status)
                 self.send_header('Content-Length', str(len(body)))

@@ -1,0 +1,52 @@
+"""What a retraining run does: nothing, with a reason, or data preparation over a window that
+ends at the newest month, then both training pipelines.
+
+The window keeps the champion's length and slides to the newest month: training on every
+month but the newest, validating on the newest (the seed's split), so the new models and the
+champion are compared on a month neither was trained on.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional
+
+from mlops.utils.data_preparation.months import month_label, parse_month
+from mlops.utils.triggering.new_data import TrainedRange, add_months, months_between
+
+
+@dataclass(frozen=True)
+class RetrainingPlan:
+    trained: TrainedRange
+    new_months: List[str]
+    preparation_variables: Dict[str, str] = field(default_factory=dict)
+
+    @property
+    def retrain(self) -> bool:
+        return bool(self.new_months)
+
+    @property
+    def message(self) -> str:
+        if not self.retrain:
+            return (f'no new month after {self.trained.end_month} at {self.trained.data_source}: '
+                    f'{self.trained.model} version {self.trained.version} stays champion, nothing retrained')
+        return (f'new month(s) {", ".join(self.new_months)} after {self.trained.end_month}: retraining on '
+                f'{self.preparation_variables["start_month"]}..{self.preparation_variables["end_month"]}, '
+                f'validating on {self.new_months[-1]}')
+
+
+def plan_retraining(trained: TrainedRange, new_months: List[str], source: Optional[str] = None) -> RetrainingPlan:
+    if not new_months:
+        return RetrainingPlan(trained, [])
+    length = months_between(parse_month(trained.start_month, 'start_month'), parse_month(trained.end_month, 'end_month'))
+    newest = parse_month(new_months[-1], 'new month')
+    start = add_months(newest, 1 - length)
+    variables = {
+        'start_month': month_label(start),
+        'end_month': new_months[-1],
+        'split_on_feature_value': f'{new_months[-1]}-01',
+        'taxi_colour': trained.taxi_colour,
+        'data_source': source or trained.data_source,
+    }
+    if trained.split_on_feature:
+        variables['split_on_feature'] = trained.split_on_feature
+    return RetrainingPlan(trained, list(new_months), variables)
