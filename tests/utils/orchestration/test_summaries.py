@@ -4,14 +4,11 @@ import time
 import numpy as np
 import pytest
 from mlflow.tracking import MlflowClient
-from sklearn.dummy import DummyRegressor
 
-from mlops.utils.models.metrics import regression_metrics
 from mlops.utils.models.training_data import unpack_training_set
 from mlops.utils.orchestration.summaries import summarize
-from mlops.utils.serving.model import TripDurationModel
-from mlops.utils.tracking.registry import CHAMPION, register_and_promote
-from mlops.utils.tracking.runs import log_final_model, start_parent
+from mlops.utils.tracking.registry import CHAMPION
+from tests.registered import register_constant
 
 
 @pytest.fixture(scope='module')
@@ -21,14 +18,8 @@ def data(default_training_set):
 
 def train_constant(experiment_id, data, pipeline_run_id: int, family: str, value: float) -> dict:
     """Logs and registers one constant model as the given Mage pipeline run would."""
-    client = MlflowClient()
-    model = TripDurationModel(data.dv, DummyRegressor(strategy='constant', constant=value).fit(data.X_train, data.y_train))
-    validation = data.validation_records()
-    rmse = regression_metrics(data.y_val, model.predict(None, validation))['rmse']
-    parent = start_parent(client, experiment_id, family,
-                          {'pipeline_uuid': 'sklearn_training', 'pipeline_run_id': pipeline_run_id})
-    _, uri = log_final_model(client, parent, model, {}, {'rmse': rmse}, {'model_family': family}, {}, validation)
-    promotion = register_and_promote(uri, rmse, validation)
+    promotion, rmse = register_constant(experiment_id, data, value, family,
+                                        mage={'pipeline_uuid': 'sklearn_training', 'pipeline_run_id': pipeline_run_id})
     return {'family': family, 'rmse': round(rmse, 4), 'version': promotion.version}
 
 

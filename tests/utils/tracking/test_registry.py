@@ -2,13 +2,10 @@
 import numpy as np
 import pytest
 from mlflow.tracking import MlflowClient
-from sklearn.dummy import DummyRegressor
 
-from mlops.utils.models.metrics import regression_metrics
 from mlops.utils.models.training_data import unpack_training_set
-from mlops.utils.serving.model import TripDurationModel
-from mlops.utils.tracking.registry import CHAMPION, is_better, register_and_promote
-from mlops.utils.tracking.runs import log_final_model, start_parent
+from mlops.utils.tracking.registry import CHAMPION, is_better
+from tests.registered import register_constant
 
 
 def test_rule():
@@ -21,35 +18,22 @@ def data(default_training_set):
     return unpack_training_set(default_training_set)
 
 
-def constant_model(data, value):
-    return TripDurationModel(data.dv, DummyRegressor(strategy='constant', constant=value).fit(data.X_train, data.y_train))
-
-
-def register(tracking_store, data, model):
-    client = MlflowClient()
-    validation = data.validation_records()
-    rmse = regression_metrics(data.y_val, model.predict(None, validation))['rmse']
-    parent = start_parent(client, tracking_store, 'test', {})
-    _, uri = log_final_model(client, parent, model, {}, {'rmse': rmse}, {}, {}, validation)
-    return register_and_promote(uri, rmse, validation), rmse
-
-
 def test_better_promotes_worse_and_equal_do_not(tracking_store, data):
     client = MlflowClient()
     median = float(np.median(data.y_train))
-    first, first_rmse = register(tracking_store, data, constant_model(data, median))
+    first, first_rmse = register_constant(tracking_store, data, median)
     assert first.promoted and first.champion_rmse is None
-    worse, worse_rmse = register(tracking_store, data, constant_model(data, median + 5))
+    worse, worse_rmse = register_constant(tracking_store, data, median + 5)
     assert not worse.promoted and worse_rmse > first_rmse
     assert worse.champion_rmse == pytest.approx(first_rmse)  # the champion re-scored on the same rows
     tags = client.get_model_version('test-model', worse.version).tags
     assert tags['role'] == 'rejected challenger'
     assert float(tags['validation_rmse']) == pytest.approx(worse_rmse)
     assert float(tags['champion_validation_rmse']) == pytest.approx(first_rmse)
-    equal, _ = register(tracking_store, data, constant_model(data, median))
+    equal, _ = register_constant(tracking_store, data, median)
     assert not equal.promoted
     assert client.get_model_version_by_alias('test-model', CHAMPION).version == first.version
-    better, better_rmse = register(tracking_store, data, constant_model(data, float(np.mean(data.y_val))))
+    better, better_rmse = register_constant(tracking_store, data, float(np.mean(data.y_val)))
     assert better.promoted and better_rmse < first_rmse
     assert client.get_model_version_by_alias('test-model', CHAMPION).version == better.version
 
@@ -57,12 +41,12 @@ def test_better_promotes_worse_and_equal_do_not(tracking_store, data):
 def test_a_failure_before_promotion_leaves_the_champion(tracking_store, data, monkeypatch):
     from mlops.utils.tracking import registry
 
-    champion, _ = register(tracking_store, data, constant_model(data, float(np.median(data.y_train))))
+    champion, _ = register_constant(tracking_store, data, float(np.median(data.y_train)))
 
     def broken_scoring(*args, **kwargs):
         raise RuntimeError('champion could not be scored')
 
     monkeypatch.setattr(registry, 'champion_rmse_on', broken_scoring)
     with pytest.raises(RuntimeError):
-        register(tracking_store, data, constant_model(data, float(np.mean(data.y_val))))
+        register_constant(tracking_store, data, float(np.mean(data.y_val)))
     assert MlflowClient().get_model_version_by_alias('test-model', CHAMPION).version == champion.version
