@@ -1,0 +1,52 @@
+"""The champion as the predict pipeline uses it: loaded once per process, reloaded when the
+alias moves (one cheap registry call per prediction tells)."""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any, Dict, Optional
+
+import pandas as pd
+
+from mlops.utils.errors import ConfigError
+from mlops.utils.tracking.mlflow_setup import connect
+from mlops.utils.tracking.registry import CHAMPION, registered_model_name
+
+
+@dataclass
+class LoadedModel:
+    name: str
+    version: str
+    model: Any  # mlflow.pyfunc.PyFuncModel
+
+
+_lock = threading.Lock()
+_loaded: Dict[str, LoadedModel] = {}
+
+
+def champion_model(name: Optional[str] = None) -> LoadedModel:
+    """``models:/<name>@champion``, from memory unless the alias points elsewhere now."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+    from mlflow.tracking import MlflowClient
+
+    name = name or registered_model_name()
+    connect()
+    try:
+        version = str(MlflowClient().get_model_version_by_alias(name, CHAMPION).version)
+    except MlflowException:
+        raise ConfigError(f"model {name!r} has no '{CHAMPION}' version yet: train first (./scripts/run.sh)") from None
+    with _lock:
+        cached = _loaded.get(name)
+        if cached is None or cached.version != version:
+            cached = LoadedModel(name, version, mlflow.pyfunc.load_model(f'models:/{name}/{version}'))
+            _loaded[name] = cached
+        return cached
+
+
+def predict_trips(trips: pd.DataFrame, name: Optional[str] = None) -> Dict[str, Any]:
+    """Minutes per trip with the model and version that made them."""
+    loaded = champion_model(name)
+    minutes = loaded.model.predict(trips)
+    return {'model': loaded.name, 'version': loaded.version,
+            'predictions': [float(m) for m in minutes]}

@@ -1,0 +1,53 @@
+"""The predict pipeline's champion: loaded once, reloaded when the alias moves."""
+import numpy as np
+import pytest
+
+from mlops.utils.errors import ConfigError
+from mlops.utils.inference import champion as champion_module
+from mlops.utils.inference.champion import champion_model, predict_trips
+from mlops.utils.inference.inputs import trip_records
+from mlops.utils.models.training_data import unpack_training_set
+from tests.registered import constant_model, register_constant
+
+
+@pytest.fixture(scope='module')
+def data(default_training_set):
+    return unpack_training_set(default_training_set)
+
+
+def test_no_champion_is_a_clear_error(tracking_store):
+    with pytest.raises(ConfigError, match="model 'test-model' has no 'champion' version yet"):
+        champion_model()
+
+
+def test_loaded_once_and_reloaded_when_the_alias_moves(tracking_store, data, monkeypatch):
+    loads = []
+    import mlflow.pyfunc
+
+    original = mlflow.pyfunc.load_model
+
+    def counting_load(uri, *args, **kwargs):
+        loads.append(uri)
+        return original(uri, *args, **kwargs)
+
+    monkeypatch.setattr(mlflow.pyfunc, 'load_model', counting_load)
+    monkeypatch.setattr(champion_module, '_loaded', {})
+    trips = trip_records({'inputs': data.validation_records().drop(columns=['duration']).head(20).to_dict('records')})
+
+    first_value = float(np.median(data.y_train))
+    first, _ = register_constant(tracking_store, data, first_value)
+    loads.clear()  # registering loads models too (to re-score the champion): count predictions' loads
+    answer = predict_trips(trips)
+    assert answer['model'] == 'test-model' and answer['version'] == str(first.version)
+    assert answer['predictions'] == list(constant_model(data, first_value).predict(None, trips))
+    predict_trips(trips)
+    assert loads == [f'models:/test-model/{first.version}']  # the second prediction used memory
+
+    better_value = float(np.mean(data.y_val))
+    better, _ = register_constant(tracking_store, data, better_value)
+    assert better.promoted
+    loads.clear()
+    answer = predict_trips(trips)
+    assert answer['version'] == str(better.version)
+    assert answer['predictions'] == list(constant_model(data, better_value).predict(None, trips))
+    assert loads == [f'models:/test-model/{better.version}']
