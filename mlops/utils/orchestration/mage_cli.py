@@ -3,14 +3,24 @@
     python -m mlops.utils.orchestration.mage_cli start mlops --host 127.0.0.1 --port 6789
 
 The same as ``mage ...``, except that every process Mage forks (scheduler, job-queue workers)
-gets its own PostgreSQL connections; see ``mage_internals.install_fork_safety``.
+gets its own PostgreSQL connections, the scheduler restarts a job-queue worker pool that
+exited with jobs still queued, and only the scheduler creates a run's block runs; see
+``install_fork_safety``, ``install_worker_pool_revival`` and ``install_single_block_run_creator``
+in ``mage_internals``.
 """
 import sys
 
-from mlops.utils.orchestration.mage_internals import install_fork_safety
+from mlops.utils.orchestration.mage_internals import (install_fork_safety, install_single_block_run_creator,
+                                                      install_worker_pool_revival)
 
 if __name__ == '__main__':
     install_fork_safety()
+    install_worker_pool_revival()
+    install_single_block_run_creator()
+    if sys.argv[1:2] == ['start']:
+        from mlops.utils.inference.champion import warm_up
+
+        warm_up()  # before Mage forks its scheduler: predict runs inherit the loaded champion
     from mage_ai.cli.main import app
 
     sys.argv[0] = 'mage'

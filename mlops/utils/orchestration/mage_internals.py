@@ -5,10 +5,13 @@ Nothing else in the project imports ``mage_ai.orchestration`` or patches Mage: t
 """
 from __future__ import annotations
 
+import importlib.abc
+import importlib.util
 import os
 import sys
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from types import ModuleType
+from typing import Any, Callable, Dict, List, Optional
 
 SCHEDULE_NAME = 'headless runner'
 ACTIVE = ('initial', 'running')
@@ -96,6 +99,13 @@ def start_job_queue():
     return job_manager
 
 
+def _revive_pool(queue) -> bool:
+    if not queue.queue.empty() and not queue.is_worker_pool_alive():
+        queue.start_worker_pool()
+        return True
+    return False
+
+
 def revive_worker_pool(job_manager) -> bool:
     """Work around a race in Mage's ProcessQueue (mage-ai/mage-ai#3998 family): the worker-pool
     process can exit on an empty-looking queue just after a job was put, while ``enqueue``
@@ -104,10 +114,77 @@ def revive_worker_pool(job_manager) -> bool:
     queue = getattr(job_manager, 'queue', None)
     if queue is None or not hasattr(queue, 'start_worker_pool'):
         return False
-    if not queue.queue.empty() and not queue.is_worker_pool_alive():
-        queue.start_worker_pool()
-        return True
-    return False
+    return _revive_pool(queue)
+
+
+class _PatchOnImport(importlib.abc.MetaPathFinder):
+    """Applies ``patch`` to module ``name`` right after its first import, in this process and
+    in every process forked after. Patching Mage's modules must wait for their own import:
+    importing them early would open Mage's database before Mage has set its repo path."""
+
+    def __init__(self, name: str, patch: Callable[[ModuleType], None]):
+        self.name, self.patch = name, patch
+
+    def find_spec(self, fullname, path, target=None):
+        if fullname != self.name:
+            return None
+        sys.meta_path.remove(self)  # one patch per import; find the real spec without us
+        spec = importlib.util.find_spec(fullname)
+        execute = spec.loader.exec_module
+
+        def exec_module(module: ModuleType) -> None:
+            execute(module)
+            self.patch(module)
+
+        spec.loader.exec_module = exec_module
+        return spec
+
+
+def patch_on_import(name: str, patch: Callable[[ModuleType], None]) -> None:
+    if name in sys.modules:
+        patch(sys.modules[name])
+    else:
+        sys.meta_path.insert(0, _PatchOnImport(name, patch))
+
+
+def _revive_on_has_job(module: ModuleType) -> None:
+    original = module.ProcessQueue.has_job
+
+    def has_job(self, job_id: str, *args, **kwargs) -> bool:
+        _revive_pool(self)
+        return original(self, job_id, *args, **kwargs)
+
+    module.ProcessQueue.has_job = has_job
+
+
+def install_worker_pool_revival() -> None:
+    """The same workaround (mage-ai/mage-ai#3998 family) inside the UI server's scheduler: its
+    every tick asks ``has_job`` about each queued block run, so that call first restarts a
+    worker pool that exited with jobs still queued. Seen here: an API-triggered ``predict``
+    run stayed ``queued`` for good beside a defunct pool process."""
+    patch_on_import('mage_ai.orchestration.queue.process_queue', _revive_on_has_job)
+
+
+def _block_runs_made_by_the_scheduler_only(module: ModuleType) -> None:
+    original = module.configure_pipeline_run_payload
+
+    def configure_pipeline_run_payload(*args, **kwargs):
+        payload, is_integration = original(*args, **kwargs)
+        payload['create_block_runs'] = False
+        return payload, is_integration
+
+    module.configure_pipeline_run_payload = configure_pipeline_run_payload
+
+
+def install_single_block_run_creator() -> None:
+    """Work around a race in Mage 0.9.80's run creation: an API trigger's request creates the
+    pipeline run, commits, then creates its block runs; a scheduler tick in between finds the
+    run without block runs and creates them too (``PipelineScheduler.start``). Two block runs
+    of one block then leave the run ``running`` for good (the second one's completion is
+    recorded on the first). Seen here on API-triggered ``predict`` runs with
+    ``SCHEDULER_TRIGGER_INTERVAL=1``. Block runs are left to ``start`` alone, which runs under
+    the scheduler's lock, as Mage already does for the runs its scheduler creates."""
+    patch_on_import('mage_ai.orchestration.triggers.utils', _block_runs_made_by_the_scheduler_only)
 
 
 def _queue_manager():
