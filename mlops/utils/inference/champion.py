@@ -2,6 +2,7 @@
 alias moves (one cheap registry call per prediction tells)."""
 from __future__ import annotations
 
+import sys
 import threading
 from dataclasses import dataclass
 from typing import Any, Dict, Optional
@@ -9,7 +10,7 @@ from typing import Any, Dict, Optional
 import pandas as pd
 
 from mlops.utils.errors import ConfigError
-from mlops.utils.tracking.mlflow_setup import connect
+from mlops.utils.tracking.mlflow_setup import connect, keep_connections_per_process
 from mlops.utils.tracking.registry import CHAMPION, registered_model_name
 
 
@@ -50,3 +51,16 @@ def predict_trips(trips: pd.DataFrame, name: Optional[str] = None) -> Dict[str, 
     minutes = loaded.model.predict(trips)
     return {'model': loaded.name, 'version': loaded.version,
             'predictions': [float(m) for m in minutes]}
+
+
+def warm_up(name: Optional[str] = None) -> Optional[str]:
+    """Import the serving stack and load the champion in this process, so the processes it
+    forks later (Mage's scheduler and its block runs) start with both in memory: a ``predict``
+    run then costs one registry look-up, not seconds of imports and loading. Returns the
+    version loaded, or None when there is nothing to load yet (the first run loads it)."""
+    keep_connections_per_process()
+    try:
+        return champion_model(name).version
+    except Exception as error:  # no champion yet, tracking server not up: not fatal here
+        print(f'[mlops] champion not preloaded: {error}', file=sys.stderr)
+        return None

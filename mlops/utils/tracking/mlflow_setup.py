@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import sys
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -69,3 +70,27 @@ def connect() -> str:
         raise
     except Exception as error:
         raise TrackingError(f'MLflow tracking at {uri} cannot be used: {error}') from error
+
+
+# MLflow's SQL stores keep one SQLAlchemy engine per database for the whole process.
+_SQL_STORE_MODULES = ('mlflow.store.tracking.sqlalchemy_store', 'mlflow.store.model_registry.sqlalchemy_store')
+_fork_hook_installed = False
+
+
+def _own_connections_after_fork() -> None:
+    """In a forked child: new pooled connections for MLflow's engines (SQLAlchemy's recipe,
+    ``dispose(close=False)``), so parent and child never share one database connection. The
+    stores stay cached, so the child skips their schema checks."""
+    for name in _SQL_STORE_MODULES:
+        module = sys.modules.get(name)
+        if module is not None:
+            for engine in list(module.SqlAlchemyStore._engine_map.values()):
+                engine.dispose(close=False)
+
+
+def keep_connections_per_process() -> None:
+    """Let a process that used MLflow fork workers that use it too (Mage's scheduler does)."""
+    global _fork_hook_installed
+    if not _fork_hook_installed:
+        os.register_at_fork(after_in_child=_own_connections_after_fork)
+        _fork_hook_installed = True
