@@ -17,11 +17,10 @@ def constant_model(data, value: float) -> TripDurationModel:
     return TripDurationModel(data.dv, DummyRegressor(strategy='constant', constant=value).fit(data.X_train, data.y_train))
 
 
-def register_constant(experiment_id: str, data, value: float, family: str = 'Constant',
-                      mage: Optional[Dict[str, Any]] = None, facts: Optional[Dict[str, Any]] = None):
+def register_model(experiment_id: str, data, model: TripDurationModel, family: str = 'Constant',
+                   mage: Optional[Dict[str, Any]] = None, facts: Optional[Dict[str, Any]] = None):
     """Logs, registers and (by the registry rule) maybe promotes; returns (Promotion, rmse)."""
     client = MlflowClient()
-    model = constant_model(data, value)
     validation = data.validation_records()
     rmse = regression_metrics(data.y_val, model.predict(None, validation))['rmse']
     parent = start_parent(client, experiment_id, family, mage or {})
@@ -29,3 +28,8 @@ def register_constant(experiment_id: str, data, value: float, family: str = 'Con
                              validation)
     promotion: Promotion = register_and_promote(uri, rmse, validation)
     return promotion, rmse
+
+
+def register_constant(experiment_id: str, data, value: float, family: str = 'Constant',
+                      mage: Optional[Dict[str, Any]] = None, facts: Optional[Dict[str, Any]] = None):
+    return register_model(experiment_id, data, constant_model(data, value), family, mage, facts)

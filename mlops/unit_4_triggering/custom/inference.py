@@ -1,6 +1,6 @@
-from typing import Any, Dict
+import pandas as pd
 
-from mlops.utils.inference.champion import predict_trips
+from mlops.utils.inference.champion import PREDICTION_COLUMN, predict_trips
 from mlops.utils.inference.inputs import trip_records
 
 if 'custom' not in globals():
@@ -10,8 +10,8 @@ if 'test' not in globals():
 
 
 @custom
-def inference(*args, **kwargs) -> Dict[str, Any]:
-    """Minutes per trip from the champion, with the version that made them.
+def inference(*args, **kwargs) -> pd.DataFrame:
+    """The trips with the minutes the champion predicts and the model version that did.
 
     Variables: ``inputs`` (a list of trips, or its JSON) or the single trip's
     ``PULocationID``, ``DOLocationID``, ``trip_distance``."""
@@ -19,6 +19,6 @@ def inference(*args, **kwargs) -> Dict[str, Any]:
 
 
 @test
-def one_prediction_per_trip(output: Dict[str, Any], *args, **kwargs) -> None:
-    assert output['version'], 'no model version reported'
-    assert all(minutes == minutes for minutes in output['predictions']), 'a prediction is NaN'
+def one_prediction_per_trip(output: pd.DataFrame, *args, **kwargs) -> None:
+    assert output['model_version'].notna().all(), 'no model version reported'
+    assert output[PREDICTION_COLUMN].notna().all(), 'a prediction is NaN'

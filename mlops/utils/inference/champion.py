@@ -45,12 +45,16 @@ def champion_model(name: Optional[str] = None) -> LoadedModel:
         return cached
 
 
-def predict_trips(trips: pd.DataFrame, name: Optional[str] = None) -> Dict[str, Any]:
-    """Minutes per trip with the model and version that made them."""
+PREDICTION_COLUMN = 'predicted_minutes'
+
+
+def predict_trips(trips: pd.DataFrame, name: Optional[str] = None) -> pd.DataFrame:
+    """The trips with the minutes the champion predicts, and the model and version that did
+    (a table: how Mage shows and serves a block's output best)."""
     loaded = champion_model(name)
     minutes = loaded.model.predict(trips)
-    return {'model': loaded.name, 'version': loaded.version,
-            'predictions': [float(m) for m in minutes]}
+    return trips.assign(**{PREDICTION_COLUMN: [float(m) for m in minutes]},
+                        model=loaded.name, model_version=loaded.version)
 
 
 def warm_up(name: Optional[str] = None) -> Optional[str]:

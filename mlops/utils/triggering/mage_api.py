@@ -24,6 +24,12 @@ URL_ENV_VAR = 'MAGE_URL'
 # Mage's own local defaults for the owner account (README: change them for anything shared).
 DEFAULT_EMAIL, DEFAULT_PASSWORD = 'admin@admin.com', 'admin'
 FINISHED = ('completed', 'failed', 'cancelled')
+# The prediction endpoint: unit_4_triggering's predict pipeline, its API trigger, its output.
+PREDICT_PIPELINE, PREDICT_TRIGGER, PREDICT_BLOCK = 'predict', 'predict_api', 'inference'
+# Rows of a table output the API returns: Mage's sample size, which its ``sample_count``
+# parameter cannot change in 0.9.80 (it reaches a numeric comparison as text: TypeError in
+# ``variable.py`` ``__read_parquet``). Larger batches are sent as several runs.
+MAX_OUTPUT_ROWS = 1000
 
 
 class MageApiError(RuntimeError):
@@ -102,12 +108,18 @@ class MageClient:
 
     # -- triggers and runs ---------------------------------------------------------------------
 
-    def api_trigger(self, pipeline_uuid: str, name: Optional[str] = None) -> ApiTrigger:
-        """The active API trigger of ``pipeline_uuid`` (named ``name`` when given)."""
-        schedules = self.get('/api/pipeline_schedules', **{'schedule_type[]': 'api', 'status[]': 'active'})
-        found = [s for s in schedules.get('pipeline_schedules', [])
-                 if s.get('pipeline_uuid') == pipeline_uuid and s.get('schedule_type') == 'api'
-                 and s.get('status') == 'active' and (name is None or s.get('name') == name)]
+    def api_trigger(self, pipeline_uuid: str, name: Optional[str] = None, wait: float = 0.0) -> ApiTrigger:
+        """The active API trigger of ``pipeline_uuid`` (named ``name`` when given); ``wait``
+        seconds for it to appear (Mage syncs ``triggers.yaml`` on its scheduler's ticks)."""
+        deadline = time.monotonic() + wait
+        while True:
+            schedules = self.get('/api/pipeline_schedules', **{'schedule_type[]': 'api', 'status[]': 'active'})
+            found = [s for s in schedules.get('pipeline_schedules', [])
+                     if s.get('pipeline_uuid') == pipeline_uuid and s.get('schedule_type') == 'api'
+                     and s.get('status') == 'active' and (name is None or s.get('name') == name)]
+            if found or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
         if not found:
             raise ConfigError(f'no active API trigger {name or ""} for pipeline {pipeline_uuid!r} on {self.base_url}: '
                               'is the server running on the sub-project that holds it (unit_4_triggering)?')
@@ -137,13 +149,16 @@ class MageClient:
     def block_runs(self, run_id: int) -> List[Dict[str, Any]]:
         return self.get(f'/api/pipeline_runs/{run_id}/block_runs').get('block_runs', [])
 
-    def block_log(self, block_run: Dict[str, Any], lines: int = 20) -> str:
-        try:
-            logs = self.get(f'/api/block_runs/{block_run["id"]}/logs').get('logs') or {}
-        except MageApiError as error:
-            return f'(log unavailable: {error})'
-        content = (logs[0] if isinstance(logs, list) and logs else logs).get('content', '') if logs else ''
-        return '\n'.join(content.splitlines()[-lines:])
+    def run_errors(self, pipeline_uuid: str, run_id: int) -> Dict[str, str]:
+        """The exception each failed block of the run raised (its last traceback line)."""
+        body = self.get(f'/api/pipelines/{pipeline_uuid}/logs', **{'pipeline_run_id[]': run_id})
+        errors: Dict[str, str] = {}
+        for log in (body.get('logs') or [{}])[0].get('block_run_logs', []):
+            for line in log.get('content', '').splitlines():
+                entry = _log_entry(line)
+                if entry.get('error') and entry.get('pipeline_run_id') == run_id:
+                    errors[entry.get('block_uuid', '?')] = entry['error'].strip().splitlines()[-1]
+        return errors
 
     def block_output(self, run_id: int, block_uuid: str) -> Any:
         """What ``block_uuid`` returned in the run: a dict output comes back as a dict."""
@@ -161,16 +176,30 @@ class MageClient:
         run_id = self.start_run(trigger, variables)
         run = self.wait(run_id, timeout)
         if run['status'] != 'completed':
-            failed = [b for b in self.block_runs(run_id) if b['status'] == 'failed']
-            details = '; '.join(f'{b["block_uuid"]}: {self.block_log(b, 5)}' for b in failed)
+            details = '; '.join(f'{block}: {error}' for block, error in self.run_errors(trigger.pipeline_uuid, run_id).items())
             raise MageApiError(f'run {run_id} of {trigger.pipeline_uuid} {run["status"]}'
-                               + (f' ({details})' if details else ''))
+                               + (f': {details}' if details else ''))
         return self.block_output(run_id, block_uuid)
 
 
+def predict(client: MageClient, variables: Dict[str, Any], timeout: float = 120.0) -> List[Dict[str, Any]]:
+    """Predictions through the API endpoint: one row per trip with ``predicted_minutes``,
+    ``model`` and ``model_version``. ``variables``: ``{"inputs": [trips]}`` or one trip's
+    ``PULocationID``, ``DOLocationID``, ``trip_distance``."""
+    trigger = client.api_trigger(PREDICT_PIPELINE, PREDICT_TRIGGER)
+    trips = variables.get('inputs')
+    if not isinstance(trips, list) or len(trips) <= MAX_OUTPUT_ROWS:
+        return client.run_and_read(trigger, variables, PREDICT_BLOCK, timeout=timeout)
+    rows: List[Dict[str, Any]] = []
+    for start in range(0, len(trips), MAX_OUTPUT_ROWS):  # the API shows at most that many rows
+        rows += client.run_and_read(trigger, {**variables, 'inputs': trips[start:start + MAX_OUTPUT_ROWS]},
+                                    PREDICT_BLOCK, timeout=timeout)
+    return rows
+
+
 def output_value(output: Dict[str, Any]) -> Any:
-    """A block output as the API shows it, back as a value: text is JSON, and a dict appears
-    as a one-row table of its keys."""
+    """A block output as the API shows it, back as a value: text is JSON, a table is a list
+    of row dicts (a returned dict is a one-row table of its keys)."""
     if output.get('type') == 'text':
         text = output.get('text_data')
         try:
@@ -179,9 +208,17 @@ def output_value(output: Dict[str, Any]) -> Any:
             return text
     sample = output.get('sample_data') or {}
     columns, rows = sample.get('columns') or [], sample.get('rows') or []
-    if output.get('type') == 'table' and len(rows) == 1:
-        return {c: _cell(v) for c, v in zip(columns, rows[0])}
     return [{c: _cell(v) for c, v in zip(columns, row)} for row in rows]
+
+
+def _log_entry(line: str) -> Dict[str, Any]:
+    """One line of a Mage block log: ``<time> {json}``; {} for anything else."""
+    start = line.find('{')
+    try:
+        entry = json.loads(line[start:]) if start >= 0 else {}
+    except ValueError:
+        return {}
+    return entry if isinstance(entry, dict) else {}
 
 
 def _cell(value: Any) -> Any:

@@ -1,0 +1,68 @@
+"""A Mage server on unit_4_triggering (auth on, 127.0.0.1) with a registered champion."""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict
+
+import pytest
+import yaml
+from sklearn.linear_model import LinearRegression
+
+from mlops.utils.models.training_data import unpack_training_set
+from mlops.utils.serving.model import TripDurationModel
+from mlops.utils.triggering.mage_api import MageClient
+from tests.registered import register_constant, register_model
+from tests.servers import ServerProcess, mage_server
+
+PROJECT = 'unit_4_triggering'
+
+
+@dataclass
+class TriggeringServer:
+    server: ServerProcess
+    client: MageClient
+    root: Path
+    env: Dict[str, str]
+    data: object  # the unpacked default training set
+    versions: Dict[str, str]  # 'constant' / 'linear' -> registered version
+
+    @property
+    def url(self) -> str:
+        return f'http://127.0.0.1:{self.server.port}'
+
+
+def activate(root: Path, project: str = PROJECT) -> None:
+    """The sub-project the server opens on (remembered in Mage's platform settings)."""
+    state = root / 'mage' / 'mlops'
+    state.mkdir(parents=True, exist_ok=True)
+    (state / '.settings.yaml').write_text(yaml.safe_dump({'projects': {project: {'active': True}}}))
+
+
+@pytest.fixture(scope='module')
+def triggering_server(tmp_path_factory, default_training_set):
+    root = tmp_path_factory.mktemp('triggering')
+    email, password = 'owner@example.com', secrets.token_urlsafe(12)
+    env = {'MLOPS_DATA_DIR': str(root / 'data'), 'DEFAULT_OWNER_EMAIL': email, 'DEFAULT_OWNER_PASSWORD': password,
+           'REQUIRE_USER_AUTHENTICATION': '1', 'SCHEDULER_TRIGGER_INTERVAL': '1',
+           'MLOPS_REGISTERED_MODEL': 'nyc-taxi-duration'}
+    data = unpack_training_set(default_training_set)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv('MLOPS_DATA_DIR', env['MLOPS_DATA_DIR'])
+        patch.setenv('MLOPS_REGISTERED_MODEL', env['MLOPS_REGISTERED_MODEL'])
+        patch.delenv('MLFLOW_TRACKING_URI', raising=False)
+        from mlops.utils.tracking.mlflow_setup import connect
+
+        experiment = connect()
+        constant, _ = register_constant(experiment, data, float(data.y_train.median()))
+        linear = TripDurationModel(data.dv, LinearRegression().fit(data.X_train, data.y_train))
+        better, _ = register_model(experiment, data, linear, 'linear_model.LinearRegression')
+        assert better.promoted  # the fixture's premise: the linear model is the champion
+        import mlflow
+        mlflow.set_tracking_uri(None)
+    activate(root)
+    with mage_server(root, env=env) as server:
+        client = MageClient(f'http://127.0.0.1:{server.port}', email=email, password=password)
+        yield TriggeringServer(server, client, root, env, data,
+                               {'constant': str(constant.version), 'linear': str(better.version)})

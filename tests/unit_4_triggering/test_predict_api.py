@@ -1,0 +1,89 @@
+"""The predict pipeline through a running Mage server with authentication on: its API trigger,
+the answers compared with the champion's own, named refusals, and a moved alias."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from mlflow.tracking import MlflowClient
+
+from mlops.utils.serving.features import INPUT_COLUMNS
+from mlops.utils.triggering.mage_api import MageApiError, predict
+
+pytestmark = pytest.mark.slow
+RTOL = 1e-9  # Mage's output view keeps 10 significant digits
+
+
+def champion_predictions(server, records):
+    """What the registered champion itself answers, loaded in this process."""
+    import mlflow
+
+    mlflow.set_tracking_uri(f'sqlite:///{server.root / "data" / "mlflow" / "mlflow.db"}')
+    try:
+        name = server.env['MLOPS_REGISTERED_MODEL']
+        version = MlflowClient().get_model_version_by_alias(name, 'champion').version
+        return str(version), mlflow.pyfunc.load_model(f'models:/{name}@champion').predict(records)
+    finally:
+        mlflow.set_tracking_uri(None)
+
+
+def set_champion(server, version: str) -> None:
+    import mlflow
+
+    mlflow.set_tracking_uri(f'sqlite:///{server.root / "data" / "mlflow" / "mlflow.db"}')
+    try:
+        MlflowClient().set_registered_model_alias(server.env['MLOPS_REGISTERED_MODEL'], 'champion', version)
+    finally:
+        mlflow.set_tracking_uri(None)
+
+
+def test_a_batch_through_the_api_equals_the_champions_answers(triggering_server):
+    server = triggering_server
+    records = server.data.validation_records().drop(columns=['duration']).sample(200, random_state=1)
+    server.client.api_trigger('predict', 'predict_api', wait=60)
+    rows = predict(server.client, {'inputs': records.to_dict(orient='records')}, timeout=300)
+    version, expected = champion_predictions(server, records)
+    assert [row['model_version'] for row in rows] == [version] * len(records)
+    assert version == server.versions['linear']
+    assert [[row[c] for c in INPUT_COLUMNS] for row in rows] == records[INPUT_COLUMNS].values.tolist()
+    assert np.allclose([row['predicted_minutes'] for row in rows], expected, rtol=RTOL, atol=0)
+
+
+def test_one_trip_from_text_variables_as_a_form_sends_them(triggering_server):
+    server = triggering_server
+    trip = server.data.validation_records().drop(columns=['duration']).iloc[[7]]
+    variables = {k: str(v) for k, v in trip.to_dict(orient='records')[0].items()}
+    server.client.api_trigger('predict', 'predict_api', wait=60)
+    rows = predict(server.client, variables, timeout=300)
+    _, expected = champion_predictions(server, trip)
+    assert len(rows) == 1 and np.allclose(rows[0]['predicted_minutes'], expected, rtol=RTOL, atol=0)
+
+
+@pytest.mark.parametrize('variables, message', [
+    ({'inputs': [{'PULocationID': 74, 'DOLocationID': 75, 'trip_distance': 1.3}, {'PULocationID': 74, 'trip_distance': 2}]},
+     'inputs[1] lacks DOLocationID'),
+    ({'inputs': [{'PULocationID': 74, 'DOLocationID': 75, 'trip_distance': 'far'}]},
+     "inputs[0].trip_distance must be a number of miles, got 'far'"),
+    ({'PULocationID': 74}, 'missing: DOLocationID, trip_distance'),
+])
+def test_bad_inputs_fail_the_run_with_the_reason(triggering_server, variables, message):
+    server = triggering_server
+    trigger = server.client.api_trigger('predict', 'predict_api', wait=60)
+    with pytest.raises(MageApiError) as failed:
+        server.client.run_and_read(trigger, variables, 'inference', timeout=300)
+    assert 'failed' in str(failed.value) and message in str(failed.value)
+
+
+def test_the_next_prediction_follows_a_moved_alias(triggering_server):
+    server = triggering_server
+    records = server.data.validation_records().drop(columns=['duration']).head(20)
+    server.client.api_trigger('predict', 'predict_api', wait=60)
+    set_champion(server, server.versions['constant'])
+    try:
+        rows = predict(server.client, {'inputs': records.to_dict(orient='records')}, timeout=300)
+        version, expected = champion_predictions(server, records)
+    finally:
+        set_champion(server, server.versions['linear'])
+    assert {row['model_version'] for row in rows} == {version} == {server.versions['constant']}
+    minutes = [row['predicted_minutes'] for row in rows]
+    assert np.allclose(minutes, expected, rtol=RTOL, atol=0)
+    assert len(set(minutes)) == 1  # the constant model answers one value for all
