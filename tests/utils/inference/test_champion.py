@@ -4,9 +4,10 @@ import pytest
 
 from mlops.utils.errors import ConfigError
 from mlops.utils.inference import champion as champion_module
-from mlops.utils.inference.champion import champion_model, predict_trips
+from mlops.utils.inference.champion import PREDICTION_COLUMN, champion_model, predict_trips
 from mlops.utils.inference.inputs import trip_records
 from mlops.utils.models.training_data import unpack_training_set
+from mlops.utils.serving.features import INPUT_COLUMNS
 from tests.registered import constant_model, register_constant
 
 
@@ -38,8 +39,9 @@ def test_loaded_once_and_reloaded_when_the_alias_moves(tracking_store, data, mon
     first, _ = register_constant(tracking_store, data, first_value)
     loads.clear()  # registering loads models too (to re-score the champion): count predictions' loads
     answer = predict_trips(trips)
-    assert answer['model'] == 'test-model' and answer['version'] == str(first.version)
-    assert answer['predictions'] == list(constant_model(data, first_value).predict(None, trips))
+    assert set(answer['model']) == {'test-model'} and set(answer['model_version']) == {str(first.version)}
+    assert answer[PREDICTION_COLUMN].tolist() == list(constant_model(data, first_value).predict(None, trips))
+    assert answer[INPUT_COLUMNS].equals(trips)
     predict_trips(trips)
     assert loads == [f'models:/test-model/{first.version}']  # the second prediction used memory
 
@@ -48,6 +50,6 @@ def test_loaded_once_and_reloaded_when_the_alias_moves(tracking_store, data, mon
     assert better.promoted
     loads.clear()
     answer = predict_trips(trips)
-    assert answer['version'] == str(better.version)
-    assert answer['predictions'] == list(constant_model(data, better_value).predict(None, trips))
+    assert set(answer['model_version']) == {str(better.version)}
+    assert answer[PREDICTION_COLUMN].tolist() == list(constant_model(data, better_value).predict(None, trips))
     assert loads == [f'models:/test-model/{better.version}']
