@@ -1,0 +1,130 @@
+"""The retraining story through a running Mage server (auth on, 127.0.0.1): a source with
+2023-01..03 and a champion trained on it; nothing new -> completes and says why; 2023-04 added
+-> the retraining run registers new versions and the alias follows the registry rule; again ->
+nothing; a missing source -> the run fails naming it, the champion untouched."""
+from __future__ import annotations
+
+import secrets
+
+import pytest
+from mlflow.tracking import MlflowClient
+
+from mlops.utils.triggering.mage_api import MageApiError, MageClient
+from tests.chain import run_chain
+from tests.servers import mage_server
+from tests.unit_4_triggering.conftest import PROJECT
+
+pytestmark = pytest.mark.slow
+MODEL = 'nyc-taxi-duration'
+SMALL_TRAINING = {'sklearn_variables': {'models': 'linear_model.LinearRegression', 'max_evaluations': 1},
+                  'xgboost_variables': {'max_evaluations': 1, 'num_boost_round': 20}}
+
+
+def link_month(source, shared_data, month: str) -> None:
+    year, number = month.split('-')
+    target = source / 'taxi' / 'green' / year / f'{number}.parquet'
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.symlink_to(shared_data / 'taxi' / 'green' / year / f'{number}.parquet')
+
+
+def registry(root):
+    import mlflow
+
+    mlflow.set_tracking_uri(f'sqlite:///{root / "data" / "mlflow" / "mlflow.db"}')
+    return MlflowClient()
+
+
+def versions(client):
+    return {v.version: v for v in client.search_model_versions(f"name = '{MODEL}'")}
+
+
+@pytest.fixture(scope='module')
+def retraining(tmp_path_factory, shared_data):
+    import mlflow
+
+    root = tmp_path_factory.mktemp('retraining')
+    source = root / 'source'
+    for month in ('2023-01', '2023-02', '2023-03'):
+        link_month(source, shared_data, month)
+    result = run_chain(root, '--source', str(source),
+                       '--pipelines', 'unit_2_training/data_preparation,sklearn_training,xgboost_training',
+                       '--set', 'start_month=2023-01', '--set', 'end_month=2023-03',
+                       '--set', 'split_on_feature_value=2023-03-01', '--set', 'models=linear_model.LinearRegression',
+                       '--set', 'max_evaluations=1', '--set', 'num_boost_round=20', timeout=1800)
+    assert result.returncode == 0, result.stderr[-3000:]
+    email, password = 'owner@example.com', secrets.token_urlsafe(12)
+    env = {'MLOPS_DATA_DIR': str(root / 'data'), 'DEFAULT_OWNER_EMAIL': email, 'DEFAULT_OWNER_PASSWORD': password,
+           'REQUIRE_USER_AUTHENTICATION': '1', 'SCHEDULER_TRIGGER_INTERVAL': '1', 'MLOPS_UI_PROJECT': PROJECT}
+    try:
+        with mage_server(root, env=env) as server:
+            client = MageClient(f'http://127.0.0.1:{server.port}', email=email, password=password)
+            yield root, source, client
+    finally:
+        mlflow.set_tracking_uri(None)
+
+
+def retrain_now(client: MageClient, variables: dict) -> dict:
+    trigger = client.api_trigger('automatic_retraining', 'retrain_now', wait=60)
+    rows = client.run_and_read(trigger, variables, 'retrain', timeout=1800)
+    assert len(rows) == 1
+    return rows[0]
+
+
+def test_the_triggers_are_synced_with_their_settings(retraining):
+    _, _, client = retraining
+    client.api_trigger('automatic_retraining', 'retrain_now', wait=60)
+    schedules = {s['name']: s for s in client.get('/api/pipeline_schedules')['pipeline_schedules']
+                 if s['pipeline_uuid'] == 'automatic_retraining'}
+    daily = schedules['daily_retraining']
+    assert daily['schedule_type'] == 'time' and daily['schedule_interval'] == '@daily' and daily['status'] == 'active'
+    assert daily['sla'] and daily['settings']['skip_if_previous_running'] is True
+
+
+def test_nothing_new_completes_and_says_why(retraining):
+    root, source, client = retraining
+    before = versions(registry(root))
+    summary = retrain_now(client, SMALL_TRAINING)
+    assert summary['retrained'] is False and summary['children'] == []
+    assert summary['message'].startswith(f'no new month after 2023-03 at {source}')
+    assert versions(registry(root)).keys() == before.keys()
+
+
+def test_a_new_month_retrains_and_the_alias_follows_the_rule(retraining, shared_data):
+    root, source, client = retraining
+    registry_client = registry(root)
+    before = versions(registry_client)
+    champion_before = registry_client.get_model_version_by_alias(MODEL, 'champion').version
+    link_month(source, shared_data, '2023-04')
+
+    summary = retrain_now(client, SMALL_TRAINING)
+    assert summary['retrained'] is True and summary['new_months'] == ['2023-04']
+    assert [c['status'] for c in summary['children']] == ['completed'] * 3
+    new = {k: v for k, v in versions(registry_client).items() if k not in before}
+    reported = [m['version'] for c in summary['children'] for m in c.get('models', [])]
+    assert sorted(map(str, reported)) == sorted(map(str, new))  # one version per model trained, all reported
+    champion = champion_before
+    for version in sorted(new, key=int):  # registered in this order; each compared with the champion of its time
+        tags, run = new[version].tags, registry_client.get_run(new[version].run_id)
+        assert run.data.tags['data.end_month'] == '2023-04' and run.data.tags['data.start_month'] == '2023-02'
+        better = float(tags['validation_rmse']) < float(tags['champion_validation_rmse'])
+        assert tags['role'] == ('promoted to champion' if better else 'rejected challenger')
+        champion = version if better else champion
+    assert registry_client.get_model_version_by_alias(MODEL, 'champion').version == champion
+    assert summary['champion_after'] == str(champion)
+
+    again = retrain_now(client, SMALL_TRAINING)
+    assert again['retrained'] is False and again['message'].startswith('no new month after 2023-04')
+    assert versions(registry_client).keys() == set(before) | set(new)
+
+
+def test_a_missing_source_fails_the_run_naming_it(retraining, tmp_path):
+    root, _, client = retraining
+    registry_client = registry(root)
+    champion = registry_client.get_model_version_by_alias(MODEL, 'champion').version
+    count = len(versions(registry_client))
+    missing = tmp_path / 'no-such-source'
+    with pytest.raises(MageApiError) as failed:
+        retrain_now(client, {'data_source': str(missing)})
+    assert 'failed' in str(failed.value) and str(missing) in str(failed.value)
+    assert registry_client.get_model_version_by_alias(MODEL, 'champion').version == champion
+    assert len(versions(registry_client)) == count
