@@ -7,7 +7,7 @@
 # Docker: docker compose (v2) or docker-compose (v1) with docker-compose.yml (PostgreSQL,
 # MLflow server, Mage). Local: `mage start mlops` from .venv on Mage's embedded SQLite DB.
 # Environment: MAGE_HOST (127.0.0.1), MAGE_PORT (6789), DEFAULT_OWNER_EMAIL / _PASSWORD,
-# REQUIRE_USER_AUTHENTICATION; see README.md.
+# REQUIRE_USER_AUTHENTICATION, MLOPS_UI_PROJECT (local mode); see README.md.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -32,10 +32,19 @@ case "$mode" in
     ;;
   local)
     source "$ROOT/scripts/setup_venv.sh"
-    # Open on the data-preparation project the first time; later the UI remembers its choice.
+    # The sub-project the server opens on: MLOPS_UI_PROJECT when set (unit_4_triggering serves
+    # the API endpoint and runs the daily retraining); otherwise the one the UI last chose, or
+    # unit_1_data_preparation the first time.
     state_dir="${MAGE_DATA_DIR:+$MAGE_DATA_DIR/mlops}"
     state_dir="${state_dir:-$ROOT/.mage_data/platform}"
-    if [[ ! -e "$state_dir/.settings.yaml" ]]; then
+    if [[ -n "${MLOPS_UI_PROJECT:-}" ]]; then
+      if ! grep -q "^  ${MLOPS_UI_PROJECT}:" "$ROOT/mlops/settings.yaml"; then
+        echo "error: MLOPS_UI_PROJECT=$MLOPS_UI_PROJECT is not a sub-project in mlops/settings.yaml" >&2
+        exit 2
+      fi
+      mkdir -p "$state_dir"
+      printf 'projects:\n  %s:\n    active: true\n' "$MLOPS_UI_PROJECT" > "$state_dir/.settings.yaml"
+    elif [[ ! -e "$state_dir/.settings.yaml" ]]; then
       mkdir -p "$state_dir"
       printf 'projects:\n  unit_1_data_preparation:\n    active: true\n' > "$state_dir/.settings.yaml"
     fi

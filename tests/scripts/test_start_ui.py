@@ -75,3 +75,10 @@ def test_start_rejects_an_unknown_mode():
     result = subprocess.run(['bash', 'scripts/start.sh'], cwd=REPO_ROOT, capture_output=True, text=True,
                             env={'PATH': '/usr/bin:/bin', 'MLOPS_START_MODE': 'cloud'})
     assert result.returncode == 2 and "MLOPS_START_MODE must be docker, local or auto, got 'cloud'" in result.stderr
+
+
+def test_start_rejects_an_unknown_project():
+    result = subprocess.run(['bash', 'scripts/start.sh'], cwd=REPO_ROOT, capture_output=True, text=True,
+                            env={'PATH': '/usr/bin:/bin', 'MLOPS_START_MODE': 'local', 'MLOPS_UI_PROJECT': 'unit_9',
+                                 'MLOPS_VENV': str(REPO_ROOT / '.venv')})
+    assert result.returncode == 2 and 'MLOPS_UI_PROJECT=unit_9 is not a sub-project' in result.stderr

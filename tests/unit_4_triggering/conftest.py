@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Dict
 
 import pytest
-import yaml
 from sklearn.linear_model import LinearRegression
 
 from mlops.utils.models.training_data import unpack_training_set
@@ -33,20 +32,13 @@ class TriggeringServer:
         return f'http://127.0.0.1:{self.server.port}'
 
 
-def activate(root: Path, project: str = PROJECT) -> None:
-    """The sub-project the server opens on (remembered in Mage's platform settings)."""
-    state = root / 'mage' / 'mlops'
-    state.mkdir(parents=True, exist_ok=True)
-    (state / '.settings.yaml').write_text(yaml.safe_dump({'projects': {project: {'active': True}}}))
-
-
 @pytest.fixture(scope='module')
 def triggering_server(tmp_path_factory, default_training_set):
     root = tmp_path_factory.mktemp('triggering')
     email, password = 'owner@example.com', secrets.token_urlsafe(12)
     env = {'MLOPS_DATA_DIR': str(root / 'data'), 'DEFAULT_OWNER_EMAIL': email, 'DEFAULT_OWNER_PASSWORD': password,
            'REQUIRE_USER_AUTHENTICATION': '1', 'SCHEDULER_TRIGGER_INTERVAL': '1',
-           'MLOPS_REGISTERED_MODEL': 'nyc-taxi-duration'}
+           'MLOPS_REGISTERED_MODEL': 'nyc-taxi-duration', 'MLOPS_UI_PROJECT': PROJECT}
     data = unpack_training_set(default_training_set)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv('MLOPS_DATA_DIR', env['MLOPS_DATA_DIR'])
@@ -61,7 +53,6 @@ def triggering_server(tmp_path_factory, default_training_set):
         assert better.promoted  # the fixture's premise: the linear model is the champion
         import mlflow
         mlflow.set_tracking_uri(None)
-    activate(root)
     with mage_server(root, env=env) as server:
         client = MageClient(f'http://127.0.0.1:{server.port}', email=email, password=password)
         yield TriggeringServer(server, client, root, env, data,
