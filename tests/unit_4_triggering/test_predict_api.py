@@ -2,12 +2,19 @@
 the answers compared with the champion's own, named refusals, and a moved alias."""
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+
 import numpy as np
+import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
 from mlops.utils.serving.features import INPUT_COLUMNS
+from mlops.utils.triggering.api_command import EXAMPLE_TRIPS
 from mlops.utils.triggering.mage_api import MageApiError, predict
+from tests.chain import REPO_ROOT
 
 pytestmark = pytest.mark.slow
 RTOL = 1e-9  # Mage's output view keeps 10 significant digits
@@ -87,3 +94,34 @@ def test_the_next_prediction_follows_a_moved_alias(triggering_server):
     minutes = [row['predicted_minutes'] for row in rows]
     assert np.allclose(minutes, expected, rtol=RTOL, atol=0)
     assert len(set(minutes)) == 1  # the constant model answers one value for all
+
+
+def predict_api_sh(server, *args):
+    env = {**os.environ, 'MAGE_URL': server.url, 'DEFAULT_OWNER_EMAIL': server.client.email,
+           'DEFAULT_OWNER_PASSWORD': server.client.password}
+    return subprocess.run(['bash', 'scripts/predict_api.sh', *args], cwd=REPO_ROOT, env=env,
+                          capture_output=True, text=True, timeout=600)
+
+
+def test_predict_api_sh_prints_a_curl_that_works_and_runs_a_request(triggering_server):
+    server = triggering_server
+    server.client.api_trigger('predict', 'predict_api', wait=60)
+    printed = predict_api_sh(server)
+    assert printed.returncode == 0, printed.stderr
+    curl = printed.stdout.strip()
+    assert curl.startswith('curl ') and server.client.api_trigger('predict').token in curl
+    posted = subprocess.run(['bash', '-c', curl], capture_output=True, text=True, timeout=60)
+    run_id = json.loads(posted.stdout)['pipeline_run']['id']
+    assert server.client.wait(run_id, timeout=300)['status'] == 'completed'
+    rows = server.client.block_output(run_id, 'inference')
+    trips = pd.DataFrame(EXAMPLE_TRIPS['inputs'])[INPUT_COLUMNS]
+    _, expected = champion_predictions(server, trips)
+    assert np.allclose([r['predicted_minutes'] for r in rows], expected, rtol=RTOL, atol=0)
+
+    trip = {'PULocationID': 41, 'DOLocationID': 42, 'trip_distance': 2.5}
+    ran = predict_api_sh(server, '--run', json.dumps({'inputs': [trip]}))
+    assert ran.returncode == 0, ran.stderr
+    _, expected = champion_predictions(server, pd.DataFrame([trip]))
+    assert np.allclose([r['predicted_minutes'] for r in json.loads(ran.stdout)], expected, rtol=RTOL, atol=0)
+    refused = predict_api_sh(server, '--run', '{"inputs": [{"PULocationID": 41}]}')
+    assert refused.returncode == 1 and 'inputs[0] lacks DOLocationID, trip_distance' in refused.stderr
