@@ -31,3 +31,17 @@ def test_data_preparation_benchmark_checks_identity_then_times(tmp_path, shared_
     result = run(tmp_path, 'bench_data_preparation.py', '--repeat', '1', '--cases', '1', '--data', str(shared_data))
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.startswith('2 months: ') and 'identical output' in result.stdout
+
+
+def test_serving_benchmark_checks_answers_then_prints_figures(tmp_path, shared_data):
+    """A quick model in a temporary store, served by scripts/serve.sh; under load a latency
+    target may be missed (exit 1), an error may not."""
+    result = run(tmp_path, 'bench_serving.py', '--quick', '--data', str(shared_data), '--requests', '64',
+                 '--batches', '2')
+    assert result.returncode in (0, 1), result.stderr[-2000:]
+    assert result.returncode == 0 or 'targets missed: ' in result.stderr, result.stderr[-2000:]
+    lines = result.stdout.splitlines()
+    for start in ('model: models:/bench-serving/1', 'answers: 10000 trips, identical to',
+                  '1 client, 1 trip a request: p50 ', '16 clients, 1 trip a request: throughput ',
+                  '10000 trips a request, dataframe_split: throughput ', 'api round trip: not measured here'):
+        assert any(line.startswith(start) for line in lines), (start, result.stdout)

@@ -1,0 +1,164 @@
+"""./scripts/serve.sh: `mlflow models serve` on the champion answers raw trips with the minutes the
+model gives in-process, refuses bad payloads with a 400 that names the problem, and keeps serving."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import pandas as pd
+import pytest
+import requests
+from sklearn.linear_model import LinearRegression
+
+from mlops.utils.models.training_data import TrainingData, unpack_training_set
+from mlops.utils.serving.model import TripDurationModel
+from tests.registered import register_model
+from tests.servers import REPO_ROOT, ServerProcess, free_port
+
+MODEL = 'test-model'
+BATCH_ROWS = 100_000  # served whole: the documented answer to a large batch
+
+
+@dataclass
+class Served:
+    url: str  # .../invocations
+    model: TripDurationModel  # as fitted in this process
+    loaded: object  # the registered version, loaded in-process by MLflow (mlflow.pyfunc.PyFuncModel)
+
+
+@pytest.fixture(scope='module')
+def data(default_training_set) -> TrainingData:
+    return unpack_training_set(default_training_set)
+
+
+def register_champion(data: TrainingData) -> tuple:
+    """A LinearRegression through the pipelines' code paths in the current store; returns
+    (model, model URI of the version)."""
+    from mlops.utils.tracking.mlflow_setup import connect
+
+    model = TripDurationModel(data.dv, LinearRegression().fit(data.X_train, data.y_train))
+    promotion, _ = register_model(connect(), data, model, 'linear_model.LinearRegression')
+    assert promotion.promoted
+    return model, f'models:/{MODEL}/{promotion.version}'
+
+
+@pytest.fixture(scope='module')
+def served(tmp_path_factory, data) -> Iterator[Served]:
+    """The champion of an empty embedded store served by ./scripts/serve.sh on a free port."""
+    import mlflow
+
+    root = tmp_path_factory.mktemp('serve')
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv('MLOPS_DATA_DIR', str(root / 'data'))
+        patch.delenv('MLFLOW_TRACKING_URI', raising=False)
+        patch.setenv('MLOPS_REGISTERED_MODEL', MODEL)
+        model, uri = register_champion(data)
+        loaded = mlflow.pyfunc.load_model(uri)
+        port = free_port()
+        env = {'MODEL_SERVER_HOST': '127.0.0.1', 'MODEL_SERVER_PORT': str(port)}
+        with ServerProcess(['bash', 'scripts/serve.sh'], f'http://127.0.0.1:{port}/ping', root / 'serve.log', env=env):
+            yield Served(f'http://127.0.0.1:{port}/invocations', model, loaded)
+        mlflow.set_tracking_uri(None)
+    assert not list(Path(tempfile.gettempdir()).glob('mlops-serve-*'))  # its working folder went with it
+
+
+def post(url: str, payload) -> requests.Response:
+    body = payload if isinstance(payload, (str, bytes)) else json.dumps(payload)
+    return requests.post(url, data=body, headers={'Content-Type': 'application/json'}, timeout=120)
+
+
+def expected_minutes(served: Served, trips: pd.DataFrame) -> np.ndarray:
+    """What the registered model answers in this process."""
+    return np.asarray(served.loaded.predict(trips), dtype=float)
+
+
+def trips_of(data: TrainingData, rows: int, seed: int) -> pd.DataFrame:
+    return data.validation_records().drop(columns=['duration']).sample(rows, replace=True, random_state=seed) \
+        .reset_index(drop=True)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('layout', ['dataframe_records', 'dataframe_split'])
+def test_answers_are_the_minutes_of_the_model_in_process(served, data, layout):
+    trips = trips_of(data, 500, seed=0)
+    rows = trips.to_dict(orient='records') if layout == 'dataframe_records' else \
+        trips.to_dict(orient='split', index=False)
+    answer = post(served.url, {layout: rows})
+    assert answer.status_code == 200, answer.text
+    assert np.allclose(answer.json()['predictions'], expected_minutes(served, trips), rtol=0, atol=1e-9)
+
+
+@pytest.mark.slow
+def test_single_trips_one_request_each(served, data):
+    trips = trips_of(data, 5, seed=1)
+    expected = expected_minutes(served, trips)
+    for i, trip in enumerate(trips.to_dict(orient='records')):
+        answer = post(served.url, {'dataframe_records': [trip]})
+        assert answer.status_code == 200, answer.text
+        assert np.allclose(answer.json()['predictions'], expected[i:i + 1], rtol=0, atol=1e-9)
+
+
+@pytest.mark.slow
+def test_a_100k_trip_batch_is_answered_whole(served, data):
+    """No batch limit: 100k trips (6.6 MB of JSON) get 100k minutes, as in-process."""
+    trips = trips_of(data, BATCH_ROWS, seed=2)
+    answer = post(served.url, {'dataframe_split': trips.to_dict(orient='split', index=False)})
+    assert answer.status_code == 200, answer.text[:500]
+    assert np.allclose(answer.json()['predictions'], expected_minutes(served, trips), rtol=0, atol=1e-9)
+
+
+GOOD_TRIP = {'PULocationID': 74, 'DOLocationID': 75, 'trip_distance': 1.2}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('payload, words', [
+    ({'dataframe_records': [{'PULocationID': 74, 'DOLocationID': 75}]}, ["missing inputs ['trip_distance']"]),
+    ({'dataframe_records': [{**GOOD_TRIP, 'trip_distance': 'far'}]},
+     ['trip_distance', "could not convert string to float: 'far'"]),
+    ({'dataframe_records': [{**GOOD_TRIP, 'PULocationID': None}]}, ['PULocationID', 'int64']),
+    # an empty list has no columns at all, so the signature finds every input missing
+    ({'dataframe_records': []}, ["missing inputs ['PULocationID', 'DOLocationID', 'trip_distance']"]),
+    ({'records': [GOOD_TRIP]}, ['exactly one of the input fields', 'dataframe_records']),
+    ('{"dataframe_records": [', ['valid JSON']),
+], ids=['missing field', 'text distance', 'null id', 'empty list', 'unknown key', 'not JSON'])
+def test_a_bad_payload_is_a_400_naming_the_problem_and_serving_goes_on(served, payload, words):
+    answer = post(served.url, payload)
+    assert answer.status_code == 400, answer.text
+    message = answer.json()['message']
+    assert all(word in message for word in words), message
+    good = post(served.url, {'dataframe_records': [GOOD_TRIP]})
+    assert good.status_code == 200, good.text
+    expected = expected_minutes(served, pd.DataFrame([GOOD_TRIP]))
+    assert np.allclose(good.json()['predictions'], expected, rtol=0, atol=1e-9)
+
+
+@pytest.mark.slow
+def test_without_a_store_it_says_so_before_starting(tmp_path):
+    without_tracking_uri = {k: v for k, v in os.environ.items() if k != 'MLFLOW_TRACKING_URI'}
+    result = subprocess.run(['bash', str(REPO_ROOT / 'scripts' / 'serve.sh')], cwd=tmp_path, capture_output=True,
+                            text=True, timeout=300,
+                            env={**without_tracking_uri, 'MLOPS_DATA_DIR': str(tmp_path / 'nothing')})
+    assert result.returncode == 1, result.stderr
+    assert f'no MLflow store at {tmp_path / "nothing" / "mlflow" / "mlflow.db"}' in result.stderr
+
+
+def test_only_a_model_server_freezes_the_heap_when_loading_the_model(data, monkeypatch):
+    """scripts/serve.sh asks for it (MLOPS_SERVING_FREEZE_GC=1); anywhere else (training,
+    the registry re-scoring a champion, a notebook) loading the model changes nothing."""
+    from mlops.utils.serving import model as model_module
+
+    frozen = []
+    monkeypatch.setattr(model_module, 'freeze_heap', lambda: frozen.append(True))
+    model = TripDurationModel(data.dv, None)
+    monkeypatch.delenv(model_module.FREEZE_GC_ENV_VAR, raising=False)
+    model.load_context(None)
+    assert not frozen
+    monkeypatch.setenv(model_module.FREEZE_GC_ENV_VAR, '1')
+    model.load_context(None)
+    assert frozen == [True]
