@@ -47,9 +47,10 @@ def triggering_server(tmp_path_factory, default_training_set):
         from mlops.utils.tracking.mlflow_setup import connect
 
         experiment = connect()
-        constant, _ = register_constant(experiment, data, float(data.y_train.median()))
+        facts = data.preparation  # the data.* tags a pipeline run records (months, source, split)
+        constant, _ = register_constant(experiment, data, float(data.y_train.median()), facts=facts)
         linear = TripDurationModel(data.dv, LinearRegression().fit(data.X_train, data.y_train))
-        better, _ = register_model(experiment, data, linear, 'linear_model.LinearRegression')
+        better, _ = register_model(experiment, data, linear, 'linear_model.LinearRegression', facts=facts)
         assert better.promoted  # the fixture's premise: the linear model is the champion
         import mlflow
         mlflow.set_tracking_uri(None)
