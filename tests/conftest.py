@@ -15,6 +15,14 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = (REPO_ROOT.parent / 'shared' / 'data').resolve()
 
 
+@pytest.fixture
+def browser():
+    """Headless Chromium, quit after the test."""
+    from tests.browser import chromium
+
+    yield from chromium()
+
+
 def pytest_configure(config):
     config.addinivalue_line('markers', 'slow: runs Mage, servers or a browser (pipeline/server layer)')
 

@@ -2,35 +2,15 @@
 from __future__ import annotations
 
 import secrets
-import shutil
 import subprocess
 
 import pytest
 import yaml
 
+from tests.browser import sign_in
 from tests.servers import REPO_ROOT, mage_server
 
 pytestmark = pytest.mark.slow
-CHROMIUM_FLAGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-                  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-                  '--disable-dev-shm-usage', '--window-size=1400,900']
-
-
-@pytest.fixture
-def browser():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    for binary in ('chromium', 'chromedriver'):
-        if not shutil.which(binary):
-            pytest.fail(f'{binary} is not installed; scripts/test.sh installs Debian chromium and chromium-driver')
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which('chromium')
-    for flag in CHROMIUM_FLAGS:
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(shutil.which('chromedriver')), options=options)
-    yield driver
-    driver.quit()
 
 
 def pipelines_of(project: str):
@@ -55,11 +35,8 @@ def test_sign_in_and_see_the_platform_pipelines(tmp_path, browser, project):
     projects = list(yaml.safe_load((REPO_ROOT / 'mlops' / 'settings.yaml').read_text())['projects'])
     with mage_server(tmp_path, env={'DEFAULT_OWNER_EMAIL': email, 'DEFAULT_OWNER_PASSWORD': password}) as server:
         base = f'http://127.0.0.1:{server.port}'
+        sign_in(browser, base, email, password)
         wait = WebDriverWait(browser, 90)
-        browser.get(base + '/')
-        wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, 'input[autocomplete=username]'))).send_keys(email)
-        browser.find_element(By.CSS_SELECTOR, 'input[type=password]').send_keys(password + '\n')
-        wait.until(lambda b: '/sign-in' not in b.current_url)
         browser.get(base + '/pipelines')
         for pipeline in pipelines_of(shown):
             wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, 'body'), pipeline))
