@@ -57,4 +57,7 @@ def trip_features(trips: Union[DataFrame, Records]) -> DataFrame:
         distance = pd.to_numeric(frame['trip_distance'], errors='raise').astype(float)
     except (TypeError, ValueError) as error:
         raise DataError(f'trip_distance must be numbers: {error}') from None
-    return select_features(combine_features(frame[INPUT_COLUMNS[:2]].assign(trip_distance=distance)))
+    # One frame built once (what combine_features + select_features give, without the copies:
+    # on a one-trip request those pandas steps were most of the prediction's time).
+    return DataFrame({CATEGORICAL_FEATURES[0]: join_strings(frame['PULocationID'], frame['DOLocationID']).to_numpy(),
+                      NUMERICAL_FEATURES[0]: distance.to_numpy()}, index=frame.index)
