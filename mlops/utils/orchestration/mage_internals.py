@@ -293,3 +293,13 @@ def read_block_outputs(project_dir: Path, pipeline_uuid: str, block_uuid: str, p
     names = manager.get_variables_by_block(pipeline_uuid, block_uuid, partition=partition)
     outputs = sorted((n for n in names if n.startswith('output_')), key=lambda n: int(n.split('_')[1]))
     return [manager.get_variable(pipeline_uuid, block_uuid, n, partition=partition) for n in outputs]
+
+
+# -- the API --------------------------------------------------------------------------------
+
+def frontend_client_id() -> str:
+    """The API key of the Mage UI's own OAuth application, which every install shares (the
+    server creates it at start); sessions are opened with it as the UI does."""
+    from mage_ai.settings.server import OAUTH2_APPLICATION_CLIENT_ID
+
+    return os.environ.get('MAGE_API_KEY') or OAUTH2_APPLICATION_CLIENT_ID

@@ -18,6 +18,7 @@ from typing import Any, Callable, Dict, List, Optional
 import requests
 
 from mlops.utils.errors import ConfigError
+from mlops.utils.orchestration.mage_internals import frontend_client_id
 
 DEFAULT_URL = 'http://127.0.0.1:6789'
 URL_ENV_VAR = 'MAGE_URL'
@@ -45,14 +46,6 @@ class ApiTrigger:
 
     def url(self, base_url: str) -> str:
         return f'{base_url.rstrip("/")}/api/pipeline_schedules/{self.schedule_id}/pipeline_runs/{self.token}'
-
-
-def frontend_client_id() -> str:
-    """The API key of the Mage UI's own OAuth application, which every install shares (the
-    server creates it at start); sessions are opened with it as the UI does."""
-    from mage_ai.settings.server import OAUTH2_APPLICATION_CLIENT_ID
-
-    return os.environ.get('MAGE_API_KEY') or OAUTH2_APPLICATION_CLIENT_ID
 
 
 def _error_text(response: requests.Response) -> str:
