@@ -53,11 +53,13 @@ def trip_features(trips: Union[DataFrame, Records]) -> DataFrame:
     missing = [c for c in INPUT_COLUMNS if c not in frame.columns]
     if missing:
         raise DataError(f'trip records lack {", ".join(missing)}')
-    try:
-        distance = pd.to_numeric(frame['trip_distance'], errors='raise').astype(float)
-    except (TypeError, ValueError) as error:
-        raise DataError(f'trip_distance must be numbers: {error}') from None
+    distance = frame['trip_distance']
+    if not pd.api.types.is_numeric_dtype(distance.dtype):  # numbers already (as served) skip the parse
+        try:
+            distance = pd.to_numeric(distance, errors='raise')
+        except (TypeError, ValueError) as error:
+            raise DataError(f'trip_distance must be numbers: {error}') from None
     # One frame built once (what combine_features + select_features give, without the copies:
     # on a one-trip request those pandas steps were most of the prediction's time).
     return DataFrame({CATEGORICAL_FEATURES[0]: join_strings(frame['PULocationID'], frame['DOLocationID']).to_numpy(),
-                      NUMERICAL_FEATURES[0]: distance.to_numpy()}, index=frame.index)
+                      NUMERICAL_FEATURES[0]: distance.to_numpy(dtype=float)}, index=frame.index)

@@ -17,8 +17,16 @@ def as_strings(series: pd.Series) -> pd.Series:
     return pd.Series(labels[codes], index=series.index, name=series.name, dtype=object)
 
 
+# Up to this many rows of integers, pairs are formatted one by one: factorizing costs more.
+FEW_ROWS = 16
+
+
 def join_strings(left: pd.Series, right: pd.Series, separator: str = '_') -> pd.Series:
     """``left.astype(str) + separator + right.astype(str)``, computed on distinct pairs."""
+    if (len(left) <= FEW_ROWS and pd.api.types.is_integer_dtype(left.dtype)
+            and pd.api.types.is_integer_dtype(right.dtype)):  # str() of an int is what astype(str) gives
+        labels = [f'{a}{separator}{b}' for a, b in zip(left.tolist(), right.tolist())]
+        return pd.Series(labels, index=left.index, dtype=object)
     left_codes, left_uniques = pd.factorize(left, use_na_sentinel=False)
     right_codes, right_uniques = pd.factorize(right, use_na_sentinel=False)
     pair_codes = left_codes.astype(np.int64) * len(right_uniques) + right_codes

@@ -12,8 +12,9 @@ from mlops.utils.errors import DataError
 
 
 def is_categorical(series: pd.Series) -> bool:
-    return (pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series)
-            or isinstance(series.dtype, pd.CategoricalDtype))
+    dtype = series.dtype  # asked of the dtype: asked of an object Series, pandas scans its values
+    return (pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype)
+            or isinstance(dtype, pd.CategoricalDtype))
 
 
 def check_types(df: pd.DataFrame) -> None:
@@ -21,9 +22,9 @@ def check_types(df: pd.DataFrame) -> None:
     for column in df.columns:
         series = df[column]
         if is_categorical(series):
-            if series.isna().any():
+            if pd.isna(series.to_numpy()).any():
                 raise DataError(f'categorical feature {column!r} has missing values')
-        elif not (pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series)):
+        elif not (pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype)):
             raise DataError(f'feature {column!r} has type {series.dtype}; use strings or numbers')
 
 
@@ -50,8 +51,16 @@ def vocabulary_of(dv) -> pd.Index:
     return cached[1]
 
 
+# Up to this many rows, categories are looked up one by one in the vectorizer's dict: pandas'
+# fixed cost per call (factorize, get_indexer) was most of a one-trip request's feature time.
+FEW_ROWS = 16
+
+
 def _column_entries(dv, series: pd.Series, vocabulary: pd.Index):
     """(feature index, value) of one column for every row; index -1 for unseen categories."""
+    if is_categorical(series) and len(series) <= FEW_ROWS:
+        names = [f'{series.name}{dv.separator}{value}' for value in require_strings(series.tolist(), series.name)]
+        return np.array([dv.vocabulary_.get(name, -1) for name in names], dtype=np.int64), np.ones(len(names), dtype=dv.dtype)
     if is_categorical(series):
         codes, distinct = pd.factorize(series)
         names = series.name + dv.separator + require_strings(distinct, series.name)

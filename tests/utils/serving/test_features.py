@@ -46,3 +46,11 @@ def test_trip_features_name_what_is_wrong():
         trip_features([{'PULocationID': 1, 'DOLocationID': 2}])
     with pytest.raises(DataError, match='trip_distance must be numbers'):
         trip_features([{'PULocationID': 1, 'DOLocationID': 2, 'trip_distance': 'far'}])
+
+
+@pytest.mark.parametrize('given, expected', [([3, 0], [3.0, 0.0]), ([3.5, 0.0], [3.5, 0.0]),
+                                             ([True, False], [1.0, 0.0]), (['3', '0.5'], [3.0, 0.5])])
+def test_numbers_of_any_type_become_float_distances(given, expected):
+    frame = pd.DataFrame({'PULocationID': [1, 2], 'DOLocationID': [2, 1], 'trip_distance': given})
+    distances = trip_features(frame)['trip_distance']
+    assert distances.dtype == float and distances.tolist() == expected

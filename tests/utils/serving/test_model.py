@@ -82,3 +82,24 @@ def test_models_pickled_under_the_old_module_paths_still_load(data, booster):
     assert b'mlops.utils.tracking.pyfunc' in old and b'mlops.utils.models.families' in old
     records = data.validation_records().head(20)
     assert np.array_equal(pickle.loads(old).predict(None, records), model.predict(None, records))
+
+
+def test_booster_predicts_what_a_dmatrix_gives(data, booster):
+    """``inplace_predict`` on the CSR matrix: the numbers of the documented DMatrix route, for a
+    batch and for one trip, with the rounds early stopping chose."""
+    booster.best_iteration = 9
+    try:
+        for X in (data.X_val, data.X_val[:1]):
+            expected = booster.booster.predict(xgboost.DMatrix(X), iteration_range=(0, 10))
+            assert np.array_equal(booster.predict(X), expected)
+            assert not np.array_equal(expected, booster.booster.predict(xgboost.DMatrix(X)))  # the rounds matter
+    finally:
+        booster.best_iteration = booster.booster.num_boosted_rounds() - 1
+
+
+def test_booster_predicts_on_one_thread_after_pickling(booster):
+    import json
+    import pickle
+
+    restored = pickle.loads(pickle.dumps(booster)).booster
+    assert json.loads(restored.save_config())['learner']['generic_param']['nthread'] == '1'

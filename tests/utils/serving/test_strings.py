@@ -1,7 +1,8 @@
 import numpy as np
 import pandas as pd
+import pytest
 
-from mlops.utils.serving.strings import as_strings, join_strings
+from mlops.utils.serving.strings import FEW_ROWS, as_strings, join_strings
 
 
 def test_same_as_astype_str_for_ints_floats_nan_and_strings():
@@ -21,3 +22,15 @@ def test_join_on_real_ids(shared_data):
     df = pd.read_parquet(shared_data / 'taxi/green/2024/02.parquet', columns=['PULocationID', 'DOLocationID'])
     expected = df['PULocationID'].astype(str) + '_' + df['DOLocationID'].astype(str)
     assert join_strings(df['PULocationID'], df['DOLocationID']).tolist() == expected.tolist()
+
+
+@pytest.mark.parametrize('rows', [0, 1, FEW_ROWS, FEW_ROWS + 1])
+@pytest.mark.parametrize('dtype', ['int64', 'int32', 'Int64', 'float64'])
+def test_few_and_many_rows_give_the_same_strings(rows, dtype):
+    """Few integer rows are formatted one by one; every size and type equals astype(str)."""
+    left = pd.Series(np.arange(rows) * 7 + 1, index=np.arange(rows) + 10).astype(dtype)
+    right = pd.Series(np.arange(rows) % 3, index=left.index).astype(dtype)
+    if dtype == 'Int64' and rows:
+        left.iloc[0] = pd.NA
+    expected = left.astype(str) + '_' + right.astype(str)
+    pd.testing.assert_series_equal(join_strings(left, right), expected, check_names=False)
