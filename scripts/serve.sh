@@ -7,7 +7,7 @@
 #   curl -s 127.0.0.1:5001/invocations -H 'Content-Type: application/json' \
 #     -d '{"dataframe_records": [{"PULocationID": 74, "DOLocationID": 75, "trip_distance": 1.2}]}'
 #
-# Environment: MODEL_SERVER_HOST (127.0.0.1), MODEL_SERVER_PORT (5001), MODEL_SERVER_WORKERS (1),
+# Environment: MODEL_SERVER_HOST (127.0.0.1), MODEL_SERVER_PORT (5001), MODEL_SERVER_WORKERS (2),
 # MODEL_SERVER_MODEL_URI (default models:/$MLOPS_REGISTERED_MODEL@champion, resolved when the
 # server starts: restart it to serve a new champion), MLFLOW_TRACKING_URI and MLOPS_REGISTERED_MODEL
 # as for the pipelines; uvicorn also reads UVICORN_* variables (UVICORN_ACCESS_LOG=false: no line
@@ -18,18 +18,16 @@
 # a value of the wrong type ("Failed to convert column trip_distance to type 'float64'"), an
 # empty list (no columns at all: every input is reported missing), a payload that is not JSON or
 # lacks dataframe_records / dataframe_split / inputs / instances. No batch limit: 100k trips
-# (6.6 MB of JSON) take about a second; send big batches as dataframe_split (about twice as fast
-# to parse as dataframe_records) or text/csv.
+# (6.6 MB of JSON) take about a second; send big batches as Parquet (Content-Type
+# application/vnd.apache.parquet) or text/csv: parsing JSON is most of a big request's time.
 #
-# Workers: 1. One worker is one process: the scoring server parses, predicts and answers in
-# threads of it, so it uses about one core. With --workers > 1, uvicorn 0.54 binds the listening
-# socket itself and leaves TCP_NODELAY off (github.com/Kludex/uvicorn/issues/3149): every
-# keep-alive request after the first then waits ~40 ms for the client's delayed ACK, which also
-# caps 16 keep-alive clients at ~16 / 0.045 s = 350 requests/s. Measured with
-# bench/bench_serving.py --quick on this 2-core machine, busy with other test runs (two rounds):
-# one client p50 6.1 / 12.3 ms with 1 worker, 52 ms with 2 or 4; 16 clients 153 / 102 requests/s
-# with 1 worker, 135 / 195 with 2, 140 / 125 with 4. The latency cost is certain, the throughput
-# gain is within the noise (the clients and the server share the two cores).
+# Workers: 2, one per core. A worker is one process that parses, predicts and answers in its
+# threads, so it uses about one core (the GIL). uvicorn runs on uvloop and httptools
+# (requirements.txt): on its plain asyncio loop, with --workers > 1 it left TCP_NODELAY off
+# (github.com/Kludex/uvicorn/issues/3149) and every keep-alive request waited ~40 ms for the
+# client's delayed ACK. Measured with bench/bench_serving.py --quick xgboost on this idle 2-core
+# machine: one client p50 8.1 ms with 1 worker, 7.5 with 2; 16 clients 150 requests/s with 1,
+# 224-232 with 2.
 #
 # The server runs in an empty temporary folder: uvicorn puts its working directory first on
 # sys.path, and the model must import the serving code it ships, never the repository's.
@@ -58,12 +56,13 @@ trap 'rm -rf "$workdir"' EXIT
 cd "$workdir"
 host="${MODEL_SERVER_HOST:-127.0.0.1}"
 port="${MODEL_SERVER_PORT:-5001}"
-echo "serving $model_uri on http://$host:$port/invocations" >&2
+workers="${MODEL_SERVER_WORKERS:-2}"
+echo "serving $model_uri on http://$host:$port/invocations with $workers workers" >&2
 
 # In the background so that the trap can remove the folder: a TERM or INT to this script is
 # passed on to the server, and the script exits once the server has.
 "$VENV/bin/mlflow" models serve -m "$model_uri" --env-manager local --host "$host" --port "$port" \
-  --workers "${MODEL_SERVER_WORKERS:-1}" "$@" &
+  --workers "$workers" "$@" &
 server=$!
 trap 'kill -TERM "$server" 2>/dev/null || true' TERM INT HUP
 status=0
