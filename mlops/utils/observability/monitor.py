@@ -1,0 +1,98 @@
+"""One monitoring step: the champion on a month it was not trained on, scored once and logged."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, List, Mapping, Optional
+
+from mlops.utils.data_preparation.months import month_label, parse_month
+from mlops.utils.errors import ConfigError
+from mlops.utils.observability.monitoring import Thresholds, breaches, month_trips, score_month, training_trips
+from mlops.utils.observability.score_log import find_score, log_score, monitoring_experiment
+from mlops.utils.tracking.mlflow_setup import connect, file_lock
+from mlops.utils.tracking.registry import CHAMPION, registered_model_name
+from mlops.utils.triggering.new_data import champion_range, new_months
+
+
+class NothingToScore(Exception):
+    """The source holds no month after the champion's training range yet."""
+
+
+@dataclass
+class MonitoringResult:
+    model: str
+    version: str
+    month: str
+    run_id: str
+    metrics: Dict[str, float]
+    breaches: List[str]
+    already_scored: bool
+
+    def summary(self) -> str:
+        state = 'already scored' if self.already_scored else 'scored'
+        verdict = '; '.join(self.breaches) if self.breaches else 'within every threshold'
+        return (f'{self.model} v{self.version} {state} on {self.month}: RMSE {self.metrics["rmse"]:.3f} '
+                f'({self.metrics["rmse_increase"]:+.1%} vs validation), {verdict} (MLflow run {self.run_id})')
+
+
+def monitor(variables: Mapping[str, Any], mage_run: Optional[str] = None) -> MonitoringResult:
+    """Scores the champion on ``variables['month']`` (default: the newest month at the source
+    after its training range); a month already scored by this version is read back, not redone."""
+    import mlflow
+    from mlflow.tracking import MlflowClient
+
+    training_id = connect()  # first: it points MLflow at the store
+    client = MlflowClient()
+    experiment_id = monitoring_experiment(client, training_id)
+    name = registered_model_name()
+    trained = champion_range(client, name, CHAMPION)
+    source = variables.get('data_source') or None
+    month = variables.get('month') or None
+    if month:
+        month = month_label(parse_month(str(month), 'month'))
+    else:
+        later = new_months(trained, source)
+        if not later:
+            raise NothingToScore(f'no month after {trained.end_month} at {source or trained.data_source}: '
+                                 'nothing the champion was not trained on to score')
+        month = later[-1]
+    if month <= trained.end_month:
+        raise ConfigError(f'{name} v{trained.version} was trained and validated on {trained.start_month}..'
+                          f'{trained.end_month}: score a later month, not {month}')
+    thresholds = Thresholds.from_variables(variables)
+    with file_lock(f'monitoring-{name}-{trained.version}-{month}'):
+        existing = find_score(client, experiment_id, name, trained.version, month)
+        if existing is not None:
+            metrics = dict(existing.data.metrics)  # the figures stand; this run's thresholds judge them
+            return MonitoringResult(name, trained.version, month, existing.info.run_id, metrics,
+                                    breaches(metrics, thresholds), already_scored=True)
+        version = client.get_model_version(name, trained.version)
+        baseline = client.get_run(version.run_id).data.metrics.get('validation_rmse')
+        if not baseline:
+            raise ConfigError(f'{name} v{trained.version} has no validation rmse logged: nothing to compare with')
+        model = mlflow.pyfunc.load_model(f'models:/{name}/{trained.version}')
+        score = score_month(model, training_trips(trained), month_trips(trained, month, source), baseline,
+                            thresholds, month)
+        run_id = log_score(client, experiment_id, trained, score, thresholds, mage_run)
+    return MonitoringResult(name, trained.version, month, run_id, score.metrics, score.breaches, already_scored=False)
+
+
+class ChampionDegraded(RuntimeError):
+    """A threshold was crossed: the Mage run fails with this, which is what sends the alert."""
+
+
+def run_monitoring(variables: Mapping[str, Any], log: Callable[[str], None] = print) -> Dict[str, Any]:
+    """The ``monitoring`` pipeline's step: nothing new to score completes with the reason; a
+    score within every threshold completes with the figures; a crossed threshold is logged to
+    MLflow first, then raises ChampionDegraded (the run fails and Mage's failure alert names
+    the breaches). The champion is never changed here."""
+    run = variables.get('pipeline_run_id')
+    try:
+        result = monitor(variables, mage_run=str(run) if run is not None else None)
+    except NothingToScore as reason:
+        log(str(reason))
+        return {'scored': False, 'message': str(reason)}
+    log(result.summary())
+    if result.breaches:
+        raise ChampionDegraded(result.summary())
+    return {'scored': True, 'message': result.summary(), 'month': result.month, 'model_version': result.version,
+            'run_id': result.run_id, 'already_scored': result.already_scored, **result.metrics}

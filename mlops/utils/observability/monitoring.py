@@ -1,0 +1,112 @@
+"""The champion scored on a month it was not trained on: its error and the data's drift,
+checked against thresholds, logged to MLflow once per (month, model version).
+
+What the champion was trained on comes from its run (the ``data.*`` tags data preparation
+recorded, as retraining reads them); the reference for drift is that training data, read
+again from the same source.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any, Dict, List, Mapping, Optional
+
+import pandas as pd
+
+from mlops.utils.data_preparation.ingest import ingest_files
+from mlops.utils.data_preparation.steps import prepare_trips
+from mlops.utils.errors import ConfigError
+from mlops.utils.models.metrics import regression_metrics
+from mlops.utils.observability.drift import numeric_drift, unseen_share
+from mlops.utils.serving.features import INPUT_COLUMNS
+from mlops.utils.triggering.new_data import TrainedRange
+
+TARGET = 'duration'
+DEFAULT_SPLIT_COLUMN = 'lpep_pickup_datetime'
+# Drift compares distributions: a fixed sample of the training rows is as good as all of them.
+REFERENCE_ROWS = 20_000
+MONITORING_EXPERIMENT_SUFFIX = '-monitoring'
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Crossing one is a breach: an alert, never a change to the champion."""
+
+    rmse_increase: float = 0.25  # relative to the champion's validation RMSE (0.25: 25 % worse)
+    unseen_routes: float = 0.25  # share of trips on a PU_DO route the model never saw
+    psi: float = 0.25  # population stability index of trip_distance or of the predictions
+
+    @classmethod
+    def from_variables(cls, variables: Mapping[str, Any]) -> 'Thresholds':
+        """From pipeline variables ``threshold_<name>``; defaults for missing or empty ones."""
+        values = {}
+        for item in fields(cls):
+            raw = variables.get(f'threshold_{item.name}')
+            if raw in (None, ''):
+                continue
+            try:
+                values[item.name] = float(raw)
+            except (TypeError, ValueError):
+                raise ConfigError(f'threshold_{item.name} must be a number, got {raw!r}') from None
+            if values[item.name] < 0:
+                raise ConfigError(f'threshold_{item.name} must not be negative, got {raw!r}')
+        return cls(**values)
+
+
+@dataclass
+class MonthScore:
+    month: str
+    metrics: Dict[str, float]
+    breaches: List[str] = field(default_factory=list)
+
+
+def split_value(trained: TrainedRange) -> str:
+    """Where the champion's validation began: the first day of its last month."""
+    return f'{trained.end_month}-01'
+
+
+def month_trips(trained: TrainedRange, month: str, source: Optional[str] = None) -> pd.DataFrame:
+    """One month's cleaned trips, as data preparation makes them: the inputs, ``PU_DO`` and
+    ``duration``."""
+    trips = ingest_files(month, month, colour=trained.taxi_colour, source=source or trained.data_source)
+    prepared, _, _ = prepare_trips(trips, trained.split_on_feature or DEFAULT_SPLIT_COLUMN, f'{month}-01', TARGET)
+    return prepared
+
+
+def training_trips(trained: TrainedRange) -> pd.DataFrame:
+    """The rows the champion was fitted on (its range before the validation month)."""
+    trips = ingest_files(trained.start_month, trained.end_month, colour=trained.taxi_colour,
+                         source=trained.data_source)
+    _, df_train, _ = prepare_trips(trips, trained.split_on_feature or DEFAULT_SPLIT_COLUMN, split_value(trained), TARGET)
+    return df_train
+
+
+def score_month(model, reference: pd.DataFrame, trips: pd.DataFrame, baseline_rmse: float,
+                thresholds: Thresholds, month: str, seed: int = 0) -> MonthScore:
+    """RMSE/MSE on ``trips``, their increase over ``baseline_rmse``, and drift against
+    ``reference`` (the training rows); ``model`` is the pyfunc (raw inputs in, minutes out)."""
+    predictions = pd.Series(model.predict(trips[INPUT_COLUMNS]), index=trips.index, dtype=float)
+    sample = reference.sample(min(REFERENCE_ROWS, len(reference)), random_state=seed)
+    reference_predictions = model.predict(sample[INPUT_COLUMNS])
+    metrics = regression_metrics(trips[TARGET], predictions)
+    metrics['rmse_increase'] = metrics['rmse'] / baseline_rmse - 1.0
+    metrics['rows'] = float(len(trips))
+    metrics['unseen_routes'] = unseen_share(reference['PU_DO'], trips['PU_DO'])
+    metrics.update(numeric_drift(sample['trip_distance'], trips['trip_distance'], 'trip_distance'))
+    metrics.update(numeric_drift(reference_predictions, predictions, 'predictions'))
+    return MonthScore(month, metrics, breaches(metrics, thresholds))
+
+
+def breaches(metrics: Mapping[str, float], thresholds: Thresholds) -> List[str]:
+    """One sentence per threshold crossed."""
+    found = []
+    if metrics['rmse_increase'] > thresholds.rmse_increase:
+        found.append(f'RMSE {metrics["rmse"]:.3f} is {metrics["rmse_increase"]:.1%} above the validation RMSE '
+                     f'(threshold {thresholds.rmse_increase:.0%})')
+    if metrics['unseen_routes'] > thresholds.unseen_routes:
+        found.append(f'{metrics["unseen_routes"]:.1%} of trips are on routes the model never saw '
+                     f'(threshold {thresholds.unseen_routes:.0%})')
+    for column in ('trip_distance', 'predictions'):
+        psi = metrics[f'{column}_psi']
+        if psi > thresholds.psi:
+            found.append(f'{column} drifted: PSI {psi:.3f} (threshold {thresholds.psi})')
+    return found
