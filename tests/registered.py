@@ -33,3 +33,28 @@ def register_model(experiment_id: str, data, model: TripDurationModel, family: s
 def register_constant(experiment_id: str, data, value: float, family: str = 'Constant',
                       mage: Optional[Dict[str, Any]] = None, facts: Optional[Dict[str, Any]] = None):
     return register_model(experiment_id, data, constant_model(data, value), family, mage, facts)
+
+
+def register_linear_on(experiment_id: str, source: str, start_month: str, end_month: str):
+    """LinearRegression fitted on ``start_month``..the month before ``end_month`` and validated
+    on ``end_month`` of ``source``, registered with the data facts data preparation records.
+    Returns (model, validation rmse, training rows)."""
+    from sklearn.linear_model import LinearRegression
+
+    from mlops.utils.data_preparation.config import pipeline_variables
+    from mlops.utils.data_preparation.ingest import ingest_files
+    from mlops.utils.data_preparation.steps import build_training_sets, preparation_facts, prepare_trips
+    from mlops.utils.models.training_data import TrainingData
+
+    split = f'{end_month}-01'
+    variables = pipeline_variables({'data_source': source, 'start_month': start_month, 'end_month': end_month,
+                                    'split_on_feature_value': split})
+    prepared = prepare_trips(ingest_files(start_month, end_month, source=source), 'lpep_pickup_datetime', split,
+                             'duration')
+    _, X_train, X_val, _, y_train, y_val, dv = build_training_sets(*prepared)
+    data = TrainingData(X_train, X_val, y_train, y_val, dv, df_val=prepared[2])
+    model = TripDurationModel(dv, LinearRegression().fit(X_train, y_train))
+    promotion, rmse = register_model(experiment_id, data, model, 'LinearRegression',
+                                     facts=preparation_facts(*prepared, variables))
+    assert promotion.promoted
+    return model, rmse, prepared[1]

@@ -1,0 +1,55 @@
+"""The monitoring pipeline through Mage (headless, as the runner runs a pipeline), on a store
+whose champion was fitted on 2023-01 and validated on 2023-02 of the shared data."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.chain import REPO_ROOT, chain_env
+from tests.registered import register_linear_on
+
+pytestmark = pytest.mark.slow
+PROJECT, PIPELINE = 'unit_3_observability', 'monitoring'
+
+
+@pytest.fixture(scope='module')
+def store(tmp_path_factory, shared_data):
+    root = tmp_path_factory.mktemp('monitoring')
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv('MLOPS_DATA_DIR', str(root / 'data'))
+        patch.delenv('MLFLOW_TRACKING_URI', raising=False)
+        from mlops.utils.tracking.mlflow_setup import connect
+
+        register_linear_on(connect(), str(shared_data), '2023-01', '2023-02')
+        import mlflow
+        mlflow.set_tracking_uri(None)
+    return root
+
+
+def run_monitoring(root, variables: dict, name: str) -> dict:
+    result_file = root / f'{name}.json'
+    process = subprocess.run([sys.executable, '-m', 'mlops.utils.orchestration.headless', 'run', PROJECT, PIPELINE,
+                              json.dumps(variables), str(result_file), '--timeout', '600'],
+                             cwd=REPO_ROOT, env=chain_env(root), capture_output=True, text=True, timeout=900)
+    assert result_file.exists(), process.stderr[-3000:]
+    return {**json.loads(result_file.read_text()), 'log': process.stdout + process.stderr}
+
+
+def test_a_month_is_scored_and_a_crossed_threshold_fails_the_run(store):
+    within = run_monitoring(store, {'month': '2023-03', 'threshold_rmse_increase': 10, 'threshold_psi': 10}, 'within')
+    assert within['status'] == 'completed', within['log'][-3000:]
+    assert 'scored on 2023-03' in within['log'] and 'within every threshold' in within['log']
+    crossed = run_monitoring(store, {'month': '2023-03', 'threshold_unseen_routes': 0}, 'crossed')
+    assert crossed['status'] == 'failed'
+    assert 'already scored on 2023-03' in crossed['log'] and 'routes the model never saw' in crossed['log']
+    assert 'ChampionDegraded' in crossed['log']
+
+
+def test_nothing_newer_completes_and_says_why(store, tmp_path):
+    (tmp_path / 'taxi' / 'green').mkdir(parents=True)
+    result = run_monitoring(store, {'data_source': str(tmp_path)}, 'nothing')
+    assert result['status'] == 'completed', result['log'][-3000:]
+    assert 'no month after 2023-02' in result['log']
