@@ -156,3 +156,39 @@ class PostgresServer:
         if self.server:
             self.server.__exit__()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class MailServer:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 that keeps every message it receives."""
+
+    def __init__(self):
+        from aiosmtpd.controller import Controller
+        from aiosmtpd.handlers import Message
+
+        self.messages: List = []
+        outer = self
+
+        class Keep(Message):
+            def handle_message(self, message):
+                outer.messages.append(message)
+
+        self.port = free_port()
+        self._controller = Controller(Keep(), hostname='127.0.0.1', port=self.port)
+
+    def __enter__(self) -> 'MailServer':
+        self._controller.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._controller.stop()
+
+    def env(self, to: str = 'alerts@example.com') -> Dict[str, str]:
+        """The variables that point the projects' notification_config at this server."""
+        return {'SMTP_HOST': '127.0.0.1', 'SMTP_PORT': str(self.port), 'SMTP_MAIL_FROM': 'mage@example.com',
+                'ALERT_EMAILS': to}
+
+    def wait_for(self, count: int, timeout: float = 60.0) -> List:
+        deadline = time.monotonic() + timeout
+        while len(self.messages) < count and time.monotonic() < deadline:
+            time.sleep(0.2)
+        return list(self.messages)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from typing import Optional
 
 import pytest
 
 from tests.chain import REPO_ROOT, chain_env
+from tests.servers import MailServer
 from tests.registered import register_linear_on
 
 pytestmark = pytest.mark.slow
@@ -29,11 +31,11 @@ def store(tmp_path_factory, shared_data):
     return root
 
 
-def run_monitoring(root, variables: dict, name: str) -> dict:
+def run_monitoring(root, variables: dict, name: str, env: Optional[dict] = None) -> dict:
     result_file = root / f'{name}.json'
     process = subprocess.run([sys.executable, '-m', 'mlops.utils.orchestration.headless', 'run', PROJECT, PIPELINE,
                               json.dumps(variables), str(result_file), '--timeout', '600'],
-                             cwd=REPO_ROOT, env=chain_env(root), capture_output=True, text=True, timeout=900)
+                             cwd=REPO_ROOT, env=chain_env(root, env), capture_output=True, text=True, timeout=900)
     assert result_file.exists(), process.stderr[-3000:]
     return {**json.loads(result_file.read_text()), 'log': process.stdout + process.stderr}
 
@@ -42,14 +44,23 @@ def test_a_month_is_scored_and_a_crossed_threshold_fails_the_run(store):
     within = run_monitoring(store, {'month': '2023-03', 'threshold_rmse_increase': 10, 'threshold_psi': 10}, 'within')
     assert within['status'] == 'completed', within['log'][-3000:]
     assert 'scored on 2023-03' in within['log'] and 'within every threshold' in within['log']
-    crossed = run_monitoring(store, {'month': '2023-03', 'threshold_unseen_routes': 0}, 'crossed')
+    with MailServer() as mail:
+        crossed = run_monitoring(store, {'month': '2023-03', 'threshold_unseen_routes': 0}, 'crossed', mail.env())
+        messages = mail.wait_for(1)
     assert crossed['status'] == 'failed'
     assert 'already scored on 2023-03' in crossed['log'] and 'routes the model never saw' in crossed['log']
-    assert 'ChampionDegraded' in crossed['log']
+    # The failure alert, through a real SMTP server: the pipeline, the failed block, the error.
+    assert len(messages) == 1 and messages[0]['To'] == 'alerts@example.com'
+    assert messages[0]['Subject'] == f'Mage pipeline {PIPELINE} failed'
+    body = messages[0].get_payload(decode=True).decode()  # quoted-printable: soft line breaks undone
+    assert 'Failed blocks: score_champion.' in body
+    assert 'score_champion: ' in body and 'routes the model never saw' in body
 
 
-def test_nothing_newer_completes_and_says_why(store, tmp_path):
+def test_nothing_newer_completes_says_why_and_mails_nothing(store, tmp_path):
     (tmp_path / 'taxi' / 'green').mkdir(parents=True)
-    result = run_monitoring(store, {'data_source': str(tmp_path)}, 'nothing')
+    with MailServer() as mail:
+        result = run_monitoring(store, {'data_source': str(tmp_path)}, 'nothing', mail.env())
+        assert mail.messages == []  # success alerts are off by default
     assert result['status'] == 'completed', result['log'][-3000:]
     assert 'no month after 2023-02' in result['log']
