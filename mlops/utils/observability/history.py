@@ -1,0 +1,106 @@
+"""What the dashboards chart, read from MLflow through its client API (so the embedded SQLite
+store, PostgreSQL and a remote tracking server all work; never SQL on ``mlflow.db``).
+
+Every function returns a DataFrame with fixed columns, empty when there is nothing yet: a
+dashboard shows an empty state instead of failing. Times are UTC ``datetime64``.
+"""
+from __future__ import annotations
+
+from typing import Dict, List
+
+import pandas as pd
+
+from mlops.utils.observability.monitoring import MONITORING_EXPERIMENT_SUFFIX
+
+MODEL_COLUMNS = ['run_id', 'started', 'family', 'rmse', 'mse', 'version', 'role', 'pipeline_uuid', 'pipeline_run_id']
+TRIAL_COLUMNS = ['started', 'family', 'rmse', 'seconds']
+VERSION_COLUMNS = ['version', 'created', 'family', 'rmse', 'role', 'champion']
+MONITORING_COLUMNS = ['month', 'version', 'scored', 'rows', 'rmse', 'mse', 'rmse_increase', 'unseen_routes',
+                      'trip_distance_psi', 'predictions_psi', 'breached']
+PAGE = 1000  # MLflow's page size; every page is read
+
+
+def _time(milliseconds) -> pd.Timestamp:
+    return pd.to_datetime(milliseconds, unit='ms', utc=True)
+
+
+def _all_runs(client, experiment_ids: List[str], filter_string: str) -> list:
+    runs, token = [], None
+    while True:
+        page = client.search_runs(experiment_ids, filter_string=filter_string, max_results=PAGE, page_token=token,
+                                  order_by=['attributes.start_time ASC'])
+        runs.extend(page)
+        token = page.token
+        if not token:
+            return runs
+
+
+def _frame(rows: List[Dict], columns: List[str]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=columns)
+
+
+def final_models(client, experiment_id: str, model_name: str) -> pd.DataFrame:
+    """One row per final model a training run logged: family, validation RMSE/MSE, and the
+    registry version and role it got."""
+    versions = {v.run_id: v for v in _all_versions(client, model_name)}
+    rows = []
+    for run in _all_runs(client, [experiment_id], "tags.stage = 'final' and attributes.status = 'FINISHED'"):
+        version = versions.get(run.info.run_id)
+        rows.append({'run_id': run.info.run_id, 'started': _time(run.info.start_time),
+                     'family': run.data.tags.get('model_family'), 'rmse': run.data.metrics.get('validation_rmse'),
+                     'mse': run.data.metrics.get('validation_mse'),
+                     'version': int(version.version) if version else None,
+                     'role': version.tags.get('role') if version else None,
+                     'pipeline_uuid': run.data.tags.get('mage.pipeline_uuid'),
+                     'pipeline_run_id': run.data.tags.get('mage.pipeline_run_id')})
+    return _frame(rows, MODEL_COLUMNS)
+
+
+def tuning_trials(client, experiment_id: str) -> pd.DataFrame:
+    """One row per hyperparameter trial: family, validation RMSE, seconds."""
+    rows = [{'started': _time(run.info.start_time), 'family': run.data.tags.get('model_family'),
+             'rmse': run.data.metrics.get('validation_rmse'), 'seconds': run.data.metrics.get('duration_seconds')}
+            for run in _all_runs(client, [experiment_id], "tags.stage = 'tuning'")]
+    return _frame(rows, TRIAL_COLUMNS)
+
+
+def _all_versions(client, model_name: str) -> list:
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return list(client.search_model_versions(f"name = '{model_name}'"))
+    except MlflowException:  # no such registered model yet
+        return []
+
+
+def registry_history(client, model_name: str) -> pd.DataFrame:
+    """Every registered version, oldest first: its validation RMSE, the role the registry rule
+    gave it, and whether it is the champion now."""
+    from mlflow.exceptions import MlflowException
+
+    from mlops.utils.tracking.registry import CHAMPION
+
+    try:
+        champion = client.get_model_version_by_alias(model_name, CHAMPION).version
+    except MlflowException:
+        champion = None
+    rows = [{'version': int(v.version), 'created': _time(v.creation_timestamp),
+             'family': (client.get_run(v.run_id).data.tags.get('model_family') if v.run_id else None),
+             'rmse': float(v.tags['validation_rmse']) if v.tags.get('validation_rmse') else None,
+             'role': v.tags.get('role'), 'champion': v.version == champion}
+            for v in _all_versions(client, model_name)]
+    return _frame(sorted(rows, key=lambda r: r['version']), VERSION_COLUMNS)
+
+
+def monitoring_history(client, experiment_name: str) -> pd.DataFrame:
+    """The monitoring runs (one per month and version), by month."""
+    experiment = client.get_experiment_by_name(experiment_name + MONITORING_EXPERIMENT_SUFFIX)
+    if experiment is None:
+        return _frame([], MONITORING_COLUMNS)
+    rows = []
+    for run in _all_runs(client, [experiment.experiment_id], "attributes.status = 'FINISHED'"):
+        metrics, tags = run.data.metrics, run.data.tags
+        rows.append({'month': tags.get('monitoring.month'), 'version': int(tags.get('monitoring.version', 0)),
+                     'scored': _time(run.info.start_time), 'breached': tags.get('monitoring.breached') == 'true',
+                     **{k: metrics.get(k) for k in MONITORING_COLUMNS if k in metrics}})
+    return _frame(sorted(rows, key=lambda r: (r['month'], r['version'])), MONITORING_COLUMNS)
