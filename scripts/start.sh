@@ -48,6 +48,8 @@ case "$mode" in
       mkdir -p "$state_dir"
       printf 'projects:\n  unit_1_data_preparation:\n    active: true\n' > "$state_dir/.settings.yaml"
     fi
+    # Dashboards (block layouts) are files of the repo: mlops/presenters/<page>/block_layout.yaml.
+    export MAGE_PRESENTERS_DIRECTORY="${MAGE_PRESENTERS_DIRECTORY:-$ROOT/mlops/presenters}"
     host="${MAGE_HOST:-127.0.0.1}"
     port="${MAGE_PORT:-6789}"
     echo "Mage UI: http://localhost:$port (sign in with \$DEFAULT_OWNER_EMAIL, default admin@admin.com)" >&2

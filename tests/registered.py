@@ -2,7 +2,9 @@
 project's own code paths (pyfunc, serving code, registry rule) in seconds."""
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Dict, Iterator, Optional
 
 from mlflow.tracking import MlflowClient
 from sklearn.dummy import DummyRegressor
@@ -22,9 +24,10 @@ def register_model(experiment_id: str, data, model: TripDurationModel, family: s
     """Logs, registers and (by the registry rule) maybe promotes; returns (Promotion, rmse)."""
     client = MlflowClient()
     validation = data.validation_records()
-    rmse = regression_metrics(data.y_val, model.predict(None, validation))['rmse']
+    metrics = regression_metrics(data.y_val, model.predict(None, validation))  # rmse and mse, as training logs
+    rmse = metrics['rmse']
     parent = start_parent(client, experiment_id, family, mage or {})
-    _, uri = log_final_model(client, parent, model, {}, {'rmse': rmse}, {'model_family': family}, facts or {},
+    _, uri = log_final_model(client, parent, model, {}, metrics, {'model_family': family}, facts or {},
                              validation)
     promotion: Promotion = register_and_promote(uri, rmse, validation)
     return promotion, rmse
@@ -58,3 +61,21 @@ def register_linear_on(experiment_id: str, source: str, start_month: str, end_mo
                                      facts=preparation_facts(*prepared, variables))
     assert promotion.promoted
     return model, rmse, prepared[1]
+
+
+@contextmanager
+def embedded_store(data_dir: Path) -> Iterator[str]:
+    """This process pointed at the embedded MLflow store under ``data_dir`` (as a server or
+    runner started with ``MLOPS_DATA_DIR=data_dir`` sees it); yields the experiment id."""
+    import mlflow
+    import pytest
+
+    from mlops.utils.tracking.mlflow_setup import connect
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv('MLOPS_DATA_DIR', str(data_dir))
+        patch.delenv('MLFLOW_TRACKING_URI', raising=False)
+        try:
+            yield connect()
+        finally:
+            mlflow.set_tracking_uri(None)

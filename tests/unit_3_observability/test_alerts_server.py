@@ -7,7 +7,7 @@ import secrets
 import pytest
 
 from mlops.utils.triggering.mage_api import ApiTrigger, MageClient
-from tests.registered import register_linear_on
+from tests.registered import embedded_store, register_linear_on
 from tests.servers import MailServer, mage_server
 
 pytestmark = pytest.mark.slow
@@ -17,14 +17,8 @@ PROJECT, PIPELINE, BLOCK = 'unit_3_observability', 'monitoring', 'score_champion
 @pytest.fixture(scope='module')
 def server(tmp_path_factory, shared_data):
     root = tmp_path_factory.mktemp('alerts')
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv('MLOPS_DATA_DIR', str(root / 'data'))
-        patch.delenv('MLFLOW_TRACKING_URI', raising=False)
-        from mlops.utils.tracking.mlflow_setup import connect
-
-        register_linear_on(connect(), str(shared_data), '2023-01', '2023-02')
-        import mlflow
-        mlflow.set_tracking_uri(None)
+    with embedded_store(root / 'data') as experiment:
+        register_linear_on(experiment, str(shared_data), '2023-01', '2023-02')
     email, password = 'owner@example.com', secrets.token_urlsafe(12)
     with MailServer() as mail:
         env = {'MLOPS_DATA_DIR': str(root / 'data'), 'DEFAULT_OWNER_EMAIL': email, 'DEFAULT_OWNER_PASSWORD': password,

@@ -11,7 +11,7 @@ import pytest
 
 from tests.chain import REPO_ROOT, chain_env
 from tests.servers import MailServer
-from tests.registered import register_linear_on
+from tests.registered import embedded_store, register_linear_on
 
 pytestmark = pytest.mark.slow
 PROJECT, PIPELINE = 'unit_3_observability', 'monitoring'
@@ -20,14 +20,8 @@ PROJECT, PIPELINE = 'unit_3_observability', 'monitoring'
 @pytest.fixture(scope='module')
 def store(tmp_path_factory, shared_data):
     root = tmp_path_factory.mktemp('monitoring')
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv('MLOPS_DATA_DIR', str(root / 'data'))
-        patch.delenv('MLFLOW_TRACKING_URI', raising=False)
-        from mlops.utils.tracking.mlflow_setup import connect
-
-        register_linear_on(connect(), str(shared_data), '2023-01', '2023-02')
-        import mlflow
-        mlflow.set_tracking_uri(None)
+    with embedded_store(root / 'data') as experiment:
+        register_linear_on(experiment, str(shared_data), '2023-01', '2023-02')
     return root
 
 

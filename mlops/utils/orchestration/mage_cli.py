@@ -11,14 +11,16 @@ alerts name each failed block's exception; see ``install_fork_safety``,
 """
 import sys
 
-from mlops.utils.orchestration.mage_internals import (install_failure_alert_details, install_fork_safety,
-                                                      install_single_block_run_creator, install_worker_pool_revival)
+from mlops.utils.orchestration.mage_internals import (install_dashboard_item_route, install_failure_alert_details,
+                                                      install_fork_safety, install_single_block_run_creator,
+                                                      install_worker_pool_revival)
 
 if __name__ == '__main__':
     install_fork_safety()
     install_worker_pool_revival()
     install_single_block_run_creator()
     install_failure_alert_details()
+    install_dashboard_item_route()
     if sys.argv[1:2] == ['start']:
         from mlops.utils.inference.champion import warm_up
 

@@ -223,6 +223,37 @@ def install_failure_alert_details() -> None:
     patch_on_import('mage_ai.orchestration.notification.sender', _failure_alerts_with_the_error)
 
 
+# A dashboard chart's data: GET /api/page_block_layouts/<page>/block_layout_items/<chart>.
+DASHBOARD_ITEM_ROUTE = (r'/api/(?P<resource>page_block_layouts)/(?P<pk>[^/]+)'
+                        r'/(?P<child>block_layout_items)/(?P<child_pk>[^/]+)')
+
+
+def _dashboard_items_routed(module: ModuleType) -> None:
+    original = module.make_app
+
+    def make_app(*args, **kwargs):
+        from tornado.routing import PathMatches, Rule
+
+        from mage_ai.server.api.v1 import ApiChildDetailHandler
+
+        app = original(*args, **kwargs)
+        update_routes = kwargs.get('update_routes', args[1] if len(args) > 1 else False)
+        prefix = f'/{module.ROUTES_BASE_PATH}' if update_routes else ''
+        app.wildcard_router.rules.insert(0, Rule(PathMatches(prefix + DASHBOARD_ITEM_ROUTE), ApiChildDetailHandler))
+        return app
+
+    module.make_app = make_app
+
+
+def install_dashboard_item_route() -> None:
+    """Mage 0.9.80 serves no dashboard chart: the frontend asks each chart's data at
+    ``/api/page_block_layouts/<page>/block_layout_items/<chart>``, but the route meant for
+    page ids with slashes (``page_block_layouts/(?P<pk>.+)``, ``mage_ai/server/server.py``)
+    comes before the child-resource route and takes the whole path as a page id: every chart
+    gets an empty page instead of its data. This puts a route for the chart items first."""
+    patch_on_import('mage_ai.server.server', _dashboard_items_routed)
+
+
 def _queue_manager():
     """The multiprocessing Manager behind Mage's job queue, if this process started one."""
     module = sys.modules.get('mage_ai.orchestration.job_manager')

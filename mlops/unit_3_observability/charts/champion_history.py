@@ -1,0 +1,3 @@
+from mlops.utils.observability.dashboard import champion_history
+
+x, y = champion_history()
