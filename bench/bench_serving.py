@@ -301,7 +301,9 @@ def mage_server(scratch: Path) -> Iterator[str]:
     env = {**os.environ, 'MLOPS_START_MODE': 'local', 'MAGE_HOST': '127.0.0.1', 'MAGE_PORT': str(port),
            'MAGE_DATA_DIR': str(scratch / 'mage'), 'MLOPS_UI_PROJECT': 'unit_4_triggering',
            'SCHEDULER_TRIGGER_INTERVAL': os.environ.get('SCHEDULER_TRIGGER_INTERVAL', '1'),
-           'REQUIRE_USER_AUTHENTICATION': '1'}
+           'REQUIRE_USER_AUTHENTICATION': '1',
+           'TMPDIR': str(scratch / 'tmp')}  # what Mage leaves behind (pymp-*, kernel files) goes with scratch
+    (scratch / 'tmp').mkdir(exist_ok=True)
     with open(scratch / 'mage.log', 'w') as log:
         process = subprocess.Popen(['bash', 'scripts/start.sh'], cwd=REPO_ROOT, env=env, stdout=log,
                                    stderr=subprocess.STDOUT, start_new_session=True)
