@@ -38,10 +38,11 @@ def register_constant(experiment_id: str, data, value: float, family: str = 'Con
     return register_model(experiment_id, data, constant_model(data, value), family, mage, facts)
 
 
-def register_linear_on(experiment_id: str, source: str, start_month: str, end_month: str):
-    """LinearRegression fitted on ``start_month``..the month before ``end_month`` and validated
-    on ``end_month`` of ``source``, registered with the data facts data preparation records.
-    Returns (model, validation rmse, training rows)."""
+def register_linear_on(experiment_id: str, source: str, start_month: str, end_month: str, xgboost_rounds: int = 0):
+    """LinearRegression (or, with ``xgboost_rounds``, an XGBoost booster) fitted on
+    ``start_month``..the month before ``end_month`` and validated on ``end_month`` of ``source``,
+    registered with the data facts data preparation records. Returns (model, validation rmse,
+    training rows)."""
     from sklearn.linear_model import LinearRegression
 
     from mlops.utils.data_preparation.config import pipeline_variables
@@ -56,9 +57,12 @@ def register_linear_on(experiment_id: str, source: str, start_month: str, end_mo
                              'duration')
     _, X_train, X_val, _, y_train, y_val, dv = build_training_sets(*prepared)
     data = TrainingData(X_train, X_val, y_train, y_val, dv, df_val=prepared[2])
-    model = TripDurationModel(dv, LinearRegression().fit(X_train, y_train))
-    promotion, rmse = register_model(experiment_id, data, model, 'LinearRegression',
-                                     facts=preparation_facts(*prepared, variables))
+    if xgboost_rounds:
+        estimator, family = small_booster(X_train, y_train, xgboost_rounds), 'XGBoost'
+    else:
+        estimator, family = LinearRegression().fit(X_train, y_train), 'LinearRegression'
+    model = TripDurationModel(dv, estimator)
+    promotion, rmse = register_model(experiment_id, data, model, family, facts=preparation_facts(*prepared, variables))
     assert promotion.promoted
     return model, rmse, prepared[1]
 
@@ -79,3 +83,13 @@ def embedded_store(data_dir: Path) -> Iterator[str]:
             yield connect()
         finally:
             mlflow.set_tracking_uri(None)
+
+
+def small_booster(X_train, y_train, rounds: int = 20):
+    """A quick XGBoost model as training wraps one (BoosterRegressor)."""
+    import xgboost
+
+    from mlops.utils.serving.estimators import BoosterRegressor
+
+    return BoosterRegressor(xgboost.train({'max_depth': 6, 'seed': 1}, xgboost.DMatrix(X_train, label=y_train),
+                                          num_boost_round=rounds))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import glob
+from contextlib import contextmanager
 import os
 import secrets
 import shutil
@@ -192,3 +193,29 @@ class MailServer:
         while len(self.messages) < count and time.monotonic() < deadline:
             time.sleep(0.2)
         return list(self.messages)
+
+
+@contextmanager
+def signed_in_mage(root: Path, project: str, env: Optional[Dict[str, str]] = None):
+    """``start.sh`` on ``project`` with authentication on and a random owner password, over
+    the embedded store under ``root / 'data'``; yields a MageClient signed in as that owner."""
+    from mlops.utils.triggering.mage_api import MageClient
+
+    email, password = 'owner@example.com', secrets.token_urlsafe(12)
+    server_env = {'MLOPS_DATA_DIR': str(root / 'data'), 'DEFAULT_OWNER_EMAIL': email,
+                  'DEFAULT_OWNER_PASSWORD': password, 'REQUIRE_USER_AUTHENTICATION': '1',
+                  'MLOPS_UI_PROJECT': project, **(env or {})}
+    with mage_server(root, env=server_env) as mage:
+        yield MageClient(f'http://127.0.0.1:{mage.port}', email=email, password=password)
+
+
+def dashboard_charts(client, page: str) -> Dict[str, tuple]:
+    """Each chart of a dashboard page, as the repo's layout file declares it and as the server
+    serves its data: ``{uuid: (block config, data)}``."""
+    import yaml
+
+    layout = yaml.safe_load((REPO_ROOT / 'mlops' / 'presenters' / page / 'block_layout.yaml').read_text())
+    encoded = page.replace('/', '%2F')
+    return {uuid: (block, client.get(f'/api/page_block_layouts/{encoded}/block_layout_items/{uuid}')
+                   ['block_layout_item']['data'])
+            for uuid, block in layout['blocks'].items()}

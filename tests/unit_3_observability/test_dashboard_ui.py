@@ -3,9 +3,6 @@ chart's data equals what the dashboard functions compute from the store, and hea
 sees each chart drawn (screenshot kept under the test's folder)."""
 from __future__ import annotations
 
-import secrets
-import time
-
 import pytest
 import yaml
 from mlflow.tracking import MlflowClient
@@ -13,10 +10,9 @@ from mlflow.tracking import MlflowClient
 from mlops.utils.models.tuning import Trial
 from mlops.utils.observability import dashboard
 from mlops.utils.paths import project_dir
-from mlops.utils.triggering.mage_api import MageClient
-from tests.browser import sign_in
+from tests.browser import charts_drawn, sign_in
 from tests.registered import embedded_store, register_linear_on
-from tests.servers import mage_server
+from tests.servers import dashboard_charts, signed_in_mage
 
 pytestmark = pytest.mark.slow
 PROJECT, PAGE = 'unit_3_observability', 'pipelines/monitoring/dashboard'
@@ -48,20 +44,15 @@ def server(tmp_path_factory, shared_data):
             'monitoring_rmse_by_month': dashboard.monitoring_by_month('rmse'),
             'monitoring_drift_by_month': dashboard.monitoring_by_month('predictions_psi'),
         }
-    email, password = 'owner@example.com', secrets.token_urlsafe(12)
-    env = {'MLOPS_DATA_DIR': str(root / 'data'), 'DEFAULT_OWNER_EMAIL': email, 'DEFAULT_OWNER_PASSWORD': password,
-           'REQUIRE_USER_AUTHENTICATION': '1', 'MLOPS_UI_PROJECT': PROJECT}
-    with mage_server(root, env=env) as mage:
-        yield MageClient(f'http://127.0.0.1:{mage.port}', email=email, password=password), expected
+    with signed_in_mage(root, PROJECT) as client:
+        yield client, expected
 
 
 def test_every_chart_serves_the_stores_figures(server):
     client, expected = server
-    blocks = yaml.safe_load(LAYOUT.read_text())['blocks']
-    assert sorted(blocks) == sorted(expected)
-    for uuid, block in blocks.items():
-        item = client.get(f'/api/page_block_layouts/{PAGE.replace("/", "%2F")}/block_layout_items/{uuid}')
-        data = item['block_layout_item']['data']
+    charts = dashboard_charts(client, PAGE)
+    assert sorted(charts) == sorted(expected)
+    for uuid, (block, data) in charts.items():
         kind = block['configuration']['chart_type']
         if kind == 'bar chart':
             x, y = expected[uuid]
@@ -77,32 +68,13 @@ def test_every_chart_serves_the_stores_figures(server):
             assert counts == len(expected[uuid]) > 0, uuid
 
 
-# The bars, arcs and lines (SVG rect/path with an area) in the panel titled arguments[0].
-DRAWN_MARKS = """
-const title = [...document.querySelectorAll('body *')].find(e => e.children.length === 0
-    && e.textContent.trim() === arguments[0]);
-let panel = title;
-while (panel && !panel.querySelector('svg')) { panel = panel.parentElement; }
-if (!panel) { return 0; }
-return [...panel.querySelectorAll('svg rect, svg path')].filter(m => {
-  const box = m.getBoundingClientRect(); return box.width > 0 && box.height > 0; }).length;
-"""
-
-
 def test_chromium_sees_every_chart_drawn(server, browser, tmp_path):
     client, expected = server
     names = {block['name'] for block in yaml.safe_load(LAYOUT.read_text())['blocks'].values()}
     browser.set_window_size(1600, 2200)
     sign_in(browser, client.base_url, client.email, client.password)
     browser.get(f'{client.base_url}/{PAGE}')
-    drawn: dict = {}
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and len(drawn) < len(names):
-        for name in names - set(drawn):
-            marks = browser.execute_script(DRAWN_MARKS, name)
-            if marks:
-                drawn[name] = marks
-        time.sleep(1)
+    drawn = charts_drawn(browser, names)
     browser.save_screenshot(str(tmp_path / 'monitoring-dashboard.png'))
     print(f'screenshot: {tmp_path / "monitoring-dashboard.png"}')
     assert set(drawn) == names, f'not drawn: {sorted(names - set(drawn))}'

@@ -15,6 +15,7 @@ from mlops.utils.serving.features import INPUT_COLUMNS
 from mlops.utils.serving.model import TripDurationModel
 from mlops.utils.paths import REPO_ROOT
 from mlops.utils.tracking.runs import log_final_model, served_requirements, start_parent
+from tests.registered import small_booster
 
 
 @pytest.fixture(scope='module')
@@ -24,9 +25,7 @@ def data(default_training_set):
 
 @pytest.fixture(scope='module')
 def booster(data):
-    trained = xgboost.train({'max_depth': 6, 'seed': 1}, xgboost.DMatrix(data.X_train, label=data.y_train),
-                            num_boost_round=20)
-    return BoosterRegressor(trained)
+    return small_booster(data.X_train, data.y_train)
 
 
 def test_validation_records_are_the_raw_inputs_and_give_the_training_features(data):
