@@ -1,4 +1,5 @@
-"""The overview dashboard's charts as the values Mage's chart blocks take (``x``, ``y``): each
+"""The model-performance dashboard's charts (the monitoring pipeline's Dashboard tab; Mage
+0.9.80's overview page shows no dashboard) as the values Mage's chart blocks take (``x``, ``y``): each
 function reads the tracking store (embedded by default, or ``MLFLOW_TRACKING_URI``) through
 ``history`` and shapes one chart. No runs yet: empty values, which Mage shows as an empty chart.
 """
