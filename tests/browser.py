@@ -41,6 +41,62 @@ def sign_in(browser, base_url: str, email: str, password: str, timeout: float = 
     wait.until(lambda b: '/sign-in' not in b.current_url)
 
 
+def page_text(browser) -> str:
+    """The page's visible text, read in one script call: no element handle to go stale while
+    React re-renders the page."""
+    return browser.execute_script('return document.body ? document.body.innerText : ""')
+
+
+def wait_until(browser, condition, timeout: float = 60):
+    """``condition(browser)``'s first truthy value. Mage's pages re-render while they load, so an
+    element found a moment ago may be gone: a stale element means "not yet", not a failure."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(browser, timeout, ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)
+                         ).until(condition)
+
+
+_CLICK_BUTTON = """
+const button = [...document.querySelectorAll('button')].find(b => b.innerText.trim().startsWith(arguments[0]));
+if (button) { button.click(); }
+return Boolean(button);
+"""
+
+
+def press(browser, text: str) -> bool:
+    """Click the first button whose text starts with ``text``, if there is one: found and
+    clicked in one script call, so a re-render between the two cannot make it stale."""
+    return browser.execute_script(_CLICK_BUTTON, text)
+
+
+def click_button(browser, text: str, timeout: float = 60) -> None:
+    """Press the button ``text`` once the page shows it."""
+    wait_until(browser, lambda b: press(b, text), timeout)
+
+
+def fill_in(browser, css: str, text: str, index: int = 0, timeout: float = 60) -> None:
+    """Type ``text`` into the ``index``-th field matching ``css`` (replacing what it holds), and
+    check the field kept it: typing into a field React has just replaced is retried."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    def value(b):
+        fields = b.find_elements(By.CSS_SELECTOR, css)
+        return fields[index].get_attribute('value') if len(fields) > index else None
+
+    def typed(b) -> bool:
+        if value(b) is None:
+            return False
+        if value(b) != text:
+            field = b.find_elements(By.CSS_SELECTOR, css)[index]
+            field.send_keys(Keys.CONTROL, 'a')
+            field.send_keys(text)
+        return value(b) == text
+
+    wait_until(browser, typed, timeout)
+
+
 # The bars, arcs and lines (SVG rect/path with an area) in the panel titled arguments[0]: the
 # nearest ancestor of the title holding an SVG, unless it also holds another title (arguments[1]):
 # then the titled panel drew nothing and the SVG is a neighbour's.

@@ -7,7 +7,7 @@ import subprocess
 import pytest
 import yaml
 
-from tests.browser import sign_in
+from tests.browser import page_text, sign_in
 from tests.servers import REPO_ROOT, mage_server
 
 pytestmark = pytest.mark.slow
@@ -43,7 +43,7 @@ def test_sign_in_and_see_the_platform_pipelines(tmp_path, browser, project):
         screenshot = tmp_path / f'pipelines-{shown}.png'  # kept by pytest in its last three tmp trees
         browser.save_screenshot(str(screenshot))
         print(f'screenshot: {screenshot}')
-        page = browser.find_element(By.TAG_NAME, 'body').text
+        page = page_text(browser)
     assert shown in page
     assert all(name in page for name in projects), page[:500]
 

@@ -8,7 +8,7 @@ import yaml
 
 from mlops.utils.observability.explain import champion_contributions, top_features, trip_contributions
 from mlops.utils.paths import project_dir
-from tests.browser import charts_drawn, sign_in
+from tests.browser import charts_drawn, page_text, sign_in, wait_until
 from tests.registered import embedded_store, register_linear_on
 from tests.servers import dashboard_charts, signed_in_mage
 
@@ -42,9 +42,6 @@ def test_each_chart_serves_the_champions_shap_figures(server):
 
 
 def test_chromium_sees_the_chart_drawn_and_the_table_filled(server, browser, tmp_path):
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
-
     client, expected = server
     blocks = yaml.safe_load(LAYOUT.read_text())['blocks'].values()
     charts = {b['name'] for b in blocks if b['configuration']['chart_type'] != 'table'}
@@ -55,7 +52,7 @@ def test_chromium_sees_the_chart_drawn_and_the_table_filled(server, browser, tmp
     drawn = charts_drawn(browser, charts, others=tables)
     _, rows = expected['trip_prediction_contributions']
     cells = [str(cell) for row in rows for cell in row]
-    WebDriverWait(browser, 60).until(lambda b: all(c in b.find_element(By.TAG_NAME, 'body').text for c in cells))
+    wait_until(browser, lambda b: all(c in page_text(b) for c in cells))
     browser.save_screenshot(str(tmp_path / 'xgboost-dashboard.png'))
     print(f'screenshot: {tmp_path / "xgboost-dashboard.png"}')
     assert set(drawn) == charts, f'not drawn: {sorted(charts - set(drawn))}'

@@ -9,50 +9,48 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.browser import sign_in
+from tests.browser import click_button, fill_in, page_text, press, sign_in, wait_until
 from tests.unit_4_triggering.test_predict_api import RTOL, champion_predictions
 
 pytestmark = pytest.mark.slow
 TRIP = {'PULocationID': 74, 'DOLocationID': 75, 'trip_distance': 1.3}
 
 
-def click_button(browser, text: str) -> None:
+def choose(browser, value: str) -> bool:
+    """Pick ``value`` in the select offering it (the trigger's frequency)."""
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
+    from selenium.webdriver.support.ui import Select
 
-    def find(driver):
-        return next((b for b in driver.find_elements(By.TAG_NAME, 'button') if b.text.startswith(text)), False)
-
-    button = WebDriverWait(browser, 60).until(find)
-    browser.execute_script('arguments[0].click()', button)
+    select = next((Select(e) for e in browser.find_elements(By.TAG_NAME, 'select')
+                   if any(o.get_attribute('value') == value for o in Select(e).options)), None)
+    if select is None:
+        return False
+    select.select_by_value(value)
+    return True
 
 
 def test_the_single_trip_form_makes_a_run_with_the_champions_prediction(triggering_server, browser, tmp_path):
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import Select, WebDriverWait
 
     server = triggering_server
     name = f'form trip {time.time_ns()}'
     sign_in(browser, server.url, server.client.email, server.client.password)
     browser.get(server.url + '/pipelines/predict/triggers')
     click_button(browser, 'Create trigger with no-code')
-    wait = WebDriverWait(browser, 60)
-    wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, 'input[type=radio]'))[0].click()
-    wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, 'input[placeholder="Name this trigger"]'))[0].send_keys(name)
-    frequency = next(Select(e) for e in browser.find_elements(By.TAG_NAME, 'select')
-                     if any(o.get_attribute('value') == '@once' for o in Select(e).options))
-    frequency.select_by_value('@once')
+    wait_until(browser, lambda b: (radios := b.find_elements(By.CSS_SELECTOR, 'input[type=radio]'))
+               and (radios[0].click() or True))
+    fill_in(browser, 'input[placeholder="Name this trigger"]', name)
+    wait_until(browser, lambda b: choose(b, '@once'))
     click_button(browser, 'Next: Customize')
-    fields = wait.until(lambda b: len(b.find_elements(By.CSS_SELECTOR, 'input[type=number]')) == 3
-                        and b.find_elements(By.CSS_SELECTOR, 'input[type=number]'))
-    page = browser.find_element(By.TAG_NAME, 'body').text
+    wait_until(browser, lambda b: len(b.find_elements(By.CSS_SELECTOR, 'input[type=number]')) == 3)
+    page = page_text(browser)
     assert 'Predict one trip' in page and 'Pickup location ID' in page and 'Trip distance (miles)' in page
-    for field, value in zip(fields, (TRIP['PULocationID'], TRIP['DOLocationID'], TRIP['trip_distance'])):
-        field.send_keys(str(value))
+    for index, value in enumerate((TRIP['PULocationID'], TRIP['DOLocationID'], TRIP['trip_distance'])):
+        fill_in(browser, 'input[type=number]', str(value), index)
     browser.save_screenshot(str(tmp_path / 'interaction-form.png'))
     click_button(browser, 'Next: Review')
     click_button(browser, 'Create trigger')
-    wait.until(lambda b: 'Runs for this trigger' in b.find_element(By.TAG_NAME, 'body').text)
+    wait_until(browser, lambda b: 'Runs for this trigger' in page_text(b))
     client = server.client
 
     def runs_of_the_trigger():
@@ -69,9 +67,7 @@ def test_the_single_trip_form_makes_a_run_with_the_champions_prediction(triggeri
     while not runs:
         assert time.monotonic() < deadline, f'no run of trigger {name!r}'
         if schedule is not None and schedule['status'] != 'active':
-            enable = [b for b in browser.find_elements(By.TAG_NAME, 'button') if b.text.startswith('Enable trigger')]
-            if enable:
-                browser.execute_script('arguments[0].click()', enable[0])
+            press(browser, 'Enable trigger')
         time.sleep(1)
         schedule, runs = runs_of_the_trigger()
     assert schedule['schedule_interval'] == '@once'
@@ -82,6 +78,6 @@ def test_the_single_trip_form_makes_a_run_with_the_champions_prediction(triggeri
     assert [{k: row[k] for k in TRIP} for row in rows] == [TRIP]
     assert np.allclose([rows[0]['predicted_minutes']], expected, rtol=RTOL, atol=0)
     browser.get(f'{server.url}/pipelines/predict/runs/{run["id"]}')
-    wait.until(lambda b: 'inference' in b.find_element(By.TAG_NAME, 'body').text)
+    wait_until(browser, lambda b: 'inference' in page_text(b))
     browser.save_screenshot(str(tmp_path / 'interaction-run.png'))
     print(f'screenshots: {tmp_path}')
