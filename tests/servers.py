@@ -206,7 +206,9 @@ def signed_in_mage(root: Path, project: str, env: Optional[Dict[str, str]] = Non
                   'DEFAULT_OWNER_PASSWORD': password, 'REQUIRE_USER_AUTHENTICATION': '1',
                   'MLOPS_UI_PROJECT': project, **(env or {})}
     with mage_server(root, env=server_env) as mage:
-        yield MageClient(f'http://127.0.0.1:{mage.port}', email=email, password=password)
+        # Mage runs chart code and API calls one at a time; on a loaded machine a dashboard's
+        # requests queue: the client's bound is generous (a bound, not a speed requirement).
+        yield MageClient(f'http://127.0.0.1:{mage.port}', email=email, password=password, timeout=180)
 
 
 def dashboard_charts(client, page: str) -> Dict[str, tuple]:

@@ -265,3 +265,44 @@ def test_reproducing_an_unknown_version_is_an_argument_error(trained):
     root, _ = trained
     result = run_chain(root, '--reproduce', '999')
     assert result.returncode == 2 and '--reproduce: no version 999 of nyc-taxi-duration' in result.stderr
+
+
+def test_run_health_dashboards_show_the_jobs_runs(trained, browser, tmp_path):
+    """A Mage server over the job's own state: each training pipeline's Dashboard tab counts
+    the runs Mage recorded, their durations, its triggers and the trials MLflow holds per run,
+    and Chromium draws it (screenshots kept)."""
+    from mlflow.tracking import MlflowClient
+
+    from mlops.utils.observability.history import tuning_trials
+    from tests.browser import charts_drawn, sign_in
+    from tests.registered import embedded_store
+    from tests.servers import dashboard_charts, signed_in_mage
+
+    root, _ = trained
+    with embedded_store(root / 'data') as experiment:
+        trials = tuning_trials(MlflowClient(), experiment)
+    with signed_in_mage(root, 'unit_2_training') as client:
+        sign_in(browser, client.base_url, client.email, client.password)
+        browser.set_window_size(1600, 1600)
+        for pipeline in ('sklearn_training', 'xgboost_training'):
+            short, page = pipeline.split('_')[0], f'pipelines/{pipeline}/dashboard'
+            runs = client.get('/api/pipeline_runs', pipeline_uuid=pipeline)['pipeline_runs']
+            completed = [r for r in runs if r['pipeline_uuid'] == pipeline and r['status'] == 'completed']
+            charts = dashboard_charts(client, page)
+            _, by_day = charts[f'{short}_runs_by_day']
+            assert sum(row[1] for row in by_day['y']) == len(completed) > 0, pipeline
+            _, minutes = charts[f'{short}_run_minutes']
+            assert len(minutes['x']) == len(minutes['y'][0]) >= len(completed), pipeline
+            assert all(m >= 0 for m in minutes['y'][0]), pipeline
+            _, triggers = charts[f'{short}_triggers']
+            assert triggers['x'][0] == 'trigger' and 'headless runner' in [row[0] for row in triggers['y']], pipeline
+            _, per_run = charts[f'{short}_trials_per_run']
+            assert sum(per_run['y'][0]) == (trials['pipeline_uuid'] == pipeline).sum() > 0, pipeline
+            health = [block for uuid, (block, _) in charts.items() if uuid.startswith(short + '_')]
+            drawn_charts = {b['name'] for b in health if b['configuration']['chart_type'] != 'table'}
+            tables = {b['name'] for b, _ in charts.values() if b['configuration']['chart_type'] == 'table'}
+            browser.get(f'{client.base_url}/{page}')
+            drawn = charts_drawn(browser, drawn_charts, others=tables)
+            browser.save_screenshot(str(tmp_path / f'{pipeline}-dashboard.png'))
+            assert set(drawn) == drawn_charts, f'{pipeline}: not drawn: {sorted(drawn_charts - set(drawn))}'
+        print(f'screenshots: {tmp_path}')

@@ -10,6 +10,7 @@ from typing import List, Tuple
 import pandas as pd
 
 from mlops.utils.observability import history
+from mlops.utils.observability.run_health import trials_per_run
 
 Series = List[List[float]]
 
@@ -78,3 +79,9 @@ def monitoring_by_month(metric: str = 'rmse') -> Tuple[List[str], List[float]]:
     scores = history.monitoring_history(client, experiment_name()).dropna(subset=[metric])
     latest = scores.sort_values(['month', 'version']).groupby('month').tail(1)
     return latest['month'].tolist(), [round(v, 4) for v in latest[metric]]
+
+
+def training_trials_per_run(pipeline_uuid: str) -> Tuple[List[str], List[int]]:
+    """Bar chart: tuning trials per Mage run of a training pipeline (``run_health``)."""
+    client, experiment_id = _client_and_experiment()
+    return trials_per_run(history.tuning_trials(client, experiment_id), pipeline_uuid)

@@ -13,7 +13,7 @@ import pandas as pd
 from mlops.utils.observability.monitoring import MONITORING_EXPERIMENT_SUFFIX
 
 MODEL_COLUMNS = ['run_id', 'started', 'family', 'rmse', 'mse', 'version', 'role', 'pipeline_uuid', 'pipeline_run_id']
-TRIAL_COLUMNS = ['started', 'family', 'rmse', 'seconds']
+TRIAL_COLUMNS = ['started', 'family', 'rmse', 'seconds', 'pipeline_uuid', 'pipeline_run_id']
 VERSION_COLUMNS = ['version', 'created', 'family', 'rmse', 'role', 'champion']
 MONITORING_COLUMNS = ['month', 'version', 'scored', 'rows', 'rmse', 'mse', 'rmse_increase', 'unseen_routes',
                       'trip_distance_psi', 'predictions_psi', 'breached']
@@ -57,9 +57,11 @@ def final_models(client, experiment_id: str, model_name: str) -> pd.DataFrame:
 
 
 def tuning_trials(client, experiment_id: str) -> pd.DataFrame:
-    """One row per hyperparameter trial: family, validation RMSE, seconds."""
+    """One row per hyperparameter trial: family, validation RMSE, seconds, the Mage run."""
     rows = [{'started': _time(run.info.start_time), 'family': run.data.tags.get('model_family'),
-             'rmse': run.data.metrics.get('validation_rmse'), 'seconds': run.data.metrics.get('duration_seconds')}
+             'rmse': run.data.metrics.get('validation_rmse'), 'seconds': run.data.metrics.get('duration_seconds'),
+             'pipeline_uuid': run.data.tags.get('mage.pipeline_uuid'),
+             'pipeline_run_id': run.data.tags.get('mage.pipeline_run_id')}
             for run in _all_runs(client, [experiment_id], "tags.stage = 'tuning'")]
     return _frame(rows, TRIAL_COLUMNS)
 

@@ -6,8 +6,8 @@ import yaml
 from mlops.utils.observability.dashboard import best_rmse_by_family, metric_over_time, model_families
 from mlops.utils.paths import project_dir
 
-LAYOUT = project_dir('unit_3_observability').parent / 'presenters' / 'pipelines' / 'monitoring' / 'dashboard' / \
-    'block_layout.yaml'
+PLATFORM = project_dir('unit_3_observability').parent
+LAYOUTS = sorted((PLATFORM / 'presenters').glob('**/block_layout.yaml'))
 CHART_TYPES = {'bar chart', 'histogram', 'line chart', 'pie chart', 'table'}  # what chart code can feed in 0.9.80
 
 
@@ -39,13 +39,23 @@ def test_no_models_no_values():
     assert metric_over_time(empty, 'mse') == ([], [], [])
 
 
-def test_the_layout_names_existing_charts_of_supported_types():
-    layout = yaml.safe_load(LAYOUT.read_text())
+@pytest.mark.parametrize('path', LAYOUTS, ids=lambda p: str(p.parent.relative_to(PLATFORM / 'presenters')))
+def test_each_layout_places_existing_charts_of_supported_types(path):
+    """Chart code of its own, or (run health) a Mage records source of the page's pipeline."""
+    layout = yaml.safe_load(path.read_text())
     placed = [item['block_uuid'] for row in layout['layout'] for item in row]
     assert sorted(placed) == sorted(layout['blocks'])
+    page_pipeline = path.parent.parent.name
     for uuid, block in layout['blocks'].items():
         configuration = block['configuration']
         assert configuration['chart_type'] in CHART_TYPES, uuid
-        chart = project_dir('unit_3_observability').parent / configuration['file_path']
+        chart = PLATFORM / configuration['file_path']
         assert chart.is_file(), chart
-        assert block['data_source'] == {'type': 'chart_code'}
+        assert block['data_source'] in ({'type': 'chart_code'},
+                                        {'type': 'pipeline_runs', 'pipeline_uuid': page_pipeline},
+                                        {'type': 'pipeline_schedules', 'pipeline_uuid': page_pipeline}), uuid
+
+
+def test_every_training_pipeline_has_a_dashboard():
+    pages = {path.parent.parent.name for path in LAYOUTS}
+    assert {'monitoring', 'sklearn_training', 'xgboost_training'} <= pages

@@ -1,0 +1,6 @@
+from mlops.utils.observability.run_health import runs_by_day
+
+
+@xy  # noqa: F821 (Mage gives the decorator and the runs of its pipeline_runs data source)
+def completed_and_failed(runs, *args, **kwargs):
+    return runs_by_day(runs, 'xgboost_training')

@@ -1,0 +1,6 @@
+from mlops.utils.observability.run_health import trigger_table
+
+
+@xy  # noqa: F821 (Mage gives the decorator and the triggers of its pipeline_schedules data source)
+def triggers(schedules, *args, **kwargs):
+    return trigger_table(schedules, 'xgboost_training')
