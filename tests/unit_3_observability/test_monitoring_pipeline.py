@@ -10,7 +10,7 @@ from typing import Optional
 import pytest
 
 from tests.chain import REPO_ROOT, chain_env
-from tests.servers import MailServer
+from tests.servers import MailServer, free_port
 from tests.registered import embedded_store, register_linear_on
 
 pytestmark = pytest.mark.slow
@@ -46,7 +46,7 @@ def test_a_month_is_scored_and_a_crossed_threshold_fails_the_run(store):
     # The failure alert, through a real SMTP server: the pipeline, the failed block, the error.
     assert len(messages) == 1 and messages[0]['To'] == 'alerts@example.com'
     assert messages[0]['Subject'] == f'Mage pipeline {PIPELINE} failed'
-    body = messages[0].get_payload(decode=True).decode()  # quoted-printable: soft line breaks undone
+    body = mail_body(messages[0])
     assert 'Failed blocks: score_champion.' in body
     assert 'score_champion: ' in body and 'routes the model never saw' in body
 
@@ -58,3 +58,30 @@ def test_nothing_newer_completes_says_why_and_mails_nothing(store, tmp_path):
         assert mail.messages == []  # success alerts are off by default
     assert result['status'] == 'completed', result['log'][-3000:]
     assert 'no month after 2023-02' in result['log']
+
+
+def mail_body(message) -> str:
+    return message.get_payload(decode=True).decode()  # quoted-printable: soft line breaks undone
+
+
+def test_a_missing_month_or_an_unreachable_tracking_server_fails_the_run_and_mails_why(store):
+    unreachable = f'http://127.0.0.1:{free_port()}'  # nothing listens there
+    with MailServer() as mail:
+        missing = run_monitoring(store, {'month': '2025-06'}, 'missing', mail.env())
+        first = mail.wait_for(1)
+        offline = run_monitoring(store, {'month': '2023-03'}, 'offline',
+                                 {**mail.env(), 'MLFLOW_TRACKING_URI': unreachable})
+        messages = mail.wait_for(2)
+    assert missing['status'] == 'failed' and 'no file at' in missing['log'] and '2025-06' in missing['log']
+    assert len(first) == 1 and 'no file at' in mail_body(first[0]) and '2025-06' in mail_body(first[0])
+    assert offline['status'] == 'failed'
+    assert f'MLflow tracking at {unreachable} cannot be used' in offline['log']
+    assert len(messages) == 2 and f'MLflow tracking at {unreachable} cannot be used' in mail_body(messages[1])
+
+
+def test_with_the_smtp_server_down_the_failure_is_still_recorded_and_the_log_says_the_mail_failed(store):
+    down = {'SMTP_HOST': '127.0.0.1', 'SMTP_PORT': str(free_port()), 'ALERT_EMAILS': 'alerts@example.com'}
+    result = run_monitoring(store, {'month': '2023-03', 'threshold_unseen_routes': 0}, 'smtp-down', down)
+    assert result['status'] == 'failed'
+    assert 'routes the model never saw' in result['log']
+    assert 'ConnectionRefusedError' in result['log']  # Mage's sender prints why no mail went out

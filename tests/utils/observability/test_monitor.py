@@ -7,18 +7,20 @@ from mlflow.tracking import MlflowClient
 
 from mlops.utils.data_preparation.ingest import ingest_files
 from mlops.utils.data_preparation.steps import prepare_trips
-from mlops.utils.errors import ConfigError
+from mlops.utils.errors import ConfigError, SourceError
 from mlops.utils.observability.monitor import NothingToScore, monitor
 from mlops.utils.observability.monitoring import Thresholds
 from mlops.utils.serving.features import INPUT_COLUMNS
+from mlops.utils.tracking.mlflow_setup import TrackingError
 from tests.registered import register_linear_on
+from tests.servers import free_port
 
 
 @pytest.fixture
 def champion(tracking_store, shared_data):
     """LinearRegression on 2023-01, validated on 2023-02: the champion."""
     model, rmse, train = register_linear_on(tracking_store, str(shared_data), '2023-01', '2023-02')
-    return {'model': model, 'rmse': rmse, 'train': train}
+    return {'model': model, 'rmse': rmse, 'train': train, 'experiment': tracking_store}
 
 
 def recomputed_rmse(model, shared_data, month):
@@ -64,6 +66,26 @@ def test_what_cannot_be_scored_is_named(champion, shared_data, tmp_path):
     (tmp_path / 'empty' / 'taxi' / 'green').mkdir(parents=True)
     with pytest.raises(NothingToScore, match='no month after 2023-02 at .*empty'):
         monitor({'data_source': str(tmp_path / 'empty')})
+
+
+def test_no_champion_yet_is_named(tracking_store):
+    with pytest.raises(ConfigError, match="no 'champion' version of model 'test-model' yet"):
+        monitor({'month': '2023-03'})
+
+
+def test_a_month_missing_at_the_source_is_named_and_nothing_is_logged(champion, shared_data):
+    with pytest.raises(SourceError, match=r'2025-06.*no file at'):
+        monitor({'month': '2025-06'})
+    monitoring = MlflowClient().get_experiment_by_name(f'{mlflow.get_experiment(champion["experiment"]).name}'
+                                                        '-monitoring')
+    assert monitoring is None or MlflowClient().search_runs([monitoring.experiment_id]) == []
+
+
+def test_an_unreachable_tracking_server_is_named(tracking_store, monkeypatch):
+    uri = f'http://127.0.0.1:{free_port()}'  # nothing listens there
+    monkeypatch.setenv('MLFLOW_TRACKING_URI', uri)
+    with pytest.raises(TrackingError, match=f'MLflow tracking at {uri} cannot be used'):
+        monitor({'month': '2023-03'})
 
 
 def test_thresholds_default_and_refuse_negatives():
