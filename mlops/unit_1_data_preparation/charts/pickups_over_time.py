@@ -1,9 +1,3 @@
-from mlops.utils.analytics.profiles import first_frame, pickup_times
+from mlops.utils.analytics.profiles import first_frame, pickups_per_day
 
-if 'data_source' not in globals():
-    from mage_ai.data_preparation.decorators import data_source
-
-
-@data_source
-def trips(df_1, *args, **kwargs):
-    return pickup_times(first_frame(df_1))
+x, y = pickups_per_day(first_frame(df_1))  # noqa: F821 (df_1 is given by Mage)

@@ -10,10 +10,13 @@ from mlops.utils.data_preparation.cleaning import datetime_columns
 Table = Tuple[List[str], List[str], List[list]]  # (column headers, row index, rows)
 
 
-def pickup_times(df: pd.DataFrame) -> pd.DataFrame:
-    """One ``pickup_datetime`` column, for a time-series bar chart of trips per day."""
+def pickups_per_day(df: pd.DataFrame) -> Tuple[List[str], List[int]]:
+    """Trips per pickup day (``YYYY-MM-DD``), in date order: a bar per day. Plain values
+    rather than Mage's time-series chart over a ``@data_source`` frame, because 0.9.80 runs a
+    decorated chart in the editor's kernel only to fail on ``decorators.chart``."""
     pickup, _ = datetime_columns(df)
-    return pd.DataFrame({'pickup_datetime': pd.to_datetime(df[pickup])})
+    counts = pd.to_datetime(df[pickup]).dt.strftime('%Y-%m-%d').value_counts().sort_index()
+    return counts.index.tolist(), counts.astype(int).tolist()
 
 
 def short_trip_distances(df: pd.DataFrame, max_distance: float = 20.0) -> pd.Series:

@@ -13,8 +13,9 @@ FRAME = pd.DataFrame({
 })
 
 
-def test_pickup_times_and_short_distances():
-    assert profiles.pickup_times(FRAME)['pickup_datetime'].dt.day.tolist() == [1, 1, 2]
+def test_pickups_per_day_and_short_distances():
+    days, trips = profiles.pickups_per_day(FRAME.iloc[::-1])
+    assert days == ['2024-01-01', '2024-01-02'] and trips == [2, 1]
     assert profiles.short_trip_distances(FRAME, 20).tolist() == [1.0, 20.0]
 
 
