@@ -78,3 +78,22 @@ def test_chromium_sees_every_chart_drawn(server, browser, tmp_path):
     browser.save_screenshot(str(tmp_path / 'monitoring-dashboard.png'))
     print(f'screenshot: {tmp_path / "monitoring-dashboard.png"}')
     assert set(drawn) == names, f'not drawn: {sorted(names - set(drawn))}'
+
+
+def test_with_mlflow_unreachable_the_page_loads_and_each_chart_names_the_cause(tmp_path, browser):
+    from mlops.utils.triggering.mage_api import MageApiError
+    from tests.browser import page_text, wait_until
+    from tests.servers import free_port
+
+    unreachable = f'http://127.0.0.1:{free_port()}'  # nothing listens there
+    blocks = yaml.safe_load(LAYOUT.read_text())['blocks']
+    with signed_in_mage(tmp_path, PROJECT, env={'MLFLOW_TRACKING_URI': unreachable}) as client:
+        for uuid in blocks:
+            with pytest.raises(MageApiError, match=f'MLflow tracking at {unreachable} cannot be used'):
+                client.get(f'/api/page_block_layouts/{PAGE.replace("/", "%2F")}/block_layout_items/{uuid}')
+        browser.set_window_size(1600, 2200)
+        sign_in(browser, client.base_url, client.email, client.password)
+        browser.get(f'{client.base_url}/{PAGE}')
+        wait_until(browser, lambda b: all(block['name'] in page_text(b) for block in blocks.values()), 120)
+        browser.save_screenshot(str(tmp_path / 'monitoring-dashboard-mlflow-down.png'))
+        print(f'screenshot: {tmp_path / "monitoring-dashboard-mlflow-down.png"}')
