@@ -30,10 +30,15 @@ def server(tmp_path_factory, shared_data):
 
 
 def test_each_chart_serves_the_champions_shap_figures(server):
+    """The explainability charts; the page's run-health charts, with no Mage run of the
+    pipeline on this server, serve their empty state."""
     client, expected = server
     charts = dashboard_charts(client, PAGE)
-    assert sorted(charts) == sorted(expected)
+    assert set(expected) <= set(charts)
     for uuid, (block, served) in charts.items():
+        if uuid not in expected:
+            assert served.get('y') in (None, [], [[]]), (uuid, served)
+            continue
         x, y = expected[uuid]
         if block['configuration']['chart_type'] == 'table':  # column names, rows
             assert served['x'] == x and served['y'] == y and y, uuid
@@ -43,9 +48,10 @@ def test_each_chart_serves_the_champions_shap_figures(server):
 
 def test_chromium_sees_the_chart_drawn_and_the_table_filled(server, browser, tmp_path):
     client, expected = server
-    blocks = yaml.safe_load(LAYOUT.read_text())['blocks'].values()
-    charts = {b['name'] for b in blocks if b['configuration']['chart_type'] != 'table'}
-    tables = {b['name'] for b in blocks} - charts
+    blocks = yaml.safe_load(LAYOUT.read_text())['blocks']
+    explained = [blocks[uuid] for uuid in expected]
+    charts = {b['name'] for b in explained if b['configuration']['chart_type'] != 'table'}
+    tables = {b['name'] for b in blocks.values()} - charts  # run-health panels stay empty here
     browser.set_window_size(1600, 1200)
     sign_in(browser, client.base_url, client.email, client.password)
     browser.get(f'{client.base_url}/{PAGE}')
