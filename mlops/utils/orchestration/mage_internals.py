@@ -64,6 +64,7 @@ def bind_project(project_dir: Path) -> None:
     migrate its database and open the session."""
     install_fork_safety()
     install_failure_alert_details()
+    install_smtp_timeout()
     from mage_ai.settings.repo import set_repo_path
 
     set_repo_path(str(project_dir))
@@ -221,6 +222,28 @@ def install_failure_alert_details() -> None:
     ``{error}``. Upstream: mage-ai/mage-ai#4653 ("Add Error stack trace when sending out
     failure alert notification", closed without the error in 0.9.80's alert)."""
     patch_on_import('mage_ai.orchestration.notification.sender', _failure_alerts_with_the_error)
+
+
+# How long an alert mail may wait on the SMTP server per step (connect, each command).
+SMTP_TIMEOUT_SECONDS = 30.0
+
+
+def _smtp_with_a_timeout(module: ModuleType) -> None:
+    import functools
+    import smtplib
+    from types import SimpleNamespace
+
+    timeout = float(os.environ.get('SMTP_TIMEOUT') or SMTP_TIMEOUT_SECONDS)
+    module.smtplib = SimpleNamespace(SMTP=functools.partial(smtplib.SMTP, timeout=timeout))
+
+
+def install_smtp_timeout() -> None:
+    """Mage 0.9.80's ``services/email/email.py`` opens ``smtplib.SMTP(host, port)`` without a
+    timeout, so an SMTP host that drops packets (instead of refusing) blocks the notifying
+    process (the scheduler) forever. This gives that module's SMTP connections a timeout
+    (``SMTP_TIMEOUT`` seconds, default 30); Mage's sender then logs the error as it does for a
+    refused connection. No upstream issue found; the same bug elsewhere: apache/airflow#10122."""
+    patch_on_import('mage_ai.services.email.email', _smtp_with_a_timeout)
 
 
 # A dashboard chart's data: GET /api/page_block_layouts/<page>/block_layout_items/<chart>.
