@@ -20,5 +20,6 @@ fi
 
 source "$ROOT/scripts/setup_venv.sh" --dev
 source "$ROOT/scripts/setup_mlflow_server.sh"   # the tracking server the server tests start
+source "$ROOT/scripts/setup_lint_tools.sh"      # linters of the deployment tests (containers, Terraform, workflows)
 cd "$ROOT"
 exec "$VENV_PYTHON" -m pytest "$@"

@@ -5,15 +5,18 @@
 The same as ``mage ...``, except that every process Mage forks (scheduler, job-queue workers)
 gets its own PostgreSQL connections, the scheduler restarts a job-queue worker pool that
 exited with jobs still queued, only the scheduler creates a run's block runs, and failure
-alerts name each failed block's exception and give up on a silent SMTP server; see
-``install_fork_safety``, ``install_worker_pool_revival``, ``install_single_block_run_creator``,
-``install_failure_alert_details`` and ``install_smtp_timeout`` in ``mage_internals``.
+alerts name each failed block's exception and give up on a silent SMTP server, and files Mage
+rewrites (``metadata.yaml``, ``triggers.yaml``) are replaced whole; see ``install_fork_safety``,
+``install_worker_pool_revival``, ``install_single_block_run_creator``,
+``install_failure_alert_details``, ``install_smtp_timeout`` and ``install_atomic_file_writes`` in
+``mage_internals``.
 """
 import sys
 
-from mlops.utils.orchestration.mage_internals import (install_dashboard_item_route, install_failure_alert_details,
-                                                      install_fork_safety, install_single_block_run_creator,
-                                                      install_smtp_timeout, install_worker_pool_revival)
+from mlops.utils.orchestration.mage_internals import (install_atomic_file_writes, install_dashboard_item_route,
+                                                      install_failure_alert_details, install_fork_safety,
+                                                      install_single_block_run_creator, install_smtp_timeout,
+                                                      install_worker_pool_revival)
 
 if __name__ == '__main__':
     install_fork_safety()
@@ -21,6 +24,7 @@ if __name__ == '__main__':
     install_single_block_run_creator()
     install_failure_alert_details()
     install_smtp_timeout()
+    install_atomic_file_writes()
     install_dashboard_item_route()
     if sys.argv[1:2] == ['start']:
         from mlops.utils.inference.champion import warm_up
