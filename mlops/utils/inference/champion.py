@@ -10,6 +10,7 @@ from typing import Any, Dict, Optional
 import pandas as pd
 
 from mlops.utils.errors import ConfigError
+from mlops.utils.inference.fork_safe import one_openmp_thread
 from mlops.utils.tracking.mlflow_setup import connect, keep_connections_per_process
 from mlops.utils.tracking.registry import CHAMPION, registered_model_name
 
@@ -40,7 +41,8 @@ def champion_model(name: Optional[str] = None) -> LoadedModel:
     with _lock:
         cached = _loaded.get(name)
         if cached is None or cached.version != version:
-            cached = LoadedModel(name, version, mlflow.pyfunc.load_model(f'models:/{name}/{version}'))
+            with one_openmp_thread():  # this process may fork Mage's workers later
+                cached = LoadedModel(name, version, mlflow.pyfunc.load_model(f'models:/{name}/{version}'))
             _loaded[name] = cached
         return cached
 

@@ -9,6 +9,7 @@ from typing import List, Optional, Tuple
 import numpy as np
 import pandas as pd
 
+from mlops.utils.inference.fork_safe import one_openmp_thread
 from mlops.utils.serving.estimators import BoosterRegressor
 
 BIAS = 'bias (average prediction)'
@@ -23,8 +24,9 @@ def contributions(python_model, trips: pd.DataFrame) -> Optional[pd.DataFrame]:
     import xgboost
 
     matrix = python_model.features(trips)
-    values = estimator.booster.predict(xgboost.DMatrix(matrix), pred_contribs=True,
-                                       iteration_range=(0, estimator.best_iteration + 1))
+    with one_openmp_thread():  # Mage's server draws this chart in a process that forks later
+        values = estimator.booster.predict(xgboost.DMatrix(matrix, nthread=1), pred_contribs=True,
+                                           iteration_range=(0, estimator.best_iteration + 1))
     names = list(python_model.vectorizer.feature_names_) + [BIAS]
     return pd.DataFrame(values, columns=names, index=trips.index)
 

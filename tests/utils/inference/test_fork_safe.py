@@ -1,0 +1,64 @@
+"""A process that loaded the XGBoost champion can fork children that use XGBoost (Mage's server
+loads it, then forks its scheduler and the block runs' workers)."""
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from mlops.utils.models.training_data import unpack_training_set
+from mlops.utils.serving.model import TripDurationModel
+from tests.chain import REPO_ROOT
+from tests.registered import register_model, small_booster
+
+# Loads the champion in this process (as ``warm_up`` does, or plainly), then forks a child that
+# loads it again, as a block run comparing a challenger with the champion does. Prints whether
+# the child finished within the bound.
+FORK_AFTER_LOAD = textwrap.dedent('''
+    import os, sys, time
+    import mlflow
+    from mlops.utils.inference.champion import champion_model
+    from mlops.utils.tracking.mlflow_setup import connect
+    connect()
+    uri = 'models:/test-model@champion'
+    champion_model() if sys.argv[1] == 'champion_model' else mlflow.pyfunc.load_model(uri)
+    pid = os.fork()
+    if pid == 0:
+        mlflow.pyfunc.load_model(uri)
+        os._exit(0)
+    deadline = time.monotonic() + float(sys.argv[2])
+    while time.monotonic() < deadline and os.waitpid(pid, os.WNOHANG) == (0, 0):
+        time.sleep(0.2)
+    else:
+        if time.monotonic() >= deadline:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+            print('hung')
+            sys.exit(0)
+    print('finished')
+''')
+
+
+@pytest.fixture(scope='module')
+def data(default_training_set):
+    return unpack_training_set(default_training_set)
+
+
+def child_after(how: str, bound: float, env: dict) -> str:
+    result = subprocess.run([sys.executable, '-c', FORK_AFTER_LOAD, how, str(bound)], cwd=REPO_ROOT, env=env,
+                            capture_output=True, text=True, timeout=bound + 300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_a_child_forked_after_loading_the_champion_can_load_it_too(tracking_store, data, tmp_path):
+    import os
+
+    model = TripDurationModel(data.dv, small_booster(data.X_train, data.y_train, rounds=5))
+    promotion, _ = register_model(tracking_store, data, model, 'XGBoost')
+    assert promotion.promoted
+    env = {**os.environ, 'PYTHONPATH': str(REPO_ROOT)}
+    assert child_after('champion_model', 120, env) == 'finished'
+    # The runtime's bug this guards against: loaded plainly (several OpenMP threads), the child
+    # hangs. If this ever finishes, libgomp got fork-safe and fork_safe.py can go.
+    assert child_after('plain', 20, env) == 'hung'
