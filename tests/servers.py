@@ -134,19 +134,15 @@ class PostgresServer:
     def _start(self) -> None:
         import psycopg2
 
-        data = self.dir / 'data'
         pwfile = self.dir / 'pw'
         pwfile.write_text(self.password)
         if os.getuid() == 0:
             shutil.chown(self.dir, 'postgres')
             shutil.chown(pwfile, 'postgres')
-        subprocess.run(self._as_owner([str(self.bin / 'initdb'), '-D', str(data), '-U', self.user,
+        subprocess.run(self._as_owner([str(self.bin / 'initdb'), '-D', str(self.dir / 'data'), '-U', self.user,
                                        f'--pwfile={pwfile}', '-A', 'scram-sha-256']),
                        check=True, capture_output=True)
-        command = self._as_owner([str(self.bin / 'postgres'), '-D', str(data), '-p', str(self.port),
-                                  '-k', str(self.dir), '-c', 'listen_addresses=127.0.0.1'])
-        self.server = ServerProcess(command, self._accepts_connections, self.dir / 'postgres.log', timeout=60)
-        self.server.__enter__()
+        self._serve()
         connection = psycopg2.connect(self.url('postgres'))
         connection.autocommit = True
         with connection.cursor() as cursor:
@@ -154,10 +150,44 @@ class PostgresServer:
                 cursor.execute(f'CREATE DATABASE {database}')
         connection.close()
 
+    def _serve(self) -> None:
+        command = self._as_owner([str(self.bin / 'postgres'), '-D', str(self.dir / 'data'), '-p', str(self.port),
+                                  '-k', str(self.dir), '-c', 'listen_addresses=127.0.0.1'])
+        self.server = ServerProcess(command, self._accepts_connections, self.dir / 'postgres.log', timeout=60)
+        self.server.__enter__()
+
+    def stop(self) -> None:
+        """Shut the server down (its data stays) as a container stop does: SIGTERM."""
+        self.server.__exit__()
+
+    def start(self) -> None:
+        """Start it again on the same data folder and port."""
+        self._serve()
+
     def __exit__(self, *exc) -> None:
         if self.server:
             self.server.__exit__()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def mlflow_server_bin() -> str:
+    """The tracking server lives in its own venv (see requirements-mlflow-server.txt)."""
+    path = os.environ.get('MLFLOW_SERVER_BIN') or str(REPO_ROOT / '.venv-mlflow-server' / 'bin' / 'mlflow')
+    if not Path(path).exists():
+        raise FileNotFoundError(f'no MLflow server at {path}: run scripts/setup_mlflow_server.sh (scripts/test.sh does)')
+    return path
+
+
+def mlflow_server(log_path: Path, backend_uri: str, artifacts: Path, port: Optional[int] = None) -> ServerProcess:
+    """``mlflow server`` as docker-compose.yml runs it (served artifacts, no job runner), on
+    127.0.0.1; ``.url`` is its tracking URI."""
+    port = port or free_port()
+    command = [mlflow_server_bin(), 'server', '--host', '127.0.0.1', '--port', str(port), '--backend-store-uri',
+               backend_uri, '--artifacts-destination', str(artifacts), '--serve-artifacts', '--workers', '1']
+    server = ServerProcess(command, f'http://127.0.0.1:{port}/health', log_path,
+                           env={'MLFLOW_SERVER_ENABLE_JOB_EXECUTION': 'false'})
+    server.port, server.url = port, f'http://127.0.0.1:{port}'
+    return server
 
 
 class MailServer:

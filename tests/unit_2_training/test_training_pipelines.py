@@ -16,20 +16,12 @@ from sklearn.linear_model import LinearRegression
 from mlops.utils.models.metrics import regression_metrics
 from mlops.utils.models.training_data import unpack_training_set
 from tests.chain import REPO_ROOT, chain_env, run_chain, summaries
-from tests.servers import ServerProcess, free_port
+from tests.servers import ServerProcess, free_port, mlflow_server
 
 pytestmark = pytest.mark.slow
 MODEL = 'nyc-taxi-duration'
 SKLEARN_MODELS = 'linear_model.LinearRegression,linear_model.Lasso'
 MAX_EVALUATIONS = 2
-
-
-def mlflow_server_bin() -> str:
-    """The tracking server lives in its own venv (see requirements-mlflow-server.txt)."""
-    path = os.environ.get('MLFLOW_SERVER_BIN') or str(REPO_ROOT / '.venv-mlflow-server' / 'bin' / 'mlflow')
-    if not Path(path).exists():
-        pytest.fail(f'no MLflow server at {path}: run scripts/setup_mlflow_server.sh (scripts/test.sh does)')
-    return path
 
 
 @pytest.fixture(scope='module')
@@ -192,13 +184,8 @@ def test_against_a_real_mlflow_server_on_postgresql(trained, postgres, tmp_path,
     from mlflow.tracking import MlflowClient
 
     root, _ = trained
-    port = free_port()
-    command = [mlflow_server_bin(), 'server', '--host', '127.0.0.1', '--port', str(port),
-               '--backend-store-uri', postgres.url('mlflow'), '--artifacts-destination', str(tmp_path / 'artifacts'),
-               '--serve-artifacts', '--workers', '1']
-    with ServerProcess(command, f'http://127.0.0.1:{port}/health', tmp_path / 'mlflow.log',
-                       env={'MLFLOW_SERVER_ENABLE_JOB_EXECUTION': 'false'}):
-        uri = f'http://127.0.0.1:{port}'
+    with mlflow_server(tmp_path / 'mlflow.log', postgres.url('mlflow'), tmp_path / 'artifacts') as server:
+        uri = server.url
         result = run_chain(root, '--pipelines', 'xgboost_training', '--set', 'max_evaluations=1',
                            env={'MLFLOW_TRACKING_URI': uri})
         assert result.returncode == 0, result.stderr[-3000:]
