@@ -3,17 +3,56 @@
 #
 #   ./scripts/start.sh            Docker when an engine answers, else the local virtualenv
 #   MLOPS_START_MODE=docker|local ./scripts/start.sh
+#   ./scripts/start.sh -d         (Docker) options go to `docker compose up --build`
 #
-# Docker: docker compose (v2) or docker-compose (v1) with docker-compose.yml (PostgreSQL,
-# MLflow server, Mage). Local: `mage start mlops` from .venv on Mage's embedded SQLite DB.
-# Environment: MAGE_HOST (127.0.0.1), MAGE_PORT (6789), DEFAULT_OWNER_EMAIL / _PASSWORD,
-# REQUIRE_USER_AUTHENTICATION, MLOPS_UI_PROJECT (local mode); see README.md.
+# Docker: `docker compose` (v2) or `docker-compose` (v1) with docker-compose.yml: PostgreSQL,
+# MLflow server (:5000), Mage (:6789), the champion's model server (:5001). The first time it
+# writes .env (git-ignored) from .env.example with fresh passwords and your user and group ids;
+# sign in with DEFAULT_OWNER_EMAIL / DEFAULT_OWNER_PASSWORD from there.
+# Local: `mage start mlops` from .venv on Mage's embedded SQLite DB.
+# Environment: MAGE_HOST (127.0.0.1), MAGE_PORT (6789) (local), DEFAULT_OWNER_EMAIL / _PASSWORD,
+# REQUIRE_USER_AUTHENTICATION, MLOPS_UI_PROJECT (both modes); see README.md and .env.example.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 # docker-compose.yml mounts .gitconfig; a missing file would be created as a folder.
 [[ -e .gitconfig ]] || touch .gitconfig
+
+# The sub-project the server opens on: MLOPS_UI_PROJECT when set (unit_4_triggering serves the
+# API endpoint and runs the daily retraining); otherwise the one the UI last chose, or
+# unit_1_data_preparation the first time. Written to Mage's platform settings in the folder given.
+choose_ui_project() {
+  local state_dir="$1"
+  if [[ -n "${MLOPS_UI_PROJECT:-}" ]]; then
+    if ! grep -q "^  ${MLOPS_UI_PROJECT}:" "$ROOT/mlops/settings.yaml"; then
+      echo "error: MLOPS_UI_PROJECT=$MLOPS_UI_PROJECT is not a sub-project in mlops/settings.yaml" >&2
+      exit 2
+    fi
+    mkdir -p "$state_dir"
+    printf 'projects:\n  %s:\n    active: true\n' "$MLOPS_UI_PROJECT" > "$state_dir/.settings.yaml"
+  elif [[ ! -e "$state_dir/.settings.yaml" ]]; then
+    mkdir -p "$state_dir"
+    printf 'projects:\n  unit_1_data_preparation:\n    active: true\n' > "$state_dir/.settings.yaml"
+  fi
+}
+
+# .env for the compose file, once: .env.example with fresh passwords and your user and group ids
+# (the Mage container runs as you: what it writes into the checkout stays yours).
+create_env_file() {
+  local line key
+  while IFS= read -r line || [[ -n "$line" ]]; do
+    key="${line%%=*}"
+    case "$key" in
+      POSTGRES_PASSWORD|DEFAULT_OWNER_PASSWORD) line="$key=$(od -vAn -N18 -tx1 /dev/urandom | tr -d ' \n')" ;;
+      MLOPS_UID) line="$key=$(id -u)" ;;
+      MLOPS_GID) line="$key=$(id -g)" ;;
+    esac
+    printf '%s\n' "$line"
+  done < .env.example | (umask 077 && cat > .env.new)
+  mv .env.new .env
+  echo "created .env from .env.example with fresh passwords (git-ignored; edit it to change them)" >&2
+}
 
 mode="${MLOPS_START_MODE:-auto}"
 if [[ "$mode" == auto ]]; then
@@ -23,31 +62,24 @@ fi
 case "$mode" in
   docker)
     if docker compose version >/dev/null 2>&1; then
-      exec docker compose up --build "$@"
+      compose=(docker compose)
     elif command -v docker-compose >/dev/null 2>&1; then
-      exec docker-compose up --build "$@"
+      compose=(docker-compose)
+    else
+      echo "error: neither 'docker compose' nor 'docker-compose' is available" >&2
+      exit 1
     fi
-    echo "error: neither 'docker compose' nor 'docker-compose' is available" >&2
-    exit 1
+    # The container's Mage keeps its state in the checkout's .mage_data (mounted).
+    choose_ui_project "$ROOT/.mage_data/platform"
+    [[ -e .env ]] || create_env_file
+    echo "Mage UI: http://localhost:6789 (sign in with DEFAULT_OWNER_EMAIL / DEFAULT_OWNER_PASSWORD from .env)," \
+         "MLflow: http://localhost:5000, model server: http://localhost:5001/invocations" >&2
+    exec "${compose[@]}" up --build "$@"
     ;;
   local)
     source "$ROOT/scripts/setup_venv.sh"
-    # The sub-project the server opens on: MLOPS_UI_PROJECT when set (unit_4_triggering serves
-    # the API endpoint and runs the daily retraining); otherwise the one the UI last chose, or
-    # unit_1_data_preparation the first time.
     state_dir="${MAGE_DATA_DIR:+$MAGE_DATA_DIR/mlops}"
-    state_dir="${state_dir:-$ROOT/.mage_data/platform}"
-    if [[ -n "${MLOPS_UI_PROJECT:-}" ]]; then
-      if ! grep -q "^  ${MLOPS_UI_PROJECT}:" "$ROOT/mlops/settings.yaml"; then
-        echo "error: MLOPS_UI_PROJECT=$MLOPS_UI_PROJECT is not a sub-project in mlops/settings.yaml" >&2
-        exit 2
-      fi
-      mkdir -p "$state_dir"
-      printf 'projects:\n  %s:\n    active: true\n' "$MLOPS_UI_PROJECT" > "$state_dir/.settings.yaml"
-    elif [[ ! -e "$state_dir/.settings.yaml" ]]; then
-      mkdir -p "$state_dir"
-      printf 'projects:\n  unit_1_data_preparation:\n    active: true\n' > "$state_dir/.settings.yaml"
-    fi
+    choose_ui_project "${state_dir:-$ROOT/.mage_data/platform}"
     # Dashboards (block layouts) are files of the repo: mlops/presenters/<page>/block_layout.yaml.
     export MAGE_PRESENTERS_DIRECTORY="${MAGE_PRESENTERS_DIRECTORY:-$ROOT/mlops/presenters}"
     host="${MAGE_HOST:-127.0.0.1}"
