@@ -247,29 +247,30 @@ def install_smtp_timeout() -> None:
     patch_on_import('mage_ai.services.email.email', _smtp_with_a_timeout)
 
 
-def _replace_whole(filepath: str) -> tuple:
-    """A temporary file beside ``filepath`` (same file system, so ``os.replace`` is atomic)."""
+def _replace_whole(filepath: str, umask: int) -> str:
+    """A temporary file beside ``filepath`` (same file system, so ``os.replace`` is atomic),
+    with the mode the file has, or would get if created as Mage creates it."""
     import tempfile
 
     directory, name = os.path.split(os.path.abspath(filepath))
     fd, temp_path = tempfile.mkstemp(prefix=f'.{name}.', suffix='.tmp', dir=directory)
     os.close(fd)
-    if os.path.exists(filepath):
-        os.chmod(temp_path, os.stat(filepath).st_mode & 0o7777)
-    else:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temp_path, 0o666 & ~umask)
+    mode = os.stat(filepath).st_mode & 0o7777 if os.path.exists(filepath) else 0o666 & ~umask
+    os.chmod(temp_path, mode)
     return temp_path
 
 
 def _atomic_writes(module: ModuleType) -> None:
     original, original_async = module.safe_write, module.safe_write_async
+    # Read once, here (at Mage's first import): reading the umask means setting it, and doing
+    # that per write would briefly give other threads' new files mode 0666.
+    umask = os.umask(0)
+    os.umask(umask)
 
     def safe_write(filepath: str, content: str, write_func=None, write_mode: str = 'w'):
         if write_mode not in ('w', 'wb'):  # appends cannot be replaced whole
             return original(filepath, content, write_func, write_mode)
-        temp_path = _replace_whole(filepath)
+        temp_path = _replace_whole(filepath, umask)
         try:
             with open(temp_path, write_mode, **({} if 'b' in write_mode else {'encoding': 'utf-8'})) as fp:
                 write_func(fp, content) if write_func is not None else fp.write(content)
@@ -283,7 +284,7 @@ def _atomic_writes(module: ModuleType) -> None:
             return await original_async(filepath, content, write_func, write_mode)
         import aiofiles
 
-        temp_path = _replace_whole(filepath)
+        temp_path = _replace_whole(filepath, umask)
         try:
             async with aiofiles.open(temp_path, mode=write_mode,
                                      **({} if 'b' in write_mode else {'encoding': 'utf-8'})) as fp:
