@@ -226,16 +226,25 @@ class MailServer:
         return list(self.messages)
 
 
+# Mage's ``INSTANCE_TYPE`` for a server without its scheduler: no time trigger fires, no run
+# starts, so nothing changes the stores while a test reads them.
+WEB_SERVER_ONLY = {'INSTANCE_TYPE': 'web_server'}
+
+
 @contextmanager
-def signed_in_mage(root: Path, project: str, env: Optional[Dict[str, str]] = None):
+def signed_in_mage(root: Path, project: str, env: Optional[Dict[str, str]] = None, scheduler: bool = False):
     """``start.sh`` on ``project`` with authentication on and a random owner password, over
-    the embedded store under ``root / 'data'``; yields a MageClient signed in as that owner."""
+    the embedded store under ``root / 'data'``; yields a MageClient signed in as that owner.
+
+    Without ``scheduler`` the server only serves (Mage's ``web_server`` instance type): the
+    project's time triggers (e.g. unit_3's ``daily_monitoring``, which scores a month into the
+    store) cannot change what the test is reading."""
     from mlops.utils.triggering.mage_api import MageClient
 
     email, password = 'owner@example.com', secrets.token_urlsafe(12)
     server_env = {'MLOPS_DATA_DIR': str(root / 'data'), 'DEFAULT_OWNER_EMAIL': email,
                   'DEFAULT_OWNER_PASSWORD': password, 'REQUIRE_USER_AUTHENTICATION': '1',
-                  'MLOPS_UI_PROJECT': project, **(env or {})}
+                  'MLOPS_UI_PROJECT': project, **({} if scheduler else WEB_SERVER_ONLY), **(env or {})}
     with mage_server(root, env=server_env) as mage:
         # Mage runs chart code and API calls one at a time; on a loaded machine a dashboard's
         # requests queue: the client's bound is generous (a bound, not a speed requirement).
