@@ -9,10 +9,11 @@ from sklearn.feature_extraction import DictVectorizer
 
 from mlops.utils.data_preparation.cleaning import clean, datetime_columns
 from mlops.utils.data_preparation.encoders import vectorize_features
+from mlops.utils.data_preparation.feature_selector import select_features
 from mlops.utils.data_preparation.sources import default_source
 from mlops.utils.data_preparation.splitters import split_on_value
 from mlops.utils.errors import DataError
-from mlops.utils.serving.features import INPUT_COLUMNS, select_features, trip_features
+from mlops.utils.serving.features import INPUT_COLUMNS, trip_features
 
 TrainingSets = Tuple[
     scipy.sparse.csr_matrix, scipy.sparse.csr_matrix, scipy.sparse.csr_matrix,

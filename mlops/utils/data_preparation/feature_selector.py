@@ -1,0 +1,8 @@
+"""The seed's ``feature_selector`` module: ``select_features`` keeps the model's features.
+
+One implementation: it lives in ``mlops.utils.serving.features`` because the registered model
+ships that package and must select its features exactly as training did.
+"""
+from mlops.utils.serving.features import CATEGORICAL_FEATURES, NUMERICAL_FEATURES, select_features
+
+__all__ = ['CATEGORICAL_FEATURES', 'NUMERICAL_FEATURES', 'select_features']
