@@ -85,6 +85,19 @@ SKLEARN_SPECS: Dict[str, SklearnSpec] = {
 DEFAULT_SKLEARN_MODELS: List[str] = list(SKLEARN_SPECS)
 
 
+def display_name(name: str) -> str:
+    """The short name charts show for family ``name`` (the ``model_family`` tag training logs):
+    ``'xgboost'`` -> ``'XGBoost'``, ``'ensemble.ExtraTreesRegressor'`` -> ``'ExtraTrees'``,
+    ``'linear_model.Lasso'`` -> ``'Lasso'``. Any other name (a family no longer tuned, a test's
+    own) is shown as it is."""
+    if name == XGBOOST:
+        return 'XGBoost'
+    if name in SKLEARN_SPECS:
+        class_name = name.split('.')[1]
+        return class_name[:-len('Regressor')] if class_name.endswith('Regressor') else class_name
+    return name
+
+
 def sklearn_class(name: str) -> type:
     """``'linear_model.Lasso'`` -> ``sklearn.linear_model.Lasso``; ConfigError for names
     outside the six."""

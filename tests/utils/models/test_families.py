@@ -5,7 +5,7 @@ from hyperopt.pyll import stochastic
 
 from mlops.utils.errors import ConfigError
 from mlops.utils.models.metrics import regression_metrics
-from mlops.utils.models.families import DEFAULT_SKLEARN_MODELS, sklearn_family, xgboost_family
+from mlops.utils.models.families import DEFAULT_SKLEARN_MODELS, XGBOOST, sklearn_family, xgboost_family
 from mlops.utils.models.training_data import TrainingData
 
 
@@ -46,3 +46,14 @@ def test_xgboost_space_respects_the_depth_bound_and_stops_early(tiny):
 def test_unknown_model_names_list_the_known_ones():
     with pytest.raises(ConfigError, match="unknown model 'tree.DecisionTree'; .*linear_model.Lasso"):
         sklearn_family('tree.DecisionTree')
+
+
+def test_display_names_are_short_and_distinct():
+    from mlops.utils.models.families import display_name
+
+    names = {family: display_name(family) for family in [*DEFAULT_SKLEARN_MODELS, XGBOOST]}
+    assert names == {'linear_model.LinearRegression': 'LinearRegression', 'linear_model.Lasso': 'Lasso',
+                     'svm.LinearSVR': 'LinearSVR', 'ensemble.ExtraTreesRegressor': 'ExtraTrees',
+                     'ensemble.GradientBoostingRegressor': 'GradientBoosting',
+                     'ensemble.RandomForestRegressor': 'RandomForest', 'xgboost': 'XGBoost'}
+    assert display_name('Constant') == 'Constant'  # a family outside the project's: as it is
