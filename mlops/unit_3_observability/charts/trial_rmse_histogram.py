@@ -1,3 +1,3 @@
-from mlops.utils.observability.dashboard import trial_rmses
+from mlops.utils.observability.dashboard import trial_rmse_bins
 
-x = trial_rmses()
+x, y = trial_rmse_bins()

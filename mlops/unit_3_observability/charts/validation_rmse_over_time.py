@@ -1,3 +1,3 @@
-from mlops.utils.observability.dashboard import logged_models, metric_over_time
+from mlops.utils.observability.dashboard import logged_models, metric_by_training_run
 
-x, y, legend = metric_over_time(logged_models(), 'rmse')
+x, y = metric_by_training_run(logged_models(), 'rmse')

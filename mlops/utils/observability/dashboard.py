@@ -10,9 +10,8 @@ from typing import List, Tuple
 import pandas as pd
 
 from mlops.utils.observability import history
+from mlops.utils.observability.bins import histogram
 from mlops.utils.observability.run_health import trials_per_run
-
-Series = List[List[float]]
 
 
 def _client_and_experiment():
@@ -32,32 +31,55 @@ def logged_models() -> pd.DataFrame:
     return history.final_models(client, experiment_id, registered_model_name())
 
 
+def _short_names(models: pd.DataFrame) -> pd.DataFrame:
+    """``models`` with each family under its display name (``families.display_name``)."""
+    from mlops.utils.models.families import display_name
+
+    return models.assign(family=models['family'].map(lambda f: display_name(f) if isinstance(f, str) else f))
+
+
 def best_rmse_by_family(models: pd.DataFrame) -> Tuple[List[str], List[float]]:
     """Bar chart: each family's best validation RMSE, best family first."""
-    best = models.dropna(subset=['family', 'rmse']).groupby('family')['rmse'].min().sort_values()
+    best = _short_names(models).dropna(subset=['family', 'rmse']).groupby('family')['rmse'].min().sort_values()
     return best.index.tolist(), [round(v, 4) for v in best.tolist()]
 
 
 def model_families(models: pd.DataFrame) -> List[str]:
     """Pie chart: the family of every final model (Mage counts them)."""
-    return models['family'].dropna().tolist()
+    return _short_names(models)['family'].dropna().tolist()
 
 
-def metric_over_time(models: pd.DataFrame, metric: str) -> Tuple[List[int], Series, List[str]]:
-    """Line chart: ``metric`` of the final models in training order (x: 1 = the first model
-    trained; Mage's line chart needs numbers on x), one line per family, each family's latest
-    value carried forward until it trains again (a line needs a value at every x)."""
-    frame = models.dropna(subset=['family', metric]).sort_values('started').reset_index(drop=True)
+TRAINED_COLUMN = 'Trained (UTC)'
+NOT_TRAINED = '—'
+
+
+def metric_by_training_run(models: pd.DataFrame, metric: str) -> Tuple[List[str], List[List]]:
+    """Table: one row per training run, newest first: when it started (to the minute, UTC) and
+    each family's ``metric`` (2 decimals), ``—`` for a family that run did not train.
+
+    A table, not Mage 0.9.80's line chart: that chart draws a missing point as 0, shares one x
+    for all lines, and names its lines only from the layout file, so families trained on different
+    dates would be drawn falling to zero and unnamed. A run is the Mage pipeline run the model's
+    tags name (sklearn_training fits several families in one) or, untagged, the model's own run;
+    a family trained twice in one run shows its best value."""
+    frame = _short_names(models).dropna(subset=['family', metric])
+    if frame.empty:
+        return [], []
+    frame = frame.assign(training_run=frame['pipeline_run_id'].fillna(frame['run_id']))
+    started = frame.groupby('training_run')['started'].min().sort_values(ascending=False)
+    values = frame.groupby(['training_run', 'family'])[metric].min()
     families = sorted(frame['family'].unique())
-    wide = frame.pivot(columns='family', values=metric).reindex(columns=families).ffill()
-    lines = [[round(v, 4) if v == v else None for v in wide[family]] for family in families]
-    return list(range(1, len(frame) + 1)), lines, families
+    rows = [[moment.strftime('%Y-%m-%d %H:%M'),
+             *(round(float(values[(run, f)]), 2) if (run, f) in values.index else NOT_TRAINED for f in families)]
+            for run, moment in started.items()]
+    return [TRAINED_COLUMN, *families], rows
 
 
-def trial_rmses() -> List[float]:
-    """Histogram: the validation RMSE of every tuning trial."""
+def trial_rmse_bins() -> Tuple[List[str], List[int]]:
+    """Bar chart: how many tuning trials reached each validation RMSE, in round bins
+    (``bins.histogram``)."""
     client, experiment_id = _client_and_experiment()
-    return history.tuning_trials(client, experiment_id)['rmse'].dropna().tolist()
+    return histogram(history.tuning_trials(client, experiment_id)['rmse'].dropna().tolist())
 
 
 def champion_history() -> Tuple[List[str], List[float]]:
