@@ -1,3 +1,4 @@
 from mlops.utils.observability.dashboard import monitoring_by_month
 
-x, y = monitoring_by_month('predictions_psi')
+# Named for the axes: a horizontal bar chart labels them with the layout's x and y variable names.
+month, psi = monitoring_by_month('predictions_psi')
