@@ -1,14 +1,16 @@
 """The monitoring pipeline's dashboard through a Mage server (auth on) after real runs: every
-chart's data equals what the dashboard functions compute from the store, and headless Chromium
-sees each chart drawn (screenshot kept under the test's folder)."""
+chart's data equals what the fixture logged and MLflow recorded (worked out here, not by the
+dashboard's functions), and headless Chromium sees each chart drawn and each table shown
+(screenshot kept under the test's folder)."""
 from __future__ import annotations
+
+from datetime import datetime, timezone
 
 import pytest
 import yaml
 from mlflow.tracking import MlflowClient
 
 from mlops.utils.models.tuning import Trial
-from mlops.utils.observability import dashboard
 from mlops.utils.paths import project_dir
 from tests.browser import charts_drawn, sign_in
 from tests.registered import embedded_store, register_linear_on
@@ -19,30 +21,58 @@ PROJECT, PAGE = 'unit_3_observability', 'pipelines/monitoring/dashboard'
 LAYOUT = project_dir(PROJECT).parent / 'presenters' / PAGE / 'block_layout.yaml'
 
 
+TRIAL_RMSES = [6.1, 5.9, 6.4, 5.8, 6.0, 6.2]
+MONTHS = ('2023-04', '2023-05', '2023-06')
+
+
+def _trained(client: MlflowClient, experiment: str) -> list:
+    """The final model runs as MLflow records them, newest first (read here, not through the
+    dashboard's own history module)."""
+    return client.search_runs([experiment], "tags.stage = 'final'", order_by=['attributes.start_time DESC'])
+
+
+def _minute(run) -> str:
+    return datetime.fromtimestamp(run.info.start_time / 1000, tz=timezone.utc).strftime('%Y-%m-%d %H:%M')
+
+
 @pytest.fixture(scope='module')
 def server(tmp_path_factory, shared_data):
-    """Two registered versions, six tuning trials and three scored months in the store."""
+    """Two registered LinearRegression versions (the second better, so champion), six tuning
+    trials and three scored months in the store; what each chart must show is worked out from
+    what this fixture logged and from MLflow's own records, not by the dashboard's functions."""
     root = tmp_path_factory.mktemp('dashboard')
     with embedded_store(root / 'data') as experiment:
         from mlops.utils.observability.monitor import monitor
+        from mlops.utils.tracking.registry import registered_model_name
         from mlops.utils.tracking.runs import log_trial, start_parent
 
-        register_linear_on(experiment, str(shared_data), '2023-01', '2023-02')
-        register_linear_on(experiment, str(shared_data), '2023-02', '2023-03')
-        parent = start_parent(MlflowClient(), experiment, 'LinearRegression', {})
-        for number, rmse in enumerate([6.1, 5.9, 6.4, 5.8, 6.0, 6.2]):
-            log_trial(MlflowClient(), parent, Trial(number, {}, {'rmse': rmse, 'mse': rmse ** 2}, 0.1))
-        for month in ('2023-04', '2023-05', '2023-06'):
-            monitor({'month': month})
-        expected = {  # what each chart must show, computed here from the same store
-            'validation_rmse_by_family': dashboard.best_rmse_by_family(dashboard.logged_models()),
-            'models_by_family': dashboard.model_families(dashboard.logged_models()),
-            'validation_rmse_over_time': dashboard.metric_over_time(dashboard.logged_models(), 'rmse')[:2],
-            'validation_mse_over_time': dashboard.metric_over_time(dashboard.logged_models(), 'mse')[:2],
-            'trial_rmse_histogram': dashboard.trial_rmses(),
-            'champion_history': dashboard.champion_history(),
-            'monitoring_rmse_by_month': dashboard.monitoring_by_month('rmse'),
-            'monitoring_drift_by_month': dashboard.monitoring_by_month('predictions_psi'),
+        client = MlflowClient()
+        rmses = [register_linear_on(experiment, str(shared_data), *months)[1]
+                 for months in (('2023-01', '2023-02'), ('2023-02', '2023-03'))]
+        parent = start_parent(client, experiment, 'LinearRegression', {})
+        for number, rmse in enumerate(TRIAL_RMSES):
+            log_trial(client, parent, Trial(number, {}, {'rmse': rmse, 'mse': rmse ** 2}, 0.1))
+        scored = [monitor({'month': month}).metrics for month in MONTHS]
+        newest_first = _trained(client, experiment)
+        assert [run.data.metrics['validation_rmse'] for run in newest_first] == rmses[::-1]
+        versions = {int(v.version): float(v.tags['validation_rmse'])  # the registry keeps 6 decimals
+                    for v in client.search_model_versions(f"name = '{registered_model_name()}'")}
+
+        def by_run(metric: str) -> tuple:  # no Mage run tags here: each model is a training run
+            return (['Trained (UTC)', 'LinearRegression'],
+                    [[_minute(run), round(run.data.metrics[metric], 2)] for run in newest_first])
+
+        expected = {
+            'validation_rmse_by_family': (['LinearRegression'], [round(min(rmses), 4)]),
+            'models_by_family': {'LinearRegression': 2},
+            'validation_rmse_over_time': by_run('validation_rmse'),
+            'validation_mse_over_time': by_run('validation_mse'),
+            # 5.8..6.4 in tenths of a minute: one trial a bin but 6.3–6.4
+            'trial_rmse_histogram': ([f'{t / 10:.1f}–{(t + 1) / 10:.1f}' for t in range(58, 65)],
+                                     [1, 1, 1, 1, 1, 0, 1]),
+            'champion_history': (['v1', 'v2 (champion)'], [round(versions[1], 4), round(versions[2], 4)]),
+            'monitoring_rmse_by_month': (list(MONTHS), [round(m['rmse'], 4) for m in scored]),
+            'monitoring_drift_by_month': (list(MONTHS), [round(m['predictions_psi'], 4) for m in scored]),
         }
     with signed_in_mage(root, PROJECT) as client:
         yield client, expected
@@ -57,27 +87,33 @@ def test_every_chart_serves_the_stores_figures(server):
         if kind == 'bar chart':
             x, y = expected[uuid]
             assert data['x'] == x and data['y'] == [y] and x, uuid
-        elif kind == 'line chart':
-            x, lines = expected[uuid]
-            assert data['x'] == x and data['y'] == lines and x, uuid
+        elif kind == 'table':
+            columns, rows = expected[uuid]
+            assert data['x'] == columns and data['y'] == rows and rows, uuid
         elif kind == 'pie chart':
-            families = expected[uuid]
-            assert data['x'] == {f: families.count(f) for f in set(families)}, uuid
-        elif kind == 'histogram':
-            counts = sum(bucket['value'] for bucket in data['y'])
-            assert counts == len(expected[uuid]) > 0, uuid
+            assert data['x'] == expected[uuid], uuid
+        else:
+            pytest.fail(f'{uuid}: no expectation for a {kind}')
 
 
 def test_chromium_sees_every_chart_drawn(server, browser, tmp_path):
+    from tests.browser import page_text, wait_until
+
     client, expected = server
-    names = {block['name'] for block in yaml.safe_load(LAYOUT.read_text())['blocks'].values()}
+    blocks = yaml.safe_load(LAYOUT.read_text())['blocks'].values()
+    names = {block['name'] for block in blocks if block['configuration']['chart_type'] != 'table'}
+    tables = {block['name'] for block in blocks} - names
     browser.set_window_size(1600, 2200)
     sign_in(browser, client.base_url, client.email, client.password)
     browser.get(f'{client.base_url}/{PAGE}')
-    drawn = charts_drawn(browser, names)
+    drawn = charts_drawn(browser, names, others=tables)
+    shown = wait_until(browser, lambda b: all(t in page_text(b) for t in (*tables, 'Trained (UTC)', '6.4–6.5'))
+                       and page_text(b), 120)
     browser.save_screenshot(str(tmp_path / 'monitoring-dashboard.png'))
     print(f'screenshot: {tmp_path / "monitoring-dashboard.png"}')
     assert set(drawn) == names, f'not drawn: {sorted(names - set(drawn))}'
+    for label in ('LinearRegression', 'v2 (champion)', '2023-05', *expected['validation_rmse_over_time'][1][0]):
+        assert str(label) in shown, label
 
 
 def test_with_mlflow_unreachable_the_page_loads_and_each_chart_names_the_cause(tmp_path, browser):
