@@ -1,34 +1,79 @@
-"""Why the champion predicts what it does, when it is an XGBoost model: SHAP values from
-XGBoost itself (``pred_contribs=True``: exact TreeSHAP, no extra dependency), per feature of
-the model's own matrix (each ``PU_DO=<route>`` one-hot column, ``trip_distance``) plus the bias.
+"""Why an XGBoost model predicts what it does: SHAP values per feature of the model's own
+matrix (each ``PU_DO=<route>`` one-hot column, ``trip_distance``) plus the bias.
+
+Computed once, when a final model is logged (``explanation``, saved as the run's
+``explanations/shap.json``), never in a chart: the dashboard's charts only read that artifact
+of the champion (``champion_explanation``). Every set of contributions is checked: a trip's
+contributions plus the bias equal the model's prediction within ``TOLERANCE`` minutes, or
+they are not shown. Exact values come from ``tree_shap`` (XGBoost's own ``pred_contribs``
+is wrong on the deep trees this project grows: see there); should they ever fail the check,
+Saabas attributions (``approx_contribs``) stand in, labelled approximate.
 """
 from __future__ import annotations
 
-from typing import List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 import pandas as pd
 
 from mlops.utils.inference.fork_safe import one_openmp_thread
+from mlops.utils.observability.tree_shap import UnsupportedTrees, shap_values
 from mlops.utils.serving.estimators import BoosterRegressor
 
 BIAS = 'bias (average prediction)'
+TOLERANCE = 1e-3  # minutes, per trip
+EXACT = 'exact TreeSHAP'
+APPROXIMATE = 'approximate (Saabas, not SHAP)'
+ARTIFACT = 'explanations/shap.json'
+
+
+class NotAdditive(ValueError):
+    """No method gave contributions that add up to the model's predictions."""
+
+
+def additivity_error(values: np.ndarray, predictions: np.ndarray) -> float:
+    """Largest |contributions + bias - prediction| over the trips (minutes; inf if any is NaN)."""
+    errors = np.abs(np.asarray(values, dtype=float).sum(axis=1) - np.asarray(predictions, dtype=float))
+    return float(np.max(errors, initial=0.0)) if np.isfinite(errors).all() else float('inf')
+
+
+def _saabas(estimator: BoosterRegressor, matrix) -> np.ndarray:
+    import xgboost
+
+    with one_openmp_thread():  # a process that may fork later (Mage)
+        return estimator.booster.predict(xgboost.DMatrix(matrix, nthread=1), pred_contribs=True, approx_contribs=True,
+                                         iteration_range=(0, estimator.best_iteration + 1))
 
 
 def contributions(python_model, trips: pd.DataFrame) -> Optional[pd.DataFrame]:
     """One row per trip, one column per feature and ``BIAS``: what each added to the predicted
-    minutes (a row sums to the prediction). None when the model is not an XGBoost booster."""
+    minutes (a row sums to the prediction, checked). None when the model is not an XGBoost
+    booster; NotAdditive when no method adds up. ``attrs``: ``method``, ``max_additivity_error``."""
     estimator = getattr(python_model, 'estimator', None)
     if not isinstance(estimator, BoosterRegressor):
         return None
-    import xgboost
-
     matrix = python_model.features(trips)
-    with one_openmp_thread():  # Mage's server draws this chart in a process that forks later
-        values = estimator.booster.predict(xgboost.DMatrix(matrix, nthread=1), pred_contribs=True,
-                                           iteration_range=(0, estimator.best_iteration + 1))
+    predictions = estimator.predict(matrix)
+    failures: List[str] = []
+    values, method = None, EXACT
+    try:
+        values, _ = shap_values(estimator.booster, estimator.best_iteration + 1, matrix)
+        error = additivity_error(values, predictions)
+    except UnsupportedTrees as unsupported:
+        failures.append(f'{EXACT}: {unsupported}')
+        error = float('inf')
+    if error > TOLERANCE:
+        if values is not None:
+            failures.append(f'{EXACT}: off by up to {error:.3g} minutes')
+        values, method = _saabas(estimator, matrix), APPROXIMATE
+        error = additivity_error(values, predictions)
+        if error > TOLERANCE:
+            failures.append(f'{APPROXIMATE}: off by up to {error:.3g} minutes')
+            raise NotAdditive('cannot explain this model: ' + '; '.join(failures))
     names = list(python_model.vectorizer.feature_names_) + [BIAS]
-    return pd.DataFrame(values, columns=names, index=trips.index)
+    frame = pd.DataFrame(values, columns=names, index=trips.index)
+    frame.attrs.update(method=method, max_additivity_error=error)
+    return frame
 
 
 def _label(feature: str) -> str:
@@ -61,17 +106,28 @@ def trip_contributions(contribs: Optional[pd.DataFrame], row: int = 0, top: int 
     return TRIP_COLUMNS, [[name, round(value, 4)] for name, value in rows]
 
 
-def champion_contributions(rows: int = 500) -> Optional[pd.DataFrame]:
-    """Contributions of the champion on ``rows`` trips of its validation month (None when the
-    champion is not an XGBoost model)."""
-    from mlflow.tracking import MlflowClient
-
-    from mlops.utils.inference.champion import champion_model
-    from mlops.utils.inference.samples import validation_sample
+def explanation(python_model, validation: pd.DataFrame, rows: int = 500, top: int = 8,
+                seed: int = 0) -> Optional[Dict[str, Any]]:
+    """What the dashboard shows of a model, as a JSON-able dict: mean |contribution| of the
+    ``top`` features over ``rows`` validation trips (a fixed sample) and the first sampled
+    trip's contributions table. None for models that are not XGBoost boosters; for one that
+    cannot be explained, ``{'explained': False, 'reason': ...}``."""
     from mlops.utils.serving.features import INPUT_COLUMNS
-    from mlops.utils.tracking.registry import CHAMPION
-    from mlops.utils.triggering.new_data import champion_range
 
-    loaded = champion_model()
-    trips = validation_sample(champion_range(MlflowClient(), loaded.name, CHAMPION), rows=rows)
-    return contributions(loaded.model.unwrap_python_model(), trips[INPUT_COLUMNS])
+    trips = validation[INPUT_COLUMNS].sample(min(rows, len(validation)), random_state=seed)
+    try:
+        contribs = contributions(python_model, trips)
+    except NotAdditive as error:
+        return {'explained': False, 'reason': str(error)}
+    if contribs is None:
+        return None
+    names, values = top_features(contribs, top)
+    columns, table = trip_contributions(contribs, row=0)
+    first = trips.iloc[0]
+    return {
+        'explained': True, 'method': contribs.attrs['method'], 'trips': len(trips), 'sample_seed': seed,
+        'tolerance_minutes': TOLERANCE, 'max_additivity_error_minutes': contribs.attrs['max_additivity_error'],
+        'top_features': {'features': names, 'mean_abs_minutes': values},
+        'trip': {'inputs': {c: first[c].item() if hasattr(first[c], 'item') else first[c] for c in INPUT_COLUMNS},
+                 'columns': columns, 'rows': table},
+    }
