@@ -1,3 +1,3 @@
-from mlops.utils.observability.explain import champion_contributions, top_features
+from mlops.utils.observability.champion_explanation import champion_explanation, top_features_chart
 
-x, y = top_features(champion_contributions())
+x, y = top_features_chart(champion_explanation())  # read from the champion's run: nothing computed here

@@ -1,4 +1,3 @@
-from mlops.utils.observability.explain import champion_contributions, trip_contributions
+from mlops.utils.observability.champion_explanation import champion_explanation, trip_chart
 
-TRIP = 0  # which trip of the champion's validation sample to explain: edit here or in the chart editor
-x, y = trip_contributions(champion_contributions(), row=TRIP)  # table: column names, rows
+x, y = trip_chart(champion_explanation())  # table: column names, rows, as logged with the champion

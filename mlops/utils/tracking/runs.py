@@ -12,6 +12,7 @@ from typing import Any, Dict, List, Mapping, Optional
 import pandas as pd
 
 from mlops.utils.models.tuning import Trial
+from mlops.utils.observability.explain import ARTIFACT as EXPLANATIONS, explanation
 from mlops.utils.paths import REPO_ROOT
 from mlops.utils.serving.estimators import BoosterRegressor
 from mlops.utils.serving.features import INPUT_COLUMNS, INPUT_TYPES
@@ -84,11 +85,13 @@ def staged_serving_code() -> Path:
 def log_final_model(client, parent_run_id: str, model: TripDurationModel, params: Dict[str, Any],
                     metrics: Dict[str, float], tags: Dict[str, str], facts: Dict[str, Any],
                     example: pd.DataFrame):
-    """A nested run with params, metrics, facts about the data and the pyfunc model;
+    """A nested run with params, metrics, facts about the data, the pyfunc model and, for an
+    XGBoost model, its SHAP explanation on the validation records ``example``;
     returns (run id, model URI)."""
     import mlflow
     from mlflow.models import infer_signature
 
+    explained = explanation(model, example)  # logged before registration: the version carries it
     run_id = _child(client, parent_run_id, 'final model', {'stage': 'final', **tags})
     example = example[INPUT_COLUMNS].head(5).reset_index(drop=True).astype(INPUT_TYPES)
     signature = infer_signature(example, model.predict(None, example))
@@ -98,6 +101,8 @@ def log_final_model(client, parent_run_id: str, model: TripDurationModel, params
             mlflow.log_params({k: str(v) for k, v in params.items()})
             mlflow.log_metrics({f'validation_{k}': v for k, v in metrics.items()})
             mlflow.log_dict(facts, 'training_facts.json')
+            if explained is not None:  # XGBoost models: what the dashboard shows of them
+                mlflow.log_dict(explained, EXPLANATIONS)
             mlflow.set_tags({f'data.{k}': json.dumps(v) if isinstance(v, (list, dict)) else str(v)
                              for k, v in facts.items() if k != 'feature_names'})
             info = mlflow.pyfunc.log_model(
