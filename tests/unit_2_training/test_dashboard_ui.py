@@ -1,13 +1,20 @@
 """The xgboost_training pipeline's dashboard (explainability) through a Mage server (auth on)
-on unit_2_training, with an XGBoost champion: each chart's data equals the SHAP figures
-computed here, and headless Chromium sees the bar chart drawn and the table filled (screenshot kept)."""
+on unit_2_training, with an XGBoost champion: each chart's data equals the SHAP figures its
+registration logged (checked here against XGBoost's own values for that shallow booster), and
+headless Chromium sees the bar chart drawn and the table filled (screenshot kept)."""
 from __future__ import annotations
 
+import json
+
+import numpy as np
+import pandas as pd
 import pytest
 import yaml
+from mlflow.tracking import MlflowClient
 
-from mlops.utils.observability.explain import champion_contributions, top_features, trip_contributions
+from mlops.utils.observability.explain import ARTIFACT, BIAS
 from mlops.utils.paths import project_dir
+from mlops.utils.tracking.registry import CHAMPION, registered_model_name
 from tests.browser import charts_drawn, page_text, sign_in, wait_until
 from tests.registered import embedded_store, register_linear_on
 from tests.servers import dashboard_charts, signed_in_mage
@@ -21,12 +28,35 @@ LAYOUT = project_dir(PROJECT).parent / 'presenters' / PAGE / 'block_layout.yaml'
 def server(tmp_path_factory, shared_data):
     root = tmp_path_factory.mktemp('explain')
     with embedded_store(root / 'data') as experiment:
-        register_linear_on(experiment, str(shared_data), '2023-01', '2023-02', xgboost_rounds=30)
-        contribs = champion_contributions()
-        expected = {'champion_feature_contributions': top_features(contribs),
-                    'trip_prediction_contributions': trip_contributions(contribs, row=0)}
+        model, _, _ = register_linear_on(experiment, str(shared_data), '2023-01', '2023-02', xgboost_rounds=30)
+        client = MlflowClient()
+        run_id = client.get_model_version_by_alias(registered_model_name(), CHAMPION).run_id
+        with open(client.download_artifacts(run_id, ARTIFACT)) as file:
+            logged = json.load(file)
+        check_trip(model, logged['trip'])
+        expected = {'champion_feature_contributions': (logged['top_features']['features'],
+                                                       logged['top_features']['mean_abs_minutes']),
+                    'trip_prediction_contributions': (logged['trip']['columns'], logged['trip']['rows'])}
     with signed_in_mage(root, PROJECT) as client:
         yield client, expected
+
+
+def check_trip(model, trip) -> None:
+    """The logged trip's parts against XGBoost's own SHAP values for it (right on this 30-round
+    depth-6 booster) and the model's prediction."""
+    import xgboost
+
+    record = pd.DataFrame([trip['inputs']])
+    estimator = model.estimator
+    values = estimator.booster.predict(xgboost.DMatrix(model.features(record)), pred_contribs=True,
+                                       iteration_range=(0, estimator.best_iteration + 1))[0]
+    prediction = model.predict(None, record)[0]
+    rows = dict((name, minutes) for name, minutes in trip['rows'])
+    assert abs(values.sum() - prediction) < 1e-3 and abs(rows['prediction'] - prediction) < 1e-3
+    assert abs(rows[BIAS] - values[-1]) < 1e-3
+    assert abs(sum(minutes for _, minutes in trip['rows'][1:]) - prediction) < 1e-3
+    largest = np.sort(np.abs(values[:-1]))[::-1][:len(trip['rows']) - 3]
+    assert np.allclose(sorted((abs(m) for _, m in trip['rows'][2:-1]), reverse=True), largest, atol=1e-3)
 
 
 def test_each_chart_serves_the_champions_shap_figures(server):
