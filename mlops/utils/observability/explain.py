@@ -114,20 +114,20 @@ def explanation(python_model, validation: pd.DataFrame, rows: int = 500, top: in
     cannot be explained, ``{'explained': False, 'reason': ...}``."""
     from mlops.utils.serving.features import INPUT_COLUMNS
 
+    if not isinstance(getattr(python_model, 'estimator', None), BoosterRegressor):
+        return None
     trips = validation[INPUT_COLUMNS].sample(min(rows, len(validation)), random_state=seed)
     try:
         contribs = contributions(python_model, trips)
     except NotAdditive as error:
         return {'explained': False, 'reason': str(error)}
-    if contribs is None:
-        return None
     names, values = top_features(contribs, top)
     columns, table = trip_contributions(contribs, row=0)
-    first = trips.iloc[0]
+    first = {c: trips[c].iloc[0] for c in INPUT_COLUMNS}  # per column: a row Series would turn IDs into floats
     return {
         'explained': True, 'method': contribs.attrs['method'], 'trips': len(trips), 'sample_seed': seed,
         'tolerance_minutes': TOLERANCE, 'max_additivity_error_minutes': contribs.attrs['max_additivity_error'],
         'top_features': {'features': names, 'mean_abs_minutes': values},
-        'trip': {'inputs': {c: first[c].item() if hasattr(first[c], 'item') else first[c] for c in INPUT_COLUMNS},
+        'trip': {'inputs': {c: v.item() if hasattr(v, 'item') else v for c, v in first.items()},
                  'columns': columns, 'rows': table},
     }
