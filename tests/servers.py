@@ -83,9 +83,12 @@ class ServerProcess:
 
 def mage_server(tmp_path: Path, env: Optional[Dict[str, str]] = None, repo: Path = REPO_ROOT) -> ServerProcess:
     """``scripts/start.sh`` (of ``repo``: a copy where the test lets Mage write pipeline files)
-    without Docker, on a free port, with Mage state under tmp_path."""
+    without Docker, on a free port, with Mage state under tmp_path. Its time triggers stay
+    inactive (``MLOPS_TIME_TRIGGERS=off``) unless the test turns them on: no daily monitoring or
+    retraining changes a store or mails an alert while a test looks."""
     port = free_port()
     server_env = {'MLOPS_START_MODE': 'local', 'MAGE_PORT': str(port), 'MAGE_HOST': '127.0.0.1',
+                  'MLOPS_TIME_TRIGGERS': 'off',
                   'MAGE_DATA_DIR': str(tmp_path / 'mage'), 'MLOPS_VENV': os.environ.get('MLOPS_VENV', str(REPO_ROOT / '.venv')), **(env or {})}
     server = ServerProcess(['bash', 'scripts/start.sh'], f'http://127.0.0.1:{port}/api/status',
                            tmp_path / 'mage-server.log', env=server_env, cwd=repo)

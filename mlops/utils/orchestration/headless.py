@@ -1,7 +1,9 @@
 """Run one Mage pipeline headless through Mage's own scheduler machinery.
 
 The run is inserted like an API trigger does, then this process drives Mage's
-``PipelineScheduler`` over every active run of the sub-project until ours ends. Block runs
+``PipelineScheduler`` over every active run of the sub-project until ours ends. When a Mage
+server's scheduler already drives the platform's database (``driver_lease``), the run is
+handed to it: this process only waits for the run to end. Block runs
 execute in Mage's job queue with ``@test`` checks, exactly as under ``mage start``; runs that
 blocks insert themselves (global data products) are driven too. Time triggers are not fired:
 a headless run does only what it was asked.
@@ -20,6 +22,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
 from mlops.utils.orchestration import mage_internals as mage
+from mlops.utils.orchestration.driver_lease import DriverLease
 from mlops.utils.paths import project_dir
 
 TERMINAL = ('completed', 'failed', 'cancelled')
@@ -49,16 +52,23 @@ def run_pipeline(project: str, pipeline_uuid: str, variables: Dict[str, Any], ti
     With ``data_product``, the run refreshes that global data product."""
     mage.bind_project(project_dir(project))
     mage.cancel_interrupted_runs(pipeline_uuid)
-    job_manager = mage.start_job_queue()
+    lease = DriverLease()
+    driving = lease.try_acquire()
+    job_manager = mage.start_job_queue() if driving else None
+    if not driving:
+        print(f'a Mage server drives this database ({lease.path} is locked): its scheduler runs '
+              f'{project}/{pipeline_uuid}; waiting for the run to end', file=sys.stderr, flush=True)
     started, started_at = time.monotonic(), time.time()
     try:
         run = mage.insert_run(pipeline_uuid, variables, data_product)
 
         def tick() -> None:
-            mage.drive_active_runs()
-            mage.revive_worker_pool(job_manager)
+            if driving:
+                mage.drive_active_runs()
+                mage.revive_worker_pool(job_manager)
 
-        status = wait_for_end(tick, lambda: mage.run_status(run), lambda: mage.stop_run(run), timeout)
+        status = wait_for_end(tick, lambda: mage.run_status(run), lambda: mage.stop_run(run), timeout,
+                              interval=0.5 if driving else 2.0)
         return {
             'project': project,
             'pipeline': pipeline_uuid,
@@ -70,7 +80,9 @@ def run_pipeline(project: str, pipeline_uuid: str, variables: Dict[str, Any], ti
             'failures': mage.failed_blocks(run),
         }
     finally:
-        job_manager.stop()
+        if job_manager is not None:
+            job_manager.stop()
+        lease.release()
 
 
 def parse_args(argv: List[str]) -> argparse.Namespace:

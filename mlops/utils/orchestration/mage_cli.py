@@ -11,7 +11,10 @@ see ``install_fork_safety``, ``install_worker_pool_revival``, ``install_single_b
 ``install_failure_alert_details``, ``install_smtp_timeout``, ``install_atomic_file_writes`` and
 ``install_dashboard_item_route`` in ``mage_internals``. The server also syncs every
 sub-project's triggers whichever is active (``platform_triggers``) and stops its whole process
-tree on SIGTERM (``clean_stop``).
+tree on SIGTERM (``clean_stop``). Every sub-project shares one Mage database
+(``platform_state``), whose runs one scheduler drives at a time (``driver_lease``), and a global
+data product's runs belong to its own sub-project (``data_product_schedules``), and blocks get
+their run's id there too (``run_variables``).
 """
 import sys
 
@@ -19,9 +22,14 @@ from mlops.utils.orchestration.mage_internals import (install_atomic_file_writes
                                                       install_failure_alert_details, install_fork_safety,
                                                       install_single_block_run_creator, install_smtp_timeout,
                                                       install_worker_pool_revival)
+from mlops.utils.orchestration.data_product_schedules import install_data_product_schedules
+from mlops.utils.orchestration.driver_lease import install_scheduler_lease
+from mlops.utils.orchestration.platform_state import use_one_database
 from mlops.utils.orchestration.platform_triggers import install_platform_trigger_sync
+from mlops.utils.orchestration.run_variables import install_platform_run_variables
 
 if __name__ == '__main__':
+    use_one_database()  # first: Mage reads the URL when its database module is imported
     install_fork_safety()
     install_worker_pool_revival()
     install_single_block_run_creator()
@@ -30,6 +38,9 @@ if __name__ == '__main__':
     install_atomic_file_writes()
     install_dashboard_item_route()
     install_platform_trigger_sync()
+    install_scheduler_lease()
+    install_data_product_schedules()
+    install_platform_run_variables()
     if sys.argv[1:2] == ['start']:
         from mlops.utils.inference.champion import warm_up
         from mlops.utils.orchestration.clean_stop import install_clean_stop

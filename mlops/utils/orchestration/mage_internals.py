@@ -60,8 +60,13 @@ def install_fork_safety() -> None:
 # -- binding a sub-project --------------------------------------------------------------------
 
 def bind_project(project_dir: Path) -> None:
-    """Bind this process to one sub-project (Mage keeps one repo path and DB per process),
-    migrate its database and open the session."""
+    """Bind this process to one sub-project (Mage keeps one repo path per process), on the
+    platform's one database; migrate it and open the session."""
+    from mlops.utils.orchestration.data_product_schedules import install_data_product_schedules
+    from mlops.utils.orchestration.platform_state import use_one_database
+
+    use_one_database()
+    install_data_product_schedules()
     install_fork_safety()
     install_failure_alert_details()
     install_smtp_timeout()
@@ -355,13 +360,18 @@ def status_of(value) -> str:
 
 
 def drive_active_runs() -> None:
-    """One scheduler tick: start initial runs, advance running ones (Mage's own classes)."""
+    """One scheduler tick over the bound sub-project's active runs: start initial ones, advance
+    running ones (Mage's own classes). Runs of other sub-projects in the platform's database
+    are left to a server's scheduler, which resolves their pipelines in their own folders."""
     from mage_ai.orchestration.db import db_connection
-    from mage_ai.orchestration.db.models.schedules import PipelineRun
+    from mage_ai.orchestration.db.models.schedules import PipelineRun, PipelineSchedule
     from mage_ai.orchestration.pipeline_scheduler import PipelineScheduler
+    from mage_ai.settings.repo import get_repo_path
 
     db_connection.session.expire_all()
-    for run in PipelineRun.query.filter(PipelineRun.status.in_(ACTIVE)).all():
+    runs = (PipelineRun.query.join(PipelineSchedule, PipelineRun.pipeline_schedule_id == PipelineSchedule.id)
+            .filter(PipelineRun.status.in_(ACTIVE), PipelineSchedule.repo_path == get_repo_path()).all())
+    for run in runs:
         scheduler = PipelineScheduler(run)
         if status_of(run.status) == 'initial':
             scheduler.start()
@@ -369,19 +379,24 @@ def drive_active_runs() -> None:
             scheduler.schedule()
 
 
-def insert_run(pipeline_uuid: str, variables: Dict[str, Any], data_product: Optional[str] = None):
-    """A new run as an API trigger inserts it; for a global data product's producer, under
-    the product's own schedule, so its consumers take the run as the product's latest."""
+def insert_run(pipeline_uuid: str, variables: Dict[str, Any], data_product: Optional[str] = None,
+               project_path: Optional[Path] = None, schedule_name: str = SCHEDULE_NAME):
+    """A new run as an API trigger inserts it, under the trigger ``schedule_name`` of the
+    pipeline in ``project_path`` (default: the bound sub-project); for a global data product's
+    producer, under the product's own schedule, so its consumers take the run as the product's
+    latest."""
+    from mage_ai.settings.repo import get_repo_path
+
+    repo_path = str(project_path or get_repo_path())
     if data_product is None:
         from mage_ai.orchestration.triggers.api import trigger_pipeline
 
-        return trigger_pipeline(pipeline_uuid, variables=variables, schedule_name=SCHEDULE_NAME)
+        return trigger_pipeline(pipeline_uuid, repo_path=repo_path, variables=variables, schedule_name=schedule_name)
     from mage_ai.data_preparation.models.global_data_product import GlobalDataProduct
     from mage_ai.orchestration.triggers.global_data_product import fetch_or_create_pipeline_schedule
     from mage_ai.orchestration.triggers.utils import create_and_start_pipeline_run
-    from mage_ai.settings.repo import get_repo_path
 
-    product = GlobalDataProduct.get(data_product, repo_path=get_repo_path())
+    product = GlobalDataProduct.get(data_product, repo_path=repo_path)
     if product is None or product.object_uuid != pipeline_uuid:
         raise ValueError(f'global data product {data_product!r} is not produced by {pipeline_uuid!r}')
     schedule = fetch_or_create_pipeline_schedule(product)

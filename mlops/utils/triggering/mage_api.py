@@ -103,6 +103,10 @@ class MageClient:
         self.sign_in()
         return self._call('POST', path, json=body)
 
+    def put(self, path: str, body: Dict[str, Any]) -> Dict[str, Any]:
+        self.sign_in()
+        return self._call('PUT', path, json=body)
+
     # -- triggers and runs ---------------------------------------------------------------------
 
     def api_trigger(self, pipeline_uuid: str, name: Optional[str] = None, wait: float = 0.0) -> ApiTrigger:

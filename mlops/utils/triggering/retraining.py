@@ -1,30 +1,23 @@
 """Automatic retraining: ask the source for a month newer than the champion's, and if there is
 one, refresh the training set over the new window and run both training pipelines.
 
-The children run through the project's runner (``python -m mlops.utils.orchestration``),
-one step at a time, each bound to unit_2_training as the main job does: its training set is
-refreshed under the global data product's own schedule and read back from unit_2's outputs.
-Mage's own ``trigger_pipeline`` from a unit_4 block cannot do that in 0.9.80: the server then
-resolves the child's pipeline and its global data product's outputs in the active
-sub-project (``PipelineRun.pipeline``, dynamic blocks' remote inputs), so a retraining on the
-server found unit_1's ``data_preparation`` and an empty training set. The runner's runs are
-recorded in unit_2's own Mage database (its UI lists them there); with a shared database
-(docker-compose's PostgreSQL) the children get unit_2's embedded one instead, so the server's
-scheduler never drives a run the runner drives. The registry rule decides promotion, as for
-any training run; a child that does not complete fails the retraining run and names it.
+The children are Mage pipeline runs on the platform's one database, each in its own
+sub-project (unit_2_training), under the trigger ``automatic retraining`` and with the
+retraining run's id in their variables (``retraining_run_id``): the UI lists them under their
+pipelines. Whoever drives the database's runs (the server's scheduler, see ``driver_lease``)
+runs them while this run waits. The training set is refreshed under its global data
+product's own schedule, so the training runs read it as the product's latest. The registry rule
+decides promotion, as for any training run; a child that does not complete fails the
+retraining run and names it.
 """
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from mlops.utils.errors import ConfigError
 from mlops.utils.json_objects import parse_json_object
 from mlops.utils.orchestration.chain import CHAIN, Step
-from mlops.utils.paths import REPO_ROOT
+from mlops.utils.paths import project_dir
 from mlops.utils.triggering.new_data import champion_range, new_months
 from mlops.utils.triggering.plan import RetrainingPlan, plan_retraining
 
@@ -33,6 +26,10 @@ RETRAINING_STEPS: List[Step] = [step for step in CHAIN if step.project == 'unit_
 # Which retraining variable carries each training pipeline's own variables.
 TRAINING_VARIABLES = {'sklearn_training': 'sklearn_variables', 'xgboost_training': 'xgboost_variables'}
 DEFAULT_CHILD_TIMEOUT_SECONDS = 7200.0
+# The trigger (Mage schedule) the children run under, as the UI lists it beside their runs.
+CHILD_TRIGGER = 'automatic retraining'
+# The variable of each child run that holds the id of the retraining run that started it.
+CHILD_PARENT_VARIABLE = 'retraining_run_id'
 
 
 class RetrainingError(RuntimeError):
@@ -81,27 +78,32 @@ def child_runs(plan: RetrainingPlan, variables: Mapping[str, Any]) -> List[Tuple
 RunChild = Callable[[Step, Dict[str, Any], float], Dict[str, Any]]
 
 
-def run_child_headless(step: Step, variables: Dict[str, Any], timeout: float) -> Dict[str, Any]:
-    """One child through the runner; its summary line (status, run id, models, champion)."""
-    env = {k: v for k, v in os.environ.items() if k != 'MAGE_DATABASE_CONNECTION_URL'}
-    command = [sys.executable, '-m', 'mlops.utils.orchestration', '--pipelines', step.label,
-               '--vars', json.dumps(variables), '--timeout', str(timeout)]
-    result = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True)
-    lines = [json.loads(line) for line in result.stdout.splitlines() if line.startswith('{')]
-    summary = {'label': step.label, **(lines[-1] if lines else {'status': 'crashed'})}
-    if summary['status'] != 'completed':
-        summary['error'] = _error_lines(result.stderr or result.stdout)
-    return summary
+def run_child_in_mage(step: Step, variables: Dict[str, Any], timeout: float) -> Dict[str, Any]:
+    """One child as a Mage run of its own sub-project; waits for its end (stopping it past
+    ``timeout`` seconds) and returns its summary line (status, run id, models, champion)."""
+    import time
+
+    from mlops.utils.orchestration import mage_internals as mage
+    from mlops.utils.orchestration.headless import wait_for_end
+    from mlops.utils.orchestration.summaries import summarize
+
+    started_at = time.time()
+    run = mage.insert_run(step.pipeline, variables, step.data_product, project_path=project_dir(step.project),
+                          schedule_name=CHILD_TRIGGER)
+    status = wait_for_end(lambda: None, lambda: mage.run_status(run), lambda: mage.stop_run(run), timeout,
+                          interval=2.0)
+    result: Dict[str, Any] = {'label': step.label, 'project': step.project, 'pipeline': step.pipeline,
+                              'status': status, 'pipeline_run_id': run.id,
+                              'execution_partition': run.execution_partition, 'started_at': started_at}
+    if status == 'completed':
+        result.update(summarize(result))
+    else:
+        result['error'] = mage.failed_block_errors(run) or status
+    del result['execution_partition'], result['started_at']
+    return result
 
 
-def _error_lines(output: str, count: int = 3) -> str:
-    """The lines of the runner's error output that say what failed (exceptions, its verdict)."""
-    lines = [line.strip() for line in output.splitlines() if line.strip()]
-    telling = [line for line in lines if 'Error' in line or 'Exception' in line or line.startswith('error:')]
-    return ' | '.join((telling or lines)[-count:])
-
-
-def retrain(variables: Mapping[str, Any], run_child: RunChild = run_child_headless,
+def retrain(variables: Mapping[str, Any], run_child: RunChild = run_child_in_mage,
             log: Callable[[str], None] = print) -> Dict[str, Any]:
     """Retrain when the source has a new month; otherwise say why not. Returns what happened."""
     plan = retraining_plan(variables)
@@ -113,8 +115,10 @@ def retrain(variables: Mapping[str, Any], run_child: RunChild = run_child_headle
         return summary
     children = child_runs(plan, variables)  # every variable checked before the first child runs
     timeout = float(variables.get('child_timeout_seconds') or DEFAULT_CHILD_TIMEOUT_SECONDS)
+    parent = variables.get('pipeline_run_id')  # Mage's id of this retraining run, when Mage runs it
+    tie = {CHILD_PARENT_VARIABLE: parent} if parent is not None else {}
     for step, own in children:
-        result = run_child(step, own, timeout)
+        result = run_child(step, {**own, **tie}, timeout)
         summary['children'].append(result)
         log(f'{step.label}: {result["status"]} (run {result.get("pipeline_run_id")})')
         if result['status'] != 'completed':
