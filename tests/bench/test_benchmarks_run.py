@@ -52,3 +52,26 @@ def test_serving_benchmark_checks_answers_then_prints_figures(tmp_path, shared_d
         assert any(line.startswith(start) for line in lines), (start, result.stdout)
     if not mage:
         assert not any(line.startswith('Mage API') for line in lines)
+
+
+def test_dashboards_benchmark_times_every_chart_with_the_main_job_beside(tmp_path, shared_data):
+    """A small main job's state served by scripts/start.sh, the same job running beside it: a
+    line per chart of every layout and one for /api/status; under load a target may be missed
+    (exit 1), a chart may not answer an error."""
+    import yaml
+
+    result = run(tmp_path, 'bench_dashboards.py', '--data', str(shared_data), '--requests', '1',
+                 '--status-seconds', '2')
+    assert result.returncode in (0, 1), result.stderr[-2000:]
+    assert result.returncode == 0 or 'targets missed: ' in result.stderr, result.stderr[-2000:]
+    assert 'answered an error' not in result.stderr, result.stdout[-3000:]
+    lines = result.stdout.splitlines()
+    presenters = REPO_ROOT / 'mlops' / 'presenters'
+    charts = [f'{path.parent.relative_to(presenters).as_posix()} {uuid}: p50 '
+              for path in sorted(presenters.glob('**/block_layout.yaml'))
+              for uuid in yaml.safe_load(path.read_text())['blocks']]
+    assert len(charts) >= 18
+    expected = ['state: main job ', 'state: monitoring ', 'busy: the main job beside the server', *charts,
+                '/api/status while pipelines/monitoring/dashboard loads (', 'the main job beside was ']
+    for start in expected:
+        assert any(line.startswith(start) for line in lines), (start, result.stdout)
