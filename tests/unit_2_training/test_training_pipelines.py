@@ -58,7 +58,7 @@ def test_every_step_completes_and_reports(trained):
     _, lines = trained
     assert [(l['project'], l['pipeline'], l['status']) for l in lines] == [
         ('unit_1_data_preparation', 'data_preparation', 'completed'),
-        ('unit_2_training', 'data_preparation', 'completed'),
+        ('unit_2_training', 'prepare_training_set', 'completed'),
         ('unit_2_training', 'sklearn_training', 'completed'),
         ('unit_2_training', 'xgboost_training', 'completed'),
     ]
@@ -278,9 +278,9 @@ def test_run_health_dashboards_show_the_jobs_runs(trained, browser, tmp_path):
             charts = dashboard_charts(client, page)
             _, by_day = charts[f'{short}_runs_by_day']
             assert sum(row[1] for row in by_day['y']) == len(completed) > 0, pipeline
-            _, minutes = charts[f'{short}_run_minutes']
-            assert len(minutes['x']) == len(minutes['y'][0]) >= len(completed), pipeline
-            assert all(m >= 0 for m in minutes['y'][0]), pipeline
+            _, seconds = charts[f'{short}_run_seconds']
+            assert len(seconds['x']) == len(seconds['y'][0]) >= len(completed), pipeline
+            assert all(s >= 0 for s in seconds['y'][0]), pipeline
             _, triggers = charts[f'{short}_triggers']
             assert triggers['x'][0] == 'trigger' and 'headless runner' in [row[0] for row in triggers['y']], pipeline
             _, per_run = charts[f'{short}_trials_per_run']

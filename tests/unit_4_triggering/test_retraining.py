@@ -47,7 +47,7 @@ def retraining(tmp_path_factory, shared_data):
     for month in ('2023-01', '2023-02', '2023-03'):
         link_month(source, shared_data, month)
     result = run_chain(root, '--source', str(source),
-                       '--pipelines', 'unit_2_training/data_preparation,sklearn_training,xgboost_training',
+                       '--pipelines', 'prepare_training_set,sklearn_training,xgboost_training',
                        '--set', 'start_month=2023-01', '--set', 'end_month=2023-03',
                        '--set', 'split_on_feature_value=2023-03-01', '--set', 'models=linear_model.LinearRegression',
                        '--set', 'max_evaluations=1', '--set', 'num_boost_round=20', timeout=1800)

@@ -27,7 +27,7 @@ class Step:
 CHAIN: List[Step] = [
     Step('unit_1_data_preparation', 'data_preparation'),
     # The training set both training pipelines consume, made with this job's variables.
-    Step('unit_2_training', 'data_preparation', data_product='training_set'),
+    Step('unit_2_training', 'prepare_training_set', data_product='training_set'),
     Step('unit_2_training', 'sklearn_training'),
     Step('unit_2_training', 'xgboost_training'),
 ]

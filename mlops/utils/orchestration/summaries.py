@@ -51,6 +51,7 @@ def training(result: Dict[str, Any]) -> Dict[str, Any]:
 
 SUMMARIES: Dict[str, Callable[[Dict[str, Any]], Dict[str, Any]]] = {
     'data_preparation': data_preparation,
+    'prepare_training_set': data_preparation,  # unit_2's copy, producing the training_set product
     'sklearn_training': training,
     'xgboost_training': training,
 }

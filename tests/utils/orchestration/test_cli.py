@@ -27,7 +27,8 @@ def test_the_whole_chain_with_each_steps_own_variables():
 
 def test_steps_by_name_or_label():
     assert [s.label for s, _ in plan('--pipelines', 'xgboost_training')] == ['unit_2_training/xgboost_training']
-    assert [s.label for s, _ in plan('--pipelines', 'data_preparation')] == [CHAIN[0].label, CHAIN[1].label]
+    assert [s.label for s, _ in plan('--pipelines', 'data_preparation')] == [CHAIN[0].label]
+    assert [s.label for s, _ in plan('--pipelines', 'prepare_training_set')] == [CHAIN[1].label]
 
 
 @pytest.mark.parametrize('argv, message', [
