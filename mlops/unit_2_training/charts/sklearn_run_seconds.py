@@ -1,6 +1,6 @@
-from mlops.utils.observability.run_health import run_minutes
+from mlops.utils.observability.run_health import run_seconds
 
 
 @xy  # noqa: F821 (Mage gives the decorator and the runs of its pipeline_runs data source)
 def durations(runs, *args, **kwargs):
-    return run_minutes(runs, 'sklearn_training')
+    return run_seconds(runs, 'sklearn_training')

@@ -2,7 +2,7 @@
 ``pipeline_schedules`` chart data sources (which list every pipeline's records)."""
 import pandas as pd
 
-from mlops.utils.observability.run_health import (DAY_COLUMNS, TRIGGER_COLUMNS, run_minutes, runs_by_day,
+from mlops.utils.observability.run_health import (DAY_COLUMNS, TRIGGER_COLUMNS, run_seconds, runs_by_day,
                                                   trials_per_run, trigger_table)
 
 RUNS = pd.DataFrame([
@@ -28,11 +28,11 @@ def test_runs_per_day_count_completed_failed_and_the_rest_newest_day_first():
     assert sum(sum(row[1:]) for row in rows) == len(own)
 
 
-def test_run_minutes_of_finished_runs_oldest_first():
-    x, minutes = run_minutes(RUNS, 'sklearn_training')
+def test_run_seconds_of_finished_runs_oldest_first():
+    x, seconds = run_seconds(RUNS, 'sklearn_training')
     assert x == ['#1', '#2', '#5']  # run 4 has not finished
-    assert minutes == [3.0, 1.0, 1.5]
-    assert run_minutes(RUNS, 'sklearn_training', last=1) == (['#5'], [1.5])
+    assert seconds == [180, 60, 90]
+    assert run_seconds(RUNS, 'sklearn_training', last=1) == (['#5'], [90])
 
 
 def test_trigger_table_lists_only_the_pipelines_triggers():
@@ -56,6 +56,6 @@ def test_trials_per_run_counts_each_mage_runs_trials():
 def test_no_records_no_values():
     assert runs_by_day(pd.DataFrame(), 'sklearn_training') == (DAY_COLUMNS, [])
     assert runs_by_day(None, 'sklearn_training') == (DAY_COLUMNS, [])
-    assert run_minutes(pd.DataFrame(), 'sklearn_training') == ([], [])
+    assert run_seconds(pd.DataFrame(), 'sklearn_training') == ([], [])
     assert trigger_table(pd.DataFrame(), 'sklearn_training') == (TRIGGER_COLUMNS, [])
     assert trials_per_run(pd.DataFrame(columns=['pipeline_uuid', 'pipeline_run_id']), 'x') == ([], [])
