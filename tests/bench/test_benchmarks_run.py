@@ -71,7 +71,8 @@ def test_dashboards_benchmark_times_every_chart_with_the_main_job_beside(tmp_pat
               for path in sorted(presenters.glob('**/block_layout.yaml'))
               for uuid in yaml.safe_load(path.read_text())['blocks']]
     assert len(charts) >= 18
-    expected = ['state: main job ', 'state: monitoring ', 'busy: the main job beside the server', *charts,
+    expected = ['state: main job ', 'state: monitoring ', 'server start-up: settled ',
+                'busy: the main job beside the server', *charts,
                 '/api/status while pipelines/monitoring/dashboard loads (', 'the main job beside was ']
     for start in expected:
         assert any(line.startswith(start) for line in lines), (start, result.stdout)
