@@ -16,26 +16,31 @@ from typing import Optional
 
 # Seconds the children get to end on SIGTERM before they are killed.
 GRACE_SECONDS = 10.0
+# Seconds to wait for killed processes to be gone.
+KILLED_WAIT_SECONDS = 10.0
 EXIT_CODE = 128 + signal.SIGTERM  # what a shell reports for a process ended by SIGTERM
 
 
 def end_children(grace: float = GRACE_SECONDS) -> None:
-    """SIGTERM every descendant of this process, then SIGKILL those still alive after ``grace``."""
+    """SIGTERM every descendant of this process, then SIGKILL those still alive after ``grace``
+    seconds (at once with ``grace`` 0)."""
     import psutil
 
     children = psutil.Process().children(recursive=True)
-    for child in children:
-        try:
-            child.terminate()
-        except psutil.NoSuchProcess:
-            pass
-    _, alive = psutil.wait_procs(children, timeout=grace)
+    alive = children
+    if grace > 0:
+        for child in children:
+            try:
+                child.terminate()
+            except psutil.NoSuchProcess:
+                pass
+        _, alive = psutil.wait_procs(children, timeout=grace)
     for child in alive:
         try:
             child.kill()
         except psutil.NoSuchProcess:
             pass
-    psutil.wait_procs(alive, timeout=grace)
+    psutil.wait_procs(alive, timeout=KILLED_WAIT_SECONDS)
 
 
 def _stop(signum: int, frame: Optional[FrameType]) -> None:

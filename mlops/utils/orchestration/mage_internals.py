@@ -328,7 +328,7 @@ def _queue_manager():
     return getattr(getattr(job_manager, 'queue', None), 'mp_manager', None)
 
 
-def end_queue_processes(timeout: float = 10.0) -> None:
+def end_queue_processes() -> None:
     """Kill every process this one started (Mage's worker pool, workers, manager).
 
     Mage's ProcessQueue can leave a worker blocked in ``queue.get()`` for an item a sibling
@@ -336,7 +336,7 @@ def end_queue_processes(timeout: float = 10.0) -> None:
     interpreter would wait for it forever at exit. Once they are gone, multiprocessing's own
     exit handlers (temporary ``pymp-*`` folders, joins) run normally and return at once.
     """
-    import psutil
+    from mlops.utils.orchestration.clean_stop import end_children
 
     manager = _queue_manager()
     if manager is not None:  # ends cleanly, removing its pymp-* folder; killed, it would not
@@ -344,13 +344,7 @@ def end_queue_processes(timeout: float = 10.0) -> None:
             manager.shutdown()
         except Exception:  # already gone
             pass
-    children = psutil.Process().children(recursive=True)
-    for child in children:
-        try:
-            child.kill()
-        except psutil.NoSuchProcess:
-            pass
-    psutil.wait_procs(children, timeout=timeout)
+    end_children(grace=0)
 
 
 # -- runs -------------------------------------------------------------------------------------
