@@ -11,17 +11,20 @@ from typing import Dict, List, Optional
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
-def chain_env(root: Path, extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
+def chain_env(root: Path, extra: Optional[Dict[str, str]] = None, repo: Path = REPO_ROOT) -> Dict[str, str]:
     env = {**os.environ, 'MAGE_DATA_DIR': str(root / 'mage'), 'MLOPS_DATA_DIR': str(root / 'data'),
-           'PYTHONPATH': str(REPO_ROOT), **(extra or {})}
+           'PYTHONPATH': str(repo), **(extra or {})}
     env.pop('MLFLOW_TRACKING_URI', None)
     env.update({k: v for k, v in (extra or {}).items()})
     return env
 
 
-def run_chain(root: Path, *args: str, env: Optional[Dict[str, str]] = None, timeout: float = 900):
-    return subprocess.run([sys.executable, '-m', 'mlops.utils.orchestration', *args], cwd=REPO_ROOT,
-                          env=chain_env(root, env), capture_output=True, text=True, timeout=timeout)
+def run_chain(root: Path, *args: str, env: Optional[Dict[str, str]] = None, timeout: float = 900,
+              repo: Path = REPO_ROOT):
+    """The runner of ``repo`` (a copy, where a test's server runs from one: Mage records each
+    sub-project by its folder)."""
+    return subprocess.run([sys.executable, '-m', 'mlops.utils.orchestration', *args], cwd=repo,
+                          env=chain_env(root, env, repo), capture_output=True, text=True, timeout=timeout)
 
 
 def summaries(result: subprocess.CompletedProcess) -> List[dict]:

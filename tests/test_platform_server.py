@@ -1,7 +1,16 @@
-"""One Mage server started as the README says (no sub-project chosen: it opens on unit_1),
-with its scheduler: every sub-project's triggers are listed and active, a time trigger of
-unit_3 (monitoring) and one of unit_4 (retraining) fire and complete, and SIGTERM to the
-server's main process stops every process it started."""
+"""The whole platform as a person starts it: the main job (``python -m mlops.utils.orchestration``,
+as ``scripts/run.sh`` runs it, on a small budget), then one Mage server started as the README
+says (no sub-project chosen: it opens on unit_1), with its scheduler and time triggers, on the
+same state:
+
+- one database: the main job's runs are the server's, whichever sub-project the UI shows;
+- every sub-project's triggers listed and active; a time trigger of unit_3 (monitoring) and one
+  of unit_4 (retraining) fire and complete; the retraining's children are Mage runs of their
+  own pipelines, tied to it;
+- every Dashboard tab serves data and Chromium draws it (screenshots kept);
+- a runner started while the server runs hands its run to the server's scheduler;
+- SIGTERM to the server's main process stops every process it started.
+"""
 from __future__ import annotations
 
 import os
@@ -15,14 +24,16 @@ import psutil
 import pytest
 import yaml
 
-from tests.registered import embedded_store, register_linear_on
+from tests.chain import run_chain, summaries
 from tests.servers import REPO_ROOT, mage_server
 from tests.unit_1_data_preparation.test_charts_ui import repo_copy
 
 pytestmark = pytest.mark.slow
-# The champion is trained on 2023-12 and validated on 2024-01: monitoring scores 2024-02.
-TRAINED, VALIDATED, NEWER = '2023-12', '2024-01', '2024-02'
-# (sub-project, pipeline, trigger) of the time triggers this test makes fire once.
+# The main job trains on 2023-11, validates on 2023-12; the source also holds 2024-01, which
+# monitoring scores and retraining trains on.
+FIRST, VALIDATED, NEWER = '2023-11', '2023-12', '2024-01'
+SMALL = {'models': 'linear_model.Lasso', 'max_evaluations': 1, 'num_boost_round': 60}
+# (sub-project, pipeline, trigger) of the time triggers this test makes fire once, now.
 FIRED = [('unit_3_observability', 'monitoring', 'daily_monitoring'),
          ('unit_4_triggering', 'automatic_retraining', 'daily_retraining')]
 
@@ -49,10 +60,8 @@ def months_folder(root: Path, shared_data: Path, months: List[str]) -> Path:
     return root
 
 
-def fire_once(repo: Path, retraining_source: Path) -> None:
-    """In the repo copy: the two time triggers run once, now. Retraining reads a source with no
-    month newer than the champion's, so it completes without training (its children are
-    tested in unit_4's tests)."""
+def fire_once(repo: Path) -> None:
+    """In the repo copy: the two time triggers run once, now; retraining on a small budget."""
     for project, pipeline, name in FIRED:
         path = repo / 'mlops' / project / 'pipelines' / pipeline / 'triggers.yaml'
         config = yaml.safe_load(path.read_text())
@@ -60,8 +69,16 @@ def fire_once(repo: Path, retraining_source: Path) -> None:
             if trigger['name'] == name:
                 trigger.update(schedule_interval='@once', start_time=datetime(2026, 1, 1))
                 if pipeline == 'automatic_retraining':
-                    trigger['variables'] = {'data_source': str(retraining_source)}
+                    trigger['variables'] = {
+                        'sklearn_variables': {'models': SMALL['models'], 'max_evaluations': 1},
+                        'xgboost_variables': {'max_evaluations': 1, 'num_boost_round': SMALL['num_boost_round']}}
         path.write_text(yaml.safe_dump(config, sort_keys=False))
+
+
+class Platform:
+    def __init__(self, root: Path, repo: Path, source: Path, server, client, main_job: List[dict]):
+        self.root, self.repo, self.source, self.server, self.client = root, repo, source, server, client
+        self.main_job = main_job
 
 
 @pytest.fixture(scope='module')
@@ -69,39 +86,66 @@ def platform(tmp_path_factory, shared_data):
     from mlops.utils.triggering.mage_api import MageClient
 
     root = tmp_path_factory.mktemp('platform')
-    source = months_folder(root / 'source', shared_data, [TRAINED, VALIDATED, NEWER])
-    with embedded_store(root / 'data') as experiment:
-        register_linear_on(experiment, str(source), TRAINED, VALIDATED)
+    source = months_folder(root / 'source', shared_data, [FIRST, VALIDATED, NEWER])
+    sets = [f'start_month={FIRST}', f'end_month={VALIDATED}', f'split_on_feature_value={VALIDATED}-01',
+            *(f'{k}={v}' for k, v in SMALL.items())]
     repo = repo_copy(root)
-    fire_once(repo, months_folder(root / 'old-source', shared_data, [TRAINED, VALIDATED]))
+    fire_once(repo)
+    result = run_chain(root, '--source', str(source), *[a for s in sets for a in ('--set', s)], timeout=1800,
+                       repo=repo)
+    assert result.returncode == 0, result.stderr[-3000:]
     email, password = 'owner@example.com', 'platform-test-password'
     env = {'MLOPS_DATA_DIR': str(root / 'data'), 'MLOPS_DATA_SOURCE': str(source), 'DEFAULT_OWNER_EMAIL': email,
            'DEFAULT_OWNER_PASSWORD': password, 'REQUIRE_USER_AUTHENTICATION': '1',
-           'SCHEDULER_TRIGGER_INTERVAL': '2'}
-    with mage_server(root, env=env, repo=repo) as server:
+           'SCHEDULER_TRIGGER_INTERVAL': '2', 'MLOPS_TIME_TRIGGERS': 'on'}
+    with mage_server(root, env=env, repo=repo) as server:  # MAGE_DATA_DIR = root/mage, as the main job's
         client = MageClient(f'http://127.0.0.1:{server.port}', email=email, password=password, timeout=120)
-        yield server, client
+        yield Platform(root, repo, source, server, client, summaries(result))
 
 
 def schedules(client) -> Dict[str, dict]:
     return {s['name']: s for s in client.get('/api/pipeline_schedules')['pipeline_schedules']}
 
 
-def wait_for(what: str, check, timeout: float):
+def runs(client) -> Dict[int, dict]:
+    """Every run Mage lists: its runs page, plus the training set's refreshes, which Mage lists
+    under the global data product (``unit_2_training``'s ``training_set``), not among the runs."""
+    listed = client.get('/api/pipeline_runs', _limit=500)['pipeline_runs']
+    listed += client.get('/api/pipeline_runs', _limit=500, global_data_product_uuid='training_set')['pipeline_runs']
+    return {r['id']: r for r in listed}
+
+
+def wait_for(what: str, check, timeout: float, interval: float = 2.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = check()
         if value:
             return value
-        time.sleep(2)
+        time.sleep(interval)
     raise TimeoutError(f'{what}: not within {timeout:.0f} s')
 
 
+def finished_run_of(client, trigger: str):
+    schedule = schedules(client).get(trigger)
+    if not schedule:
+        return None
+    found = client.get(f'/api/pipeline_schedules/{schedule["id"]}/pipeline_runs')['pipeline_runs']
+    done = [r for r in found if r['status'] in ('completed', 'failed', 'cancelled')]
+    return done[0] if done else None
+
+
+def test_the_main_jobs_runs_are_the_servers(platform):
+    listed = runs(platform.client)
+    assert [line['status'] for line in platform.main_job] == ['completed'] * 4
+    for line in platform.main_job:
+        assert listed[line['pipeline_run_id']]['pipeline_uuid'] == line['pipeline'], line
+        assert listed[line['pipeline_run_id']]['status'] == 'completed', line
+
+
 def test_every_trigger_of_every_sub_project_is_listed_and_active(platform):
-    _, client = platform
     declared = declared_triggers()
-    listed = wait_for('every triggers.yaml synced', lambda: (lambda s: s if set(declared) <= set(s) else None)(
-        schedules(client)), 120)
+    listed = wait_for('every triggers.yaml synced',
+                      lambda: (lambda s: s if set(declared) <= set(s) else None)(schedules(platform.client)), 120)
     fired = {name for _, _, name in FIRED}
     for name, pipeline in declared.items():
         assert listed[name]['pipeline_uuid'] == pipeline, name
@@ -113,28 +157,119 @@ def test_every_trigger_of_every_sub_project_is_listed_and_active(platform):
 
 @pytest.mark.parametrize('project, pipeline, trigger', FIRED)
 def test_a_time_trigger_fires_and_completes(platform, project, pipeline, trigger):
-    _, client = platform
-
-    def finished_run():
-        schedule = schedules(client).get(trigger)
-        if not schedule:
-            return None
-        runs = client.get(f'/api/pipeline_schedules/{schedule["id"]}/pipeline_runs')['pipeline_runs']
-        done = [r for r in runs if r['status'] in ('completed', 'failed', 'cancelled')]
-        return done[0] if done else None
-
-    run = wait_for(f'a finished run of {project}/{pipeline} by {trigger}', finished_run, 420)
+    run = wait_for(f'a finished run of {project}/{pipeline} by {trigger}',
+                   lambda: finished_run_of(platform.client, trigger), 1200, interval=5)
     assert run['status'] == 'completed', run
     assert run['pipeline_uuid'] == pipeline
 
 
+def test_retrainings_children_are_mage_runs_of_their_pipelines(platform):
+    from mlops.utils.triggering.retraining import CHILD_PARENT_VARIABLE, CHILD_TRIGGER
+
+    retraining = wait_for('the retraining run', lambda: finished_run_of(platform.client, 'daily_retraining'), 1200)
+    children = [r for r in runs(platform.client).values()
+                if (r.get('variables') or {}).get(CHILD_PARENT_VARIABLE) == retraining['id']]
+    assert sorted(r['pipeline_uuid'] for r in children) == ['prepare_training_set', 'sklearn_training', 'xgboost_training']
+    assert all(r['status'] == 'completed' for r in children), children
+    for child in children:  # each under its pipeline's trigger named for the retraining (the
+        # training set under its global data product's own, so training reads it as the latest)
+        expected = 'GLOBAL_DATA_PRODUCT_TRIGGER' if child['pipeline_uuid'] == 'prepare_training_set' else CHILD_TRIGGER
+        assert child['pipeline_schedule_name'] == expected, child
+
+
+def test_switching_the_active_sub_project_shows_the_same_runs_and_triggers(platform):
+    client = platform.client
+    before_runs, before_triggers = set(runs(client)), set(schedules(client))
+    for project in ('unit_3_observability', 'unit_1_data_preparation'):
+        activate(client, project)
+        assert set(runs(client)) >= before_runs, project  # later ones may have been added meanwhile
+        assert set(schedules(client)) == before_triggers, project
+
+
+def layouts(repo: Path) -> Dict[str, dict]:
+    """The dashboards of ``repo`` (the copy the server runs from): ``{page: layout}``."""
+    presenters = repo / 'mlops' / 'presenters'
+    return {str(path.parent.relative_to(presenters)): yaml.safe_load(path.read_text())
+            for path in sorted(presenters.glob('**/block_layout.yaml'))}
+
+
+def has_data(kind: str, data: dict) -> bool:
+    """What Mage's frontend draws from: a pie's counts (x), a table's rows (y), a bar chart's
+    labels and values."""
+    if kind == 'pie chart':
+        return bool(data.get('x'))
+    if kind == 'table':
+        return bool(data.get('y'))
+    return bool(data.get('x')) and data.get('y') not in (None, [], [[]])
+
+
+def project_of(page: str) -> str:
+    """The sub-project of a pipeline's dashboard page (``pipelines/<uuid>/dashboard``): a person
+    opens it from that sub-project's pipeline list."""
+    pipeline = page.split('/')[1]
+    [metadata] = (REPO_ROOT / 'mlops').glob(f'*/pipelines/{pipeline}/metadata.yaml')
+    return metadata.parents[2].name
+
+
+def activate(client, project: str) -> None:
+    client.put('/api/projects/mlops', {'project': {'activate_project': project}})
+
+
+def test_every_dashboard_chart_serves_data(platform):
+    from mlops.utils.observability.run_health import DAY_COLUMNS
+
+    wait_for('monitoring and retraining done', lambda: all(finished_run_of(platform.client, t) for _, _, t in FIRED),
+             1200, interval=5)
+    listed = runs(platform.client).values()
+    for page, layout in layouts(platform.repo).items():
+        activate(platform.client, project_of(page))  # Mage finds a dashboard's pipeline in the active one
+        encoded = page.replace('/', '%2F')
+        for uuid, block in layout['blocks'].items():
+            data = platform.client.get(f'/api/page_block_layouts/{encoded}/block_layout_items/{uuid}')[
+                'block_layout_item']['data']
+            assert has_data(block['configuration']['chart_type'], data), (page, uuid, data)
+            if data['x'] == DAY_COLUMNS:  # runs by day: the completed ones Mage lists for the pipeline
+                pipeline = page.split('/')[1]
+                completed = sum(1 for r in listed if r['pipeline_uuid'] == pipeline and r['status'] == 'completed')
+                assert sum(row[1] for row in data['y']) == completed, (page, uuid)
+
+
+def test_chromium_draws_every_dashboard(platform, browser, tmp_path):
+    from tests.browser import charts_drawn, page_text, sign_in, wait_until
+
+    client = platform.client
+    browser.set_window_size(1600, 2400)
+    sign_in(browser, client.base_url, client.email, client.password)
+    for page, layout in layouts(platform.repo).items():
+        blocks = layout['blocks'].values()
+        charts = {b['name'] for b in blocks if b['configuration']['chart_type'] != 'table'}
+        tables = {b['name'] for b in blocks} - charts
+        activate(client, project_of(page))
+        browser.get(f'{client.base_url}/{page}')
+        drawn = charts_drawn(browser, charts, others=tables)
+        wait_until(browser, lambda b: all(name in page_text(b) for name in tables), 120)
+        shot = tmp_path / (page.replace('/', '-') + '.png')
+        browser.save_screenshot(str(shot))
+        print(f'screenshot: {shot}')
+        assert set(drawn) == charts, (page, sorted(charts - set(drawn)))
+
+
+def test_a_runner_started_beside_the_server_hands_it_the_run(platform):
+    result = run_chain(platform.root, '--pipelines', 'unit_1_data_preparation/data_preparation', '--source',
+                       str(platform.source), '--set', f'start_month={FIRST}', '--set', f'end_month={VALIDATED}',
+                       '--set', f'split_on_feature_value={VALIDATED}-01', timeout=900, repo=platform.repo)
+    assert result.returncode == 0, result.stderr[-3000:]
+    line = summaries(result)[0]
+    assert 'a Mage server drives this database' in Path(line['log']).read_text()
+    assert runs(platform.client)[line['pipeline_run_id']]['status'] == 'completed'
+
+
 def test_sigterm_to_the_main_process_stops_all_of_it(platform):
     """As a process supervisor stops it: one SIGTERM to the main process, not its group."""
-    server, _ = platform
-    main = psutil.Process(server.process.pid)
+    main = psutil.Process(platform.server.process.pid)
     children = main.children(recursive=True)
     assert children, 'the server runs a scheduler and a job queue in child processes'
     os.kill(main.pid, signal.SIGTERM)
-    server.process.wait(timeout=60)
+    platform.server.process.wait(timeout=60)
     _, alive = psutil.wait_procs(children, timeout=30)
     assert not alive, [(p.pid, p.cmdline()) for p in alive]
