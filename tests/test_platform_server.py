@@ -26,6 +26,7 @@ import yaml
 
 from tests.chain import run_chain, summaries
 from tests.servers import REPO_ROOT, mage_server
+from tests.sources import months_folder
 from tests.unit_1_data_preparation.test_charts_ui import repo_copy
 
 pytestmark = pytest.mark.slow
@@ -48,16 +49,6 @@ def declared_triggers() -> Dict[str, str]:
             for trigger in yaml.safe_load(path.read_text())['triggers']:
                 found[trigger['name']] = path.parent.name
     return found
-
-
-def months_folder(root: Path, shared_data: Path, months: List[str]) -> Path:
-    """A data source in the upstream layout holding only ``months`` (links to the shared files)."""
-    for month in months:
-        year, number = month.split('-')
-        target = root / 'taxi' / 'green' / year / f'{number}.parquet'
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.symlink_to(shared_data / 'taxi' / 'green' / year / f'{number}.parquet')
-    return root
 
 
 def fire_once(repo: Path) -> None:

@@ -12,19 +12,13 @@ from mlflow.tracking import MlflowClient
 from mlops.utils.triggering.mage_api import MageApiError, MageClient
 from tests.chain import run_chain
 from tests.servers import mage_server
+from tests.sources import link_month
 from tests.unit_4_triggering.conftest import PROJECT
 
 pytestmark = pytest.mark.slow
 MODEL = 'nyc-taxi-duration'
 SMALL_TRAINING = {'sklearn_variables': {'models': 'linear_model.LinearRegression', 'max_evaluations': 1},
                   'xgboost_variables': {'max_evaluations': 1, 'num_boost_round': 20}}
-
-
-def link_month(source, shared_data, month: str) -> None:
-    year, number = month.split('-')
-    target = source / 'taxi' / 'green' / year / f'{number}.parquet'
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.symlink_to(shared_data / 'taxi' / 'green' / year / f'{number}.parquet')
 
 
 def registry(root):
