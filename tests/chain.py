@@ -9,6 +9,14 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+# XGBoost's budget where a test checks behaviour, not model quality: a trial then takes seconds
+# (the defaults grow up to 1000 rounds of trees up to 100 deep: minutes a trial on 2 cores).
+QUICK_XGBOOST = {'num_boost_round': 60, 'max_depth': 10}
+
+
+def settings(variables: Dict[str, object]) -> List[str]:
+    """The runner's ``--set name=value`` arguments for ``variables``."""
+    return [arg for name, value in variables.items() for arg in ('--set', f'{name}={value}')]
 
 
 def chain_env(root: Path, extra: Optional[Dict[str, str]] = None, repo: Path = REPO_ROOT) -> Dict[str, str]:

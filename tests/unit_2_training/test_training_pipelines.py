@@ -15,8 +15,9 @@ from sklearn.linear_model import LinearRegression
 
 from mlops.utils.models.metrics import regression_metrics
 from mlops.utils.models.training_data import unpack_training_set
-from tests.chain import REPO_ROOT, chain_env, run_chain, summaries
-from tests.servers import ServerProcess, free_port, mlflow_server
+from tests.chain import QUICK_XGBOOST, REPO_ROOT, chain_env, run_chain, settings, summaries
+from tests.registered import embedded_store
+from tests.servers import ServerProcess, free_port
 
 pytestmark = pytest.mark.slow
 MODEL = 'nyc-taxi-duration'
@@ -26,10 +27,11 @@ MAX_EVALUATIONS = 2
 
 @pytest.fixture(scope='module')
 def trained(tmp_path_factory, shared_data):
-    """The main job with small budgets: data preparation, GDP, sklearn (2 models), XGBoost."""
+    """The main job with small budgets: data preparation, GDP, sklearn (2 models), XGBoost
+    (2 quick trials)."""
     root = tmp_path_factory.mktemp('trained')
     result = run_chain(root, '--source', str(shared_data), '--set', f'models={SKLEARN_MODELS}',
-                       '--set', f'max_evaluations={MAX_EVALUATIONS}')
+                       '--set', f'max_evaluations={MAX_EVALUATIONS}', *settings(QUICK_XGBOOST))
     assert result.returncode == 0, result.stderr[-3000:]
     return root, summaries(result)
 
@@ -37,17 +39,11 @@ def trained(tmp_path_factory, shared_data):
 @pytest.fixture
 def mlflow_client(trained):
     """A client on the embedded store the job used (SQLite under its data folder)."""
-    root, _ = trained
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv('MLOPS_DATA_DIR', str(root / 'data'))
-        patch.delenv('MLFLOW_TRACKING_URI', raising=False)
-        from mlflow.tracking import MlflowClient
+    from mlflow.tracking import MlflowClient
 
-        from mlops.utils.tracking.mlflow_setup import connect
-        experiment_id = connect()
+    root, _ = trained
+    with embedded_store(root / 'data') as experiment_id:
         yield MlflowClient(), experiment_id
-        import mlflow
-        mlflow.set_tracking_uri(None)
 
 
 def champion(client):
@@ -176,34 +172,6 @@ def test_a_killed_training_run_never_moves_the_alias(trained, mlflow_client):
                             capture_output=True, text=True, timeout=300)
     assert cancel.returncode == 0, cancel.stderr[-3000:]
     assert json.loads(cancel.stdout.strip().splitlines()[-1]) == {'cancelled': 1}
-
-
-def test_against_a_real_mlflow_server_on_postgresql(trained, postgres, tmp_path, default_training_set):
-    """The docker-compose shape: an MLflow server with a PostgreSQL backend, served artifacts."""
-    import mlflow
-    from mlflow.tracking import MlflowClient
-
-    root, _ = trained
-    with mlflow_server(tmp_path / 'mlflow.log', postgres.url('mlflow'), tmp_path / 'artifacts') as server:
-        uri = server.url
-        result = run_chain(root, '--pipelines', 'xgboost_training', '--set', 'max_evaluations=1',
-                           env={'MLFLOW_TRACKING_URI': uri})
-        assert result.returncode == 0, result.stderr[-3000:]
-        line = summaries(result)[0]
-        assert line['champion']['version'] == '1' or line['champion']['version'] == 1
-        client = MlflowClient(uri)
-        version = client.get_model_version_by_alias(MODEL, 'champion')
-        mlflow.set_tracking_uri(uri)
-        try:
-            served = mlflow.pyfunc.load_model(f'models:/{MODEL}/{version.version}')
-            data = unpack_training_set(default_training_set)
-            predictions = served.predict(data.validation_records().drop(columns=['duration']))
-        finally:
-            mlflow.set_tracking_uri(None)
-        # the model that came back through the server scores what the registry says it scored
-        assert regression_metrics(data.y_val, predictions)['rmse'] == pytest.approx(
-            float(version.tags['validation_rmse']), abs=1e-6)
-        assert list((tmp_path / 'artifacts').rglob('MLmodel'))  # artifacts went through the server
 
 
 def test_the_champion_is_served_as_is_by_mlflow_models_serve(trained, mlflow_client, default_training_set, tmp_path):
