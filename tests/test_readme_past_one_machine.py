@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import re
+from pathlib import Path
 
 import pytest
 import yaml
@@ -55,7 +56,7 @@ def test_what_it_says_is_installed_and_what_is_not():
     assert importlib.util.find_spec('dask.dataframe') is not None  # "comes with mage-ai"
     assert importlib.util.find_spec('distributed') is None  # "not installed": say otherwise when it is
     import hyperopt
-    import xgboost
 
     assert hasattr(hyperopt, 'SparkTrials') and importlib.util.find_spec('xgboost.dask') is not None
-    assert importlib.util.find_spec('xgboost.spark') is not None and xgboost.Booster
+    spark = importlib.util.find_spec('xgboost.spark')  # importable only beside pyspark, as the section says
+    assert 'class SparkXGBRegressor' in (Path(spark.origin).parent / 'estimator.py').read_text()

@@ -73,46 +73,59 @@ def test_an_alert_mail_to_a_silent_smtp_server_gives_up_after_the_timeout():
     assert result.stdout.startswith('gave up:') and 'timed out' in result.stdout, result.stdout
 
 
-def test_files_mage_rewrites_are_never_seen_empty_or_half_written(tmp_path):
-    """Mage's own ``safe_write`` and ``safe_write_async`` (as ``Pipeline.save`` and the editor's
-    ``save_async`` call them), rewriting a file while another thread reads it in a loop: with
-    the patch every read is the old or the new content, whole (without it, most reads here are
-    torn). The content is large so that an in-place write is caught between truncate and end."""
-    script = textwrap.dedent(f'''
-        import asyncio, os, threading
+# Rewrites a large file 40 times with Mage's own ``safe_write``/``safe_write_async`` (as
+# ``Pipeline.save`` and the editor's ``save_async`` call them) while a thread reads it in a loop;
+# argv[1] says whether the patch is installed first. Prints reads, torn reads, mode, leftovers.
+REWRITE_WHILE_READING = textwrap.dedent('''
+    import asyncio, os, sys, threading
+    if sys.argv[1] == 'patched':
         from mlops.utils.orchestration.mage_internals import install_atomic_file_writes
         install_atomic_file_writes()
-        from mage_ai.data_preparation.models import pipeline  # binds the names at its import
-        from mage_ai.shared.io import safe_write, safe_write_async
-        assert pipeline.safe_write is safe_write and safe_write.__module__.startswith('mlops.'), 'not patched'
-        path = os.path.join({str(tmp_path)!r}, 'metadata.yaml')
-        versions = ['a' * 4_000_000, 'b' * 4_000_000]
-        safe_write(path, versions[0])
-        os.chmod(path, 0o640)
-        torn, reads, done = [], [0], threading.Event()
+    from mage_ai.data_preparation.models import pipeline  # binds the names at its import
+    from mage_ai.shared.io import safe_write, safe_write_async
+    patched = pipeline.safe_write is safe_write and safe_write.__module__.startswith('mlops.')
+    assert patched == (sys.argv[1] == 'patched'), 'patched' if patched else 'not patched'
+    path = os.path.join(sys.argv[2], 'metadata.yaml')
+    versions = ['a' * 4_000_000, 'b' * 4_000_000]
+    safe_write(path, versions[0])
+    os.chmod(path, 0o640)
+    torn, reads, done = [], [0], threading.Event()
 
-        def read():
-            while not done.is_set():
-                with open(path, encoding='utf-8') as f:
-                    text = f.read()
-                reads[0] += 1
-                if text not in versions:
-                    torn.append(len(text))
+    def read():
+        while not done.is_set():
+            with open(path, encoding='utf-8') as f:
+                text = f.read()
+            reads[0] += 1
+            if text not in versions:
+                torn.append(len(text))
 
-        reader = threading.Thread(target=read)
-        reader.start()
-        for i in range(20):
-            safe_write(path, versions[i % 2])
-            asyncio.run(safe_write_async(path, versions[(i + 1) % 2]))
-        done.set()
-        reader.join()
-        leftovers = sorted(set(os.listdir({str(tmp_path)!r})) - {{'metadata.yaml'}})
-        print('reads', reads[0], 'torn', len(torn), 'mode', oct(os.stat(path).st_mode & 0o777), 'left', leftovers)
-    ''')
-    result = subprocess.run([sys.executable, '-c', script], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    reader = threading.Thread(target=read)
+    reader.start()
+    for i in range(20):
+        safe_write(path, versions[i % 2])
+        asyncio.run(safe_write_async(path, versions[(i + 1) % 2]))
+    done.set()
+    reader.join()
+    leftovers = sorted(set(os.listdir(sys.argv[2])) - {'metadata.yaml'})
+    print('reads', reads[0], 'torn', len(torn), 'mode', oct(os.stat(path).st_mode & 0o777), 'left', leftovers)
+''')
+
+
+def rewrite_while_reading(folder, patched: bool):
+    folder.mkdir()
+    result = subprocess.run([sys.executable, '-c', REWRITE_WHILE_READING, 'patched' if patched else 'unpatched',
+                             str(folder)], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     reads, torn, mode, left = result.stdout.splitlines()[-1].split()[1::2]
     assert int(reads) > 20, result.stdout  # the reader ran beside the writes
-    assert torn == '0', result.stdout
-    assert mode == '0o640', result.stdout  # the file keeps its permissions
-    assert left == '[]', result.stdout  # no temporary file left beside it
+    return int(torn), mode, left
+
+
+def test_files_mage_rewrites_are_never_seen_empty_or_half_written(tmp_path):
+    """With the patch every read is the old or the new content, whole, the file keeps its
+    permissions and no temporary file is left beside it; the same rewrites without the patch,
+    on this machine, give torn reads (the check can see them). The content is large so that an
+    in-place write is caught between truncate and end."""
+    assert rewrite_while_reading(tmp_path / 'patched', patched=True) == (0, '0o640', '[]')
+    torn, _, _ = rewrite_while_reading(tmp_path / 'unpatched', patched=False)
+    assert torn > 0

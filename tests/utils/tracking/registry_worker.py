@@ -3,15 +3,20 @@
     python -m tests.utils.tracking.registry_worker <constant minutes> <mode>
 
 Logs a model that predicts a constant on a small fixed data set and registers it with the
-champion rule. Modes: ``normal``; ``slow`` (scoring the champion takes 1 s, inside the lock);
-``hold`` (inside the lock, writes $REGISTRY_WORKER_SIGNAL and waits to be killed).
+champion rule; prints ``version promoted rmse``. Modes: ``normal``; ``slow`` (writes
+$REGISTRY_WORKER_SIGNAL.ready-<constant>, waits for $REGISTRY_WORKER_SIGNAL.go so that both
+workers of a test ask for the registry lock at once, holds the lock 1 s, and also prints when it
+asked for the lock, got it and let it go, on the machine's monotonic clock); ``hold`` (inside
+the lock, writes $REGISTRY_WORKER_SIGNAL and waits to be killed).
 """
 from __future__ import annotations
 
 import os
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Dict
 
 import pandas as pd
 from mlflow.tracking import MlflowClient
@@ -38,19 +43,37 @@ def main(constant: float, mode: str) -> None:
     client = MlflowClient()
     parent = start_parent(client, experiment_id, 'test', {})
     _, uri = log_final_model(client, parent, model, {}, {'rmse': rmse}, {}, {}, VALIDATION)
-    scoring = registry.champion_rmse_on
+    times: Dict[str, float] = {}
     if mode == 'slow':
-        def slow_scoring(*args, **kwargs):
-            time.sleep(1)
-            return scoring(*args, **kwargs)
-        registry.champion_rmse_on = slow_scoring
+        registry.file_lock = timed_lock(registry.file_lock, times)
+        signal = os.environ['REGISTRY_WORKER_SIGNAL']
+        Path(f'{signal}.ready-{constant}').write_text('ready')
+        deadline = time.monotonic() + 120
+        while not Path(f'{signal}.go').exists():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f'no {signal}.go within 120 s')
+            time.sleep(0.01)
     elif mode == 'hold':
         def hold(*args, **kwargs):
             Path(os.environ['REGISTRY_WORKER_SIGNAL']).write_text('in the lock')
             time.sleep(3600)
         registry.champion_rmse_on = hold
     promotion = registry.register_and_promote(uri, rmse, VALIDATION)
-    print(promotion.version, promotion.promoted, rmse, flush=True)
+    print(promotion.version, promotion.promoted, rmse, *(times[k] for k in ('asked', 'entered', 'left') if times),
+          flush=True)
+
+
+def timed_lock(real_lock, times: Dict[str, float]):
+    """``real_lock``, recording when it was asked for, got and let go, and held 1 s."""
+    @contextmanager
+    def lock(name: str):
+        times['asked'] = time.monotonic()
+        with real_lock(name):
+            times['entered'] = time.monotonic()
+            time.sleep(1)
+            yield
+            times['left'] = time.monotonic()
+    return lock
 
 
 if __name__ == '__main__':
