@@ -252,15 +252,3 @@ def signed_in_mage(root: Path, project: str, env: Optional[Dict[str, str]] = Non
         # Mage runs chart code and API calls one at a time; on a loaded machine a dashboard's
         # requests queue: the client's bound is generous (a bound, not a speed requirement).
         yield MageClient(f'http://127.0.0.1:{mage.port}', email=email, password=password, timeout=180)
-
-
-def dashboard_charts(client, page: str) -> Dict[str, tuple]:
-    """Each chart of a dashboard page, as the repo's layout file declares it and as the server
-    serves its data: ``{uuid: (block config, data)}``."""
-    import yaml
-
-    layout = yaml.safe_load((REPO_ROOT / 'mlops' / 'presenters' / page / 'block_layout.yaml').read_text())
-    encoded = page.replace('/', '%2F')
-    return {uuid: (block, client.get(f'/api/page_block_layouts/{encoded}/block_layout_items/{uuid}')
-                   ['block_layout_item']['data'])
-            for uuid, block in layout['blocks'].items()}

@@ -25,6 +25,7 @@ import pytest
 import yaml
 
 from tests.chain import run_chain, summaries
+from tests.dashboards import chart_data, draw, layouts
 from tests.servers import REPO_ROOT, mage_server
 from tests.sources import months_folder
 from tests.unit_1_data_preparation.test_charts_ui import repo_copy
@@ -177,13 +178,6 @@ def test_switching_the_active_sub_project_shows_the_same_runs_and_triggers(platf
         assert set(schedules(client)) == before_triggers, project
 
 
-def layouts(repo: Path) -> Dict[str, dict]:
-    """The dashboards of ``repo`` (the copy the server runs from): ``{page: layout}``."""
-    presenters = repo / 'mlops' / 'presenters'
-    return {str(path.parent.relative_to(presenters)): yaml.safe_load(path.read_text())
-            for path in sorted(presenters.glob('**/block_layout.yaml'))}
-
-
 def has_data(kind: str, data: dict) -> bool:
     """What Mage's frontend draws from: a pie's counts (x), a table's rows (y), a bar chart's
     labels and values."""
@@ -212,12 +206,10 @@ def test_every_dashboard_chart_serves_data(platform):
     wait_for('monitoring and retraining done', lambda: all(finished_run_of(platform.client, t) for _, _, t in FIRED),
              1200, interval=5)
     listed = runs(platform.client).values()
-    for page, layout in layouts(platform.repo).items():
+    for page, blocks in layouts(platform.repo).items():  # the copy the server runs from
         activate(platform.client, project_of(page))  # Mage finds a dashboard's pipeline in the active one
-        encoded = page.replace('/', '%2F')
-        for uuid, block in layout['blocks'].items():
-            data = platform.client.get(f'/api/page_block_layouts/{encoded}/block_layout_items/{uuid}')[
-                'block_layout_item']['data']
+        for uuid, block in blocks.items():
+            data = chart_data(platform.client, page, uuid)
             assert has_data(block['configuration']['chart_type'], data), (page, uuid, data)
             if data['x'] == DAY_COLUMNS:  # runs by day: the completed ones Mage lists for the pipeline
                 pipeline = page.split('/')[1]
@@ -226,23 +218,15 @@ def test_every_dashboard_chart_serves_data(platform):
 
 
 def test_chromium_draws_every_dashboard(platform, browser, tmp_path):
-    from tests.browser import charts_drawn, page_text, sign_in, wait_until
+    from tests.browser import sign_in
 
     client = platform.client
     browser.set_window_size(1600, 2400)
     sign_in(browser, client.base_url, client.email, client.password)
-    for page, layout in layouts(platform.repo).items():
-        blocks = layout['blocks'].values()
-        charts = {b['name'] for b in blocks if b['configuration']['chart_type'] != 'table'}
-        tables = {b['name'] for b in blocks} - charts
+    for page, blocks in layouts(platform.repo).items():
         activate(client, project_of(page))
-        browser.get(f'{client.base_url}/{page}')
-        drawn = charts_drawn(browser, charts, others=tables)
-        wait_until(browser, lambda b: all(name in page_text(b) for name in tables), 120)
-        shot = tmp_path / (page.replace('/', '-') + '.png')
-        browser.save_screenshot(str(shot))
-        print(f'screenshot: {shot}')
-        assert set(drawn) == charts, (page, sorted(charts - set(drawn)))
+        missing, _ = draw(browser, client.base_url, page, blocks.values(), tmp_path / (page.replace('/', '-') + '.png'))
+        assert not missing, (page, sorted(missing))
 
 
 def test_a_runner_started_beside_the_server_hands_it_the_run(platform):

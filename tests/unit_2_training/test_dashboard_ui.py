@@ -9,19 +9,17 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 from mlflow.tracking import MlflowClient
 
 from mlops.utils.observability.explain import ARTIFACT, BIAS
-from mlops.utils.paths import project_dir
 from mlops.utils.tracking.registry import CHAMPION, registered_model_name
-from tests.browser import charts_drawn, page_text, sign_in, wait_until
+from tests.browser import sign_in
+from tests.dashboards import assert_serves, dashboard_charts, draw, layout_blocks
 from tests.registered import embedded_store, register_linear_on
-from tests.servers import dashboard_charts, signed_in_mage
+from tests.servers import signed_in_mage
 
 pytestmark = pytest.mark.slow
 PROJECT, PAGE = 'unit_2_training', 'pipelines/xgboost_training/dashboard'
-LAYOUT = project_dir(PROJECT).parent / 'presenters' / PAGE / 'block_layout.yaml'
 
 
 @pytest.fixture(scope='module')
@@ -65,30 +63,18 @@ def test_each_chart_serves_the_champions_shap_figures(server):
     client, expected = server
     charts = dashboard_charts(client, PAGE)
     assert set(expected) <= set(charts)
-    for uuid, (block, served) in charts.items():
-        if uuid not in expected:
-            assert served.get('y') in (None, [], [[]]), (uuid, served)
-            continue
-        x, y = expected[uuid]
-        if block['configuration']['chart_type'] == 'table':  # column names, rows
-            assert served['x'] == x and served['y'] == y and y, uuid
-        else:
-            assert served['x'] == x and served['y'] == [y] and x, uuid
+    assert_serves(charts, expected)
+    for uuid in set(charts) - set(expected):
+        assert charts[uuid][1].get('y') in (None, [], [[]]), charts[uuid]
 
 
 def test_chromium_sees_the_chart_drawn_and_the_table_filled(server, browser, tmp_path):
     client, expected = server
-    blocks = yaml.safe_load(LAYOUT.read_text())['blocks']
-    explained = [blocks[uuid] for uuid in expected]
-    charts = {b['name'] for b in explained if b['configuration']['chart_type'] != 'table'}
-    tables = {b['name'] for b in blocks.values()} - charts  # run-health panels stay empty here
+    blocks = layout_blocks(PAGE)
+    _, rows = expected['trip_prediction_contributions']
     browser.set_window_size(1600, 1200)
     sign_in(browser, client.base_url, client.email, client.password)
-    browser.get(f'{client.base_url}/{PAGE}')
-    drawn = charts_drawn(browser, charts, others=tables)
-    _, rows = expected['trip_prediction_contributions']
-    cells = [str(cell) for row in rows for cell in row]
-    wait_until(browser, lambda b: all(c in page_text(b) for c in cells))
-    browser.save_screenshot(str(tmp_path / 'xgboost-dashboard.png'))
-    print(f'screenshot: {tmp_path / "xgboost-dashboard.png"}')
-    assert set(drawn) == charts, f'not drawn: {sorted(charts - set(drawn))}'
+    missing, _ = draw(browser, client.base_url, PAGE, blocks.values(), tmp_path / 'xgboost-dashboard.png',
+                      shown=[str(cell) for row in rows for cell in row],
+                      only={blocks[uuid]['name'] for uuid in expected})  # run health stays empty here
+    assert not missing, f'not drawn: {sorted(missing)}'

@@ -229,9 +229,9 @@ def test_run_health_dashboards_show_the_jobs_runs(trained, browser, tmp_path):
     from mlflow.tracking import MlflowClient
 
     from mlops.utils.observability.history import tuning_trials
-    from tests.browser import charts_drawn, sign_in
-    from tests.registered import embedded_store
-    from tests.servers import dashboard_charts, signed_in_mage
+    from tests.browser import sign_in
+    from tests.dashboards import dashboard_charts, draw
+    from tests.servers import signed_in_mage
 
     root, _ = trained
     with embedded_store(root / 'data') as experiment:
@@ -253,11 +253,7 @@ def test_run_health_dashboards_show_the_jobs_runs(trained, browser, tmp_path):
             assert triggers['x'][0] == 'trigger' and 'headless runner' in [row[0] for row in triggers['y']], pipeline
             _, per_run = charts[f'{short}_trials_per_run']
             assert sum(per_run['y'][0]) == (trials['pipeline_uuid'] == pipeline).sum() > 0, pipeline
-            health = [block for uuid, (block, _) in charts.items() if uuid.startswith(short + '_')]
-            drawn_charts = {b['name'] for b in health if b['configuration']['chart_type'] != 'table'}
-            tables = {b['name'] for b, _ in charts.values() if b['configuration']['chart_type'] == 'table'}
-            browser.get(f'{client.base_url}/{page}')
-            drawn = charts_drawn(browser, drawn_charts, others=tables)
-            browser.save_screenshot(str(tmp_path / f'{pipeline}-dashboard.png'))
-            assert set(drawn) == drawn_charts, f'{pipeline}: not drawn: {sorted(drawn_charts - set(drawn))}'
-        print(f'screenshots: {tmp_path}')
+            health = {block['name'] for uuid, (block, _) in charts.items() if uuid.startswith(short + '_')}
+            missing, _ = draw(browser, client.base_url, page, [block for block, _ in charts.values()],
+                              tmp_path / f'{pipeline}-dashboard.png', only=health)
+            assert not missing, f'{pipeline}: not drawn: {sorted(missing)}'

@@ -7,18 +7,16 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import pytest
-import yaml
 from mlflow.tracking import MlflowClient
 
 from mlops.utils.models.tuning import Trial
-from mlops.utils.paths import project_dir
-from tests.browser import charts_drawn, sign_in
+from tests.browser import page_text, sign_in, wait_until
+from tests.dashboards import assert_serves, chart_data, dashboard_charts, draw, layout_blocks
 from tests.registered import embedded_store, register_linear_on
-from tests.servers import dashboard_charts, signed_in_mage
+from tests.servers import signed_in_mage
 
 pytestmark = pytest.mark.slow
 PROJECT, PAGE = 'unit_3_observability', 'pipelines/monitoring/dashboard'
-LAYOUT = project_dir(PROJECT).parent / 'presenters' / PAGE / 'block_layout.yaml'
 
 
 TRIAL_RMSES = [6.1, 5.9, 6.4, 5.8, 6.0, 6.2]
@@ -82,51 +80,30 @@ def test_every_chart_serves_the_stores_figures(server):
     client, expected = server
     charts = dashboard_charts(client, PAGE)
     assert sorted(charts) == sorted(expected)
-    for uuid, (block, data) in charts.items():
-        kind = block['configuration']['chart_type']
-        if kind == 'bar chart':
-            x, y = expected[uuid]
-            assert data['x'] == x and data['y'] == [y] and x, uuid
-        elif kind == 'table':
-            columns, rows = expected[uuid]
-            assert data['x'] == columns and data['y'] == rows and rows, uuid
-        elif kind == 'pie chart':
-            assert data['x'] == expected[uuid], uuid
-        else:
-            pytest.fail(f'{uuid}: no expectation for a {kind}')
+    assert_serves(charts, expected)
 
 
 def test_chromium_sees_every_chart_drawn(server, browser, tmp_path):
-    from tests.browser import page_text, wait_until
-
     client, expected = server
-    blocks = yaml.safe_load(LAYOUT.read_text())['blocks'].values()
-    names = {block['name'] for block in blocks if block['configuration']['chart_type'] != 'table'}
-    tables = {block['name'] for block in blocks} - names
     browser.set_window_size(1600, 2200)
     sign_in(browser, client.base_url, client.email, client.password)
-    browser.get(f'{client.base_url}/{PAGE}')
-    drawn = charts_drawn(browser, names, others=tables)
-    shown = wait_until(browser, lambda b: all(t in page_text(b) for t in (*tables, 'Trained (UTC)', '6.4–6.5'))
-                       and page_text(b), 120)
-    browser.save_screenshot(str(tmp_path / 'monitoring-dashboard.png'))
-    print(f'screenshot: {tmp_path / "monitoring-dashboard.png"}')
-    assert set(drawn) == names, f'not drawn: {sorted(names - set(drawn))}'
+    missing, shown = draw(browser, client.base_url, PAGE, layout_blocks(PAGE).values(),
+                          tmp_path / 'monitoring-dashboard.png', shown=('Trained (UTC)', '6.4–6.5'))
+    assert not missing, f'not drawn: {sorted(missing)}'
     for label in ('LinearRegression', 'v2 (champion)', '2023-05', *expected['validation_rmse_over_time'][1][0]):
         assert str(label) in shown, label
 
 
 def test_with_mlflow_unreachable_the_page_loads_and_each_chart_names_the_cause(tmp_path, browser):
     from mlops.utils.triggering.mage_api import MageApiError
-    from tests.browser import page_text, wait_until
     from tests.servers import free_port
 
     unreachable = f'http://127.0.0.1:{free_port()}'  # nothing listens there
-    blocks = yaml.safe_load(LAYOUT.read_text())['blocks']
+    blocks = layout_blocks(PAGE)
     with signed_in_mage(tmp_path, PROJECT, env={'MLFLOW_TRACKING_URI': unreachable}) as client:
         for uuid in blocks:
             with pytest.raises(MageApiError, match=f'MLflow tracking at {unreachable} cannot be used'):
-                client.get(f'/api/page_block_layouts/{PAGE.replace("/", "%2F")}/block_layout_items/{uuid}')
+                chart_data(client, PAGE, uuid)
         browser.set_window_size(1600, 2200)
         sign_in(browser, client.base_url, client.email, client.password)
         browser.get(f'{client.base_url}/{PAGE}')
