@@ -155,16 +155,13 @@ def default_training_set(shared_data):
 
 
 @pytest.fixture
-def tracking_store(tmp_path, monkeypatch):
-    """An empty embedded MLflow store (SQLite + local artifacts) for this test."""
-    monkeypatch.setenv('MLOPS_DATA_DIR', str(tmp_path / 'data'))
-    monkeypatch.delenv('MLFLOW_TRACKING_URI', raising=False)
-    monkeypatch.setenv('MLOPS_REGISTERED_MODEL', 'test-model')
-    from mlops.utils.tracking.mlflow_setup import connect
+def tracking_store(tmp_path):
+    """An empty embedded MLflow store (SQLite + local artifacts) for this test; yields its
+    experiment id."""
+    from tests.registered import embedded_store
 
-    yield connect()
-    import mlflow
-    mlflow.set_tracking_uri(None)
+    with embedded_store(tmp_path / 'data', 'test-model') as experiment_id:
+        yield experiment_id
 
 
 # Temporary folders of the project and its test servers; none may outlive the session (the

@@ -68,9 +68,10 @@ def register_linear_on(experiment_id: str, source: str, start_month: str, end_mo
 
 
 @contextmanager
-def embedded_store(data_dir: Path) -> Iterator[str]:
+def embedded_store(data_dir: Path, registered_model: Optional[str] = None) -> Iterator[str]:
     """This process pointed at the embedded MLflow store under ``data_dir`` (as a server or
-    runner started with ``MLOPS_DATA_DIR=data_dir`` sees it); yields the experiment id."""
+    runner started with ``MLOPS_DATA_DIR=data_dir`` sees it; created when new), and at
+    ``registered_model`` when given; yields the experiment id. Everything is put back after."""
     import mlflow
     import pytest
 
@@ -79,6 +80,8 @@ def embedded_store(data_dir: Path) -> Iterator[str]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv('MLOPS_DATA_DIR', str(data_dir))
         patch.delenv('MLFLOW_TRACKING_URI', raising=False)
+        if registered_model:
+            patch.setenv('MLOPS_REGISTERED_MODEL', registered_model)
         try:
             yield connect()
         finally:

@@ -18,7 +18,7 @@ from sklearn.linear_model import LinearRegression
 
 from mlops.utils.models.training_data import TrainingData, unpack_training_set
 from mlops.utils.serving.model import TripDurationModel
-from tests.registered import register_model
+from tests.registered import embedded_store, register_model
 from tests.servers import REPO_ROOT, ServerProcess, free_port
 
 MODEL = 'test-model'
@@ -54,17 +54,13 @@ def served(tmp_path_factory, data) -> Iterator[Served]:
     import mlflow
 
     root = tmp_path_factory.mktemp('serve')
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv('MLOPS_DATA_DIR', str(root / 'data'))
-        patch.delenv('MLFLOW_TRACKING_URI', raising=False)
-        patch.setenv('MLOPS_REGISTERED_MODEL', MODEL)
+    with embedded_store(root / 'data', MODEL):
         model, uri = register_champion(data)
         loaded = mlflow.pyfunc.load_model(uri)
         port = free_port()
         env = {'MODEL_SERVER_HOST': '127.0.0.1', 'MODEL_SERVER_PORT': str(port)}
         with ServerProcess(['bash', 'scripts/serve.sh'], f'http://127.0.0.1:{port}/ping', root / 'serve.log', env=env):
             yield Served(f'http://127.0.0.1:{port}/invocations', model, loaded)
-        mlflow.set_tracking_uri(None)
     assert not list(Path(tempfile.gettempdir()).glob('mlops-serve-*'))  # its working folder went with it
 
 

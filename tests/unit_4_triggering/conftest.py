@@ -12,7 +12,7 @@ from sklearn.linear_model import LinearRegression
 from mlops.utils.models.training_data import unpack_training_set
 from mlops.utils.serving.model import TripDurationModel
 from mlops.utils.triggering.mage_api import MageClient
-from tests.registered import register_constant, register_model
+from tests.registered import embedded_store, register_constant, register_model
 from tests.servers import ServerProcess, mage_server
 
 PROJECT = 'unit_4_triggering'
@@ -40,20 +40,12 @@ def triggering_server(tmp_path_factory, default_training_set):
            'REQUIRE_USER_AUTHENTICATION': '1', 'SCHEDULER_TRIGGER_INTERVAL': '1',
            'MLOPS_REGISTERED_MODEL': 'nyc-taxi-duration', 'MLOPS_UI_PROJECT': PROJECT}
     data = unpack_training_set(default_training_set)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv('MLOPS_DATA_DIR', env['MLOPS_DATA_DIR'])
-        patch.setenv('MLOPS_REGISTERED_MODEL', env['MLOPS_REGISTERED_MODEL'])
-        patch.delenv('MLFLOW_TRACKING_URI', raising=False)
-        from mlops.utils.tracking.mlflow_setup import connect
-
-        experiment = connect()
+    with embedded_store(root / 'data', env['MLOPS_REGISTERED_MODEL']) as experiment:
         facts = data.preparation  # the data.* tags a pipeline run records (months, source, split)
         constant, _ = register_constant(experiment, data, float(data.y_train.median()), facts=facts)
         linear = TripDurationModel(data.dv, LinearRegression().fit(data.X_train, data.y_train))
         better, _ = register_model(experiment, data, linear, 'linear_model.LinearRegression', facts=facts)
         assert better.promoted  # the fixture's premise: the linear model is the champion
-        import mlflow
-        mlflow.set_tracking_uri(None)
     with mage_server(root, env=env) as server:
         client = MageClient(f'http://127.0.0.1:{server.port}', email=email, password=password)
         yield TriggeringServer(server, client, root, env, data,

@@ -12,6 +12,7 @@ from nbclient import NotebookClient
 from mlops.utils.models.metrics import regression_metrics
 from mlops.utils.triggering.new_data import TrainedRange
 from tests.chain import REPO_ROOT
+from tests.registered import embedded_store
 from tests.servers import ServerProcess, free_port
 
 pytestmark = pytest.mark.slow
@@ -51,12 +52,9 @@ def test_the_inference_notebook_runs_against_both_servers(triggering_server, mon
     trained = TrainedRange('nyc-taxi-duration', server.versions['linear'], facts['start_month'], facts['end_month'],
                            facts['taxi_colour'], facts['data_source'], facts['split_on_feature'])
     trips = validation_sample(trained, rows=SAMPLE_ROWS, seed=0)
-    mlflow.set_tracking_uri(f'sqlite:///{server.root / "data" / "mlflow" / "mlflow.db"}')
-    try:
+    with embedded_store(server.root / 'data'):
         champion = mlflow.pyfunc.load_model('models:/nyc-taxi-duration@champion')
         rmse = regression_metrics(trips[TARGET], champion.predict(trips.drop(columns=[TARGET])))['rmse']
-    finally:
-        mlflow.set_tracking_uri(None)
     printed = float(re.search(r'RMSE on these trips: ([0-9.]+) min', text).group(1))
     assert printed == pytest.approx(rmse, abs=5e-4)
 

@@ -15,6 +15,7 @@ from mlops.utils.serving.features import INPUT_COLUMNS
 from mlops.utils.triggering.api_command import EXAMPLE_TRIPS
 from mlops.utils.triggering.mage_api import MageApiError, predict
 from tests.chain import REPO_ROOT
+from tests.registered import embedded_store
 
 pytestmark = pytest.mark.slow
 RTOL = 1e-9  # Mage's output view keeps 10 significant digits
@@ -24,23 +25,15 @@ def champion_predictions(server, records):
     """What the registered champion itself answers, loaded in this process."""
     import mlflow
 
-    mlflow.set_tracking_uri(f'sqlite:///{server.root / "data" / "mlflow" / "mlflow.db"}')
-    try:
+    with embedded_store(server.root / 'data'):
         name = server.env['MLOPS_REGISTERED_MODEL']
         version = MlflowClient().get_model_version_by_alias(name, 'champion').version
         return str(version), mlflow.pyfunc.load_model(f'models:/{name}@champion').predict(records)
-    finally:
-        mlflow.set_tracking_uri(None)
 
 
 def set_champion(server, version: str) -> None:
-    import mlflow
-
-    mlflow.set_tracking_uri(f'sqlite:///{server.root / "data" / "mlflow" / "mlflow.db"}')
-    try:
+    with embedded_store(server.root / 'data'):
         MlflowClient().set_registered_model_alias(server.env['MLOPS_REGISTERED_MODEL'], 'champion', version)
-    finally:
-        mlflow.set_tracking_uri(None)
 
 
 def test_a_batch_through_the_api_equals_the_champions_answers(triggering_server):

@@ -11,8 +11,9 @@ from mlflow.tracking import MlflowClient
 
 from mlops.utils.triggering.mage_api import MageApiError, MageClient
 from tests.chain import run_chain
+from tests.registered import embedded_store
 from tests.servers import mage_server
-from tests.sources import link_month
+from tests.sources import link_month, months_folder
 from tests.unit_4_triggering.conftest import PROJECT
 
 pytestmark = pytest.mark.slow
@@ -21,25 +22,14 @@ SMALL_TRAINING = {'sklearn_variables': {'models': 'linear_model.LinearRegression
                   'xgboost_variables': {'max_evaluations': 1, 'num_boost_round': 20}}
 
 
-def registry(root):
-    import mlflow
-
-    mlflow.set_tracking_uri(f'sqlite:///{root / "data" / "mlflow" / "mlflow.db"}')
-    return MlflowClient()
-
-
 def versions(client):
     return {v.version: v for v in client.search_model_versions(f"name = '{MODEL}'")}
 
 
 @pytest.fixture(scope='module')
 def retraining(tmp_path_factory, shared_data):
-    import mlflow
-
     root = tmp_path_factory.mktemp('retraining')
-    source = root / 'source'
-    for month in ('2023-01', '2023-02', '2023-03'):
-        link_month(source, shared_data, month)
+    source = months_folder(root / 'source', shared_data, ['2023-01', '2023-02', '2023-03'])
     result = run_chain(root, '--source', str(source),
                        '--pipelines', 'prepare_training_set,sklearn_training,xgboost_training',
                        '--set', 'start_month=2023-01', '--set', 'end_month=2023-03',
@@ -49,12 +39,9 @@ def retraining(tmp_path_factory, shared_data):
     email, password = 'owner@example.com', secrets.token_urlsafe(12)
     env = {'MLOPS_DATA_DIR': str(root / 'data'), 'DEFAULT_OWNER_EMAIL': email, 'DEFAULT_OWNER_PASSWORD': password,
            'REQUIRE_USER_AUTHENTICATION': '1', 'SCHEDULER_TRIGGER_INTERVAL': '1', 'MLOPS_UI_PROJECT': PROJECT}
-    try:
-        with mage_server(root, env=env) as server:
-            client = MageClient(f'http://127.0.0.1:{server.port}', email=email, password=password)
-            yield root, source, client
-    finally:
-        mlflow.set_tracking_uri(None)
+    with embedded_store(root / 'data'), mage_server(root, env=env) as server:  # the tests read the job's registry
+        client = MageClient(f'http://127.0.0.1:{server.port}', email=email, password=password)
+        yield root, source, client
 
 
 def retrain_now(client: MageClient, variables: dict) -> dict:
@@ -78,16 +65,16 @@ def test_the_triggers_are_synced_with_their_settings(retraining):
 
 def test_nothing_new_completes_and_says_why(retraining):
     root, source, client = retraining
-    before = versions(registry(root))
+    before = versions(MlflowClient())
     summary = retrain_now(client, SMALL_TRAINING)
     assert summary['retrained'] is False and summary['children'] == []
     assert summary['message'].startswith(f'no new month after 2023-03 at {source}')
-    assert versions(registry(root)).keys() == before.keys()
+    assert versions(MlflowClient()).keys() == before.keys()
 
 
 def test_a_new_month_retrains_and_the_alias_follows_the_rule(retraining, shared_data):
     root, source, client = retraining
-    registry_client = registry(root)
+    registry_client = MlflowClient()
     before = versions(registry_client)
     champion_before = registry_client.get_model_version_by_alias(MODEL, 'champion').version
     link_month(source, shared_data, '2023-04')
@@ -115,7 +102,7 @@ def test_a_new_month_retrains_and_the_alias_follows_the_rule(retraining, shared_
 
 def test_a_missing_source_fails_the_run_naming_it(retraining, tmp_path):
     root, _, client = retraining
-    registry_client = registry(root)
+    registry_client = MlflowClient()
     champion = registry_client.get_model_version_by_alias(MODEL, 'champion').version
     count = len(versions(registry_client))
     missing = tmp_path / 'no-such-source'

@@ -11,6 +11,7 @@ from mlflow.tracking import MlflowClient
 from mlops.utils.errors import ConfigError, SourceError
 from mlops.utils.triggering.new_data import (TrainedRange, add_months, champion_range, months_between,
                                              new_months)
+from tests.sources import months_folder
 
 
 def months_in(source: Path, colour: str = 'green') -> List[str]:
@@ -26,11 +27,7 @@ def trained_until(end_month: str, source: str, start_month: str = '2023-01') -> 
 @pytest.fixture
 def partial_source(tmp_path, shared_data) -> Path:
     """A source holding 2023-01..2023-03 of the shared months (links, not copies)."""
-    source = tmp_path / 'source'
-    for month in ('01', '02', '03'):
-        target = source / 'taxi' / 'green' / '2023' / f'{month}.parquet'
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.symlink_to(shared_data / 'taxi' / 'green' / '2023' / f'{month}.parquet')
+    source = months_folder(tmp_path / 'source', shared_data, ['2023-01', '2023-02', '2023-03'])
     return source
 
 

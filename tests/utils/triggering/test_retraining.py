@@ -9,16 +9,13 @@ from mlflow.tracking import MlflowClient
 
 from mlops.utils.errors import ConfigError
 from mlops.utils.triggering.retraining import RETRAINING_STEPS, RetrainingError, retrain
+from tests.sources import months_folder
 
 
 @pytest.fixture
 def champion_on(tracking_store, tmp_path, shared_data):
     """A champion trained on 2023-01..03 of a source folder that holds those months."""
-    source = tmp_path / 'source'
-    for month in ('01', '02', '03'):
-        target = source / 'taxi' / 'green' / '2023' / f'{month}.parquet'
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.symlink_to(shared_data / 'taxi' / 'green' / '2023' / f'{month}.parquet')
+    source = months_folder(tmp_path / 'source', shared_data, ['2023-01', '2023-02', '2023-03'])
     client = MlflowClient()
     run = client.create_run(tracking_store, tags={
         'data.start_month': '2023-01', 'data.end_month': '2023-03', 'data.taxi_colour': 'green',
