@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -36,16 +37,30 @@ print(json.dumps([float(x) for x in model.predict(records)]))
 '''
 
 
+def requirement_lines(text: str) -> set:
+    return {line.strip() for line in text.splitlines() if line.strip() and not line.startswith('#')}
+
+
 def model_env(requirements: Path) -> Path:
-    """A virtualenv with exactly ``requirements`` installed (built once per content)."""
-    digest = hashlib.sha256(requirements.read_bytes()).hexdigest()[:16]
-    env = ENV_CACHE / digest
-    if not (env / '.complete').exists():
-        subprocess.run([sys.executable, '-m', 'venv', '--clear', str(env)], check=True)
-        install = subprocess.run([str(env / 'bin' / 'python'), '-m', 'pip', 'install', '--disable-pip-version-check',
-                                  '-q', '-r', str(requirements)], capture_output=True, text=True, timeout=1200)
-        assert install.returncode == 0, install.stdout[-2000:] + install.stderr[-2000:]
-        (env / '.complete').write_text(requirements.read_text())
+    """A virtualenv with exactly ``requirements`` installed (built once per content). Where a
+    cached one holds a subset of them (the sklearn model's, for the XGBoost model's), it is
+    copied and pip adds the rest, as a fresh install would have them: one full install a run."""
+    wanted = requirement_lines(requirements.read_text())
+    env = ENV_CACHE / hashlib.sha256(requirements.read_bytes()).hexdigest()[:16]
+    if (env / '.complete').exists():
+        return env
+    shutil.rmtree(env, ignore_errors=True)
+    subsets = [done.parent for done in ENV_CACHE.glob('*/.complete') if requirement_lines(done.read_text()) <= wanted]
+    if subsets:
+        shutil.copytree(max(subsets, key=lambda e: len(requirement_lines((e / '.complete').read_text()))), env,
+                        symlinks=True)
+        (env / '.complete').unlink()
+    else:
+        subprocess.run([sys.executable, '-m', 'venv', str(env)], check=True)
+    install = subprocess.run([str(env / 'bin' / 'python'), '-m', 'pip', 'install', '--disable-pip-version-check',
+                              '-q', '-r', str(requirements)], capture_output=True, text=True, timeout=1200)
+    assert install.returncode == 0, install.stdout[-2000:] + install.stderr[-2000:]
+    (env / '.complete').write_text(requirements.read_text())
     return env
 
 
