@@ -1,14 +1,24 @@
-"""The dashboard's chart values, shaped from model runs (expected values worked out by hand);
-its layout names charts that exist."""
+"""The dashboard's chart values, shaped from model runs or read from an embedded MLflow store
+holding records made here (expected values worked out by hand); its layout names charts that
+exist."""
 import pandas as pd
 import pytest
 import yaml
+from mlflow.tracking import MlflowClient
 
-from mlops.utils.observability.dashboard import best_rmse_by_family, metric_by_training_run, model_families
+from mlops.utils.models.tuning import Trial
+from mlops.utils.observability.dashboard import (best_rmse_by_family, champion_history, metric_by_training_run,
+                                                 model_families, monitoring_by_month, trial_rmse_bins,
+                                                 training_trials_per_run)
+from mlops.utils.observability.monitoring import MonthScore, Thresholds
+from mlops.utils.observability.score_log import log_score, monitoring_experiment
 from mlops.utils.paths import project_dir
+from mlops.utils.tracking.runs import log_trial, start_parent
+from mlops.utils.triggering.new_data import TrainedRange
 
 PLATFORM = project_dir('unit_3_observability').parent
 LAYOUTS = sorted((PLATFORM / 'presenters').glob('**/block_layout.yaml'))
+MODEL = 'test-model'  # the tracking_store fixture's registered model name
 CHART_TYPES = {'bar chart', 'histogram', 'line chart', 'pie chart', 'table'}  # what chart code can feed in 0.9.80
 
 
@@ -68,3 +78,69 @@ def test_each_layout_places_existing_charts_of_supported_types(path):
 def test_every_training_pipeline_has_a_dashboard():
     pages = {path.parent.parent.name for path in LAYOUTS}
     assert {'monitoring', 'sklearn_training', 'xgboost_training'} <= pages
+
+
+# Charts read from a real (embedded) MLflow store: records made here with MlflowClient and the
+# project's own log functions; expected values worked out from what was logged.
+
+def test_champion_history_lists_each_version_with_its_rmse_in_version_order_and_marks_the_champion(tracking_store):
+    client = MlflowClient()
+    client.create_registered_model(MODEL)
+    rmse_tags = {1: '6.5', 2: '5.123456', 3: None, **{v: f'{v}.25' for v in range(4, 11)}}  # v3: no RMSE recorded
+    for version, rmse in rmse_tags.items():
+        created = client.create_model_version(MODEL, f'file:///models/{version}',
+                                              tags={'validation_rmse': rmse} if rmse else {})
+        assert int(created.version) == version
+    client.set_registered_model_alias(MODEL, 'champion', '10')
+    labels, values = champion_history()
+    assert labels == ['v1', 'v2', 'v4', 'v5', 'v6', 'v7', 'v8', 'v9', 'v10 (champion)']  # 10 after 9, not after 1
+    assert values == [6.5, 5.1235, 4.25, 5.25, 6.25, 7.25, 8.25, 9.25, 10.25]
+
+
+def test_trial_rmse_bins_count_the_tuning_trials_of_the_experiment_only(tracking_store):
+    client = MlflowClient()
+    for family, rmses in (('linear_model.Lasso', [6.05, 6.1]), ('xgboost', [6.95])):
+        parent = start_parent(client, tracking_store, family, {})
+        for number, rmse in enumerate(rmses):
+            log_trial(client, parent, Trial(number, {}, {'rmse': rmse, 'mse': rmse ** 2}, 0.1))
+    final = client.create_run(tracking_store, tags={'stage': 'final'}).info.run_id  # a final model: no trial
+    client.log_metric(final, 'validation_rmse', 20.0)
+    elsewhere = client.create_experiment('another')
+    other = client.create_run(elsewhere, tags={'stage': 'tuning'}).info.run_id  # another experiment's trial
+    client.log_metric(other, 'validation_rmse', 1.0)
+    labels, counts = trial_rmse_bins()
+    # 6.05..6.95 spans 0.9: tenth-of-a-minute bins from 6.0-6.1 to 6.9-7.0
+    assert labels == [f'{t / 10:.1f}–{(t + 1) / 10:.1f}' for t in range(60, 70)]
+    assert counts == [1, 1, 0, 0, 0, 0, 0, 0, 0, 1]
+
+
+def test_monitoring_by_month_shows_the_latest_versions_score_of_each_month(tracking_store):
+    client = MlflowClient()
+    experiment = monitoring_experiment(client, tracking_store)
+    scores = [('9', '2024-03', 6.123456, 37.5), ('9', '2024-02', 6.5, 42.25),
+              ('10', '2024-03', 5.75, 33.0625),  # version 10 scored March after 9: its score is shown
+              ('9', '2024-04', 7.0, 49.0)]
+    for version, month, rmse, mse in scores:
+        trained = TrainedRange(MODEL, version, '2024-01', '2024-01', 'green', 'source', 'lpep_pickup_datetime')
+        log_score(client, experiment, trained, MonthScore(month, {'rmse': rmse, 'mse': mse}), Thresholds())
+    assert monitoring_by_month() == (['2024-02', '2024-03', '2024-04'], [6.5, 5.75, 7.0])
+    assert monitoring_by_month('mse') == (['2024-02', '2024-03', '2024-04'], [42.25, 33.0625, 49.0])
+
+
+def test_training_trials_per_run_counts_every_familys_trials_of_each_mage_run(tracking_store):
+    client = MlflowClient()
+    parents = [('sklearn_training', 12, 'linear_model.Lasso', 1), ('sklearn_training', 7, 'linear_model.Lasso', 2),
+               ('sklearn_training', 7, 'svm.LinearSVR', 1), ('xgboost_training', 9, 'xgboost', 2),
+               (None, None, 'linear_model.Lasso', 4)]  # trials logged outside Mage: no run to count them in
+    for pipeline, run, family, trials in parents:
+        mage = {'pipeline_uuid': pipeline, 'pipeline_run_id': run} if pipeline else {}
+        parent = start_parent(client, tracking_store, family, mage)
+        for number in range(trials):
+            log_trial(client, parent, Trial(number, {}, {'rmse': 6.0, 'mse': 36.0}, 0.1))
+    assert training_trials_per_run('sklearn_training') == (['#7', '#12'], [3, 1])  # run 7 before 12
+    assert training_trials_per_run('xgboost_training') == (['#9'], [2])
+
+
+def test_an_empty_store_gives_empty_charts(tracking_store):
+    assert champion_history() == trial_rmse_bins() == monitoring_by_month() == ([], [])
+    assert training_trials_per_run('sklearn_training') == ([], [])
