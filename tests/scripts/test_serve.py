@@ -135,6 +135,35 @@ def test_a_bad_payload_is_a_400_naming_the_problem_and_serving_goes_on(served, p
 
 
 @pytest.mark.slow
+def test_the_environment_picks_the_version_workers_and_address_and_options_reach_mlflow(tmp_path, data):
+    """MODEL_SERVER_MODEL_URI serves another version than the champion, with
+    MODEL_SERVER_WORKERS workers on MODEL_SERVER_HOST:MODEL_SERVER_PORT; arguments go to
+    ``mlflow models serve`` (an unknown one stops it, naming it)."""
+    import mlflow
+
+    from tests.registered import register_constant
+
+    with embedded_store(tmp_path / 'data', MODEL) as experiment:
+        register_champion(data)
+        other, _ = register_constant(experiment, data, 30.0)  # worse: registered, not the champion
+        assert not other.promoted
+        expected = mlflow.pyfunc.load_model(f'models:/{MODEL}/{other.version}').predict(pd.DataFrame([GOOD_TRIP]))
+    port = free_port()
+    env = {'MLOPS_DATA_DIR': str(tmp_path / 'data'), 'MLOPS_REGISTERED_MODEL': MODEL, 'MODEL_SERVER_HOST': '127.0.0.1',
+           'MODEL_SERVER_PORT': str(port), 'MODEL_SERVER_WORKERS': '1',
+           'MODEL_SERVER_MODEL_URI': f'models:/{MODEL}/{other.version}'}
+    log = tmp_path / 'serve.log'
+    with ServerProcess(['bash', 'scripts/serve.sh', '--timeout', '30'], f'http://127.0.0.1:{port}/ping', log, env=env):
+        answer = post(f'http://127.0.0.1:{port}/invocations', {'dataframe_records': [GOOD_TRIP]})
+    assert answer.status_code == 200 and np.allclose(answer.json()['predictions'], expected, rtol=0, atol=1e-9)
+    assert f'serving models:/{MODEL}/{other.version} on http://127.0.0.1:{port}/invocations with 1 workers' \
+        in log.read_text()
+    refused = subprocess.run(['bash', 'scripts/serve.sh', '--no-such-option'], cwd=REPO_ROOT, capture_output=True,
+                             text=True, timeout=300, env={**os.environ, **env, 'MODEL_SERVER_PORT': str(free_port())})
+    assert refused.returncode != 0 and '--no-such-option' in refused.stderr, refused.stderr[-2000:]
+
+
+@pytest.mark.slow
 def test_without_a_store_it_says_so_before_starting(tmp_path):
     without_tracking_uri = {k: v for k, v in os.environ.items() if k != 'MLFLOW_TRACKING_URI'}
     result = subprocess.run(['bash', str(REPO_ROOT / 'scripts' / 'serve.sh')], cwd=tmp_path, capture_output=True,

@@ -118,3 +118,19 @@ def test_predict_api_sh_prints_a_curl_that_works_and_runs_a_request(triggering_s
     assert np.allclose([r['predicted_minutes'] for r in json.loads(ran.stdout)], expected, rtol=RTOL, atol=0)
     refused = predict_api_sh(server, '--run', '{"inputs": [{"PULocationID": 41}]}')
     assert refused.returncode == 1 and 'inputs[0] lacks DOLocationID, trip_distance' in refused.stderr
+
+
+def test_predict_api_sh_retrain_prints_the_retrain_now_curl_and_runs_it(triggering_server):
+    """``--retrain``: the same for automatic_retraining's retrain_now; with the champion's months
+    all there is, the run completes and says so."""
+    server = triggering_server
+    trigger = server.client.api_trigger('automatic_retraining', 'retrain_now', wait=60)
+    printed = predict_api_sh(server, '--retrain')
+    assert printed.returncode == 0, printed.stderr
+    assert printed.stdout.startswith('curl ') and trigger.token in printed.stdout and "'retrain'" in printed.stderr
+    ran = predict_api_sh(server, '--retrain', '--run', '{}', '--timeout', '300')
+    assert ran.returncode == 0, ran.stderr
+    [summary] = json.loads(ran.stdout)
+    facts = server.data.preparation
+    assert summary['retrained'] is False
+    assert summary['message'].startswith(f"no new month after {facts['end_month']} at {facts['data_source']}")
