@@ -36,9 +36,10 @@ def sign_in(browser, base_url: str, email: str, password: str, timeout: float = 
 
     wait = WebDriverWait(browser, timeout)
     browser.get(base_url + '/')
-    wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, 'input[autocomplete=username]'))).send_keys(email)
+    wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, 'input[autocomplete=username]')),
+               f'no sign-in form at {base_url} within {timeout:.0f} s').send_keys(email)
     browser.find_element(By.CSS_SELECTOR, 'input[type=password]').send_keys(password + '\n')
-    wait.until(lambda b: '/sign-in' not in b.current_url)
+    wait.until(lambda b: '/sign-in' not in b.current_url, f'still on the sign-in page after {timeout:.0f} s')
 
 
 def page_text(browser) -> str:
@@ -47,14 +48,21 @@ def page_text(browser) -> str:
     return browser.execute_script('return document.body ? document.body.innerText : ""')
 
 
-def wait_until(browser, condition, timeout: float = 60):
+def wait_until(browser, condition, timeout: float = 60, what: str = ''):
     """``condition(browser)``'s first truthy value. Mage's pages re-render while they load, so an
-    element found a moment ago may be gone: a stale element means "not yet", not a failure."""
-    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+    element found a moment ago may be gone: a stale element means "not yet", not a failure.
+    Past ``timeout`` the error names ``what`` was awaited, the page and the end of its text."""
+    from selenium.common.exceptions import (NoSuchElementException, StaleElementReferenceException,
+                                            TimeoutException)
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(browser, timeout, ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)
-                         ).until(condition)
+    try:
+        return WebDriverWait(browser, timeout,
+                             ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)).until(condition)
+    except TimeoutException:
+        shown = ' '.join(page_text(browser).split())[-300:]
+        raise TimeoutException(f'{what or getattr(condition, "__name__", "the condition")}: not within '
+                               f'{timeout:.0f} s on {browser.current_url}; the page ends: {shown!r}') from None
 
 
 _CLICK_BUTTON = """
@@ -72,7 +80,7 @@ def press(browser, text: str) -> bool:
 
 def click_button(browser, text: str, timeout: float = 60) -> None:
     """Press the button ``text`` once the page shows it."""
-    wait_until(browser, lambda b: press(b, text), timeout)
+    wait_until(browser, lambda b: press(b, text), timeout, f'a button {text!r}')
 
 
 def fill_in(browser, css: str, text: str, index: int = 0, timeout: float = 60) -> None:
@@ -94,7 +102,7 @@ def fill_in(browser, css: str, text: str, index: int = 0, timeout: float = 60) -
             field.send_keys(text)
         return value(b) == text
 
-    wait_until(browser, typed, timeout)
+    wait_until(browser, typed, timeout, f'{css} #{index} holding {text!r}')
 
 
 # The bars, arcs and lines (SVG rect/path with an area) in the panel titled arguments[0]: the

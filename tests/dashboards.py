@@ -71,7 +71,9 @@ def draw(browser, base_url: str, page: str, blocks: Iterable[dict], screenshot: 
     expected = charts if only is None else charts & only
     browser.get(f'{base_url}/{page}')
     drawn = charts_drawn(browser, expected, others=(charts - expected) | tables)
-    text = wait_until(browser, lambda b: all(t in page_text(b) for t in (*tables, *shown)) and page_text(b), 120)
+    wanted = (*tables, *shown)
+    text = wait_until(browser, lambda b: all(t in page_text(b) for t in wanted) and page_text(b), 120,
+                      f'{page} showing {sorted(wanted)}')
     browser.save_screenshot(str(screenshot))
     print(f'screenshot: {screenshot}')
     return expected - set(drawn), text

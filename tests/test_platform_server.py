@@ -188,11 +188,11 @@ def test_switching_the_sub_project_in_the_header_shows_the_same_runs_and_trigger
         choose_in_header(browser, project)
         assert active_project(client) == project
         triggers = wait_until(browser, lambda b: (lambda text: text if all(n in text for n in declared) else None)(
-            page_text(b)), 120)
+            page_text(b)), 120, f'every trigger on the Triggers page ({project})')
         browser.save_screenshot(str(tmp_path / f'triggers-{project}.png'))
         browser.get(f'{client.base_url}/pipeline-runs')
         listed = wait_until(browser, lambda b: (lambda text: text if all(p in text for p in pipelines) else None)(
-            page_text(b)), 120)
+            page_text(b)), 120, f'runs of {sorted(pipelines)} on the Pipeline runs page ({project})')
         browser.save_screenshot(str(tmp_path / f'pipeline-runs-{project}.png'))
         seen.append((table_rows(triggers, declared), table_rows(listed, pipelines),
                      sorted(schedules(client)), sorted((r['id'], r['status']) for r in runs(client).values())))
@@ -209,11 +209,12 @@ def choose_in_header(browser, project: str) -> None:
 
     menu = ("return [...document.querySelectorAll('select')].find(s => [...s.options].some("
             f"o => o.text.trim() === {project!r}))")
-    chooser = Select(wait_until(browser, lambda b: b.execute_script(menu), 60))
+    chooser = Select(wait_until(browser, lambda b: b.execute_script(menu), 60, 'the sub-project menu'))
     browser.execute_script('window.beforeTheSwitch = true')  # gone once the page has reloaded
     chooser.select_by_visible_text(project)
     wait_until(browser, lambda b: not b.execute_script('return window.beforeTheSwitch === true')
-               and b.execute_script(menu) and b.execute_script(menu).get_attribute('value') == project, 60)
+               and b.execute_script(menu) and b.execute_script(menu).get_attribute('value') == project, 60,
+               f'the page reloaded with {project} chosen')
 
 
 def active_project(client) -> str:

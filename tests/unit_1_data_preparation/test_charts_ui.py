@@ -81,13 +81,13 @@ def test_running_ingest_in_the_editor_draws_every_chart(tmp_path, browser, share
         browser.set_window_size(1600, 1400)
         sign_in(browser, base, email, password)
         browser.get(base + '/pipelines/data_preparation/edit?sideview=charts')
-        wait_until(browser, lambda b: f'Charts ({len(widgets)})' in page_text(b), 120)
-        wait_until(browser, lambda b: b.execute_script(_RUN_FIRST_BLOCK), 60)
+        wait_until(browser, lambda b: f'Charts ({len(widgets)})' in page_text(b), 120, 'the charts panel')
+        wait_until(browser, lambda b: b.execute_script(_RUN_FIRST_BLOCK), 60, 'the run button of ingest')
         # Opening the panel runs each chart before any output exists (a NameError each); once
         # ingest's output is in, a person runs each chart again. Bounds for a loaded machine.
-        wait_until(browser, lambda b: f'{len(raw)} rows x' in page_text(b), 300)
+        wait_until(browser, lambda b: f'{len(raw)} rows x' in page_text(b), 300, f"ingest's output ({len(raw)} rows)")
         for uuid in uuids:
-            wait_until(browser, lambda b: b.execute_script(_RUN_CHART, uuid), 30)
+            wait_until(browser, lambda b: b.execute_script(_RUN_CHART, uuid), 30, f'the run button of chart {uuid}')
         try:
             wait_until(browser, lambda b: all(b.execute_script(_CHART_BARS, uuid, uuids) for uuid in charts)
                        and 'Error' not in page_text(b), 180)

@@ -107,6 +107,7 @@ def test_with_mlflow_unreachable_the_page_loads_and_each_chart_names_the_cause(t
         browser.set_window_size(1600, 2200)
         sign_in(browser, client.base_url, client.email, client.password)
         browser.get(f'{client.base_url}/{PAGE}')
-        wait_until(browser, lambda b: all(block['name'] in page_text(b) for block in blocks.values()), 120)
+        wait_until(browser, lambda b: all(block['name'] in page_text(b) for block in blocks.values()), 120,
+                   'every panel title')
         browser.save_screenshot(str(tmp_path / 'monitoring-dashboard-mlflow-down.png'))
         print(f'screenshot: {tmp_path / "monitoring-dashboard-mlflow-down.png"}')

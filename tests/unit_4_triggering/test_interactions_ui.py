@@ -38,11 +38,12 @@ def test_the_single_trip_form_makes_a_run_with_the_champions_prediction(triggeri
     browser.get(server.url + '/pipelines/predict/triggers')
     click_button(browser, 'Create trigger with no-code')
     wait_until(browser, lambda b: (radios := b.find_elements(By.CSS_SELECTOR, 'input[type=radio]'))
-               and (radios[0].click() or True))
+               and (radios[0].click() or True), what='the trigger type choice')
     fill_in(browser, 'input[placeholder="Name this trigger"]', name)
-    wait_until(browser, lambda b: choose(b, '@once'))
+    wait_until(browser, lambda b: choose(b, '@once'), what='the @once frequency')
     click_button(browser, 'Next: Customize')
-    wait_until(browser, lambda b: len(b.find_elements(By.CSS_SELECTOR, 'input[type=number]')) == 3)
+    wait_until(browser, lambda b: len(b.find_elements(By.CSS_SELECTOR, 'input[type=number]')) == 3,
+               what="the form's three number fields")
     page = page_text(browser)
     assert 'Predict one trip' in page and 'Pickup location ID' in page and 'Trip distance (miles)' in page
     for index, value in enumerate((TRIP['PULocationID'], TRIP['DOLocationID'], TRIP['trip_distance'])):
@@ -50,7 +51,7 @@ def test_the_single_trip_form_makes_a_run_with_the_champions_prediction(triggeri
     browser.save_screenshot(str(tmp_path / 'interaction-form.png'))
     click_button(browser, 'Next: Review')
     click_button(browser, 'Create trigger')
-    wait_until(browser, lambda b: 'Runs for this trigger' in page_text(b))
+    wait_until(browser, lambda b: 'Runs for this trigger' in page_text(b), what="the new trigger's page")
     client = server.client
 
     def runs_of_the_trigger():
@@ -78,6 +79,6 @@ def test_the_single_trip_form_makes_a_run_with_the_champions_prediction(triggeri
     assert [{k: row[k] for k in TRIP} for row in rows] == [TRIP]
     assert np.allclose([rows[0]['predicted_minutes']], expected, rtol=RTOL, atol=0)
     browser.get(f'{server.url}/pipelines/predict/runs/{run["id"]}')
-    wait_until(browser, lambda b: 'inference' in page_text(b))
+    wait_until(browser, lambda b: 'inference' in page_text(b), what="the run's page listing block inference")
     browser.save_screenshot(str(tmp_path / 'interaction-run.png'))
     print(f'screenshots: {tmp_path}')
