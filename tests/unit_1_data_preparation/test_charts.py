@@ -36,10 +36,12 @@ def test_chart_code_gives_the_variables_its_configuration_names(widget, outputs)
         assert len(scope['x']) == int((source['trip_distance'] <= 20).sum()) and scope['x'].max() <= 20
     if config['chart_type'] == 'bar chart':
         assert len(scope['x']) == len(scope['y'])
-        days = source['lpep_pickup_datetime'].dt.strftime('%Y-%m-%d')
+        # weeks Monday..Sunday, labelled by their Monday (pandas' weekly periods ending on Sunday)
+        mondays = source['lpep_pickup_datetime'].dt.to_period('W-SUN').dt.start_time
+        weeks = mondays.dt.month.astype(str) + '/' + mondays.dt.day.map('{:02d}'.format)
         expected = {'missing_values_for_ingest': lambda c: round(float(source[c].isna().mean()) * 100, 2),
                     'unique_values_for_ingest': lambda c: int(source[c].nunique()),
-                    'pickups_over_time': lambda day: int((days == day).sum())}[widget['uuid']]
+                    'pickups_over_time': lambda week: int((weeks == week).sum())}[widget['uuid']]
         assert scope['y'] == [expected(column) for column in scope['x']]
     if config['chart_type'] == 'table':
         assert len(scope[config['y']]) == len(scope[config['index']])

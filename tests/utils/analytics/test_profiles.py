@@ -13,9 +13,12 @@ FRAME = pd.DataFrame({
 })
 
 
-def test_pickups_per_day_and_short_distances():
-    days, trips = profiles.pickups_per_day(FRAME.iloc[::-1])
-    assert days == ['2024-01-01', '2024-01-02'] and trips == [2, 1]
+def test_pickups_per_week_and_short_distances():
+    week = pd.DataFrame({'lpep_pickup_datetime': pd.to_datetime(  # Sun 7th, Mon 8th .. Sun 14th, Mon 15th
+        ['2024-01-07 23:59', '2024-01-08 00:00', '2024-01-14 12:00', '2024-01-15 01:00', '2024-01-09 10:00']),
+        'lpep_dropoff_datetime': pd.to_datetime(['2024-01-08 00:10'] * 5)})
+    weeks, trips = profiles.pickups_per_week(week)
+    assert weeks == ['1/01', '1/08', '1/15'] and trips == [1, 3, 1]
     assert profiles.short_trip_distances(FRAME, 20).tolist() == [1.0, 20.0]
 
 
