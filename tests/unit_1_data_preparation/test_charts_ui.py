@@ -88,9 +88,12 @@ def test_running_ingest_in_the_editor_draws_every_chart(tmp_path, browser, share
         wait_until(browser, lambda b: f'{len(raw)} rows x' in page_text(b), 300, f"ingest's output ({len(raw)} rows)")
         for uuid in uuids:
             wait_until(browser, lambda b: b.execute_script(_RUN_CHART, uuid), 30, f'the run button of chart {uuid}')
+        # The tables fill after the bars (each chart answers on its own): wait for their figures too.
+        tables = [*overview, *(str(value) for (value,) in values), 'mode value', '% of values']
         try:
             wait_until(browser, lambda b: all(b.execute_script(_CHART_BARS, uuid, uuids) for uuid in charts)
-                       and 'Error' not in page_text(b), 180)
+                       and (lambda text: 'Error' not in text and all(t in text for t in tables))(page_text(b)), 180,
+                       'every chart drawn and both tables filled')
         except TimeoutException:
             pass  # the assertions below say what is missing
         bars = {uuid: browser.execute_script(_CHART_BARS, uuid, uuids) for uuid in charts}
