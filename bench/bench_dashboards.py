@@ -56,7 +56,7 @@ STATUS_INTERVAL_SECONDS = 0.2
 PRESENTERS = REPO_ROOT / 'mlops' / 'presenters'
 JOB_SETTINGS = ['--set', 'start_month=2023-11', '--set', 'end_month=2023-12', '--set',
                 'split_on_feature_value=2023-12-01', '--set', 'models=linear_model.Lasso',
-                '--set', 'max_evaluations=1', '--set', 'num_boost_round=60']
+                '--set', 'max_evaluations=1', '--set', 'num_boost_round=60', '--set', 'max_depth=10']
 MONITORED_MONTH = '2024-01'
 SETTLE_SECONDS = 20.0
 STARTUP_SECONDS = 600.0  # the server starts while the machine may already be busy

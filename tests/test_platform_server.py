@@ -24,7 +24,7 @@ import psutil
 import pytest
 import yaml
 
-from tests.chain import run_chain, summaries
+from tests.chain import QUICK_XGBOOST, run_chain, summaries
 from tests.dashboards import chart_data, draw, layouts
 from tests.servers import REPO_ROOT, mage_server
 from tests.sources import months_folder
@@ -34,7 +34,7 @@ pytestmark = pytest.mark.slow
 # The main job trains on 2023-11, validates on 2023-12; the source also holds 2024-01, which
 # monitoring scores and retraining trains on.
 FIRST, VALIDATED, NEWER = '2023-11', '2023-12', '2024-01'
-SMALL = {'models': 'linear_model.Lasso', 'max_evaluations': 1, 'num_boost_round': 60}
+SMALL = {'models': 'linear_model.Lasso', 'max_evaluations': 1, 'num_boost_round': 60}  # XGBoost: default depths (SHAP check)
 # (sub-project, pipeline, trigger) of the time triggers this test makes fire once, now.
 FIRED = [('unit_3_observability', 'monitoring', 'daily_monitoring'),
          ('unit_4_triggering', 'automatic_retraining', 'daily_retraining')]
@@ -63,7 +63,7 @@ def fire_once(repo: Path) -> None:
                 if pipeline == 'automatic_retraining':
                     trigger['variables'] = {
                         'sklearn_variables': {'models': SMALL['models'], 'max_evaluations': 1},
-                        'xgboost_variables': {'max_evaluations': 1, 'num_boost_round': SMALL['num_boost_round']}}
+                        'xgboost_variables': {'max_evaluations': 1, **QUICK_XGBOOST}}
         path.write_text(yaml.safe_dump(config, sort_keys=False))
 
 

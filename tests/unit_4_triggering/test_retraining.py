@@ -10,7 +10,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from mlops.utils.triggering.mage_api import MageApiError, MageClient
-from tests.chain import run_chain
+from tests.chain import QUICK_XGBOOST, run_chain, settings
 from tests.registered import embedded_store
 from tests.servers import mage_server
 from tests.sources import link_month, months_folder
@@ -19,7 +19,7 @@ from tests.unit_4_triggering.conftest import PROJECT
 pytestmark = pytest.mark.slow
 MODEL = 'nyc-taxi-duration'
 SMALL_TRAINING = {'sklearn_variables': {'models': 'linear_model.LinearRegression', 'max_evaluations': 1},
-                  'xgboost_variables': {'max_evaluations': 1, 'num_boost_round': 20}}
+                  'xgboost_variables': {'max_evaluations': 1, **QUICK_XGBOOST}}
 
 
 def versions(client):
@@ -34,7 +34,7 @@ def retraining(tmp_path_factory, shared_data):
                        '--pipelines', 'prepare_training_set,sklearn_training,xgboost_training',
                        '--set', 'start_month=2023-01', '--set', 'end_month=2023-03',
                        '--set', 'split_on_feature_value=2023-03-01', '--set', 'models=linear_model.LinearRegression',
-                       '--set', 'max_evaluations=1', '--set', 'num_boost_round=20', timeout=1800)
+                       '--set', 'max_evaluations=1', *settings(QUICK_XGBOOST), timeout=1800)
     assert result.returncode == 0, result.stderr[-3000:]
     email, password = 'owner@example.com', secrets.token_urlsafe(12)
     env = {'MLOPS_DATA_DIR': str(root / 'data'), 'DEFAULT_OWNER_EMAIL': email, 'DEFAULT_OWNER_PASSWORD': password,
