@@ -3,6 +3,7 @@ requirements.txt, outside the repository (as `mlflow models serve --env-manager 
 `mlflow models build-docker` or a serving platform would), for both kinds of estimator."""
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -45,6 +46,13 @@ def model_env(requirements: Path) -> Path:
     """A virtualenv with exactly ``requirements`` installed (built once per content). Where a
     cached one holds a subset of them (the sklearn model's, for the XGBoost model's), it is
     copied and pip adds the rest, as a fresh install would have them: one full install a run."""
+    ENV_CACHE.mkdir(parents=True, exist_ok=True)
+    with open(ENV_CACHE / '.lock', 'w') as lock:  # another test run on this machine may be building it
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _built_env(requirements)
+
+
+def _built_env(requirements: Path) -> Path:
     wanted = requirement_lines(requirements.read_text())
     env = ENV_CACHE / hashlib.sha256(requirements.read_bytes()).hexdigest()[:16]
     if (env / '.complete').exists():
