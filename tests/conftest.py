@@ -164,6 +164,18 @@ def tracking_store(tmp_path):
         yield experiment_id
 
 
+@pytest.fixture(scope='module', autouse=True)
+def tracking_uri_put_back():
+    """A module leaves MLFLOW_TRACKING_URI as it found it: every process started later (a Mage
+    server, a runner) inherits it, and would read that module's store instead of its own."""
+    import os
+
+    before = os.environ.get('MLFLOW_TRACKING_URI')
+    yield
+    after = os.environ.get('MLFLOW_TRACKING_URI')
+    assert after == before, f'this module left MLFLOW_TRACKING_URI={after!r} (it was {before!r})'
+
+
 # Temporary folders of the project and its test servers; none may outlive the session (the
 # session's TMPDIR, with whatever else Mage or Chromium leave there, is removed at the end).
 LEFTOVER_PREFIXES = ('pg-', 'mlops-run-', 'mlops-code-', 'stress-pg-')

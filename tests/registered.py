@@ -71,12 +71,18 @@ def register_linear_on(experiment_id: str, source: str, start_month: str, end_mo
 def embedded_store(data_dir: Path, registered_model: Optional[str] = None) -> Iterator[str]:
     """This process pointed at the embedded MLflow store under ``data_dir`` (as a server or
     runner started with ``MLOPS_DATA_DIR=data_dir`` sees it; created when new), and at
-    ``registered_model`` when given; yields the experiment id. Everything is put back after."""
+    ``registered_model`` when given; yields the experiment id. Everything is put back after,
+    also when nested: MLflow keeps its URI twice (a global and MLFLOW_TRACKING_URI, which every
+    process started later inherits), and both must return to the enclosing store's, or to none.
+    (Left behind, a Mage server started by a later test read another test's store.)"""
+    import os
+
     import mlflow
     import pytest
 
     from mlops.utils.tracking.mlflow_setup import connect
 
+    enclosing = os.environ.get('MLFLOW_TRACKING_URI')
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv('MLOPS_DATA_DIR', str(data_dir))
         patch.delenv('MLFLOW_TRACKING_URI', raising=False)
@@ -85,7 +91,9 @@ def embedded_store(data_dir: Path, registered_model: Optional[str] = None) -> It
         try:
             yield connect()
         finally:
-            mlflow.set_tracking_uri(None)
+            mlflow.set_tracking_uri(None)  # the global and the variable
+    mlflow.set_tracking_uri(enclosing)  # both again, as the enclosing store had them (or none)
+    assert os.environ.get('MLFLOW_TRACKING_URI') == enclosing
 
 
 def small_booster(X_train, y_train, rounds: int = 20):

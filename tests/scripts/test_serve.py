@@ -149,17 +149,20 @@ def test_the_environment_picks_the_version_workers_and_address_and_options_reach
         assert not other.promoted
         expected = mlflow.pyfunc.load_model(f'models:/{MODEL}/{other.version}').predict(pd.DataFrame([GOOD_TRIP]))
     port = free_port()
-    env = {'MLOPS_DATA_DIR': str(tmp_path / 'data'), 'MLOPS_REGISTERED_MODEL': MODEL, 'MODEL_SERVER_HOST': '127.0.0.1',
-           'MODEL_SERVER_PORT': str(port), 'MODEL_SERVER_WORKERS': '1',
-           'MODEL_SERVER_MODEL_URI': f'models:/{MODEL}/{other.version}'}
+    # as from a shell with only these set (this module's served fixture points this process's
+    # MLFLOW_TRACKING_URI at its own store)
+    env = {'PATH': os.environ['PATH'], 'HOME': os.environ['HOME'], 'MLOPS_DATA_DIR': str(tmp_path / 'data'),
+           'MLOPS_REGISTERED_MODEL': MODEL, 'MODEL_SERVER_HOST': '127.0.0.1', 'MODEL_SERVER_PORT': str(port),
+           'MODEL_SERVER_WORKERS': '1', 'MODEL_SERVER_MODEL_URI': f'models:/{MODEL}/{other.version}'}
     log = tmp_path / 'serve.log'
-    with ServerProcess(['bash', 'scripts/serve.sh', '--timeout', '30'], f'http://127.0.0.1:{port}/ping', log, env=env):
+    with ServerProcess(['bash', 'scripts/serve.sh', '--timeout', '30'], f'http://127.0.0.1:{port}/ping', log, env=env,
+                       inherit_env=False):
         answer = post(f'http://127.0.0.1:{port}/invocations', {'dataframe_records': [GOOD_TRIP]})
     assert answer.status_code == 200 and np.allclose(answer.json()['predictions'], expected, rtol=0, atol=1e-9)
     assert f'serving models:/{MODEL}/{other.version} on http://127.0.0.1:{port}/invocations with 1 workers' \
         in log.read_text()
     refused = subprocess.run(['bash', 'scripts/serve.sh', '--no-such-option'], cwd=REPO_ROOT, capture_output=True,
-                             text=True, timeout=300, env={**os.environ, **env, 'MODEL_SERVER_PORT': str(free_port())})
+                             text=True, timeout=300, env={**env, 'MODEL_SERVER_PORT': str(free_port())})
     assert refused.returncode != 0 and '--no-such-option' in refused.stderr, refused.stderr[-2000:]
 
 
