@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import Dict, List, Optional
 
+from tests.mage_database import seeded
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # XGBoost's budget where a test checks behaviour, not model quality: a trial then takes seconds
 # (the defaults grow up to 1000 rounds of trees up to 100 deep: minutes a trial on 2 cores).
@@ -24,6 +26,8 @@ def chain_env(root: Path, extra: Optional[Dict[str, str]] = None, repo: Path = R
            'PYTHONPATH': str(repo), **(extra or {})}
     env.pop('MLFLOW_TRACKING_URI', None)
     env.update({k: v for k, v in (extra or {}).items()})
+    if 'MAGE_DATABASE_CONNECTION_URL' not in env:
+        seeded(Path(env['MAGE_DATA_DIR']))
     return env
 
 

@@ -16,6 +16,8 @@ from typing import Callable, Dict, List, Optional
 
 import requests
 
+from tests.mage_database import seeded
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -90,6 +92,8 @@ def mage_server(tmp_path: Path, env: Optional[Dict[str, str]] = None, repo: Path
     server_env = {'MLOPS_START_MODE': 'local', 'MAGE_PORT': str(port), 'MAGE_HOST': '127.0.0.1',
                   'MLOPS_TIME_TRIGGERS': 'off',
                   'MAGE_DATA_DIR': str(tmp_path / 'mage'), 'MLOPS_VENV': os.environ.get('MLOPS_VENV', str(REPO_ROOT / '.venv')), **(env or {})}
+    if 'MAGE_DATABASE_CONNECTION_URL' not in server_env:
+        seeded(Path(server_env['MAGE_DATA_DIR']))
     server = ServerProcess(['bash', 'scripts/start.sh'], f'http://127.0.0.1:{port}/api/status',
                            tmp_path / 'mage-server.log', env=server_env, cwd=repo)
     server.port = port

@@ -81,11 +81,16 @@ def test_the_seed_figure_checks_run_inside_mage(tmp_path, shared_data):
 
 
 def test_bad_variables_are_rejected_before_mage_starts(tmp_path):
+    def mage_state() -> dict:  # the seeded database (tests/mage_database.py) and anything Mage adds
+        return {p.relative_to(tmp_path): p.read_bytes() for p in (tmp_path / 'mage').rglob('*') if p.is_file()}
+
     result = run_chain(tmp_path, '--vars', '{"start_month": 2024')
+    seeded = mage_state()
+    assert list(seeded) == [Path('mage/mlops/mage-ai.db')]
     assert result.returncode == 2 and '--vars is not valid JSON' in result.stderr
     result = run_chain(tmp_path, '--set', 'strat_month=2024-01')
     assert result.returncode == 2 and 'unknown pipeline variable(s) strat_month' in result.stderr
-    assert not (tmp_path / 'mage').exists()
+    assert mage_state() == seeded  # Mage never opened it
 
 
 def test_runs_are_recorded_in_postgresql_as_in_docker_compose(tmp_path, shared_data, postgres):

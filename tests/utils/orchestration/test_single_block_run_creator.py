@@ -13,6 +13,7 @@ import textwrap
 import pytest
 
 from tests.chain import REPO_ROOT
+from tests.mage_database import seeded
 
 pytestmark = pytest.mark.slow
 
@@ -51,6 +52,7 @@ def block_runs(tmp_path, how: str) -> list:
     env = {**os.environ, 'PYTHONPATH': str(REPO_ROOT), 'MAGE_DATA_DIR': str(tmp_path / how / 'mage'),
            'MLOPS_DATA_DIR': str(tmp_path / how / 'data')}
     env.pop('MAGE_DATABASE_CONNECTION_URL', None)
+    seeded(tmp_path / how / 'mage')
     result = subprocess.run([sys.executable, '-c', API_REQUEST_THEN_TICKS, how], cwd=REPO_ROOT, env=env,
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]

@@ -1,0 +1,55 @@
+"""A migrated copy of the platform's Mage database for each fresh ``MAGE_DATA_DIR`` of a test.
+
+Every headless run and server on a new state folder would otherwise run all of Mage's alembic
+migrations on an empty SQLite file (2-3 s of CPU each, about fifty times a test run). The
+template is migrated once per test session by the same code the runner uses
+(``mage_internals.bind_project``), so it holds exactly the schema a fresh run makes and no rows
+but alembic's version; a state folder that already has a database keeps it.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+from mlops.utils.paths import REPO_ROOT
+
+TEMPLATE_ENV = 'MLOPS_TESTS_MAGE_TEMPLATE'  # inherited by the processes the tests start (benchmarks)
+DATABASE = Path('mlops') / 'mage-ai.db'  # under MAGE_DATA_DIR, as platform_state.database_url has it
+MIGRATE = ('from pathlib import Path; from mlops.utils.orchestration import mage_internals as m; '
+           "m.bind_project(Path('mlops/unit_1_data_preparation'))")
+_building = threading.Lock()
+
+
+def template() -> Path:
+    """The session's migrated database file, built on first use (in the session's TMPDIR)."""
+    with _building:
+        known = os.environ.get(TEMPLATE_ENV)
+        if known and Path(known).is_file():
+            return Path(known)
+        folder = Path(tempfile.mkdtemp(prefix='mage-template-'))
+        env = {**os.environ, 'MAGE_DATA_DIR': str(folder / 'mage'), 'MLOPS_DATA_DIR': str(folder / 'data'),
+               'PYTHONPATH': str(REPO_ROOT)}
+        env.pop('MAGE_DATABASE_CONNECTION_URL', None)
+        result = subprocess.run([sys.executable, '-c', MIGRATE], cwd=REPO_ROOT, env=env, capture_output=True,
+                                text=True, timeout=300)
+        assert result.returncode == 0, f'migrating the Mage database template failed: {result.stderr[-3000:]}'
+        database = folder / 'mage' / DATABASE
+        assert database.is_file(), f'the migration made no {database}'
+        os.environ[TEMPLATE_ENV] = str(database)
+        return database
+
+
+def seeded(mage_data_dir: Path) -> Path:
+    """``mage_data_dir`` with the migrated template as its database, unless it has one."""
+    target = Path(mage_data_dir) / DATABASE
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(f'.{target.name}.{os.getpid()}.partial')
+        shutil.copyfile(template(), partial)
+        os.replace(partial, target)  # never a half-copied database
+    return Path(mage_data_dir)
