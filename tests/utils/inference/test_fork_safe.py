@@ -81,4 +81,4 @@ def test_a_child_forked_after_loading_the_champion_can_load_it_too(tracking_stor
     # The runtime's bug this guards against: loaded plainly (several OpenMP threads), the child
     # hangs: blocked, using no CPU. If this ever finishes, libgomp got fork-safe and fork_safe.py
     # can go.
-    assert child_after('plain', 20, env) == 'hung'
+    assert child_after('plain', 5, env) == 'hung'
