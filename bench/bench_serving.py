@@ -411,7 +411,7 @@ def run(server: Server, model_uri: str, args: argparse.Namespace) -> List[str]:
 
     singles = [records_body(sample_trips(1, seed=seed)) for seed in range(100)]
     one = timed(server, singles, args.requests, 1)
-    print(f'1 client, 1 trip a request: ' + check('p50', one.percentile(50), TARGET_P50_MS, False, 'ms', missed)
+    print('1 client, 1 trip a request: ' + check('p50', one.percentile(50), TARGET_P50_MS, False, 'ms', missed)
           + ', ' + check('p99', one.percentile(99), TARGET_P99_MS, False, 'ms', missed)
           + f', {one.per_second():,.0f} requests/s, {one.cpu_ms()}', flush=True)
     many = timed(server, singles, args.requests, CONCURRENT_CLIENTS)

@@ -10,7 +10,7 @@ import shutil
 import stat
 import subprocess
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict
 
 import pytest
 import yaml

@@ -10,7 +10,6 @@ from sklearn.linear_model import LinearRegression
 
 from mlops.utils.errors import DataError
 from mlops.utils.models.training_data import unpack_training_set
-from mlops.utils.serving.estimators import BoosterRegressor
 from mlops.utils.serving.features import INPUT_COLUMNS
 from mlops.utils.serving.model import TripDurationModel
 from mlops.utils.paths import REPO_ROOT
