@@ -12,7 +12,8 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from mlops.utils.observability.explain import ARTIFACT, BIAS
-from mlops.utils.tracking.registry import CHAMPION, registered_model_name
+from mlops.utils.tracking.registry import registered_model_name
+from mlops.utils.tracking.schema import CHAMPION
 from tests.browser import sign_in
 from tests.dashboards import assert_serves, dashboard_charts, draw, layout_blocks
 from tests.registered import embedded_store, register_linear_on

@@ -10,7 +10,7 @@ import pytest
 from nbclient import NotebookClient
 
 from mlops.utils.models.metrics import regression_metrics
-from mlops.utils.triggering.new_data import TrainedRange
+from mlops.utils.tracking.trained_range import TrainedRange
 from tests.chain import REPO_ROOT
 from tests.registered import embedded_store
 from tests.servers import ServerProcess, free_port

@@ -36,5 +36,16 @@ def month_range(start: str, end: str) -> List[Month]:
     return months
 
 
+def add_months(month: Month, count: int) -> Month:
+    """``month`` moved by ``count`` months (negative: back)."""
+    index = month[0] * 12 + month[1] - 1 + count
+    return index // 12, index % 12 + 1
+
+
+def months_between(first: Month, last: Month) -> int:
+    """How many months ``first``..``last`` spans, both included."""
+    return (last[0] - first[0]) * 12 + last[1] - first[1] + 1
+
+
 def month_label(month: Month) -> str:
     return f'{month[0]:04d}-{month[1]:02d}'

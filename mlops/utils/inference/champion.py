@@ -12,7 +12,8 @@ import pandas as pd
 from mlops.utils.errors import ConfigError
 from mlops.utils.inference.fork_safe import one_openmp_thread
 from mlops.utils.tracking.mlflow_setup import connect, keep_connections_per_process
-from mlops.utils.tracking.registry import CHAMPION, registered_model_name
+from mlops.utils.tracking.registry import registered_model_name
+from mlops.utils.tracking.schema import CHAMPION, champion_version
 
 
 @dataclass
@@ -29,15 +30,14 @@ _loaded: Dict[str, LoadedModel] = {}
 def champion_model(name: Optional[str] = None) -> LoadedModel:
     """``models:/<name>@champion``, from memory unless the alias points elsewhere now."""
     import mlflow
-    from mlflow.exceptions import MlflowException
     from mlflow.tracking import MlflowClient
 
     name = name or registered_model_name()
     connect()
-    try:
-        version = str(MlflowClient().get_model_version_by_alias(name, CHAMPION).version)
-    except MlflowException:
-        raise ConfigError(f"model {name!r} has no '{CHAMPION}' version yet: train first (./scripts/run.sh)") from None
+    champion = champion_version(MlflowClient(), name)
+    if champion is None:
+        raise ConfigError(f"model {name!r} has no '{CHAMPION}' version yet: train first (./scripts/run.sh)")
+    version = str(champion.version)
     with _lock:
         cached = _loaded.get(name)
         if cached is None or cached.version != version:

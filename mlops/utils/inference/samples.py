@@ -7,7 +7,7 @@ import pandas as pd
 from mlops.utils.data_preparation.ingest import ingest_files
 from mlops.utils.data_preparation.steps import prepare_trips
 from mlops.utils.serving.features import INPUT_COLUMNS
-from mlops.utils.triggering.new_data import TrainedRange
+from mlops.utils.tracking.trained_range import TrainedRange
 
 TARGET = 'duration'
 

@@ -15,7 +15,8 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from mlops.utils.observability.explain import ARTIFACT, EXACT, TRIP_COLUMNS
 from mlops.utils.tracking.mlflow_setup import tracking_uri
-from mlops.utils.tracking.registry import CHAMPION, registered_model_name
+from mlops.utils.tracking.registry import registered_model_name
+from mlops.utils.tracking.schema import champion_version
 
 
 def champion_explanation(name: Optional[str] = None) -> Optional[Dict[str, Any]]:
@@ -25,11 +26,13 @@ def champion_explanation(name: Optional[str] = None) -> Optional[Dict[str, Any]]
 
     client = MlflowClient(tracking_uri())
     try:
-        run_id = client.get_model_version_by_alias(name or registered_model_name(), CHAMPION).run_id
+        champion = champion_version(client, name or registered_model_name())
+        if champion is None:
+            return None
         with tempfile.TemporaryDirectory(prefix='mlops-shap-') as folder:
-            path = client.download_artifacts(run_id, ARTIFACT, folder)
+            path = client.download_artifacts(champion.run_id, ARTIFACT, folder)
             return json.loads(Path(path).read_text())
-    except MlflowException:  # no champion, or a champion logged without explanations
+    except MlflowException:  # a champion logged without explanations
         return None
     except OSError as error:  # artifact store unreadable: an empty chart, said in the server log
         print(f'[mlops] champion explanation not read: {error}', file=sys.stderr)

@@ -11,6 +11,7 @@ from typing import Dict, List
 import pandas as pd
 
 from mlops.utils.observability.monitoring import MONITORING_EXPERIMENT_SUFFIX
+from mlops.utils.tracking.schema import MODEL_FAMILY, ROLE, VALIDATION_RMSE, champion_version
 
 MODEL_COLUMNS = ['run_id', 'started', 'family', 'rmse', 'mse', 'version', 'role', 'pipeline_uuid', 'pipeline_run_id']
 TRIAL_COLUMNS = ['started', 'family', 'rmse', 'seconds', 'pipeline_uuid', 'pipeline_run_id']
@@ -47,10 +48,10 @@ def final_models(client, experiment_id: str, model_name: str) -> pd.DataFrame:
     for run in _all_runs(client, [experiment_id], "tags.stage = 'final' and attributes.status = 'FINISHED'"):
         version = versions.get(run.info.run_id)
         rows.append({'run_id': run.info.run_id, 'started': _time(run.info.start_time),
-                     'family': run.data.tags.get('model_family'), 'rmse': run.data.metrics.get('validation_rmse'),
+                     'family': run.data.tags.get(MODEL_FAMILY), 'rmse': run.data.metrics.get(VALIDATION_RMSE),
                      'mse': run.data.metrics.get('validation_mse'),
                      'version': int(version.version) if version else None,
-                     'role': version.tags.get('role') if version else None,
+                     'role': version.tags.get(ROLE) if version else None,
                      'pipeline_uuid': run.data.tags.get('mage.pipeline_uuid'),
                      'pipeline_run_id': run.data.tags.get('mage.pipeline_run_id')})
     return _frame(rows, MODEL_COLUMNS)
@@ -58,8 +59,8 @@ def final_models(client, experiment_id: str, model_name: str) -> pd.DataFrame:
 
 def tuning_trials(client, experiment_id: str) -> pd.DataFrame:
     """One row per hyperparameter trial: family, validation RMSE, seconds, the Mage run."""
-    rows = [{'started': _time(run.info.start_time), 'family': run.data.tags.get('model_family'),
-             'rmse': run.data.metrics.get('validation_rmse'), 'seconds': run.data.metrics.get('duration_seconds'),
+    rows = [{'started': _time(run.info.start_time), 'family': run.data.tags.get(MODEL_FAMILY),
+             'rmse': run.data.metrics.get(VALIDATION_RMSE), 'seconds': run.data.metrics.get('duration_seconds'),
              'pipeline_uuid': run.data.tags.get('mage.pipeline_uuid'),
              'pipeline_run_id': run.data.tags.get('mage.pipeline_run_id')}
             for run in _all_runs(client, [experiment_id], "tags.stage = 'tuning'")]
@@ -78,18 +79,12 @@ def _all_versions(client, model_name: str) -> list:
 def registry_history(client, model_name: str) -> pd.DataFrame:
     """Every registered version, oldest first: its validation RMSE, the role the registry rule
     gave it, and whether it is the champion now."""
-    from mlflow.exceptions import MlflowException
-
-    from mlops.utils.tracking.registry import CHAMPION
-
-    try:
-        champion = client.get_model_version_by_alias(model_name, CHAMPION).version
-    except MlflowException:
-        champion = None
+    current = champion_version(client, model_name)
+    champion = None if current is None else current.version
     rows = [{'version': int(v.version), 'created': _time(v.creation_timestamp),
-             'family': (client.get_run(v.run_id).data.tags.get('model_family') if v.run_id else None),
-             'rmse': float(v.tags['validation_rmse']) if v.tags.get('validation_rmse') else None,
-             'role': v.tags.get('role'), 'champion': v.version == champion}
+             'family': (client.get_run(v.run_id).data.tags.get(MODEL_FAMILY) if v.run_id else None),
+             'rmse': float(v.tags[VALIDATION_RMSE]) if v.tags.get(VALIDATION_RMSE) else None,
+             'role': v.tags.get(ROLE), 'champion': v.version == champion}
             for v in _all_versions(client, model_name)]
     return _frame(sorted(rows, key=lambda r: r['version']), VERSION_COLUMNS)
 

@@ -9,8 +9,10 @@ from mlops.utils.errors import ConfigError
 from mlops.utils.observability.monitoring import Thresholds, breaches, month_trips, score_month, training_trips
 from mlops.utils.observability.score_log import find_score, log_score, monitoring_experiment
 from mlops.utils.tracking.mlflow_setup import connect, file_lock
-from mlops.utils.tracking.registry import CHAMPION, registered_model_name
-from mlops.utils.triggering.new_data import champion_range, new_months
+from mlops.utils.tracking.registry import registered_model_name
+from mlops.utils.tracking.schema import VALIDATION_RMSE
+from mlops.utils.tracking.trained_range import champion_range
+from mlops.utils.triggering.new_data import new_months
 
 
 class NothingToScore(Exception):
@@ -44,7 +46,7 @@ def monitor(variables: Mapping[str, Any], mage_run: Optional[str] = None) -> Mon
     client = MlflowClient()
     experiment_id = monitoring_experiment(client, training_id)
     name = registered_model_name()
-    trained = champion_range(client, name, CHAMPION)
+    trained = champion_range(client, name)
     source = variables.get('data_source') or None
     month = variables.get('month') or None
     if month:
@@ -66,7 +68,7 @@ def monitor(variables: Mapping[str, Any], mage_run: Optional[str] = None) -> Mon
             return MonitoringResult(name, trained.version, month, existing.info.run_id, metrics,
                                     breaches(metrics, thresholds), already_scored=True)
         version = client.get_model_version(name, trained.version)
-        baseline = client.get_run(version.run_id).data.metrics.get('validation_rmse')
+        baseline = client.get_run(version.run_id).data.metrics.get(VALIDATION_RMSE)
         if not baseline:
             raise ConfigError(f'{name} v{trained.version} has no validation rmse logged: nothing to compare with')
         model = mlflow.pyfunc.load_model(f'models:/{name}/{trained.version}')

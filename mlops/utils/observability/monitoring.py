@@ -18,7 +18,7 @@ from mlops.utils.errors import ConfigError
 from mlops.utils.models.metrics import regression_metrics
 from mlops.utils.observability.drift import numeric_drift, unseen_share
 from mlops.utils.serving.features import INPUT_COLUMNS
-from mlops.utils.triggering.new_data import TrainedRange
+from mlops.utils.tracking.trained_range import TrainedRange
 
 TARGET = 'duration'
 DEFAULT_SPLIT_COLUMN = 'lpep_pickup_datetime'

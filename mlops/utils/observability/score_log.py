@@ -8,7 +8,7 @@ from typing import Optional
 
 from mlops.utils.observability.monitoring import MONITORING_EXPERIMENT_SUFFIX, MonthScore, Thresholds
 from mlops.utils.tracking.mlflow_setup import experiment_name, file_lock
-from mlops.utils.triggering.new_data import TrainedRange
+from mlops.utils.tracking.trained_range import TrainedRange
 
 
 def monitoring_experiment(client, training_id: str) -> str:

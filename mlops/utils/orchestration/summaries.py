@@ -15,11 +15,11 @@ def data_preparation(result: Dict[str, Any]) -> Dict[str, Any]:
 
 def training(result: Dict[str, Any]) -> Dict[str, Any]:
     """The final models this run logged, their registry versions, and the champion after it."""
-    from mlflow.exceptions import MlflowException
     from mlflow.tracking import MlflowClient
 
     from mlops.utils.tracking.mlflow_setup import connect
-    from mlops.utils.tracking.registry import CHAMPION, registered_model_name
+    from mlops.utils.tracking.registry import registered_model_name
+    from mlops.utils.tracking.schema import MODEL_FAMILY, ROLE, VALIDATION_RMSE, champion_version
 
     experiment_id = connect()
     client = MlflowClient()
@@ -34,18 +34,15 @@ def training(result: Dict[str, Any]) -> Dict[str, Any]:
     for run in runs:
         versions = client.search_model_versions(f"name = '{name}' and run_id = '{run.info.run_id}'")
         models.append({
-            'family': run.data.tags.get('model_family'),
-            'validation_rmse': round(run.data.metrics['validation_rmse'], 4),
+            'family': run.data.tags.get(MODEL_FAMILY),
+            'validation_rmse': round(run.data.metrics[VALIDATION_RMSE], 4),
             'version': versions[0].version if versions else None,
-            'role': versions[0].tags.get('role') if versions else None,
+            'role': versions[0].tags.get(ROLE) if versions else None,
         })
     summary: Dict[str, Any] = {'models': sorted(models, key=lambda m: m['validation_rmse'])}
-    try:
-        champion = client.get_model_version_by_alias(name, CHAMPION)
-        summary['champion'] = {'model': name, 'version': champion.version,
-                               'validation_rmse': round(float(champion.tags['validation_rmse']), 4)}
-    except MlflowException:
-        summary['champion'] = None
+    champion = champion_version(client, name)
+    summary['champion'] = None if champion is None else {
+        'model': name, 'version': champion.version, 'validation_rmse': round(float(champion.tags[VALIDATION_RMSE]), 4)}
     return summary
 
 

@@ -13,8 +13,8 @@ import pandas as pd
 
 from mlops.utils.models.metrics import regression_metrics
 from mlops.utils.tracking.mlflow_setup import file_lock
+from mlops.utils.tracking.schema import CHAMPION, CHAMPION_VALIDATION_RMSE, ROLE, VALIDATION_RMSE, champion_version
 
-CHAMPION = 'champion'
 MODEL_NAME_ENV_VAR = 'MLOPS_REGISTERED_MODEL'
 DEFAULT_MODEL_NAME = 'nyc-taxi-duration'
 
@@ -39,11 +39,9 @@ class Promotion:
 def champion_rmse_on(client, name: str, validation: pd.DataFrame, target: str) -> Optional[float]:
     """RMSE of the current champion on ``validation``, or None without a champion."""
     import mlflow
-    from mlflow.exceptions import MlflowException
 
-    try:
-        champion = client.get_model_version_by_alias(name, CHAMPION)
-    except MlflowException:
+    champion = champion_version(client, name)
+    if champion is None:
         return None
     model = mlflow.pyfunc.load_model(f'models:/{name}/{champion.version}')
     predictions = model.predict(validation.drop(columns=[target]))
@@ -58,12 +56,12 @@ def register_and_promote(model_uri: str, rmse: float, validation: pd.DataFrame,
     name = name or registered_model_name()
     client = MlflowClient()
     with file_lock(f'registry-{name}'):
-        version = mlflow.register_model(model_uri, name, tags={'validation_rmse': f'{rmse:.6f}'}).version
+        version = mlflow.register_model(model_uri, name, tags={VALIDATION_RMSE: f'{rmse:.6f}'}).version
         champion_rmse = champion_rmse_on(client, name, validation, target)
         promoted = is_better(rmse, champion_rmse)
         if champion_rmse is not None:
-            client.set_model_version_tag(name, version, 'champion_validation_rmse', f'{champion_rmse:.6f}')
-        client.set_model_version_tag(name, version, 'role', 'promoted to champion' if promoted else 'rejected challenger')
+            client.set_model_version_tag(name, version, CHAMPION_VALIDATION_RMSE, f'{champion_rmse:.6f}')
+        client.set_model_version_tag(name, version, ROLE, 'promoted to champion' if promoted else 'rejected challenger')
         if promoted:  # last: every tag is in place before serving can see the new champion
             client.set_registered_model_alias(name, CHAMPION, version)
     return Promotion(version, promoted, rmse, champion_rmse)

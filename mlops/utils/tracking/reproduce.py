@@ -7,8 +7,7 @@ from mlops.utils.errors import ConfigError
 from mlops.utils.models.families import XGBOOST
 from mlops.utils.tracking.mlflow_setup import connect
 from mlops.utils.tracking.registry import registered_model_name
-
-REPRODUCE_TAG_PREFIX = 'reproduce.'
+from mlops.utils.tracking.schema import MODEL_FAMILY, REPRODUCE_TAG_PREFIX
 
 
 def reproduction_of(version: str, name: Optional[str] = None) -> Tuple[str, Dict[str, str]]:
@@ -27,7 +26,7 @@ def reproduction_of(version: str, name: Optional[str] = None) -> Tuple[str, Dict
     if not variables:
         raise ConfigError(f'--reproduce: version {version} of {name} has no reproduce.* tags '
                           '(registered before they existed)')
-    family = tags.get('model_family')
+    family = tags.get(MODEL_FAMILY)
     if family == XGBOOST:
         return 'xgboost_training', variables
     return 'sklearn_training', {**variables, 'models': family}

@@ -2,7 +2,6 @@
 a nested run per tuning trial, and a nested ``final model`` run holding the pyfunc."""
 from __future__ import annotations
 
-import json
 import shutil
 import tempfile
 from importlib.metadata import PackageNotFoundError, version
@@ -17,6 +16,9 @@ from mlops.utils.paths import REPO_ROOT
 from mlops.utils.serving.estimators import BoosterRegressor
 from mlops.utils.serving.features import INPUT_COLUMNS, INPUT_TYPES
 from mlops.utils.serving.model import TripDurationModel
+from mlops.utils.tracking.schema import MODEL_FAMILY
+from mlops.utils.tracking.trained_range import data_tags
+
 
 def mage_tags(kwargs: Mapping[str, Any]) -> Dict[str, str]:
     return {f'mage.{key}': str(kwargs[key]) for key in ('pipeline_uuid', 'pipeline_run_id', 'execution_date')
@@ -24,7 +26,7 @@ def mage_tags(kwargs: Mapping[str, Any]) -> Dict[str, str]:
 
 
 def start_parent(client, experiment_id: str, family: str, kwargs: Mapping[str, Any]) -> str:
-    tags = {**mage_tags(kwargs), 'model_family': family,
+    tags = {**mage_tags(kwargs), MODEL_FAMILY: family,
             'mlflow.runName': f'{kwargs.get("pipeline_uuid", "training")} #{kwargs.get("pipeline_run_id", "-")} {family}'}
     return client.create_run(experiment_id, tags=tags).info.run_id
 
@@ -32,7 +34,7 @@ def start_parent(client, experiment_id: str, family: str, kwargs: Mapping[str, A
 def _child(client, parent_run_id: str, name: str, tags: Optional[Dict[str, str]] = None) -> str:
     parent = client.get_run(parent_run_id)
     return client.create_run(parent.info.experiment_id, tags={
-        **{k: v for k, v in parent.data.tags.items() if k.startswith('mage.') or k == 'model_family'},
+        **{k: v for k, v in parent.data.tags.items() if k.startswith('mage.') or k == MODEL_FAMILY},
         **(tags or {}), 'mlflow.parentRunId': parent_run_id, 'mlflow.runName': name,
     }).info.run_id
 
@@ -103,8 +105,7 @@ def log_final_model(client, parent_run_id: str, model: TripDurationModel, params
             mlflow.log_dict(facts, 'training_facts.json')
             if explained is not None:  # XGBoost models: what the dashboard shows of them
                 mlflow.log_dict(explained, EXPLANATIONS)
-            mlflow.set_tags({f'data.{k}': json.dumps(v) if isinstance(v, (list, dict)) else str(v)
-                             for k, v in facts.items() if k != 'feature_names'})
+            mlflow.set_tags(data_tags(facts))
             info = mlflow.pyfunc.log_model(
                 name='model', python_model=model, code_paths=[str(code)], signature=signature,
                 input_example=example, pip_requirements=served_requirements(model),

@@ -14,6 +14,7 @@ from mlops.utils.serving.model import TripDurationModel
 from mlops.utils.tracking.mlflow_setup import connect
 from mlops.utils.tracking.registry import register_and_promote
 from mlops.utils.tracking.runs import log_final_model, log_trial, start_parent
+from mlops.utils.tracking.schema import MODEL_FAMILY, REPRODUCE_TAG_PREFIX
 from mlops.utils.training.config import TrainingSettings, model_names, params_for, training_settings
 
 
@@ -108,7 +109,7 @@ def reproduction(family: ModelFamily, params: Dict[str, Any], estimator: Any) ->
     best_iteration = getattr(estimator, 'best_iteration', None)
     if best_iteration is not None:
         variables.update({'num_boost_round': str(best_iteration + 1), 'early_stopping_rounds': '0'})
-    return {f'reproduce.{name}': value for name, value in variables.items()}
+    return {f'{REPRODUCE_TAG_PREFIX}{name}': value for name, value in variables.items()}
 
 
 def train_and_register(tuning: Dict[str, Any], training_set: Dict[str, Any],
@@ -130,7 +131,7 @@ def train_and_register(tuning: Dict[str, Any], training_set: Dict[str, Any],
         validation = data.validation_records()
         run_id, model_uri = log_final_model(
             client, parent, TripDurationModel(data.dv, estimator), family.parameters(tuning['params']), metrics,
-            {'model_family': family.name, 'preprocessing': family.preprocessing or 'none',
+            {MODEL_FAMILY: family.name, 'preprocessing': family.preprocessing or 'none',
              **reproduction(family, tuning['params'], estimator)},
             data_facts(data, estimator), validation,
         )

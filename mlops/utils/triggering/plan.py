@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
-from mlops.utils.data_preparation.months import month_label, parse_month
-from mlops.utils.triggering.new_data import TrainedRange, add_months, months_between
+from mlops.utils.data_preparation.months import add_months, month_label, months_between, parse_month
+from mlops.utils.tracking.trained_range import TrainedRange
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,8 @@ from mlops.utils.errors import ConfigError
 from mlops.utils.json_objects import parse_json_object
 from mlops.utils.orchestration.chain import CHAIN, Step
 from mlops.utils.paths import project_dir
-from mlops.utils.triggering.new_data import champion_range, new_months
+from mlops.utils.tracking.trained_range import champion_range
+from mlops.utils.triggering.new_data import new_months
 from mlops.utils.triggering.plan import RetrainingPlan, plan_retraining
 
 # unit_2_training's training set (its global data product), then the two training pipelines.
@@ -41,10 +42,10 @@ def retraining_plan(variables: Mapping[str, Any]) -> RetrainingPlan:
     from mlflow.tracking import MlflowClient
 
     from mlops.utils.tracking.mlflow_setup import connect
-    from mlops.utils.tracking.registry import CHAMPION, registered_model_name
+    from mlops.utils.tracking.registry import registered_model_name
 
     connect()
-    trained = champion_range(MlflowClient(), registered_model_name(), CHAMPION)
+    trained = champion_range(MlflowClient(), registered_model_name())
     source = str(variables.get('data_source') or '').strip() or None
     return plan_retraining(trained, new_months(trained, source), source)
 
@@ -126,17 +127,16 @@ def retrain(variables: Mapping[str, Any], run_child: RunChild = run_child_in_mag
                                   + (f' ({result["error"]})' if result.get('error') else '')
                                   + f'; {plan.trained.model} version {plan.trained.version} stays champion '
                                   'unless a completed training run beat it')
-    summary['champion_after'] = champion_version()
+    summary['champion_after'] = champion_number()
     return summary
 
 
-def champion_version() -> Optional[str]:
-    from mlflow.exceptions import MlflowException
+def champion_number() -> Optional[str]:
+    """The champion's version number now, or None without one."""
     from mlflow.tracking import MlflowClient
 
-    from mlops.utils.tracking.registry import CHAMPION, registered_model_name
+    from mlops.utils.tracking.registry import registered_model_name
+    from mlops.utils.tracking.schema import champion_version
 
-    try:
-        return str(MlflowClient().get_model_version_by_alias(registered_model_name(), CHAMPION).version)
-    except MlflowException:
-        return None
+    champion = champion_version(MlflowClient(), registered_model_name())
+    return None if champion is None else str(champion.version)

@@ -14,7 +14,7 @@ from mlops.utils.observability.monitoring import MonthScore, Thresholds
 from mlops.utils.observability.score_log import log_score, monitoring_experiment
 from mlops.utils.paths import project_dir
 from mlops.utils.tracking.runs import log_trial, start_parent
-from mlops.utils.triggering.new_data import TrainedRange
+from mlops.utils.tracking.trained_range import TrainedRange
 
 PLATFORM = project_dir('unit_3_observability').parent
 LAYOUTS = sorted((PLATFORM / 'presenters').glob('**/block_layout.yaml'))

@@ -8,7 +8,7 @@ from mlops.utils.observability.history import monitoring_history
 from mlops.utils.observability.monitoring import MonthScore, Thresholds
 from mlops.utils.observability.score_log import find_score, log_score, monitoring_experiment
 from mlops.utils.tracking.mlflow_setup import experiment_name
-from mlops.utils.triggering.new_data import TrainedRange
+from mlops.utils.tracking.trained_range import TrainedRange
 
 MODEL = 'test-model'  # the tracking_store fixture's registered model name
 TRAINED = TrainedRange(MODEL, '1', '2024-01', '2024-02', 'green', 'source', 'lpep_pickup_datetime')

@@ -7,7 +7,7 @@ from mlflow.tracking import MlflowClient
 
 from mlops.utils.models.training_data import unpack_training_set
 from mlops.utils.orchestration.summaries import summarize
-from mlops.utils.tracking.registry import CHAMPION
+from mlops.utils.tracking.schema import CHAMPION
 from tests.registered import register_constant
 
 

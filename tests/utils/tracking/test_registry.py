@@ -4,7 +4,8 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from mlops.utils.models.training_data import unpack_training_set
-from mlops.utils.tracking.registry import CHAMPION, is_better
+from mlops.utils.tracking.registry import is_better
+from mlops.utils.tracking.schema import CHAMPION
 from tests.registered import register_constant
 
 

@@ -9,8 +9,9 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from mlops.utils.errors import ConfigError, SourceError
-from mlops.utils.triggering.new_data import (TrainedRange, add_months, champion_range, months_between,
-                                             new_months)
+from mlops.utils.data_preparation.months import add_months, months_between
+from mlops.utils.tracking.trained_range import TrainedRange, champion_range
+from mlops.utils.triggering.new_data import new_months
 from tests.sources import months_folder
 
 
@@ -76,17 +77,17 @@ def test_a_source_that_cannot_answer_is_an_error_naming_it(trip_server, tmp_path
 def test_the_champions_range_comes_from_its_run(tracking_store):
     client = MlflowClient()
     with pytest.raises(ConfigError, match="no 'champion' version of model 'test-model'"):
-        champion_range(client, 'test-model', 'champion')
+        champion_range(client, 'test-model')
     facts = {'data.start_month': '2023-01', 'data.end_month': '2023-03', 'data.taxi_colour': 'green',
              'data.data_source': '/somewhere', 'data.split_on_feature': 'lpep_pickup_datetime'}
     run = client.create_run(tracking_store, tags=facts)
     client.create_registered_model('test-model')
     version = client.create_model_version('test-model', f'runs:/{run.info.run_id}/model', run.info.run_id)
     client.set_registered_model_alias('test-model', 'champion', version.version)
-    assert champion_range(client, 'test-model', 'champion') == TrainedRange(
+    assert champion_range(client, 'test-model') == TrainedRange(
         'test-model', str(version.version), '2023-01', '2023-03', 'green', '/somewhere', 'lpep_pickup_datetime')
     bare = client.create_run(tracking_store)
     older = client.create_model_version('test-model', f'runs:/{bare.info.run_id}/model', bare.info.run_id)
     client.set_registered_model_alias('test-model', 'champion', older.version)
     with pytest.raises(ConfigError, match='no recorded start_month, end_month, taxi_colour, data_source'):
-        champion_range(client, 'test-model', 'champion')
+        champion_range(client, 'test-model')

@@ -1,6 +1,6 @@
 """The retraining plan: a window of the champion's length ending at the newest month."""
 from mlops.utils.data_preparation.months import month_range
-from mlops.utils.triggering.new_data import TrainedRange
+from mlops.utils.tracking.trained_range import TrainedRange
 from mlops.utils.triggering.plan import plan_retraining
 
 TRAINED = TrainedRange(model='m', version='3', start_month='2023-01', end_month='2023-03', taxi_colour='green',
