@@ -49,3 +49,9 @@ def months_between(first: Month, last: Month) -> int:
 
 def month_label(month: Month) -> str:
     return f'{month[0]:04d}-{month[1]:02d}'
+
+
+def month_start(month: str) -> str:
+    """``'2024-02'`` -> ``'2024-02-01'``: where the seed's split puts validation when ``month``
+    is the last of a range (``split_on_feature_value``)."""
+    return f'{month_label(parse_month(month))}-01'

@@ -6,12 +6,12 @@ from typing import Any, Callable, Dict, List, Mapping, Optional
 
 from mlops.utils.data_preparation.months import month_label, parse_month
 from mlops.utils.errors import ConfigError
-from mlops.utils.observability.monitoring import Thresholds, breaches, month_trips, score_month, training_trips
+from mlops.utils.observability.monitoring import Thresholds, breaches, score_month
 from mlops.utils.observability.score_log import find_score, log_score, monitoring_experiment
 from mlops.utils.tracking.mlflow_setup import connect, file_lock
 from mlops.utils.tracking.registry import registered_model_name
 from mlops.utils.tracking.schema import VALIDATION_RMSE
-from mlops.utils.tracking.trained_range import champion_range
+from mlops.utils.tracking.trained_range import champion_range, month_trips, training_trips
 from mlops.utils.triggering.new_data import new_months
 
 

@@ -8,20 +8,16 @@ again from the same source.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping
 
 import pandas as pd
 
-from mlops.utils.data_preparation.ingest import ingest_files
-from mlops.utils.data_preparation.steps import prepare_trips
 from mlops.utils.errors import ConfigError
 from mlops.utils.models.metrics import regression_metrics
 from mlops.utils.observability.drift import numeric_drift, unseen_share
 from mlops.utils.serving.features import INPUT_COLUMNS
-from mlops.utils.tracking.trained_range import TrainedRange
+from mlops.utils.tracking.trained_range import TARGET
 
-TARGET = 'duration'
-DEFAULT_SPLIT_COLUMN = 'lpep_pickup_datetime'
 # Drift compares distributions: a fixed sample of the training rows is as good as all of them.
 REFERENCE_ROWS = 20_000
 MONITORING_EXPERIMENT_SUFFIX = '-monitoring'
@@ -57,27 +53,6 @@ class MonthScore:
     month: str
     metrics: Dict[str, float]
     breaches: List[str] = field(default_factory=list)
-
-
-def split_value(trained: TrainedRange) -> str:
-    """Where the champion's validation began: the first day of its last month."""
-    return f'{trained.end_month}-01'
-
-
-def month_trips(trained: TrainedRange, month: str, source: Optional[str] = None) -> pd.DataFrame:
-    """One month's cleaned trips, as data preparation makes them: the inputs, ``PU_DO`` and
-    ``duration``."""
-    trips = ingest_files(month, month, colour=trained.taxi_colour, source=source or trained.data_source)
-    prepared, _, _ = prepare_trips(trips, trained.split_on_feature or DEFAULT_SPLIT_COLUMN, f'{month}-01', TARGET)
-    return prepared
-
-
-def training_trips(trained: TrainedRange) -> pd.DataFrame:
-    """The rows the champion was fitted on (its range before the validation month)."""
-    trips = ingest_files(trained.start_month, trained.end_month, colour=trained.taxi_colour,
-                         source=trained.data_source)
-    _, df_train, _ = prepare_trips(trips, trained.split_on_feature or DEFAULT_SPLIT_COLUMN, split_value(trained), TARGET)
-    return df_train
 
 
 def score_month(model, reference: pd.DataFrame, trips: pd.DataFrame, baseline_rmse: float,

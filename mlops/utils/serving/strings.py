@@ -17,7 +17,9 @@ def as_strings(series: pd.Series) -> pd.Series:
     return pd.Series(labels[codes], index=series.index, name=series.name, dtype=object)
 
 
-# Up to this many rows of integers, pairs are formatted one by one: factorizing costs more.
+# Up to this many rows, a value at a time beats pandas' fixed cost per call (factorize,
+# get_indexer): pairs of integers are formatted one by one here, and the vectorizer looks
+# categories up one by one in its dict (that cost was most of a one-trip request's features).
 FEW_ROWS = 16
 
 

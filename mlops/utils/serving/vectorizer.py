@@ -9,6 +9,7 @@ import pandas as pd
 import scipy.sparse
 
 from mlops.utils.errors import DataError
+from mlops.utils.serving.strings import FEW_ROWS
 
 
 def is_categorical(series: pd.Series) -> bool:
@@ -49,11 +50,6 @@ def vocabulary_of(dv) -> pd.Index:
         cached = (dv.feature_names_, pd.Index(dv.feature_names_))
         _VOCABULARIES[dv] = cached
     return cached[1]
-
-
-# Up to this many rows, categories are looked up one by one in the vectorizer's dict: pandas'
-# fixed cost per call (factorize, get_indexer) was most of a one-trip request's feature time.
-FEW_ROWS = 16
 
 
 def _column_entries(dv, series: pd.Series, vocabulary: pd.Index):

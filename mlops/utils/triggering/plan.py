@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
-from mlops.utils.data_preparation.months import add_months, month_label, months_between, parse_month
+from mlops.utils.data_preparation.months import add_months, month_label, month_start, months_between, parse_month
 from mlops.utils.tracking.trained_range import TrainedRange
 
 
@@ -43,7 +43,7 @@ def plan_retraining(trained: TrainedRange, new_months: List[str], source: Option
     variables = {
         'start_month': month_label(start),
         'end_month': new_months[-1],
-        'split_on_feature_value': f'{new_months[-1]}-01',
+        'split_on_feature_value': month_start(new_months[-1]),
         'taxi_colour': trained.taxi_colour,
         'data_source': source or trained.data_source,
     }
