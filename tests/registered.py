@@ -10,6 +10,7 @@ from mlflow.tracking import MlflowClient
 from sklearn.dummy import DummyRegressor
 
 from mlops.utils.models.metrics import regression_metrics
+from mlops.utils.observability.explain import explanation_artifacts
 from mlops.utils.serving.model import TripDurationModel
 from mlops.utils.tracking.registry import Promotion, register_and_promote
 from mlops.utils.tracking.runs import log_final_model, start_parent
@@ -28,7 +29,7 @@ def register_model(experiment_id: str, data, model: TripDurationModel, family: s
     rmse = metrics['rmse']
     parent = start_parent(client, experiment_id, family, mage or {})
     _, uri = log_final_model(client, parent, model, {}, metrics, {'model_family': family}, facts or {},
-                             validation)
+                             validation, explanation_artifacts(model, validation))
     promotion: Promotion = register_and_promote(uri, rmse, validation)
     return promotion, rmse
 

@@ -131,3 +131,10 @@ def explanation(python_model, validation: pd.DataFrame, rows: int = 500, top: in
         'trip': {'inputs': {c: v.item() if hasattr(v, 'item') else v for c, v in first.items()},
                  'columns': columns, 'rows': table},
     }
+
+
+def explanation_artifacts(python_model, validation: pd.DataFrame) -> Dict[str, Dict[str, Any]]:
+    """``{ARTIFACT: explanation}`` to log with a final model (logged before registration, so the
+    version carries it), or ``{}`` for a model that is not an XGBoost booster."""
+    explained = explanation(python_model, validation)
+    return {} if explained is None else {ARTIFACT: explained}

@@ -11,7 +11,6 @@ from typing import Any, Dict, List, Mapping, Optional
 import pandas as pd
 
 from mlops.utils.models.tuning import Trial
-from mlops.utils.observability.explain import ARTIFACT as EXPLANATIONS, explanation
 from mlops.utils.paths import REPO_ROOT
 from mlops.utils.serving.estimators import BoosterRegressor
 from mlops.utils.serving.features import INPUT_COLUMNS, INPUT_TYPES
@@ -86,14 +85,13 @@ def staged_serving_code() -> Path:
 
 def log_final_model(client, parent_run_id: str, model: TripDurationModel, params: Dict[str, Any],
                     metrics: Dict[str, float], tags: Dict[str, str], facts: Dict[str, Any],
-                    example: pd.DataFrame):
-    """A nested run with params, metrics, facts about the data, the pyfunc model and, for an
-    XGBoost model, its SHAP explanation on the validation records ``example``;
-    returns (run id, model URI)."""
+                    example: pd.DataFrame, documents: Optional[Dict[str, Dict[str, Any]]] = None):
+    """A nested run with params, metrics, facts about the data, the pyfunc model (its input
+    example from the validation records ``example``) and ``documents``, JSON artifacts by path
+    (the caller's: a SHAP explanation for the dashboards); returns (run id, model URI)."""
     import mlflow
     from mlflow.models import infer_signature
 
-    explained = explanation(model, example)  # logged before registration: the version carries it
     run_id = _child(client, parent_run_id, 'final model', {'stage': 'final', **tags})
     example = example[INPUT_COLUMNS].head(5).reset_index(drop=True).astype(INPUT_TYPES)
     signature = infer_signature(example, model.predict(None, example))
@@ -103,8 +101,8 @@ def log_final_model(client, parent_run_id: str, model: TripDurationModel, params
             mlflow.log_params({k: str(v) for k, v in params.items()})
             mlflow.log_metrics({f'validation_{k}': v for k, v in metrics.items()})
             mlflow.log_dict(facts, 'training_facts.json')
-            if explained is not None:  # XGBoost models: what the dashboard shows of them
-                mlflow.log_dict(explained, EXPLANATIONS)
+            for path, document in (documents or {}).items():
+                mlflow.log_dict(document, path)
             mlflow.set_tags(data_tags(facts))
             info = mlflow.pyfunc.log_model(
                 name='model', python_model=model, code_paths=[str(code)], signature=signature,

@@ -9,6 +9,7 @@ from mlops.utils.errors import ConfigError
 from mlops.utils.models.families import XGBOOST, ModelFamily, sklearn_family, xgboost_family
 from mlops.utils.models.training_data import TrainingData, unpack_training_set
 from mlops.utils.models.tuning import evaluate, tune
+from mlops.utils.observability.explain import explanation_artifacts
 from mlops.utils.serving.features import INPUT_COLUMNS
 from mlops.utils.serving.model import TripDurationModel
 from mlops.utils.tracking.mlflow_setup import connect
@@ -129,11 +130,12 @@ def train_and_register(tuning: Dict[str, Any], training_set: Dict[str, Any],
     try:
         estimator, metrics = evaluate(family, tuning['params'], data)
         validation = data.validation_records()
+        model = TripDurationModel(data.dv, estimator)
         run_id, model_uri = log_final_model(
-            client, parent, TripDurationModel(data.dv, estimator), family.parameters(tuning['params']), metrics,
+            client, parent, model, family.parameters(tuning['params']), metrics,
             {MODEL_FAMILY: family.name, 'preprocessing': family.preprocessing or 'none',
              **reproduction(family, tuning['params'], estimator)},
-            data_facts(data, estimator), validation,
+            data_facts(data, estimator), validation, explanation_artifacts(model, validation),
         )
         promotion = register_and_promote(model_uri, metrics['rmse'], validation)
     except BaseException:
