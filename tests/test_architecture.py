@@ -1,0 +1,36 @@
+"""The layers of pyproject.toml's import contract hold (blocks -> utils concerns -> serving ->
+errors), checked by import-linter as `lint-imports` runs it; and the check can fail: the same
+contract on a copy of the code with one import running back up is reported broken."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.chain import REPO_ROOT
+
+LINT_IMPORTS = [sys.executable, '-c', 'import sys; from importlinter.cli import lint_imports_command; '
+                'sys.argv[0] = "lint-imports"; sys.exit(lint_imports_command())']
+
+
+def lint_imports(root: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(LINT_IMPORTS, cwd=root, env={'PYTHONPATH': str(root), 'PATH': '/usr/bin:/bin'},
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_the_layers_contract_is_kept():
+    result = lint_imports(REPO_ROOT)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert 'Contracts: 1 kept, 0 broken.' in result.stdout
+
+
+def test_an_import_running_back_up_breaks_it(tmp_path):
+    shutil.copytree(REPO_ROOT / 'mlops', tmp_path / 'mlops', ignore=lambda folder, names: [
+        n for n in names if not (n.endswith('.py') or (Path(folder) / n).is_dir()) or n == '__pycache__'])
+    shutil.copy2(REPO_ROOT / 'pyproject.toml', tmp_path)
+    strings = tmp_path / 'mlops' / 'utils' / 'serving' / 'strings.py'
+    strings.write_text(strings.read_text() + '\nfrom mlops.utils.tracking import schema  # noqa\n')
+    result = lint_imports(tmp_path)
+    assert result.returncode == 1, result.stdout[-3000:]
+    assert 'mlops.utils.serving is not allowed to import mlops.utils.tracking' in result.stdout
