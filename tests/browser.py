@@ -52,8 +52,7 @@ def wait_until(browser, condition, timeout: float = 60, what: str = ''):
     """``condition(browser)``'s first truthy value. Mage's pages re-render while they load, so an
     element found a moment ago may be gone: a stale element means "not yet", not a failure.
     Past ``timeout`` the error names ``what`` was awaited, the page and the end of its text."""
-    from selenium.common.exceptions import (NoSuchElementException, StaleElementReferenceException,
-                                            TimeoutException)
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException, TimeoutException
     from selenium.webdriver.support.ui import WebDriverWait
 
     try:

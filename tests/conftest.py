@@ -143,8 +143,8 @@ def postgres():
 @pytest.fixture(scope='session')
 def default_training_set(shared_data):
     """The default configuration's outputs as the training_set GDP hands them over."""
-    from mlops.utils.data_preparation.ingest import ingest_files
     from mlops.utils.data_preparation.config import pipeline_variables
+    from mlops.utils.data_preparation.ingest import ingest_files
     from mlops.utils.data_preparation.steps import build_training_sets, preparation_facts, prepare_trips
 
     variables = pipeline_variables({'data_source': str(shared_data)})

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import glob
-from contextlib import contextmanager
 import os
 import secrets
 import shutil
@@ -11,6 +10,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Dict, List, Optional
 

@@ -1,6 +1,7 @@
-"""The layers of pyproject.toml's import contract hold (blocks -> utils concerns -> serving ->
-errors), checked by import-linter as `lint-imports` runs it; and the check can fail: the same
-contract on a copy of the code with one import running back up is reported broken."""
+"""The code's own rules, as pyproject.toml states them: the layers of the import contract
+(blocks -> utils concerns -> serving -> errors), checked by import-linter as `lint-imports`
+runs it, and ruff's lint and format. Each check can fail: a copy of the code with one import
+running back up is reported broken; an unused import and a badly formatted file are reported."""
 from __future__ import annotations
 
 import shutil
@@ -10,6 +11,7 @@ from pathlib import Path
 
 from tests.chain import REPO_ROOT
 
+RUFF = [sys.executable, '-m', 'ruff']
 LINT_IMPORTS = [sys.executable, '-c', 'import sys; from importlinter.cli import lint_imports_command; '
                 'sys.argv[0] = "lint-imports"; sys.exit(lint_imports_command())']
 
@@ -34,3 +36,20 @@ def test_an_import_running_back_up_breaks_it(tmp_path):
     result = lint_imports(tmp_path)
     assert result.returncode == 1, result.stdout[-3000:]
     assert 'mlops.utils.serving is not allowed to import mlops.utils.tracking' in result.stdout
+
+
+def ruff(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([*RUFF, *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+
+
+def test_ruff_lint_passes():
+    linted = ruff('check', '.')
+    assert linted.returncode == 0, linted.stdout[-3000:]
+
+
+def test_ruff_reports_what_it_is_set_to_catch(tmp_path):
+    sample = tmp_path / 'sample.py'
+    sample.write_text("import os\nx = {'a':1}\n")
+    config = str(REPO_ROOT / 'pyproject.toml')
+    linted = ruff('check', '--config', config, str(sample))
+    assert linted.returncode == 1 and 'F401' in linted.stdout, linted.stdout

@@ -129,8 +129,8 @@ def test_docker_mode_writes_env_once_with_fresh_passwords_and_your_ids(repo, fak
     changed = {'POSTGRES_PASSWORD', 'DEFAULT_OWNER_PASSWORD', 'MLOPS_UID', 'MLOPS_GID'}
     assert {k: v for k, v in written.items() if k not in changed} == {k: v for k, v in example.items() if k not in changed}
     # the comments are kept too
-    assert [l for l in env_file.read_text().splitlines() if l.startswith('#')] == \
-        [l for l in (repo / '.env.example').read_text().splitlines() if l.startswith('#')]
+    assert [t for t in env_file.read_text().splitlines() if t.startswith('#')] == \
+        [t for t in (repo / '.env.example').read_text().splitlines() if t.startswith('#')]
     before = env_file.read_text()
     assert start(repo, fake_bin, {}).returncode == 0
     assert env_file.read_text() == before  # never rewritten

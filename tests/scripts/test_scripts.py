@@ -35,7 +35,7 @@ def test_run_sh_rejects_a_misspelt_variable_then_runs_data_preparation(tmp_path,
                           'split_on_feature_value=2023-02-01'], cwd=tmp_path, env=user_env(tmp_path),
                          capture_output=True, text=True, timeout=900)
     assert ran.returncode == 0, ran.stderr[-3000:]
-    [line] = [json.loads(l) for l in ran.stdout.splitlines() if l.startswith('{')]
+    [line] = [json.loads(t) for t in ran.stdout.splitlines() if t.startswith('{')]
     assert (line['project'], line['pipeline'], line['status']) == ('unit_1_data_preparation', 'data_preparation',
                                                                   'completed')
     assert (tmp_path / 'mage' / 'mlops' / 'mage-ai.db').is_file()  # the platform's one database

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from bench import seed_route
-from tests.chain import run_chain, summaries
 from mlops.utils.data_preparation.ingest import ingest_files
 from mlops.utils.data_preparation.steps import build_training_sets, prepare_trips
+from tests.chain import run_chain, summaries
 
 pytestmark = pytest.mark.slow
 STEP = 'unit_1_data_preparation/data_preparation'

@@ -52,7 +52,7 @@ def champion(client):
 
 def test_every_step_completes_and_reports(trained):
     _, lines = trained
-    assert [(l['project'], l['pipeline'], l['status']) for l in lines] == [
+    assert [(s['project'], s['pipeline'], s['status']) for s in lines] == [
         ('unit_1_data_preparation', 'data_preparation', 'completed'),
         ('unit_2_training', 'prepare_training_set', 'completed'),
         ('unit_2_training', 'sklearn_training', 'completed'),

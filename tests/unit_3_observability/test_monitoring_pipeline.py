@@ -10,8 +10,8 @@ from typing import Optional
 import pytest
 
 from tests.chain import REPO_ROOT, chain_env
-from tests.servers import MailServer, free_port
 from tests.registered import embedded_store, register_linear_on
+from tests.servers import MailServer, free_port
 
 pytestmark = pytest.mark.slow
 PROJECT, PIPELINE = 'unit_3_observability', 'monitoring'

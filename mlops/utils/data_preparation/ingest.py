@@ -12,6 +12,7 @@ from mlops.utils.data_preparation.months import Month, month_range
 from mlops.utils.data_preparation.sources import COLOUR_PREFIX, MonthLocation, check_colour, month_location
 from mlops.utils.errors import DataError, SourceError
 
+
 def required_columns(colour: str) -> List[str]:
     prefix = COLOUR_PREFIX[check_colour(colour)]
     return [

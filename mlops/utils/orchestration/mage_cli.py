@@ -18,12 +18,17 @@ their run's id there too (``run_variables``).
 """
 import sys
 
-from mlops.utils.orchestration.mage_internals import (install_atomic_file_writes, install_dashboard_item_route,
-                                                      install_failure_alert_details, install_fork_safety,
-                                                      install_single_block_run_creator, install_smtp_timeout,
-                                                      install_worker_pool_revival)
 from mlops.utils.orchestration.data_product_schedules import install_data_product_schedules
 from mlops.utils.orchestration.driver_lease import install_scheduler_lease
+from mlops.utils.orchestration.mage_internals import (
+    install_atomic_file_writes,
+    install_dashboard_item_route,
+    install_failure_alert_details,
+    install_fork_safety,
+    install_single_block_run_creator,
+    install_smtp_timeout,
+    install_worker_pool_revival,
+)
 from mlops.utils.orchestration.platform_state import use_one_database
 from mlops.utils.orchestration.platform_triggers import install_platform_trigger_sync
 from mlops.utils.orchestration.run_variables import install_platform_run_variables

@@ -299,9 +299,8 @@ def _dashboard_items_routed(module: ModuleType) -> None:
     original = module.make_app
 
     def make_app(*args, **kwargs):
-        from tornado.routing import PathMatches, Rule
-
         from mage_ai.server.api.v1 import ApiChildDetailHandler
+        from tornado.routing import PathMatches, Rule
 
         app = original(*args, **kwargs)
         update_routes = kwargs.get('update_routes', args[1] if len(args) > 1 else False)

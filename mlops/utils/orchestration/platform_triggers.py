@@ -52,8 +52,11 @@ def time_triggers_on() -> bool:
 
 def _sync_every_sub_project(module: ModuleType) -> None:
     def sync_schedules(pipeline_uuids: List[str]) -> None:  # replaces Mage's: every sub-project's files
-        from mage_ai.data_preparation.models.triggers import (ScheduleStatus, ScheduleType,
-                                                              get_triggers_by_pipeline_with_cache)
+        from mage_ai.data_preparation.models.triggers import (
+            ScheduleStatus,
+            ScheduleType,
+            get_triggers_by_pipeline_with_cache,
+        )
         from mage_ai.orchestration.db.models.schedules import PipelineSchedule
         from mage_ai.shared.environments import get_env
 

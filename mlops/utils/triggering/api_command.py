@@ -15,8 +15,14 @@ from typing import Any, Dict, List
 
 from mlops.utils.errors import ConfigError
 from mlops.utils.json_objects import parse_json_object
-from mlops.utils.triggering.mage_api import (PREDICT_BLOCK, PREDICT_PIPELINE, PREDICT_TRIGGER, ApiTrigger,
-                                             MageApiError, MageClient)
+from mlops.utils.triggering.mage_api import (
+    PREDICT_BLOCK,
+    PREDICT_PIPELINE,
+    PREDICT_TRIGGER,
+    ApiTrigger,
+    MageApiError,
+    MageClient,
+)
 
 EXAMPLE_TRIPS = {'inputs': [{'PULocationID': 74, 'DOLocationID': 75, 'trip_distance': 1.3},
                             {'PULocationID': 130, 'DOLocationID': 205, 'trip_distance': 3.6}]}

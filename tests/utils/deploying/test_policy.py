@@ -2,8 +2,13 @@ import json
 
 import pytest
 
-from mlops.utils.deploying.policy import (MANAGED_POLICY_MAX_CHARS, POLICY_FILE, managed_policies, policy_problems,
-                                          render_policy)
+from mlops.utils.deploying.policy import (
+    MANAGED_POLICY_MAX_CHARS,
+    POLICY_FILE,
+    managed_policies,
+    policy_problems,
+    render_policy,
+)
 from mlops.utils.deploying.settings import deploy_settings
 
 

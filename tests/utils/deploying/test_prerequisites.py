@@ -1,7 +1,12 @@
 import pytest
 
-from mlops.utils.deploying.prerequisites import (CREDENTIALS_HINT, PrerequisitesMissing, credential_source,
-                                                 missing_prerequisites, require_prerequisites)
+from mlops.utils.deploying.prerequisites import (
+    CREDENTIALS_HINT,
+    PrerequisitesMissing,
+    credential_source,
+    missing_prerequisites,
+    require_prerequisites,
+)
 from mlops.utils.deploying.settings import deploy_settings
 
 

@@ -4,8 +4,8 @@ import scipy.sparse
 from hyperopt.pyll import stochastic
 
 from mlops.utils.errors import ConfigError
-from mlops.utils.models.metrics import regression_metrics
 from mlops.utils.models.families import DEFAULT_SKLEARN_MODELS, XGBOOST, sklearn_family, xgboost_family
+from mlops.utils.models.metrics import regression_metrics
 from mlops.utils.models.training_data import TrainingData
 
 

@@ -7,9 +7,15 @@ import yaml
 from mlflow.tracking import MlflowClient
 
 from mlops.utils.models.tuning import Trial
-from mlops.utils.observability.dashboard import (best_rmse_by_family, champion_history, metric_by_training_run,
-                                                 model_families, monitoring_by_month, trial_rmse_bins,
-                                                 training_trials_per_run)
+from mlops.utils.observability.dashboard import (
+    best_rmse_by_family,
+    champion_history,
+    metric_by_training_run,
+    model_families,
+    monitoring_by_month,
+    training_trials_per_run,
+    trial_rmse_bins,
+)
 from mlops.utils.observability.monitoring import MonthScore, Thresholds
 from mlops.utils.observability.score_log import log_score, monitoring_experiment
 from mlops.utils.paths import project_dir

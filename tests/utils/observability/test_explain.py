@@ -6,8 +6,18 @@ from sklearn.linear_model import LinearRegression
 
 from mlops.utils.models.training_data import unpack_training_set
 from mlops.utils.observability import explain
-from mlops.utils.observability.explain import (APPROXIMATE, BIAS, EXACT, TOLERANCE, TRIP_COLUMNS, NotAdditive,
-                                               contributions, explanation, top_features, trip_contributions)
+from mlops.utils.observability.explain import (
+    APPROXIMATE,
+    BIAS,
+    EXACT,
+    TOLERANCE,
+    TRIP_COLUMNS,
+    NotAdditive,
+    contributions,
+    explanation,
+    top_features,
+    trip_contributions,
+)
 from mlops.utils.serving.estimators import BoosterRegressor
 from mlops.utils.serving.model import TripDurationModel
 from tests.registered import small_booster

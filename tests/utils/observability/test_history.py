@@ -6,8 +6,16 @@ from mlflow.tracking import MlflowClient
 
 from mlops.utils.models.training_data import unpack_training_set
 from mlops.utils.models.tuning import Trial
-from mlops.utils.observability.history import (MODEL_COLUMNS, MONITORING_COLUMNS, TRIAL_COLUMNS, VERSION_COLUMNS,
-                                               final_models, monitoring_history, registry_history, tuning_trials)
+from mlops.utils.observability.history import (
+    MODEL_COLUMNS,
+    MONITORING_COLUMNS,
+    TRIAL_COLUMNS,
+    VERSION_COLUMNS,
+    final_models,
+    monitoring_history,
+    registry_history,
+    tuning_trials,
+)
 from mlops.utils.observability.monitor import monitor
 from mlops.utils.tracking.mlflow_setup import experiment_name
 from mlops.utils.tracking.runs import log_trial, start_parent

@@ -2,8 +2,14 @@
 ``pipeline_schedules`` chart data sources (which list every pipeline's records)."""
 import pandas as pd
 
-from mlops.utils.observability.run_health import (DAY_COLUMNS, TRIGGER_COLUMNS, run_seconds, runs_by_day,
-                                                  trials_per_run, trigger_table)
+from mlops.utils.observability.run_health import (
+    DAY_COLUMNS,
+    TRIGGER_COLUMNS,
+    run_seconds,
+    runs_by_day,
+    trials_per_run,
+    trigger_table,
+)
 
 RUNS = pd.DataFrame([
     # id, pipeline, status, created, started, completed

@@ -9,7 +9,12 @@ import pytest
 
 from mlops.utils.errors import ConfigError
 from mlops.utils.orchestration.driver_lease import DriverLease
-from mlops.utils.orchestration.platform_state import DATABASE_URL_ENV, database_url, platform_state_dir, use_one_database
+from mlops.utils.orchestration.platform_state import (
+    DATABASE_URL_ENV,
+    database_url,
+    platform_state_dir,
+    use_one_database,
+)
 from mlops.utils.orchestration.platform_triggers import time_triggers_on, trigger_files
 from mlops.utils.paths import REPO_ROOT
 

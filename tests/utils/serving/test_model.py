@@ -10,9 +10,9 @@ from sklearn.linear_model import LinearRegression
 
 from mlops.utils.errors import DataError
 from mlops.utils.models.training_data import unpack_training_set
+from mlops.utils.paths import REPO_ROOT
 from mlops.utils.serving.features import INPUT_COLUMNS
 from mlops.utils.serving.model import TripDurationModel
-from mlops.utils.paths import REPO_ROOT
 from mlops.utils.tracking.runs import log_final_model, served_requirements, start_parent
 from tests.registered import small_booster
 

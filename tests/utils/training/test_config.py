@@ -1,8 +1,8 @@
 import pytest
 
 from mlops.utils.errors import ConfigError
-from mlops.utils.training.config import model_names, params_for, training_settings
 from mlops.utils.models.families import DEFAULT_SKLEARN_MODELS, sklearn_family
+from mlops.utils.training.config import model_names, params_for, training_settings
 from mlops.utils.training.steps import check_fixed_params
 
 

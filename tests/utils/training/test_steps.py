@@ -15,8 +15,7 @@ from mlops.utils.errors import ConfigError
 from mlops.utils.models.training_data import unpack_training_set
 from mlops.utils.serving.features import INPUT_COLUMNS, trip_features
 from mlops.utils.training.config import training_settings
-from mlops.utils.training.steps import (data_facts, family_for, plan_models, reproduction, train_and_register,
-                                        tune_model)
+from mlops.utils.training.steps import data_facts, family_for, plan_models, reproduction, train_and_register, tune_model
 from tests.registered import small_booster
 
 MODEL = 'test-model'  # the tracking_store fixture's registered model name
