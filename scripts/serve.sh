@@ -38,7 +38,8 @@ source "$ROOT/scripts/setup_venv.sh"
 # The registry's name and tracking store exactly as the pipelines resolve them.
 { IFS= read -r champion && IFS= read -r tracking; } < <("$VENV_PYTHON" -c '
 from mlops.utils.tracking.mlflow_setup import tracking_uri
-from mlops.utils.tracking.registry import CHAMPION, registered_model_name
+from mlops.utils.tracking.registry import registered_model_name
+from mlops.utils.tracking.schema import CHAMPION
 print(f"models:/{registered_model_name()}@{CHAMPION}"); print(tracking_uri())')
 model_uri="${MODEL_SERVER_MODEL_URI:-$champion}"
 if [[ "$tracking" == sqlite:///* && ! -f "${tracking#sqlite:///}" ]]; then
