@@ -27,6 +27,7 @@ Targets (on this 2-core machine, the job beside included): each chart's p50 <= 1
 <= 2.0 s; ``/api/status`` max <= 1.0 s. Exit status 1 when a target is missed or a chart
 answers an error (the benchmark reports; the tests time nothing).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -55,9 +56,22 @@ TARGET_CHART_MAX_SECONDS = 2.0
 TARGET_STATUS_MAX_SECONDS = 1.0
 STATUS_INTERVAL_SECONDS = 0.2
 PRESENTERS = REPO_ROOT / 'mlops' / 'presenters'
-JOB_SETTINGS = ['--set', 'start_month=2023-11', '--set', 'end_month=2023-12', '--set',
-                'split_on_feature_value=2023-12-01', '--set', 'models=linear_model.Lasso',
-                '--set', 'max_evaluations=1', '--set', 'num_boost_round=60', '--set', 'max_depth=10']
+JOB_SETTINGS = [
+    '--set',
+    'start_month=2023-11',
+    '--set',
+    'end_month=2023-12',
+    '--set',
+    'split_on_feature_value=2023-12-01',
+    '--set',
+    'models=linear_model.Lasso',
+    '--set',
+    'max_evaluations=1',
+    '--set',
+    'num_boost_round=60',
+    '--set',
+    'max_depth=10',
+]
 MONITORED_MONTH = '2024-01'
 SETTLE_SECONDS = 20.0  # the default of --settle-seconds
 STARTUP_SECONDS = 600.0  # the server starts while the machine may already be busy
@@ -70,10 +84,16 @@ UI_PROJECT = 'unit_2_training'
 
 # ------------------------------------------------------------------------------------ state
 
+
 def state_env(root: Path) -> Dict[str, str]:
     """The main job's environment with its state under ``root`` (as tests/chain.py has it)."""
-    env = {**os.environ, 'MLOPS_DATA_DIR': str(root / 'data'), 'MAGE_DATA_DIR': str(root / 'mage'),
-           'PYTHONPATH': str(REPO_ROOT), 'TMPDIR': str(root / 'tmp')}
+    env = {
+        **os.environ,
+        'MLOPS_DATA_DIR': str(root / 'data'),
+        'MAGE_DATA_DIR': str(root / 'mage'),
+        'PYTHONPATH': str(REPO_ROOT),
+        'TMPDIR': str(root / 'tmp'),
+    }
     env.pop('MLFLOW_TRACKING_URI', None)  # the embedded store under MLOPS_DATA_DIR
     (root / 'tmp').mkdir(parents=True, exist_ok=True)  # what Mage leaves behind goes with root
     return env
@@ -87,10 +107,18 @@ def prepare_state(root: Path, data: Path) -> None:
     """The main job, then the champion scored on one month; RuntimeError with the log tail if
     either fails."""
     env = state_env(root)
-    steps = [('main job', job_command(data)),
-             ('monitoring', [sys.executable, '-c',
-                             'from mlops.utils.observability.monitor import monitor; '
-                             f'monitor({{"month": {MONITORED_MONTH!r}, "data_source": {str(data)!r}}})'])]
+    steps = [
+        ('main job', job_command(data)),
+        (
+            'monitoring',
+            [
+                sys.executable,
+                '-c',
+                'from mlops.utils.observability.monitor import monitor; '
+                f'monitor({{"month": {MONITORED_MONTH!r}, "data_source": {str(data)!r}}})',
+            ],
+        ),
+    ]
     for name, command in steps:
         started = time.perf_counter()
         result = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True)
@@ -108,8 +136,14 @@ class JobBeside:
 
     def __enter__(self) -> 'JobBeside':
         with open(self.root / 'job-beside.log', 'w') as log:
-            self.process = subprocess.Popen(job_command(self.data), cwd=REPO_ROOT, env=state_env(self.root),
-                                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            self.process = subprocess.Popen(
+                job_command(self.data),
+                cwd=REPO_ROOT,
+                env=state_env(self.root),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         return self
 
     def state(self) -> str:
@@ -131,6 +165,7 @@ class JobBeside:
 
 # ----------------------------------------------------------------------------- measurement
 
+
 def settle(url: str, seconds: float = SETTLE_SECONDS) -> None:
     """Polls ``/api/status`` every 0.2 s for ``seconds`` after the server first answers,
     then until 5 answers in a row take under 0.5 s, and prints the slowest: Mage's own start-up
@@ -143,8 +178,11 @@ def settle(url: str, seconds: float = SETTLE_SECONDS) -> None:
         elapsed = time.perf_counter() - started
         slowest, fast = max(slowest, elapsed), fast + 1 if elapsed < 0.5 else 0
         time.sleep(STATUS_INTERVAL_SECONDS)
-    print(f'server start-up: settled {time.perf_counter() - began:.0f} s after /api/status first answered; '
-          f'slowest /api/status meanwhile {slowest:.2f} s (no dashboard open; not a target)', flush=True)
+    print(
+        f'server start-up: settled {time.perf_counter() - began:.0f} s after /api/status first answered; '
+        f'slowest /api/status meanwhile {slowest:.2f} s (no dashboard open; not a target)',
+        flush=True,
+    )
 
 
 def layouts() -> Dict[str, List[str]]:
@@ -193,9 +231,14 @@ def measure_charts(client, pages: Dict[str, List[str]], count: int, missed: List
                 missed.append(f'{page} {uuid} answered an error')
                 continue
             p50, worst = float(np.percentile(seconds, 50)), max(seconds)
-            print(f'{page} {uuid}: ' + within(f'{page} {uuid} p50', p50, TARGET_CHART_P50_SECONDS, missed) + ', '
-                  + within(f'{page} {uuid} max', worst, TARGET_CHART_MAX_SECONDS, missed)
-                  + f', first {seconds[0]:.2f} s', flush=True)
+            print(
+                f'{page} {uuid}: '
+                + within(f'{page} {uuid} p50', p50, TARGET_CHART_P50_SECONDS, missed)
+                + ', '
+                + within(f'{page} {uuid} max', worst, TARGET_CHART_MAX_SECONDS, missed)
+                + f', first {seconds[0]:.2f} s',
+                flush=True,
+            )
 
 
 def measure_status(client, url: str, page: str, uuids: List[str], duration: float, missed: List[str]) -> None:
@@ -239,9 +282,13 @@ def measure_status(client, url: str, page: str, uuids: List[str], duration: floa
         done.wait(max(0.0, STATUS_INTERVAL_SECONDS - elapsed))
     loader.join()
     p50, worst = float(np.percentile(seconds, 50)), max(seconds)
-    print(f'/api/status while {page} loads ({len(loads)} loads, p50 {np.percentile(loads, 50):.2f} s a page): '
-          f'p50 {p50:.3f} s, ' + within('/api/status max', worst, TARGET_STATUS_MAX_SECONDS, missed)
-          + f', {len(seconds)} requests', flush=True)
+    print(
+        f'/api/status while {page} loads ({len(loads)} loads, p50 {np.percentile(loads, 50):.2f} s a page): '
+        f'p50 {p50:.3f} s, '
+        + within('/api/status max', worst, TARGET_STATUS_MAX_SECONDS, missed)
+        + f', {len(seconds)} requests',
+        flush=True,
+    )
     if failures:
         missed.append(f'/api/status failed {failures} times')
     if errors:
@@ -250,15 +297,24 @@ def measure_status(client, url: str, page: str, uuids: List[str], duration: floa
 
 # ----------------------------------------------------------------------------------- main
 
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--data', type=Path, default=REPO_ROOT.parent / 'shared' / 'data')
     parser.add_argument('--requests', type=int, default=5, help='requests per chart')
-    parser.add_argument('--status-seconds', type=float, default=20.0,
-                        help='how long a page is loaded in a loop while /api/status is polled')
+    parser.add_argument(
+        '--status-seconds',
+        type=float,
+        default=20.0,
+        help='how long a page is loaded in a loop while /api/status is polled',
+    )
     parser.add_argument('--status-page', default='pipelines/monitoring/dashboard')
-    parser.add_argument('--settle-seconds', type=float, default=SETTLE_SECONDS,
-                        help='how long /api/status is polled after start-up before any chart is timed')
+    parser.add_argument(
+        '--settle-seconds',
+        type=float,
+        default=SETTLE_SECONDS,
+        help='how long /api/status is polled after start-up before any chart is timed',
+    )
     args = parser.parse_args()
     if args.status_page not in layouts():
         parser.error(f'--status-page: one of {", ".join(layouts())}')
@@ -278,8 +334,14 @@ def main() -> int:
             return 1
         password = secrets.token_urlsafe(12)
         env = {k: v for k, v in state_env(root).items() if k != 'PYTHONPATH'}
-        env.update({'MLOPS_UI_PROJECT': UI_PROJECT, 'REQUIRE_USER_AUTHENTICATION': '1', 'DEFAULT_OWNER_EMAIL': EMAIL,
-                    'DEFAULT_OWNER_PASSWORD': password})
+        env.update(
+            {
+                'MLOPS_UI_PROJECT': UI_PROJECT,
+                'REQUIRE_USER_AUTHENTICATION': '1',
+                'DEFAULT_OWNER_EMAIL': EMAIL,
+                'DEFAULT_OWNER_PASSWORD': password,
+            }
+        )
         server = mage_server(root, env=env)  # MAGE_DATA_DIR root/mage, as the job had it
         server.timeout = STARTUP_SECONDS
         server.env.pop('MLFLOW_TRACKING_URI', None)
@@ -290,13 +352,19 @@ def main() -> int:
             client.sign_in()
             pages = layouts()  # read now: the charts as the server has them while measuring
             with JobBeside(beside, data) as job:
-                print(f'busy: the main job beside the server (pid {job.process.pid}), '
-                      f'{len(sum(pages.values(), []))} charts on {len(pages)} pages', flush=True)
+                print(
+                    f'busy: the main job beside the server (pid {job.process.pid}), '
+                    f'{len(sum(pages.values(), []))} charts on {len(pages)} pages',
+                    flush=True,
+                )
                 measure_charts(client, pages, args.requests, missed)
                 measure_status(client, url, args.status_page, pages[args.status_page], args.status_seconds, missed)
                 beside_state = job.state()
-            print(f'the main job beside was {beside_state} when measuring ended; '
-                  + ('targets met' if not missed else f'{len(missed)} targets missed'), flush=True)
+            print(
+                f'the main job beside was {beside_state} when measuring ended; '
+                + ('targets met' if not missed else f'{len(missed)} targets missed'),
+                flush=True,
+            )
     if missed:
         print('targets missed: ' + '; '.join(missed), file=sys.stderr)
         return 1

@@ -6,6 +6,7 @@ Both routes run on the same local months in the same process. An untimed warm-up
 checks that the outputs are identical; then each figure is the best of ``--repeat`` timed runs.
 Exit status 1 when the outputs differ (no timing is reported then).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -49,8 +50,11 @@ def same_output(a, b) -> bool:
     for x, y in zip(a[:3], b[:3]):
         y = y.tocsr()
         y.sort_indices()
-        if x.shape != y.shape or not (np.array_equal(x.indices, y.indices) and np.array_equal(x.data, y.data)
-                                      and np.array_equal(x.indptr, y.indptr)):
+        if x.shape != y.shape or not (
+            np.array_equal(x.indices, y.indices)
+            and np.array_equal(x.data, y.data)
+            and np.array_equal(x.indptr, y.indptr)
+        ):
             return False
     targets = all(np.array_equal(x.to_numpy(), y.to_numpy()) for x, y in zip(a[3:6], b[3:6]))
     return targets and a[6].feature_names_ == list(b[6].feature_names_)
@@ -62,15 +66,18 @@ def main() -> int:
     parser.add_argument('--data', type=Path, default=REPO_ROOT.parent / 'shared' / 'data')
     parser.add_argument('--cases', type=int, default=len(CASES), help='run the first N cases (2 and 14 months)')
     args = parser.parse_args()
-    for label, start, end in CASES[:args.cases]:
+    for label, start, end in CASES[: args.cases]:
         ours_result, seed_result = ours(args.data, start, end), seed(args.data, start, end)  # warm-up, untimed
         if not same_output(ours_result, seed_result):
             print(f'{label}: outputs differ; no timing reported', file=sys.stderr)
             return 1
         ours_seconds = best_time(ours, args.repeat, args.data, start, end)
         seed_seconds = best_time(seed, args.repeat, args.data, start, end)
-        print(f'{label}: {ours_result[0].shape[0]} rows, X {ours_result[0].shape}; seed route {seed_seconds:.3f} s, '
-              f'ours {ours_seconds:.3f} s, {seed_seconds / ours_seconds:.1f}x faster, identical output', flush=True)
+        print(
+            f'{label}: {ours_result[0].shape[0]} rows, X {ours_result[0].shape}; seed route {seed_seconds:.3f} s, '
+            f'ours {ours_seconds:.3f} s, {seed_seconds / ours_seconds:.1f}x faster, identical output',
+            flush=True,
+        )
     return 0
 
 

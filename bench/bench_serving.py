@@ -24,6 +24,7 @@ Targets (on this 2-core machine, clients included): p50 <= 5 ms, p99 <= 25 ms, >
 requests/s with 16 clients, >= 200k rows/s for the batch; Mage API round trip p50 <= 2 s. Exit status 1 when a target is missed
 or the answers differ (the benchmark reports; the tests time nothing).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -76,8 +77,13 @@ def sample_trips(rows: int, seed: int = 0) -> pd.DataFrame:
     """Trips as clients send them: NYC taxi zones 1-265 (some routes the model never saw) and
     miles; the server's work does not depend on the values."""
     rng = np.random.default_rng(seed)
-    return pd.DataFrame({'PULocationID': rng.integers(1, 266, rows), 'DOLocationID': rng.integers(1, 266, rows),
-                         'trip_distance': rng.exponential(3.0, rows).round(2)}).astype(INPUT_TYPES)
+    return pd.DataFrame(
+        {
+            'PULocationID': rng.integers(1, 266, rows),
+            'DOLocationID': rng.integers(1, 266, rows),
+            'trip_distance': rng.exponential(3.0, rows).round(2),
+        }
+    ).astype(INPUT_TYPES)
 
 
 def records_body(trips: pd.DataFrame) -> bytes:
@@ -96,6 +102,7 @@ def parquet_body(trips: pd.DataFrame) -> bytes:
 
 # ---------------------------------------------------------------------------------- the model
 
+
 def register_quick_model(kind: str, data: Path) -> str:
     """Fits ``kind`` on 2024-01, logs and registers it through the pipelines' own code paths in
     the store of ``MLOPS_DATA_DIR``; returns its ``models:/`` URI."""
@@ -112,14 +119,19 @@ def register_quick_model(kind: str, data: Path) -> str:
     from mlops.utils.tracking.registry import register_and_promote
     from mlops.utils.tracking.runs import log_final_model, start_parent
 
-    prepared = prepare_trips(ingest_files('2024-01', '2024-02', source=str(data)),
-                             'lpep_pickup_datetime', '2024-02-01', 'duration')
+    prepared = prepare_trips(
+        ingest_files('2024-01', '2024-02', source=str(data)), 'lpep_pickup_datetime', '2024-02-01', 'duration'
+    )
     _, X_train, X_val, _, y_train, y_val, dv = build_training_sets(*prepared)
     validation = TrainingData(X_train, X_val, y_train, y_val, dv, df_val=prepared[2]).validation_records()
     if kind == 'xgboost':
         import xgboost
-        estimator = BoosterRegressor(xgboost.train({'max_depth': 8, 'seed': 1, 'nthread': 2},
-                                                   xgboost.DMatrix(X_train, label=y_train), num_boost_round=50))
+
+        estimator = BoosterRegressor(
+            xgboost.train(
+                {'max_depth': 8, 'seed': 1, 'nthread': 2}, xgboost.DMatrix(X_train, label=y_train), num_boost_round=50
+            )
+        )
     else:
         estimator = LinearRegression().fit(X_train, y_train)
     model = TripDurationModel(dv, estimator)
@@ -134,6 +146,7 @@ def register_quick_model(kind: str, data: Path) -> str:
 
 def champion_uri() -> str:
     from mlops.utils.tracking.registry import registered_model_name
+
     return f'models:/{registered_model_name()}@champion'
 
 
@@ -147,6 +160,7 @@ def in_process_predictions(model_uri: str, trips: pd.DataFrame) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------------- the server
+
 
 @dataclass
 class Server:
@@ -172,13 +186,22 @@ def model_server(model_uri: str, workers: Optional[int], log_path: Path) -> Iter
     """``scripts/serve.sh`` on a free loopback port until ``/ping`` answers; stops the server and
     everything it started afterwards."""
     port = free_port()
-    env = {**os.environ, 'MODEL_SERVER_HOST': '127.0.0.1', 'MODEL_SERVER_PORT': str(port),
-           'MODEL_SERVER_MODEL_URI': model_uri}
+    env = {
+        **os.environ,
+        'MODEL_SERVER_HOST': '127.0.0.1',
+        'MODEL_SERVER_PORT': str(port),
+        'MODEL_SERVER_MODEL_URI': model_uri,
+    }
     if workers:
         env['MODEL_SERVER_WORKERS'] = str(workers)
     with open(log_path, 'w') as log:
-        process = subprocess.Popen(['bash', str(REPO_ROOT / 'scripts' / 'serve.sh')], env=env, stdout=log,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            ['bash', str(REPO_ROOT / 'scripts' / 'serve.sh')],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         wait_until_ready(process, port, log_path)
         yield Server(port, process.pid)
@@ -190,11 +213,14 @@ def wait_until_ready(process: subprocess.Popen, port: int, log_path: Path) -> No
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f'the model server exited with {process.returncode}:\n'
-                               + '\n'.join(log_path.read_text().splitlines()[-15:]))
+            raise RuntimeError(
+                f'the model server exited with {process.returncode}:\n'
+                + '\n'.join(log_path.read_text().splitlines()[-15:])
+            )
         try:
-            if (request(http.client.HTTPConnection('127.0.0.1', port, timeout=2), 'GET', '/ping')[0] == 200
-                    and all_workers_started(log_path.read_text())):
+            if request(http.client.HTTPConnection('127.0.0.1', port, timeout=2), 'GET', '/ping')[
+                0
+            ] == 200 and all_workers_started(log_path.read_text()):
                 return
         except OSError:
             pass
@@ -224,8 +250,14 @@ def stop(process: subprocess.Popen) -> None:
 
 # ------------------------------------------------------------------------------- the clients
 
-def request(connection: http.client.HTTPConnection, method: str, path: str, body: Optional[bytes] = None,
-            content_type: str = JSON):
+
+def request(
+    connection: http.client.HTTPConnection,
+    method: str,
+    path: str,
+    body: Optional[bytes] = None,
+    content_type: str = JSON,
+):
     """(status, body) over ``connection``, which stays open for the next request."""
     headers = {'Content-Type': content_type} if body is not None else {}
     connection.request(method, path, body=body, headers=headers)
@@ -250,8 +282,9 @@ class Timings:
         return f'server CPU {self.server_cpu / len(self.seconds) * 1e3:.1f} ms a request'
 
 
-def client_loop(port: int, bodies: List[bytes], content_type: str, count: int, start: threading.Barrier,
-                out: Dict[str, list]) -> None:
+def client_loop(
+    port: int, bodies: List[bytes], content_type: str, count: int, start: threading.Barrier, out: Dict[str, list]
+) -> None:
     connection = http.client.HTTPConnection('127.0.0.1', port, timeout=120)
     request(connection, 'POST', '/invocations', bodies[0], content_type)  # connected and warm before the clock
     start.wait()
@@ -270,9 +303,12 @@ def timed(server: Server, bodies: List[bytes], requests: int, clients: int, cont
     """``requests`` POSTs shared by ``clients`` threads, each on its own keep-alive connection."""
     start = threading.Barrier(clients + 1)
     out: Dict[str, list] = {'seconds': [], 'failures': []}
-    threads = [threading.Thread(target=client_loop, args=(server.port, bodies, content_type,
-                                                          max(1, requests // clients), start, out))
-               for _ in range(clients)]
+    threads = [
+        threading.Thread(
+            target=client_loop, args=(server.port, bodies, content_type, max(1, requests // clients), start, out)
+        )
+        for _ in range(clients)
+    ]
     for thread in threads:
         thread.start()
     start.wait()
@@ -298,19 +334,32 @@ def mage_server(scratch: Path) -> Iterator[str]:
     port = free_port()
     password = secrets.token_urlsafe(12)
     os.environ.update({'DEFAULT_OWNER_EMAIL': 'bench@example.com', 'DEFAULT_OWNER_PASSWORD': password})
-    env = {**os.environ, 'MLOPS_START_MODE': 'local', 'MAGE_HOST': '127.0.0.1', 'MAGE_PORT': str(port),
-           'MAGE_DATA_DIR': str(scratch / 'mage'), 'MLOPS_UI_PROJECT': 'unit_4_triggering',
-           'SCHEDULER_TRIGGER_INTERVAL': os.environ.get('SCHEDULER_TRIGGER_INTERVAL', '1'),
-           'REQUIRE_USER_AUTHENTICATION': '1',
-           'TMPDIR': str(scratch / 'tmp')}  # what Mage leaves behind (pymp-*, kernel files) goes with scratch
+    env = {
+        **os.environ,
+        'MLOPS_START_MODE': 'local',
+        'MAGE_HOST': '127.0.0.1',
+        'MAGE_PORT': str(port),
+        'MAGE_DATA_DIR': str(scratch / 'mage'),
+        'MLOPS_UI_PROJECT': 'unit_4_triggering',
+        'SCHEDULER_TRIGGER_INTERVAL': os.environ.get('SCHEDULER_TRIGGER_INTERVAL', '1'),
+        'REQUIRE_USER_AUTHENTICATION': '1',
+        'TMPDIR': str(scratch / 'tmp'),
+    }  # what Mage leaves behind (pymp-*, kernel files) goes with scratch
     (scratch / 'tmp').mkdir(exist_ok=True)
     with open(scratch / 'mage.log', 'w') as log:
-        process = subprocess.Popen(['bash', 'scripts/start.sh'], cwd=REPO_ROOT, env=env, stdout=log,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            ['bash', 'scripts/start.sh'],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         url = f'http://127.0.0.1:{port}'
         deadline = time.monotonic() + STARTUP_SECONDS
         import requests
+
         while True:
             if process.poll() is not None:
                 raise RuntimeError(f'the Mage server exited; see {scratch / "mage.log"}')
@@ -347,8 +396,12 @@ def mage_round_trip(client, trigger, trip: list) -> Dict[str, float]:
     block = next(b for b in client.block_runs(run_id) if b['block_uuid'] == PREDICT_BLOCK)
     created, done = _seconds(run['created_at']), _seconds(run['completed_at'])
     block_start, block_end = _seconds(block['started_at']), _seconds(block['completed_at'])
-    return {'total': total, 'to block start': block_start - created, 'block': block_end - block_start,
-            'to run completed': done - block_end}
+    return {
+        'total': total,
+        'to block start': block_start - created,
+        'block': block_end - block_start,
+        'to run completed': done - block_end,
+    }
 
 
 def measure_mage_round_trip(url: str, requests_count: int, missed: List[str]) -> None:
@@ -369,12 +422,17 @@ def measure_mage_round_trip(url: str, requests_count: int, missed: List[str]) ->
     one = round_trips(trips)
     seconds = [r['total'] for r in one]
     p50 = float(np.percentile(seconds, 50))
-    phases = ', '.join(f'{name} {np.median([r[name] for r in one]) * 1000:,.0f}'
-                       for name in ('to block start', 'block', 'to run completed'))
-    print(f'Mage API trigger, 1 client, 1 trip a run (SCHEDULER_TRIGGER_INTERVAL='
-          f'{os.environ.get("SCHEDULER_TRIGGER_INTERVAL", "1")} s): '
-          + check('p50', p50 * 1000, TARGET_API_P50_MS, False, 'ms', missed)
-          + f', p90 {np.percentile(seconds, 90) * 1000:,.0f} ms, {len(one)} runs; medians in ms: {phases}', flush=True)
+    phases = ', '.join(
+        f'{name} {np.median([r[name] for r in one]) * 1000:,.0f}'
+        for name in ('to block start', 'block', 'to run completed')
+    )
+    print(
+        f'Mage API trigger, 1 client, 1 trip a run (SCHEDULER_TRIGGER_INTERVAL='
+        f'{os.environ.get("SCHEDULER_TRIGGER_INTERVAL", "1")} s): '
+        + check('p50', p50 * 1000, TARGET_API_P50_MS, False, 'ms', missed)
+        + f', p90 {np.percentile(seconds, 90) * 1000:,.0f} ms, {len(one)} runs; medians in ms: {phases}',
+        flush=True,
+    )
     results: List[List[Dict[str, float]]] = [[] for _ in range(4)]
     started = time.perf_counter()
     threads = [threading.Thread(target=lambda i=i: results[i].extend(round_trips(trips[i::4]))) for i in range(4)]
@@ -383,11 +441,15 @@ def measure_mage_round_trip(url: str, requests_count: int, missed: List[str]) ->
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - started
-    print(f'Mage API trigger, 4 clients: {len(trips) / elapsed:.2f} runs/s, '
-          f'p50 {np.percentile([r["total"] for r in sum(results, [])], 50) * 1000:,.0f} ms', flush=True)
+    print(
+        f'Mage API trigger, 4 clients: {len(trips) / elapsed:.2f} runs/s, '
+        f'p50 {np.percentile([r["total"] for r in sum(results, [])], 50) * 1000:,.0f} ms',
+        flush=True,
+    )
 
 
 # ----------------------------------------------------------------------------------- report
+
 
 def check(label: str, value: float, target: float, higher_is_better: bool, unit: str, missed: List[str]) -> str:
     ok = value >= target if higher_is_better else value <= target
@@ -404,30 +466,44 @@ def run(server: Server, model_uri: str, args: argparse.Namespace) -> List[str]:
     served = served_predictions(server.port, split_body(batch))
     expected = in_process_predictions(model_uri, batch)
     if served.shape != expected.shape or not np.allclose(served, expected, rtol=0, atol=1e-9):
-        return [f'answers: the server\'s predictions differ from {model_uri} in-process']
+        return [f"answers: the server's predictions differ from {model_uri} in-process"]
     print(f'answers: {BATCH_ROWS} trips, identical to {model_uri} in-process (atol 1e-9)', flush=True)
     gc.collect()
     gc.freeze()  # the clients' own heap (MLflow, the model) is never scanned: no pause of theirs is timed
 
     singles = [records_body(sample_trips(1, seed=seed)) for seed in range(100)]
     one = timed(server, singles, args.requests, 1)
-    print('1 client, 1 trip a request: ' + check('p50', one.percentile(50), TARGET_P50_MS, False, 'ms', missed)
-          + ', ' + check('p99', one.percentile(99), TARGET_P99_MS, False, 'ms', missed)
-          + f', {one.per_second():,.0f} requests/s, {one.cpu_ms()}', flush=True)
+    print(
+        '1 client, 1 trip a request: '
+        + check('p50', one.percentile(50), TARGET_P50_MS, False, 'ms', missed)
+        + ', '
+        + check('p99', one.percentile(99), TARGET_P99_MS, False, 'ms', missed)
+        + f', {one.per_second():,.0f} requests/s, {one.cpu_ms()}',
+        flush=True,
+    )
     many = timed(server, singles, args.requests, CONCURRENT_CLIENTS)
-    print(f'{CONCURRENT_CLIENTS} clients, 1 trip a request: '
-          + check('throughput', many.per_second(), TARGET_REQUESTS_PER_SECOND, True, 'requests/s', missed)
-          + f', p50 {many.percentile(50):.1f} ms, p99 {many.percentile(99):.1f} ms, {many.cpu_ms()}', flush=True)
+    print(
+        f'{CONCURRENT_CLIENTS} clients, 1 trip a request: '
+        + check('throughput', many.per_second(), TARGET_REQUESTS_PER_SECOND, True, 'requests/s', missed)
+        + f', p50 {many.percentile(50):.1f} ms, p99 {many.percentile(99):.1f} ms, {many.cpu_ms()}',
+        flush=True,
+    )
     split = timed(server, [split_body(batch)], args.batches, 1)
     records = timed(server, [records_body(batch)], args.batches, 1)
     csv = timed(server, [batch.to_csv(index=False).encode()], args.batches, 1, 'text/csv')
     parquet = timed(server, [parquet_body(batch)], args.batches, 1, PARQUET)
-    print(f'{BATCH_ROWS} trips a request, dataframe_split: '
-          + check('throughput', split.per_second(BATCH_ROWS), TARGET_ROWS_PER_SECOND, True, 'rows/s', missed)
-          + f', p50 {split.percentile(50):.1f} ms, {split.cpu_ms()}', flush=True)
+    print(
+        f'{BATCH_ROWS} trips a request, dataframe_split: '
+        + check('throughput', split.per_second(BATCH_ROWS), TARGET_ROWS_PER_SECOND, True, 'rows/s', missed)
+        + f', p50 {split.percentile(50):.1f} ms, {split.cpu_ms()}',
+        flush=True,
+    )
     for name, timings in (('dataframe_records', records), ('text/csv', csv), ('Parquet', parquet)):
-        print(f'{BATCH_ROWS} trips a request, {name}: {timings.per_second(BATCH_ROWS):,.0f} rows/s, '
-              f'p50 {timings.percentile(50):.1f} ms, {timings.cpu_ms()}', flush=True)
+        print(
+            f'{BATCH_ROWS} trips a request, {name}: {timings.per_second(BATCH_ROWS):,.0f} rows/s, '
+            f'p50 {timings.percentile(50):.1f} ms, {timings.cpu_ms()}',
+            flush=True,
+        )
     failures = sum(t.failures for t in (one, many, split, records, csv, parquet))
     if failures:
         missed.append(f'{failures} requests failed')
@@ -437,14 +513,22 @@ def run(server: Server, model_uri: str, args: argparse.Namespace) -> List[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--model-uri', help='default: the champion of the default tracking store')
-    parser.add_argument('--quick', nargs='?', const='linear', choices=['linear', 'xgboost'],
-                        help='register a small model in a temporary store and serve that')
+    parser.add_argument(
+        '--quick',
+        nargs='?',
+        const='linear',
+        choices=['linear', 'xgboost'],
+        help='register a small model in a temporary store and serve that',
+    )
     parser.add_argument('--data', type=Path, default=REPO_ROOT.parent / 'shared' / 'data', help='for --quick')
-    parser.add_argument('--workers', type=int, help='uvicorn workers (default: scripts/serve.sh\'s)')
+    parser.add_argument('--workers', type=int, help="uvicorn workers (default: scripts/serve.sh's)")
     parser.add_argument('--requests', type=int, default=2000, help='single-trip requests per measurement')
     parser.add_argument('--batches', type=int, default=20, help='10k-trip requests per format')
-    parser.add_argument('--mage', action='store_true',
-                        help='also time the Mage API trigger: starts scripts/start.sh on unit_4_triggering')
+    parser.add_argument(
+        '--mage',
+        action='store_true',
+        help='also time the Mage API trigger: starts scripts/start.sh on unit_4_triggering',
+    )
     parser.add_argument('--api-requests', type=int, default=20, help='runs per Mage measurement')
     args = parser.parse_args()
     if args.quick and args.model_uri:
@@ -461,7 +545,11 @@ def main() -> int:
             with model_server(model_uri, args.workers, Path(scratch) / 'serve.log') as server:
                 missed = run(server, model_uri, args)
         except RuntimeError as error:
-            hint = '' if args.quick or args.model_uri else '\n(without a champion, --quick serves a small model of its own)'
+            hint = (
+                ''
+                if args.quick or args.model_uri
+                else '\n(without a champion, --quick serves a small model of its own)'
+            )
             print(f'error: {error}{hint}', file=sys.stderr)
             return 1
         if args.mage:  # over the same tracking store: its champion is the model just served

@@ -9,6 +9,7 @@ this 2-core machine): every sklearn family at or below the baseline's RMSE withi
 XGBoost at or below 5.10 minutes RMSE within 5 minutes. Exit status 1 when a target is missed
 (the benchmark reports; the tests time nothing).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -51,10 +52,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--families', default=','.join(DEFAULT_SKLEARN_MODELS + [XGBOOST]))
     parser.add_argument('--data', type=Path, default=REPO_ROOT.parent / 'shared' / 'data')
-    parser.add_argument('--max-evaluations', help='trials per family (default: each family\'s budget)')
+    parser.add_argument('--max-evaluations', help="trials per family (default: each family's budget)")
     args = parser.parse_args()
-    prepared = prepare_trips(ingest_files('2024-01', '2024-02', source=str(args.data)),
-                             'lpep_pickup_datetime', '2024-02-01', 'duration')
+    prepared = prepare_trips(
+        ingest_files('2024-01', '2024-02', source=str(args.data)), 'lpep_pickup_datetime', '2024-02-01', 'duration'
+    )
     _, X_train, X_val, _, y_train, y_val, dv = build_training_sets(*prepared)
     data = TrainingData(X_train, X_val, y_train, y_val, dv)
     baseline = regression_metrics(y_val, LinearRegression().fit(X_train, y_train).predict(X_val))['rmse']
@@ -64,17 +66,25 @@ def main() -> int:
     for name in args.families.split(','):
         family = family_for(name, settings)
         started = time.perf_counter()
-        result = tune(family, data, settings.budget(family.default_budget), settings.random_state,
-                      max_seconds=settings.max_tuning_seconds)
+        result = tune(
+            family,
+            data,
+            settings.budget(family.default_budget),
+            settings.random_state,
+            max_seconds=settings.max_tuning_seconds,
+        )
         tuning_seconds = time.perf_counter() - started
         _, metrics = evaluate(family, result.best_params, data)
         total = time.perf_counter() - started
         missed = misses(name, metrics['rmse'], baseline, total)
         failed += [f'{name}: {m}' for m in missed]
         cut = ' (cut by the time cap)' if result.cut_by_time_cap else ''
-        print(f'{name}: validation RMSE {metrics["rmse"]:.4f}, {metrics["rmse"] / baseline:.3f} of the baseline; '
-              f'{len(result.trials)} evaluations{cut}, tuning {tuning_seconds:.1f} s, with final fit {total:.1f} s; '
-              f'targets {"missed: " + "; ".join(missed) if missed else "met"}; best {result.best_params}', flush=True)
+        print(
+            f'{name}: validation RMSE {metrics["rmse"]:.4f}, {metrics["rmse"] / baseline:.3f} of the baseline; '
+            f'{len(result.trials)} evaluations{cut}, tuning {tuning_seconds:.1f} s, with final fit {total:.1f} s; '
+            f'targets {"missed: " + "; ".join(missed) if missed else "met"}; best {result.best_params}',
+            flush=True,
+        )
     if failed:
         print('targets missed: ' + '; '.join(failed), file=sys.stderr)
         return 1

@@ -3,6 +3,7 @@
 Reference only: the equivalence tests compare the project's vectorized code with it, and
 the benchmark times both on the same data.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -8,6 +8,7 @@ shape. A run counts as a crash when it does not complete or its log shows a data
 (``PGRES_TUPLES_OK``, ``DatabaseError``, ``OperationalError``: the signs of one connection
 used by two processes). Exit status 1 when any run crashed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,14 +30,17 @@ STEP = 'unit_1_data_preparation/data_preparation'
 
 def one_run(root: Path, url: str, data: Path) -> dict:
     started = time.monotonic()
-    result = run_chain(root, '--pipelines', STEP, '--source', str(data),
-                       env={'MAGE_DATABASE_CONNECTION_URL': url})
+    result = run_chain(root, '--pipelines', STEP, '--source', str(data), env={'MAGE_DATABASE_CONNECTION_URL': url})
     lines = summaries(result)
     line = lines[0] if lines else {'status': 'no summary'}
     log = Path(line['log']).read_text(errors='replace') if line.get('log') else ''
     errors = sorted(set(DATABASE_ERRORS.findall(log + result.stderr)))
-    return {'status': line['status'], 'exit': result.returncode, 'database_errors': errors,
-            'seconds': round(time.monotonic() - started, 1)}
+    return {
+        'status': line['status'],
+        'exit': result.returncode,
+        'database_errors': errors,
+        'seconds': round(time.monotonic() - started, 1),
+    }
 
 
 def main() -> int:

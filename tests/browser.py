@@ -1,4 +1,5 @@
 """Headless Chromium (Debian's chromium + chromedriver, no download) for the UI tests."""
+
 from __future__ import annotations
 
 import shutil
@@ -6,9 +7,18 @@ from typing import Iterator
 
 import pytest
 
-CHROMIUM_FLAGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-                  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-                  '--disable-dev-shm-usage', '--window-size=1400,900']
+CHROMIUM_FLAGS = [
+    '--headless=new',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--disable-dev-shm-usage',
+    '--window-size=1400,900',
+]
 
 
 def chromium() -> Iterator:
@@ -36,8 +46,10 @@ def sign_in(browser, base_url: str, email: str, password: str, timeout: float = 
 
     wait = WebDriverWait(browser, timeout)
     browser.get(base_url + '/')
-    wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, 'input[autocomplete=username]')),
-               f'no sign-in form at {base_url} within {timeout:.0f} s').send_keys(email)
+    wait.until(
+        ec.presence_of_element_located((By.CSS_SELECTOR, 'input[autocomplete=username]')),
+        f'no sign-in form at {base_url} within {timeout:.0f} s',
+    ).send_keys(email)
     browser.find_element(By.CSS_SELECTOR, 'input[type=password]').send_keys(password + '\n')
     wait.until(lambda b: '/sign-in' not in b.current_url, f'still on the sign-in page after {timeout:.0f} s')
 
@@ -56,12 +68,15 @@ def wait_until(browser, condition, timeout: float = 60, what: str = ''):
     from selenium.webdriver.support.ui import WebDriverWait
 
     try:
-        return WebDriverWait(browser, timeout,
-                             ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)).until(condition)
+        return WebDriverWait(
+            browser, timeout, ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)
+        ).until(condition)
     except TimeoutException:
         shown = ' '.join(page_text(browser).split())[-300:]
-        raise TimeoutException(f'{what or getattr(condition, "__name__", "the condition")}: not within '
-                               f'{timeout:.0f} s on {browser.current_url}; the page ends: {shown!r}') from None
+        raise TimeoutException(
+            f'{what or getattr(condition, "__name__", "the condition")}: not within '
+            f'{timeout:.0f} s on {browser.current_url}; the page ends: {shown!r}'
+        ) from None
 
 
 _CLICK_BUTTON = """

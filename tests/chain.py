@@ -1,4 +1,5 @@
 """Run the main job's runner as a user would, with state under a test's folder."""
+
 from __future__ import annotations
 
 import json
@@ -22,8 +23,13 @@ def settings(variables: Dict[str, object]) -> List[str]:
 
 
 def chain_env(root: Path, extra: Optional[Dict[str, str]] = None, repo: Path = REPO_ROOT) -> Dict[str, str]:
-    env = {**os.environ, 'MAGE_DATA_DIR': str(root / 'mage'), 'MLOPS_DATA_DIR': str(root / 'data'),
-           'PYTHONPATH': str(repo), **(extra or {})}
+    env = {
+        **os.environ,
+        'MAGE_DATA_DIR': str(root / 'mage'),
+        'MLOPS_DATA_DIR': str(root / 'data'),
+        'PYTHONPATH': str(repo),
+        **(extra or {}),
+    }
     env.pop('MLFLOW_TRACKING_URI', None)
     env.update({k: v for k, v in (extra or {}).items()})
     if 'MAGE_DATABASE_CONNECTION_URL' not in env:
@@ -31,12 +37,19 @@ def chain_env(root: Path, extra: Optional[Dict[str, str]] = None, repo: Path = R
     return env
 
 
-def run_chain(root: Path, *args: str, env: Optional[Dict[str, str]] = None, timeout: float = 900,
-              repo: Path = REPO_ROOT):
+def run_chain(
+    root: Path, *args: str, env: Optional[Dict[str, str]] = None, timeout: float = 900, repo: Path = REPO_ROOT
+):
     """The runner of ``repo`` (a copy, where a test's server runs from one: Mage records each
     sub-project by its folder)."""
-    return subprocess.run([sys.executable, '-m', 'mlops.utils.orchestration', *args], cwd=repo,
-                          env=chain_env(root, env, repo), capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, '-m', 'mlops.utils.orchestration', *args],
+        cwd=repo,
+        env=chain_env(root, env, repo),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def summaries(result: subprocess.CompletedProcess) -> List[dict]:

@@ -1,4 +1,5 @@
 """Fixtures shared by the unit and pipeline layers."""
+
 from __future__ import annotations
 
 import io
@@ -148,10 +149,13 @@ def default_training_set(shared_data):
     from mlops.utils.data_preparation.steps import build_training_sets, preparation_facts, prepare_trips
 
     variables = pipeline_variables({'data_source': str(shared_data)})
-    prepared = prepare_trips(ingest_files('2024-01', '2024-02', source=str(shared_data)),
-                             'lpep_pickup_datetime', '2024-02-01', 'duration')
-    return {'build': [*build_training_sets(*prepared), preparation_facts(*prepared, variables)],
-            'prepare': list(prepared)}
+    prepared = prepare_trips(
+        ingest_files('2024-01', '2024-02', source=str(shared_data)), 'lpep_pickup_datetime', '2024-02-01', 'duration'
+    )
+    return {
+        'build': [*build_training_sets(*prepared), preparation_facts(*prepared, variables)],
+        'prepare': list(prepared),
+    }
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """Dashboards as tests read them: a page's layout, each chart's data as the server serves it,
 the served data against expected figures, and the page drawn in Chromium (screenshot kept)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -19,8 +20,10 @@ def layout_blocks(page: str, repo: Path = REPO_ROOT) -> Dict[str, dict]:
 def layouts(repo: Path = REPO_ROOT) -> Dict[str, Dict[str, dict]]:
     """Every dashboard page of ``repo``: ``{page: {uuid: block}}``."""
     presenters = repo / 'mlops' / 'presenters'
-    return {path.parent.relative_to(presenters).as_posix(): yaml.safe_load(path.read_text())['blocks']
-            for path in sorted(presenters.glob('**/block_layout.yaml'))}
+    return {
+        path.parent.relative_to(presenters).as_posix(): yaml.safe_load(path.read_text())['blocks']
+        for path in sorted(presenters.glob('**/block_layout.yaml'))
+    }
 
 
 def chart_data(client, page: str, uuid: str) -> dict:
@@ -60,8 +63,15 @@ def split_panels(blocks: Iterable[dict]) -> Tuple[Set[str], Set[str]]:
     return charts, {b['name'] for b in blocks} - charts
 
 
-def draw(browser, base_url: str, page: str, blocks: Iterable[dict], screenshot: Path,
-         shown: Iterable[str] = (), only: Optional[Set[str]] = None) -> Tuple[Set[str], str]:
+def draw(
+    browser,
+    base_url: str,
+    page: str,
+    blocks: Iterable[dict],
+    screenshot: Path,
+    shown: Iterable[str] = (),
+    only: Optional[Set[str]] = None,
+) -> Tuple[Set[str], str]:
     """Opens the page in a signed-in browser; waits until every chart (or those titled in
     ``only``) drew, every table title and each of ``shown`` is on the page (bounded); keeps a
     screenshot. Returns (titles of the charts that drew nothing, the page's text)."""
@@ -72,8 +82,12 @@ def draw(browser, base_url: str, page: str, blocks: Iterable[dict], screenshot: 
     browser.get(f'{base_url}/{page}')
     drawn = charts_drawn(browser, expected, others=(charts - expected) | tables)
     wanted = (*tables, *shown)
-    text = wait_until(browser, lambda b: all(t in page_text(b) for t in wanted) and page_text(b), 120,
-                      f'{page} showing {sorted(wanted)}')
+    text = wait_until(
+        browser,
+        lambda b: all(t in page_text(b) for t in wanted) and page_text(b),
+        120,
+        f'{page} showing {sorted(wanted)}',
+    )
     browser.save_screenshot(str(screenshot))
     print(f'screenshot: {screenshot}')
     return expected - set(drawn), text

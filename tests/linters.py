@@ -1,6 +1,7 @@
 """The deployment tests' linters, installed apart from the project by scripts/setup_lint_tools.sh
 (scripts/test.sh sources it and exports where each lives). Each runs on a file of the repo and
 returns what the tool printed, with its exit code."""
+
 from __future__ import annotations
 
 import json
@@ -22,8 +23,9 @@ def _tool_dir(variable: str, default: str) -> Path:
 
 
 def run(command: List[str], env: Optional[Dict[str, str]] = None, timeout: float = 600) -> subprocess.CompletedProcess:
-    return subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, **(env or {})})
+    return subprocess.run(
+        command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})}
+    )
 
 
 def checkov(*args: str) -> subprocess.CompletedProcess:

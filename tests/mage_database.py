@@ -6,6 +6,7 @@ template is migrated once per test session by the same code the runner uses
 (``mage_internals.bind_project``), so it holds exactly the schema a fresh run makes and no rows
 but alembic's version; a state folder that already has a database keeps it.
 """
+
 from __future__ import annotations
 
 import os
@@ -20,8 +21,10 @@ from mlops.utils.paths import REPO_ROOT
 
 TEMPLATE_ENV = 'MLOPS_TESTS_MAGE_TEMPLATE'  # inherited by the processes the tests start (benchmarks)
 DATABASE = Path('mlops') / 'mage-ai.db'  # under MAGE_DATA_DIR, as platform_state.database_url has it
-MIGRATE = ('from pathlib import Path; from mlops.utils.orchestration import mage_internals as m; '
-           "m.bind_project(Path('mlops/unit_1_data_preparation'))")
+MIGRATE = (
+    'from pathlib import Path; from mlops.utils.orchestration import mage_internals as m; '
+    "m.bind_project(Path('mlops/unit_1_data_preparation'))"
+)
 _building = threading.Lock()
 
 
@@ -32,11 +35,16 @@ def template() -> Path:
         if known and Path(known).is_file():
             return Path(known)
         folder = Path(tempfile.mkdtemp(prefix='mage-template-'))
-        env = {**os.environ, 'MAGE_DATA_DIR': str(folder / 'mage'), 'MLOPS_DATA_DIR': str(folder / 'data'),
-               'PYTHONPATH': str(REPO_ROOT)}
+        env = {
+            **os.environ,
+            'MAGE_DATA_DIR': str(folder / 'mage'),
+            'MLOPS_DATA_DIR': str(folder / 'data'),
+            'PYTHONPATH': str(REPO_ROOT),
+        }
         env.pop('MAGE_DATABASE_CONNECTION_URL', None)
-        result = subprocess.run([sys.executable, '-c', MIGRATE], cwd=REPO_ROOT, env=env, capture_output=True,
-                                text=True, timeout=300)
+        result = subprocess.run(
+            [sys.executable, '-c', MIGRATE], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300
+        )
         assert result.returncode == 0, f'migrating the Mage database template failed: {result.stderr[-3000:]}'
         database = folder / 'mage' / DATABASE
         assert database.is_file(), f'the migration made no {database}'

@@ -1,5 +1,6 @@
 """Quick registered models for tests: a constant predictor logged and promoted through the
 project's own code paths (pyfunc, serving code, registry rule) in seconds."""
+
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -17,25 +18,48 @@ from mlops.utils.tracking.runs import log_final_model, start_parent
 
 
 def constant_model(data, value: float) -> TripDurationModel:
-    return TripDurationModel(data.dv, DummyRegressor(strategy='constant', constant=value).fit(data.X_train, data.y_train))
+    return TripDurationModel(
+        data.dv, DummyRegressor(strategy='constant', constant=value).fit(data.X_train, data.y_train)
+    )
 
 
-def register_model(experiment_id: str, data, model: TripDurationModel, family: str = 'Constant',
-                   mage: Optional[Dict[str, Any]] = None, facts: Optional[Dict[str, Any]] = None):
+def register_model(
+    experiment_id: str,
+    data,
+    model: TripDurationModel,
+    family: str = 'Constant',
+    mage: Optional[Dict[str, Any]] = None,
+    facts: Optional[Dict[str, Any]] = None,
+):
     """Logs, registers and (by the registry rule) maybe promotes; returns (Promotion, rmse)."""
     client = MlflowClient()
     validation = data.validation_records()
     metrics = regression_metrics(data.y_val, model.predict(None, validation))  # rmse and mse, as training logs
     rmse = metrics['rmse']
     parent = start_parent(client, experiment_id, family, mage or {})
-    _, uri = log_final_model(client, parent, model, {}, metrics, {'model_family': family}, facts or {},
-                             validation, explanation_artifacts(model, validation))
+    _, uri = log_final_model(
+        client,
+        parent,
+        model,
+        {},
+        metrics,
+        {'model_family': family},
+        facts or {},
+        validation,
+        explanation_artifacts(model, validation),
+    )
     promotion: Promotion = register_and_promote(uri, rmse, validation)
     return promotion, rmse
 
 
-def register_constant(experiment_id: str, data, value: float, family: str = 'Constant',
-                      mage: Optional[Dict[str, Any]] = None, facts: Optional[Dict[str, Any]] = None):
+def register_constant(
+    experiment_id: str,
+    data,
+    value: float,
+    family: str = 'Constant',
+    mage: Optional[Dict[str, Any]] = None,
+    facts: Optional[Dict[str, Any]] = None,
+):
     return register_model(experiment_id, data, constant_model(data, value), family, mage, facts)
 
 
@@ -52,10 +76,12 @@ def register_linear_on(experiment_id: str, source: str, start_month: str, end_mo
     from mlops.utils.models.training_data import TrainingData
 
     split = f'{end_month}-01'
-    variables = pipeline_variables({'data_source': source, 'start_month': start_month, 'end_month': end_month,
-                                    'split_on_feature_value': split})
-    prepared = prepare_trips(ingest_files(start_month, end_month, source=source), 'lpep_pickup_datetime', split,
-                             'duration')
+    variables = pipeline_variables(
+        {'data_source': source, 'start_month': start_month, 'end_month': end_month, 'split_on_feature_value': split}
+    )
+    prepared = prepare_trips(
+        ingest_files(start_month, end_month, source=source), 'lpep_pickup_datetime', split, 'duration'
+    )
     _, X_train, X_val, _, y_train, y_val, dv = build_training_sets(*prepared)
     data = TrainingData(X_train, X_val, y_train, y_val, dv, df_val=prepared[2])
     if xgboost_rounds:
@@ -103,5 +129,6 @@ def small_booster(X_train, y_train, rounds: int = 20):
 
     from mlops.utils.serving.estimators import BoosterRegressor
 
-    return BoosterRegressor(xgboost.train({'max_depth': 6, 'seed': 1}, xgboost.DMatrix(X_train, label=y_train),
-                                          num_boost_round=rounds))
+    return BoosterRegressor(
+        xgboost.train({'max_depth': 6, 'seed': 1}, xgboost.DMatrix(X_train, label=y_train), num_boost_round=rounds)
+    )

@@ -1,4 +1,5 @@
 """Start and stop real servers on 127.0.0.1 for the slow test layer."""
+
 from __future__ import annotations
 
 import glob
@@ -33,6 +34,7 @@ def http_ok(url: str) -> Callable[[], bool]:
             return requests.get(url, timeout=2).status_code == 200
         except requests.RequestException:
             return False
+
     return check
 
 
@@ -40,9 +42,16 @@ class ServerProcess:
     """A server command in its own process group, ready once ``ready`` returns True
     (a URL means: answers HTTP 200)."""
 
-    def __init__(self, command: List[str], ready, log_path: Path,
-                 env: Optional[Dict[str, str]] = None, timeout: float = 180.0,
-                 cwd: Path = REPO_ROOT, inherit_env: bool = True):
+    def __init__(
+        self,
+        command: List[str],
+        ready,
+        log_path: Path,
+        env: Optional[Dict[str, str]] = None,
+        timeout: float = 180.0,
+        cwd: Path = REPO_ROOT,
+        inherit_env: bool = True,
+    ):
         self.command, self.log_path, self.cwd = command, log_path, cwd
         self.ready = http_ok(ready) if isinstance(ready, str) else ready
         # inherit_env=False: only PATH, HOME and ``env`` (no PYTHONPATH pointing at the repo)
@@ -54,8 +63,9 @@ class ServerProcess:
     def __enter__(self) -> 'ServerProcess':
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, 'w')
-        self.process = subprocess.Popen(self.command, cwd=self.cwd, env=self.env, stdout=log,
-                                        stderr=subprocess.STDOUT, start_new_session=True)
+        self.process = subprocess.Popen(
+            self.command, cwd=self.cwd, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
         deadline = time.monotonic() + self.timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -89,13 +99,24 @@ def mage_server(tmp_path: Path, env: Optional[Dict[str, str]] = None, repo: Path
     inactive (``MLOPS_TIME_TRIGGERS=off``) unless the test turns them on: no daily monitoring or
     retraining changes a store or mails an alert while a test looks."""
     port = free_port()
-    server_env = {'MLOPS_START_MODE': 'local', 'MAGE_PORT': str(port), 'MAGE_HOST': '127.0.0.1',
-                  'MLOPS_TIME_TRIGGERS': 'off',
-                  'MAGE_DATA_DIR': str(tmp_path / 'mage'), 'MLOPS_VENV': os.environ.get('MLOPS_VENV', str(REPO_ROOT / '.venv')), **(env or {})}
+    server_env = {
+        'MLOPS_START_MODE': 'local',
+        'MAGE_PORT': str(port),
+        'MAGE_HOST': '127.0.0.1',
+        'MLOPS_TIME_TRIGGERS': 'off',
+        'MAGE_DATA_DIR': str(tmp_path / 'mage'),
+        'MLOPS_VENV': os.environ.get('MLOPS_VENV', str(REPO_ROOT / '.venv')),
+        **(env or {}),
+    }
     if 'MAGE_DATABASE_CONNECTION_URL' not in server_env:
         seeded(Path(server_env['MAGE_DATA_DIR']))
-    server = ServerProcess(['bash', 'scripts/start.sh'], f'http://127.0.0.1:{port}/api/status',
-                           tmp_path / 'mage-server.log', env=server_env, cwd=repo)
+    server = ServerProcess(
+        ['bash', 'scripts/start.sh'],
+        f'http://127.0.0.1:{port}/api/status',
+        tmp_path / 'mage-server.log',
+        env=server_env,
+        cwd=repo,
+    )
     server.port = port
     return server
 
@@ -124,6 +145,7 @@ class PostgresServer:
 
     def _accepts_connections(self) -> bool:
         import psycopg2
+
         try:
             psycopg2.connect(self.url('postgres'), connect_timeout=2).close()
             return True
@@ -146,9 +168,22 @@ class PostgresServer:
         if os.getuid() == 0:
             shutil.chown(self.dir, 'postgres')
             shutil.chown(pwfile, 'postgres')
-        subprocess.run(self._as_owner([str(self.bin / 'initdb'), '-D', str(self.dir / 'data'), '-U', self.user,
-                                       f'--pwfile={pwfile}', '-A', 'scram-sha-256']),
-                       check=True, capture_output=True)
+        subprocess.run(
+            self._as_owner(
+                [
+                    str(self.bin / 'initdb'),
+                    '-D',
+                    str(self.dir / 'data'),
+                    '-U',
+                    self.user,
+                    f'--pwfile={pwfile}',
+                    '-A',
+                    'scram-sha-256',
+                ]
+            ),
+            check=True,
+            capture_output=True,
+        )
         self._serve()
         connection = psycopg2.connect(self.url('postgres'))
         connection.autocommit = True
@@ -158,8 +193,19 @@ class PostgresServer:
         connection.close()
 
     def _serve(self) -> None:
-        command = self._as_owner([str(self.bin / 'postgres'), '-D', str(self.dir / 'data'), '-p', str(self.port),
-                                  '-k', str(self.dir), '-c', 'listen_addresses=127.0.0.1'])
+        command = self._as_owner(
+            [
+                str(self.bin / 'postgres'),
+                '-D',
+                str(self.dir / 'data'),
+                '-p',
+                str(self.port),
+                '-k',
+                str(self.dir),
+                '-c',
+                'listen_addresses=127.0.0.1',
+            ]
+        )
         self.server = ServerProcess(command, self._accepts_connections, self.dir / 'postgres.log', timeout=60)
         self.server.__enter__()
 
@@ -181,7 +227,9 @@ def mlflow_server_bin() -> str:
     """The tracking server lives in its own venv (see requirements-mlflow-server.txt)."""
     path = os.environ.get('MLFLOW_SERVER_BIN') or str(REPO_ROOT / '.venv-mlflow-server' / 'bin' / 'mlflow')
     if not Path(path).exists():
-        raise FileNotFoundError(f'no MLflow server at {path}: run scripts/setup_mlflow_server.sh (scripts/test.sh does)')
+        raise FileNotFoundError(
+            f'no MLflow server at {path}: run scripts/setup_mlflow_server.sh (scripts/test.sh does)'
+        )
     return path
 
 
@@ -189,10 +237,24 @@ def mlflow_server(log_path: Path, backend_uri: str, artifacts: Path, port: Optio
     """``mlflow server`` as docker-compose.yml runs it (served artifacts, no job runner), on
     127.0.0.1; ``.url`` is its tracking URI."""
     port = port or free_port()
-    command = [mlflow_server_bin(), 'server', '--host', '127.0.0.1', '--port', str(port), '--backend-store-uri',
-               backend_uri, '--artifacts-destination', str(artifacts), '--serve-artifacts', '--workers', '1']
-    server = ServerProcess(command, f'http://127.0.0.1:{port}/health', log_path,
-                           env={'MLFLOW_SERVER_ENABLE_JOB_EXECUTION': 'false'})
+    command = [
+        mlflow_server_bin(),
+        'server',
+        '--host',
+        '127.0.0.1',
+        '--port',
+        str(port),
+        '--backend-store-uri',
+        backend_uri,
+        '--artifacts-destination',
+        str(artifacts),
+        '--serve-artifacts',
+        '--workers',
+        '1',
+    ]
+    server = ServerProcess(
+        command, f'http://127.0.0.1:{port}/health', log_path, env={'MLFLOW_SERVER_ENABLE_JOB_EXECUTION': 'false'}
+    )
     server.port, server.url = port, f'http://127.0.0.1:{port}'
     return server
 
@@ -223,8 +285,12 @@ class MailServer:
 
     def env(self, to: str = 'alerts@example.com') -> Dict[str, str]:
         """The variables that point the projects' notification_config at this server."""
-        return {'SMTP_HOST': '127.0.0.1', 'SMTP_PORT': str(self.port), 'SMTP_MAIL_FROM': 'mage@example.com',
-                'ALERT_EMAILS': to}
+        return {
+            'SMTP_HOST': '127.0.0.1',
+            'SMTP_PORT': str(self.port),
+            'SMTP_MAIL_FROM': 'mage@example.com',
+            'ALERT_EMAILS': to,
+        }
 
     def wait_for(self, count: int, timeout: float = 60.0) -> List:
         deadline = time.monotonic() + timeout
@@ -249,9 +315,15 @@ def signed_in_mage(root: Path, project: str, env: Optional[Dict[str, str]] = Non
     from mlops.utils.triggering.mage_api import MageClient
 
     email, password = 'owner@example.com', secrets.token_urlsafe(12)
-    server_env = {'MLOPS_DATA_DIR': str(root / 'data'), 'DEFAULT_OWNER_EMAIL': email,
-                  'DEFAULT_OWNER_PASSWORD': password, 'REQUIRE_USER_AUTHENTICATION': '1',
-                  'MLOPS_UI_PROJECT': project, **({} if scheduler else WEB_SERVER_ONLY), **(env or {})}
+    server_env = {
+        'MLOPS_DATA_DIR': str(root / 'data'),
+        'DEFAULT_OWNER_EMAIL': email,
+        'DEFAULT_OWNER_PASSWORD': password,
+        'REQUIRE_USER_AUTHENTICATION': '1',
+        'MLOPS_UI_PROJECT': project,
+        **({} if scheduler else WEB_SERVER_ONLY),
+        **(env or {}),
+    }
     with mage_server(root, env=server_env) as mage:
         # Mage runs chart code and API calls one at a time; on a loaded machine a dashboard's
         # requests queue: the client's bound is generous (a bound, not a speed requirement).

@@ -1,5 +1,6 @@
 """Data sources for tests: folders in the upstream layout holding chosen months of the shared
 data (links, not copies)."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -2,6 +2,7 @@
 (blocks -> utils concerns -> serving -> errors), checked by import-linter as `lint-imports`
 runs it, and ruff's lint and format. Each check can fail: a copy of the code with one import
 running back up is reported broken; an unused import and a badly formatted file are reported."""
+
 from __future__ import annotations
 
 import shutil
@@ -12,13 +13,23 @@ from pathlib import Path
 from tests.chain import REPO_ROOT
 
 RUFF = [sys.executable, '-m', 'ruff']
-LINT_IMPORTS = [sys.executable, '-c', 'import sys; from importlinter.cli import lint_imports_command; '
-                'sys.argv[0] = "lint-imports"; sys.exit(lint_imports_command())']
+LINT_IMPORTS = [
+    sys.executable,
+    '-c',
+    'import sys; from importlinter.cli import lint_imports_command; '
+    'sys.argv[0] = "lint-imports"; sys.exit(lint_imports_command())',
+]
 
 
 def lint_imports(root: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(LINT_IMPORTS, cwd=root, env={'PYTHONPATH': str(root), 'PATH': '/usr/bin:/bin'},
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        LINT_IMPORTS,
+        cwd=root,
+        env={'PYTHONPATH': str(root), 'PATH': '/usr/bin:/bin'},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_the_layers_contract_is_kept():
@@ -28,8 +39,13 @@ def test_the_layers_contract_is_kept():
 
 
 def test_an_import_running_back_up_breaks_it(tmp_path):
-    shutil.copytree(REPO_ROOT / 'mlops', tmp_path / 'mlops', ignore=lambda folder, names: [
-        n for n in names if not (n.endswith('.py') or (Path(folder) / n).is_dir()) or n == '__pycache__'])
+    shutil.copytree(
+        REPO_ROOT / 'mlops',
+        tmp_path / 'mlops',
+        ignore=lambda folder, names: [
+            n for n in names if not (n.endswith('.py') or (Path(folder) / n).is_dir()) or n == '__pycache__'
+        ],
+    )
     shutil.copy2(REPO_ROOT / 'pyproject.toml', tmp_path)
     strings = tmp_path / 'mlops' / 'utils' / 'serving' / 'strings.py'
     strings.write_text(strings.read_text() + '\nfrom mlops.utils.tracking import schema  # noqa\n')
@@ -42,9 +58,11 @@ def ruff(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([*RUFF, *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
 
 
-def test_ruff_lint_passes():
+def test_ruff_lint_and_format_pass():
     linted = ruff('check', '.')
     assert linted.returncode == 0, linted.stdout[-3000:]
+    formatted = ruff('format', '--check', '.')
+    assert formatted.returncode == 0, formatted.stdout[-3000:]
 
 
 def test_ruff_reports_what_it_is_set_to_catch(tmp_path):
@@ -53,3 +71,5 @@ def test_ruff_reports_what_it_is_set_to_catch(tmp_path):
     config = str(REPO_ROOT / 'pyproject.toml')
     linted = ruff('check', '--config', config, str(sample))
     assert linted.returncode == 1 and 'F401' in linted.stdout, linted.stdout
+    formatted = ruff('format', '--check', '--config', config, str(sample))
+    assert formatted.returncode == 1 and 'would be reformatted' in formatted.stdout, formatted.stdout

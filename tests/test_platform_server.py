@@ -11,6 +11,7 @@ same state:
 - a runner started while the server runs hands its run to the server's scheduler;
 - SIGTERM to the server's main process stops every process it started.
 """
+
 from __future__ import annotations
 
 import os
@@ -34,10 +35,16 @@ pytestmark = pytest.mark.slow
 # The main job trains on 2023-11, validates on 2023-12; the source also holds 2024-01, which
 # monitoring scores and retraining trains on.
 FIRST, VALIDATED, NEWER = '2023-11', '2023-12', '2024-01'
-SMALL = {'models': 'linear_model.Lasso', 'max_evaluations': 1, 'num_boost_round': 60}  # XGBoost: default depths (SHAP check)
+SMALL = {
+    'models': 'linear_model.Lasso',
+    'max_evaluations': 1,
+    'num_boost_round': 60,
+}  # XGBoost: default depths (SHAP check)
 # (sub-project, pipeline, trigger) of the time triggers this test makes fire once, now.
-FIRED = [('unit_3_observability', 'monitoring', 'daily_monitoring'),
-         ('unit_4_triggering', 'automatic_retraining', 'daily_retraining')]
+FIRED = [
+    ('unit_3_observability', 'monitoring', 'daily_monitoring'),
+    ('unit_4_triggering', 'automatic_retraining', 'daily_retraining'),
+]
 
 
 def declared_triggers() -> Dict[str, str]:
@@ -63,7 +70,8 @@ def fire_once(repo: Path) -> None:
                 if pipeline == 'automatic_retraining':
                     trigger['variables'] = {
                         'sklearn_variables': {'models': SMALL['models'], 'max_evaluations': 1},
-                        'xgboost_variables': {'max_evaluations': 1, **QUICK_XGBOOST}}
+                        'xgboost_variables': {'max_evaluations': 1, **QUICK_XGBOOST},
+                    }
         path.write_text(yaml.safe_dump(config, sort_keys=False))
 
 
@@ -79,17 +87,26 @@ def platform(tmp_path_factory, shared_data):
 
     root = tmp_path_factory.mktemp('platform')
     source = months_folder(root / 'source', shared_data, [FIRST, VALIDATED, NEWER])
-    sets = [f'start_month={FIRST}', f'end_month={VALIDATED}', f'split_on_feature_value={VALIDATED}-01',
-            *(f'{k}={v}' for k, v in SMALL.items())]
+    sets = [
+        f'start_month={FIRST}',
+        f'end_month={VALIDATED}',
+        f'split_on_feature_value={VALIDATED}-01',
+        *(f'{k}={v}' for k, v in SMALL.items()),
+    ]
     repo = repo_copy(root)
     fire_once(repo)
-    result = run_chain(root, '--source', str(source), *[a for s in sets for a in ('--set', s)], timeout=1800,
-                       repo=repo)
+    result = run_chain(root, '--source', str(source), *[a for s in sets for a in ('--set', s)], timeout=1800, repo=repo)
     assert result.returncode == 0, result.stderr[-3000:]
     email, password = 'owner@example.com', 'platform-test-password'
-    env = {'MLOPS_DATA_DIR': str(root / 'data'), 'MLOPS_DATA_SOURCE': str(source), 'DEFAULT_OWNER_EMAIL': email,
-           'DEFAULT_OWNER_PASSWORD': password, 'REQUIRE_USER_AUTHENTICATION': '1',
-           'SCHEDULER_TRIGGER_INTERVAL': '2', 'MLOPS_TIME_TRIGGERS': 'on'}
+    env = {
+        'MLOPS_DATA_DIR': str(root / 'data'),
+        'MLOPS_DATA_SOURCE': str(source),
+        'DEFAULT_OWNER_EMAIL': email,
+        'DEFAULT_OWNER_PASSWORD': password,
+        'REQUIRE_USER_AUTHENTICATION': '1',
+        'SCHEDULER_TRIGGER_INTERVAL': '2',
+        'MLOPS_TIME_TRIGGERS': 'on',
+    }
     with mage_server(root, env=env, repo=repo) as server:  # MAGE_DATA_DIR = root/mage, as the main job's
         client = MageClient(f'http://127.0.0.1:{server.port}', email=email, password=password, timeout=120)
         yield Platform(root, repo, source, server, client, summaries(result))
@@ -136,8 +153,11 @@ def test_the_main_jobs_runs_are_the_servers(platform):
 
 def test_every_trigger_of_every_sub_project_is_listed_and_active(platform):
     declared = declared_triggers()
-    listed = wait_for('every triggers.yaml synced',
-                      lambda: (lambda s: s if set(declared) <= set(s) else None)(schedules(platform.client)), 120)
+    listed = wait_for(
+        'every triggers.yaml synced',
+        lambda: (lambda s: s if set(declared) <= set(s) else None)(schedules(platform.client)),
+        120,
+    )
     fired = {name for _, _, name in FIRED}
     for name, pipeline in declared.items():
         assert listed[name]['pipeline_uuid'] == pipeline, name
@@ -149,8 +169,12 @@ def test_every_trigger_of_every_sub_project_is_listed_and_active(platform):
 
 @pytest.mark.parametrize('project, pipeline, trigger', FIRED)
 def test_a_time_trigger_fires_and_completes(platform, project, pipeline, trigger):
-    run = wait_for(f'a finished run of {project}/{pipeline} by {trigger}',
-                   lambda: finished_run_of(platform.client, trigger), 1200, interval=5)
+    run = wait_for(
+        f'a finished run of {project}/{pipeline} by {trigger}',
+        lambda: finished_run_of(platform.client, trigger),
+        1200,
+        interval=5,
+    )
     assert run['status'] == 'completed', run
     assert run['pipeline_uuid'] == pipeline
 
@@ -159,9 +183,16 @@ def test_retrainings_children_are_mage_runs_of_their_pipelines(platform):
     from mlops.utils.triggering.retraining import CHILD_PARENT_VARIABLE, CHILD_TRIGGER
 
     retraining = wait_for('the retraining run', lambda: finished_run_of(platform.client, 'daily_retraining'), 1200)
-    children = [r for r in runs(platform.client).values()
-                if (r.get('variables') or {}).get(CHILD_PARENT_VARIABLE) == retraining['id']]
-    assert sorted(r['pipeline_uuid'] for r in children) == ['prepare_training_set', 'sklearn_training', 'xgboost_training']
+    children = [
+        r
+        for r in runs(platform.client).values()
+        if (r.get('variables') or {}).get(CHILD_PARENT_VARIABLE) == retraining['id']
+    ]
+    assert sorted(r['pipeline_uuid'] for r in children) == [
+        'prepare_training_set',
+        'sklearn_training',
+        'xgboost_training',
+    ]
     assert all(r['status'] == 'completed' for r in children), children
     for child in children:  # each under its pipeline's trigger named for the retraining (the
         # training set under its global data product's own, so training reads it as the latest)
@@ -187,15 +218,29 @@ def test_switching_the_sub_project_in_the_header_shows_the_same_runs_and_trigger
         browser.get(f'{client.base_url}/triggers')
         choose_in_header(browser, project)
         assert active_project(client) == project
-        triggers = wait_until(browser, lambda b: (lambda text: text if all(n in text for n in declared) else None)(
-            page_text(b)), 120, f'every trigger on the Triggers page ({project})')
+        triggers = wait_until(
+            browser,
+            lambda b: (lambda text: text if all(n in text for n in declared) else None)(page_text(b)),
+            120,
+            f'every trigger on the Triggers page ({project})',
+        )
         browser.save_screenshot(str(tmp_path / f'triggers-{project}.png'))
         browser.get(f'{client.base_url}/pipeline-runs')
-        listed = wait_until(browser, lambda b: (lambda text: text if all(p in text for p in pipelines) else None)(
-            page_text(b)), 120, f'runs of {sorted(pipelines)} on the Pipeline runs page ({project})')
+        listed = wait_until(
+            browser,
+            lambda b: (lambda text: text if all(p in text for p in pipelines) else None)(page_text(b)),
+            120,
+            f'runs of {sorted(pipelines)} on the Pipeline runs page ({project})',
+        )
         browser.save_screenshot(str(tmp_path / f'pipeline-runs-{project}.png'))
-        seen.append((table_rows(triggers, declared), table_rows(listed, pipelines),
-                     sorted(schedules(client)), sorted((r['id'], r['status']) for r in runs(client).values())))
+        seen.append(
+            (
+                table_rows(triggers, declared),
+                table_rows(listed, pipelines),
+                sorted(schedules(client)),
+                sorted((r['id'], r['status']) for r in runs(client).values()),
+            )
+        )
     print(f'screenshots: {tmp_path}')
     assert seen[0] == seen[1]
 
@@ -207,14 +252,23 @@ def choose_in_header(browser, project: str) -> None:
 
     from tests.browser import wait_until
 
-    menu = ("return [...document.querySelectorAll('select')].find(s => [...s.options].some("
-            f"o => o.text.trim() === {project!r}))")
+    menu = (
+        "return [...document.querySelectorAll('select')].find(s => [...s.options].some("
+        f'o => o.text.trim() === {project!r}))'
+    )
     chooser = Select(wait_until(browser, lambda b: b.execute_script(menu), 60, 'the sub-project menu'))
     browser.execute_script('window.beforeTheSwitch = true')  # gone once the page has reloaded
     chooser.select_by_visible_text(project)
-    wait_until(browser, lambda b: not b.execute_script('return window.beforeTheSwitch === true')
-               and b.execute_script(menu) and b.execute_script(menu).get_attribute('value') == project, 60,
-               f'the page reloaded with {project} chosen')
+    wait_until(
+        browser,
+        lambda b: (
+            not b.execute_script('return window.beforeTheSwitch === true')
+            and b.execute_script(menu)
+            and b.execute_script(menu).get_attribute('value') == project
+        ),
+        60,
+        f'the page reloaded with {project} chosen',
+    )
 
 
 def active_project(client) -> str:
@@ -262,8 +316,9 @@ def test_the_main_jobs_xgboost_explanation_adds_up_to_what_the_model_predicts(pl
     from mlops.utils.observability.explain import ARTIFACT
     from tests.registered import embedded_store
 
-    [version] = [m['version'] for line in platform.main_job if line['pipeline'] == 'xgboost_training'
-                 for m in line['models']]
+    [version] = [
+        m['version'] for line in platform.main_job if line['pipeline'] == 'xgboost_training' for m in line['models']
+    ]
     with embedded_store(platform.root / 'data'):
         client = MlflowClient()
         registered = client.get_model_version('nyc-taxi-duration', str(version))
@@ -281,8 +336,12 @@ def test_the_main_jobs_xgboost_explanation_adds_up_to_what_the_model_predicts(pl
 def test_every_dashboard_chart_serves_data(platform):
     from mlops.utils.observability.run_health import DAY_COLUMNS
 
-    wait_for('monitoring and retraining done', lambda: all(finished_run_of(platform.client, t) for _, _, t in FIRED),
-             1200, interval=5)
+    wait_for(
+        'monitoring and retraining done',
+        lambda: all(finished_run_of(platform.client, t) for _, _, t in FIRED),
+        1200,
+        interval=5,
+    )
     listed = runs(platform.client).values()
     for page, blocks in layouts(platform.repo).items():  # the copy the server runs from
         activate(platform.client, project_of(page))  # Mage finds a dashboard's pipeline in the active one
@@ -308,9 +367,21 @@ def test_chromium_draws_every_dashboard(platform, browser, tmp_path):
 
 
 def test_a_runner_started_beside_the_server_hands_it_the_run(platform):
-    result = run_chain(platform.root, '--pipelines', 'unit_1_data_preparation/data_preparation', '--source',
-                       str(platform.source), '--set', f'start_month={FIRST}', '--set', f'end_month={VALIDATED}',
-                       '--set', f'split_on_feature_value={VALIDATED}-01', timeout=900, repo=platform.repo)
+    result = run_chain(
+        platform.root,
+        '--pipelines',
+        'unit_1_data_preparation/data_preparation',
+        '--source',
+        str(platform.source),
+        '--set',
+        f'start_month={FIRST}',
+        '--set',
+        f'end_month={VALIDATED}',
+        '--set',
+        f'split_on_feature_value={VALIDATED}-01',
+        timeout=900,
+        repo=platform.repo,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     line = summaries(result)[0]
     assert 'a Mage server drives this database' in Path(line['log']).read_text()

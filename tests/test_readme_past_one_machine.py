@@ -1,5 +1,6 @@
 """README's "Past one machine" names real things: Mage's executor types at the pinned version,
 the project's functions and blocks it points at, and the packages it says are (not) installed."""
+
 from __future__ import annotations
 
 import importlib
@@ -16,7 +17,7 @@ from tests.chain import REPO_ROOT
 def section() -> str:
     text = (REPO_ROOT / 'README.md').read_text()
     start = text.index('## Past one machine')
-    return text[start:text.index('\n## ', start + 1)]
+    return text[start : text.index('\n## ', start + 1)]
 
 
 def test_the_executor_types_named_are_mage_s_own():
@@ -31,14 +32,17 @@ def test_the_executor_types_named_are_mage_s_own():
         assert types <= {None, 'local_python'}, metadata
 
 
-@pytest.mark.parametrize('module, names', [
-    ('mlops.utils.data_preparation.ingest', ['read_month']),
-    ('mlops.utils.data_preparation.cleaning', ['clean']),
-    ('mlops.utils.serving.features', ['trip_features']),
-    ('mlops.utils.data_preparation.encoders', ['fit_vectorizer']),
-    ('mlops.utils.serving.estimators', ['BoosterRegressor']),
-    ('mlops.utils.orchestration.mage_internals', ['install_fork_safety']),
-])
+@pytest.mark.parametrize(
+    'module, names',
+    [
+        ('mlops.utils.data_preparation.ingest', ['read_month']),
+        ('mlops.utils.data_preparation.cleaning', ['clean']),
+        ('mlops.utils.serving.features', ['trip_features']),
+        ('mlops.utils.data_preparation.encoders', ['fit_vectorizer']),
+        ('mlops.utils.serving.estimators', ['BoosterRegressor']),
+        ('mlops.utils.orchestration.mage_internals', ['install_fork_safety']),
+    ],
+)
 def test_the_code_it_points_at_exists(module, names):
     loaded = importlib.import_module(module)
     for name in names:
@@ -46,8 +50,11 @@ def test_the_code_it_points_at_exists(module, names):
 
 
 def test_the_blocks_it_names_exist():
-    for block in ('custom/load_models.py', 'transformers/hyperparameter_tuning/xgboost.py',
-                  'transformers/hyperparameter_tuning/sklearn.py'):
+    for block in (
+        'custom/load_models.py',
+        'transformers/hyperparameter_tuning/xgboost.py',
+        'transformers/hyperparameter_tuning/sklearn.py',
+    ):
         assert (REPO_ROOT / 'mlops' / 'unit_2_training' / block).exists(), block
     assert 'xgboost.train(' in (REPO_ROOT / 'mlops/utils/models/families.py').read_text()
 

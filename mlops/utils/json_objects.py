@@ -1,4 +1,5 @@
 """JSON objects given as text (pipeline variables, CLI options), with errors that name them."""
+
 from __future__ import annotations
 
 import json

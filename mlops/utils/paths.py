@@ -1,4 +1,5 @@
 """Locations resolved from the repository root, never from the current directory."""
+
 from __future__ import annotations
 
 import os

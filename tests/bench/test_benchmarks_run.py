@@ -1,4 +1,5 @@
 """Each benchmark runs as the README documents it (from outside the repo, tiny settings)."""
+
 from __future__ import annotations
 
 import os
@@ -26,7 +27,11 @@ def assert_exit_follows_the_figures(result: subprocess.CompletedProcess) -> None
     for value, bound, target, verdict in verdicts:
         value, target = float(value.replace(',', '')), float(target.replace(',', ''))
         if abs(value - target) > 0.01 * max(1.0, target):
-            assert (verdict == 'met') == (value <= target if bound == '≤' else value >= target), (value, target, verdict)
+            assert (verdict == 'met') == (value <= target if bound == '≤' else value >= target), (
+                value,
+                target,
+                verdict,
+            )
     missed = [v for v in verdicts if v[3] == 'MISSED']
     if not missed:
         assert result.returncode == 0, result.stderr[-2000:]
@@ -38,13 +43,27 @@ def assert_exit_follows_the_figures(result: subprocess.CompletedProcess) -> None
 
 def run(tmp_path, script: str, *args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}  # as a user's shell has it
-    return subprocess.run([sys.executable, str(REPO_ROOT / 'bench' / script), *args], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, str(REPO_ROOT / 'bench' / script), *args],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def test_training_benchmark_prints_figures_against_its_baseline(tmp_path, shared_data):
-    result = run(tmp_path, 'bench_training.py', '--families', 'linear_model.LinearRegression',
-                 '--max-evaluations', '1', '--data', str(shared_data))
+    result = run(
+        tmp_path,
+        'bench_training.py',
+        '--families',
+        'linear_model.LinearRegression',
+        '--max-evaluations',
+        '1',
+        '--data',
+        str(shared_data),
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     lines = result.stdout.splitlines()
     assert lines[0].startswith('baseline LinearRegression (no tuning): validation RMSE ')
@@ -61,14 +80,30 @@ def test_serving_benchmark_checks_answers_then_prints_figures(tmp_path, shared_d
     """A quick model in a temporary store, served by scripts/serve.sh and, with --mage, through
     a Mage server's predict API trigger (one run covers both: the model-server figures come
     first either way); under load a latency target may be missed (exit 1), an error may not."""
-    result = run(tmp_path, 'bench_serving.py', '--quick', '--data', str(shared_data), '--requests', '64',
-                 '--batches', '2', '--mage', '--api-requests', '2')
+    result = run(
+        tmp_path,
+        'bench_serving.py',
+        '--quick',
+        '--data',
+        str(shared_data),
+        '--requests',
+        '64',
+        '--batches',
+        '2',
+        '--mage',
+        '--api-requests',
+        '2',
+    )
     lines = result.stdout.splitlines()
     assert 'requests failed' not in result.stderr, result.stderr[-2000:]
     assert_exit_follows_the_figures(result)
-    expected = ['model: models:/bench-serving/1', 'answers: 10000 trips, identical to',
-                '1 client, 1 trip a request: p50 ', '16 clients, 1 trip a request: throughput ',
-                '10000 trips a request, dataframe_split: throughput ']
+    expected = [
+        'model: models:/bench-serving/1',
+        'answers: 10000 trips, identical to',
+        '1 client, 1 trip a request: p50 ',
+        '16 clients, 1 trip a request: throughput ',
+        '10000 trips a request, dataframe_split: throughput ',
+    ]
     api = ['Mage API trigger, 1 client, 1 trip a run (SCHEDULER_TRIGGER_INTERVAL=', 'Mage API trigger, 4 clients: ']
     for start in expected + api:
         assert any(line.startswith(start) for line in lines), (start, result.stdout)
@@ -80,18 +115,36 @@ def test_dashboards_benchmark_times_every_chart_with_the_main_job_beside(tmp_pat
     (exit 1), a chart may not answer an error."""
     import yaml
 
-    result = run(tmp_path, 'bench_dashboards.py', '--data', str(shared_data), '--requests', '1',
-                 '--status-seconds', '2', '--settle-seconds', '2')
+    result = run(
+        tmp_path,
+        'bench_dashboards.py',
+        '--data',
+        str(shared_data),
+        '--requests',
+        '1',
+        '--status-seconds',
+        '2',
+        '--settle-seconds',
+        '2',
+    )
     assert 'answered an error' not in result.stderr and 'failed' not in result.stderr, result.stdout[-3000:]
     lines = result.stdout.splitlines()
     assert_exit_follows_the_figures(result)
     presenters = REPO_ROOT / 'mlops' / 'presenters'
-    charts = [f'{path.parent.relative_to(presenters).as_posix()} {uuid}: p50 '
-              for path in sorted(presenters.glob('**/block_layout.yaml'))
-              for uuid in yaml.safe_load(path.read_text())['blocks']]
+    charts = [
+        f'{path.parent.relative_to(presenters).as_posix()} {uuid}: p50 '
+        for path in sorted(presenters.glob('**/block_layout.yaml'))
+        for uuid in yaml.safe_load(path.read_text())['blocks']
+    ]
     assert len(charts) >= 18
-    expected = ['state: main job ', 'state: monitoring ', 'server start-up: settled ',
-                'busy: the main job beside the server', *charts,
-                '/api/status while pipelines/monitoring/dashboard loads (', 'the main job beside was ']
+    expected = [
+        'state: main job ',
+        'state: monitoring ',
+        'server start-up: settled ',
+        'busy: the main job beside the server',
+        *charts,
+        '/api/status while pipelines/monitoring/dashboard loads (',
+        'the main job beside was ',
+    ]
     for start in expected:
         assert any(line.startswith(start) for line in lines), (start, result.stdout)

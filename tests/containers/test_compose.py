@@ -2,6 +2,7 @@
 schema, variable substitution, no engine needed), checked on what it renders; .env.example
 against the variables it and start.sh read; and the compose file's database and server settings
 run for real (PostgreSQL, the MLflow server, Mage) with the health checks it declares."""
+
 from __future__ import annotations
 
 import re
@@ -97,7 +98,11 @@ def test_start_order_waits_for_healthy_dependencies(rendered):
     services = rendered['services']
     needs = {name: service.get('depends_on', {}) for name, service in services.items()}
     assert {name: set(deps) for name, deps in needs.items()} == {
-        'postgres': set(), 'mlflow': {'postgres'}, 'mage': {'postgres', 'mlflow'}, 'model-server': {'mlflow'}}
+        'postgres': set(),
+        'mlflow': {'postgres'},
+        'mage': {'postgres', 'mlflow'},
+        'model-server': {'mlflow'},
+    }
     for name, deps in needs.items():
         for dependency, condition in deps.items():
             assert condition == {'condition': 'service_healthy'}, (name, dependency)
@@ -154,13 +159,26 @@ def test_mage_keeps_its_settings_with_authentication_on(example_values, rendered
     assert env['REQUIRE_USER_AUTHENTICATION'] == '1'
     assert env['DEFAULT_OWNER_EMAIL'] == example_values['DEFAULT_OWNER_EMAIL']
     assert env['MLFLOW_TRACKING_URI'] == 'http://mlflow:5000'
-    assert env['MAGE_DATABASE_CONNECTION_URL'].startswith(f"postgresql+psycopg2://{example_values['POSTGRES_USER']}@postgres:5432/")
+    assert env['MAGE_DATABASE_CONNECTION_URL'].startswith(
+        f'postgresql+psycopg2://{example_values["POSTGRES_USER"]}@postgres:5432/'
+    )
     assert env['MAGE_PRESENTERS_DIRECTORY'] == '/home/src/mlops/presenters'
-    kept = {'MLOPS_DATA_SOURCE', 'MAGE_PUBLIC_HOST', 'SMTP_HOST', 'SMTP_PORT', 'SMTP_USER', 'SMTP_PASSWORD',
-            'SMTP_MAIL_FROM', 'SMTP_TIMEOUT', 'ALERT_EMAILS', 'ALERT_ON_SUCCESS', 'MLOPS_REGISTERED_MODEL',
-            'MLFLOW_EXPERIMENT_NAME'}
+    kept = {
+        'MLOPS_DATA_SOURCE',
+        'MAGE_PUBLIC_HOST',
+        'SMTP_HOST',
+        'SMTP_PORT',
+        'SMTP_USER',
+        'SMTP_PASSWORD',
+        'SMTP_MAIL_FROM',
+        'SMTP_TIMEOUT',
+        'ALERT_EMAILS',
+        'ALERT_ON_SUCCESS',
+        'MLOPS_REGISTERED_MODEL',
+        'MLFLOW_EXPERIMENT_NAME',
+    }
     assert kept <= set(env), kept - set(env)
-    assert mage['user'] == f"{example_values['MLOPS_UID']}:{example_values['MLOPS_GID']}"
+    assert mage['user'] == f'{example_values["MLOPS_UID"]}:{example_values["MLOPS_GID"]}'
     mounts = {volume.rsplit(':', 2)[0]: volume.split(':')[1] for volume in mage['volumes']}
     assert mounts[str(REPO_ROOT)] == '/home/src'
     assert mounts[str(REPO_ROOT / '.gitconfig')] == '/home/mage/.gitconfig'
@@ -177,8 +195,10 @@ def test_the_images_are_built_from_the_repository_dockerfiles(rendered):
 
 def test_mlflow_keeps_its_store_in_postgresql_and_a_volume(example_values, rendered):
     mlflow = rendered['services']['mlflow']
-    assert mlflow['environment']['MLFLOW_BACKEND_STORE_URI'] == \
-        f"postgresql://{example_values['POSTGRES_USER']}@postgres:5432/mlflow"
+    assert (
+        mlflow['environment']['MLFLOW_BACKEND_STORE_URI']
+        == f'postgresql://{example_values["POSTGRES_USER"]}@postgres:5432/mlflow'
+    )
     arguments = shlex.split(mlflow['command'])
     destination = arguments[arguments.index('--artifacts-destination') + 1]
     assert '--serve-artifacts' in arguments
@@ -196,7 +216,7 @@ def test_the_model_server_serves_the_champion_from_the_tracking_server(rendered)
     assert env['MODEL_SERVER_HOST'] == '0.0.0.0'
     assert env['MLOPS_REGISTERED_MODEL'] == services['mage']['environment']['MLOPS_REGISTERED_MODEL']
     assert server['ports'][0].split(':')[2].split('/')[0] == env['MODEL_SERVER_PORT']
-    assert f":{env['MODEL_SERVER_PORT']}/ping" in ' '.join(server['healthcheck']['test'])
+    assert f':{env["MODEL_SERVER_PORT"]}/ping' in ' '.join(server['healthcheck']['test'])
     for variable in ('MODEL_SERVER_HOST', 'MODEL_SERVER_PORT', 'MODEL_SERVER_WORKERS', 'MLFLOW_TRACKING_URI'):
         assert variable in (REPO_ROOT / 'scripts' / 'serve.sh').read_text()
 
@@ -243,32 +263,50 @@ def test_the_stack_runs_on_postgresql_as_the_compose_file_configures_it(tmp_path
 
     def here(environment: dict) -> dict:
         """The service's environment with the database host `postgres` replaced by this server."""
-        return {key: re.sub(r'@postgres:5432/(\w+)', rf'@127.0.0.1:{postgres.port}/{prefix}\1', str(value))
-                for key, value in environment.items()}
+        return {
+            key: re.sub(r'@postgres:5432/(\w+)', rf'@127.0.0.1:{postgres.port}/{prefix}\1', str(value))
+            for key, value in environment.items()
+        }
 
     # PGPASSWORD comes from the rendered file: the example password; the server has its own.
     database_env = {'PGPASSWORD': postgres.password}
     port = free_port()
     arguments = shlex.split(services['mlflow']['command'])
-    for option, value in (('--port', str(port)), ('--host', '127.0.0.1'), ('--workers', '1'),
-                          ('--artifacts-destination', str(tmp_path / 'artifacts'))):
+    for option, value in (
+        ('--port', str(port)),
+        ('--host', '127.0.0.1'),
+        ('--workers', '1'),
+        ('--artifacts-destination', str(tmp_path / 'artifacts')),
+    ):
         arguments[arguments.index(option) + 1] = value
     assert healthcheck(services['mlflow'], port).returncode != 0
-    with ServerProcess([mlflow_server_bin(), *arguments[1:]], f'http://127.0.0.1:{port}/health',
-                       tmp_path / 'mlflow.log', env={**here(services['mlflow']['environment']), **database_env}):
+    with ServerProcess(
+        [mlflow_server_bin(), *arguments[1:]],
+        f'http://127.0.0.1:{port}/health',
+        tmp_path / 'mlflow.log',
+        env={**here(services['mlflow']['environment']), **database_env},
+    ):
         assert healthy(services['mlflow'], port)
-        created = requests.post(f'http://127.0.0.1:{port}/api/2.0/mlflow/experiments/create',
-                                json={'name': 'compose-check'}, headers={'Host': 'mlflow:5000'}, timeout=60)
+        created = requests.post(
+            f'http://127.0.0.1:{port}/api/2.0/mlflow/experiments/create',
+            json={'name': 'compose-check'},
+            headers={'Host': 'mlflow:5000'},
+            timeout=60,
+        )
         assert created.status_code == 200, created.text
 
     mage_env = {**here(services['mage']['environment']), **database_env}
-    mage_env = {key: value for key, value in mage_env.items()
-                if key.startswith(('MAGE_DATABASE', 'PGPASSWORD', 'REQUIRE_USER', 'DEFAULT_OWNER'))}
+    mage_env = {
+        key: value
+        for key, value in mage_env.items()
+        if key.startswith(('MAGE_DATABASE', 'PGPASSWORD', 'REQUIRE_USER', 'DEFAULT_OWNER'))
+    }
     with mage_server(tmp_path, env=mage_env) as mage:
         url = f'http://127.0.0.1:{mage.port}'
         assert healthy(services['mage'], mage.port)
-        owner = MageClient(url, email=mage_env['DEFAULT_OWNER_EMAIL'], password=mage_env['DEFAULT_OWNER_PASSWORD'],
-                           timeout=120)
+        owner = MageClient(
+            url, email=mage_env['DEFAULT_OWNER_EMAIL'], password=mage_env['DEFAULT_OWNER_PASSWORD'], timeout=120
+        )
         assert 'pipelines' in owner.get('/api/pipelines')
         with pytest.raises(MageApiError):
             MageClient(url, email=mage_env['DEFAULT_OWNER_EMAIL'], password='admin', timeout=120).sign_in()

@@ -1,6 +1,7 @@
 """The Dockerfiles: pinned bases on the Python the virtualenv uses, installing exactly the
 project's requirement files (by the scripts the local mode uses), linted by hadolint and checkov;
 the build context as Docker computes it from .dockerignore (the Docker SDK's own rules)."""
+
 from __future__ import annotations
 
 import json
@@ -18,8 +19,10 @@ from tests.linters import checkov, hadolint
 MAGE = REPO_ROOT / 'Dockerfile'
 MLFLOW = REPO_ROOT / 'mlflow.Dockerfile'
 # Each image: the requirement files it installs, and the setup script that installs them.
-INSTALLS = {MAGE: ({'requirements.txt', 'constraints.txt'}, 'scripts/setup_venv.sh'),
-            MLFLOW: ({'requirements-mlflow-server.txt'}, 'scripts/setup_mlflow_server.sh')}
+INSTALLS = {
+    MAGE: ({'requirements.txt', 'constraints.txt'}, 'scripts/setup_venv.sh'),
+    MLFLOW: ({'requirements-mlflow-server.txt'}, 'scripts/setup_mlflow_server.sh'),
+}
 
 
 def instructions(dockerfile: Path) -> List[Tuple[str, str]]:
@@ -97,11 +100,23 @@ def test_hadolint_finds_nothing(dockerfile):
 
 @pytest.mark.slow  # checkov takes about 10 s to start
 def test_checkov_finds_nothing():
-    result = checkov('--framework', 'dockerfile', '-f', str(MAGE), '-f', str(MLFLOW), '--output', 'json',
-                     '--skip-download', '--quiet')
+    result = checkov(
+        '--framework',
+        'dockerfile',
+        '-f',
+        str(MAGE),
+        '-f',
+        str(MLFLOW),
+        '--output',
+        'json',
+        '--skip-download',
+        '--quiet',
+    )
     report = json.loads(result.stdout) if result.stdout.strip() else {}
     reports = report if isinstance(report, list) else [report]
-    assert reports and all(r['check_type'] == 'dockerfile' for r in reports), result.stdout[-2000:] + result.stderr[-2000:]
+    assert reports and all(r['check_type'] == 'dockerfile' for r in reports), (
+        result.stdout[-2000:] + result.stderr[-2000:]
+    )
     failed = [(c['check_id'], c['file_path']) for r in reports for c in r['results'].get('failed_checks', [])]
     assert not failed and result.returncode == 0, failed
     assert sum(r['summary']['passed'] for r in reports) > 50  # it did check both files
@@ -115,9 +130,11 @@ def build_context() -> List[str]:
     from tests.linters import _tool_dir
 
     python = _tool_dir('MLOPS_COMPOSE_VENV', '.venv-compose') / 'bin' / 'python'
-    code = ('import json, sys; from docker.utils.build import exclude_paths; '
-            'patterns = [l.strip() for l in open(".dockerignore") if l.strip() and not l.startswith("#")]; '
-            'print(json.dumps(sorted(exclude_paths(".", patterns, dockerfile="Dockerfile"))))')
+    code = (
+        'import json, sys; from docker.utils.build import exclude_paths; '
+        'patterns = [l.strip() for l in open(".dockerignore") if l.strip() and not l.startswith("#")]; '
+        'print(json.dumps(sorted(exclude_paths(".", patterns, dockerfile="Dockerfile"))))'
+    )
     result = subprocess.run([str(python), '-c', code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     return json.loads(result.stdout)
@@ -129,6 +146,14 @@ def test_build_context_leaves_out_environments_state_data_and_secrets():
     assert not {name for name in top if name.startswith('.venv')}
     assert not top & {'.git', '.mage_data', '.lint-node', 'mlflow.db', 'data', '.env', '.pytest_cache'}
     assert not [path for path in context if path.endswith(('.parquet', '.db', '.pyc', '.tfstate'))]
-    needed = {'requirements.txt', 'constraints.txt', 'requirements-mlflow-server.txt', 'scripts/setup_venv.sh',
-              'scripts/setup_mlflow_server.sh', 'scripts/serve.sh', 'mlops/settings.yaml', '.env.example'}
+    needed = {
+        'requirements.txt',
+        'constraints.txt',
+        'requirements-mlflow-server.txt',
+        'scripts/setup_venv.sh',
+        'scripts/setup_mlflow_server.sh',
+        'scripts/serve.sh',
+        'mlops/settings.yaml',
+        '.env.example',
+    }
     assert needed <= set(context), needed - set(context)

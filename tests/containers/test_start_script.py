@@ -1,6 +1,7 @@
 """./scripts/start.sh choosing between Docker (compose v2, compose v1) and the local mode, on a
 copy of the repository's files. No Docker engine runs here: stand-in `docker` and
 `docker-compose` executables first on PATH record how they are called."""
+
 from __future__ import annotations
 
 import hashlib
@@ -18,15 +19,24 @@ import yaml
 from tests.chain import REPO_ROOT
 from tests.linters import compose_config
 
-FILES = ('scripts/start.sh', 'scripts/setup_venv.sh', 'requirements.txt', 'constraints.txt', 'requirements-dev.txt',
-         'mlops/settings.yaml', '.env.example', 'docker-compose.yml')
+FILES = (
+    'scripts/start.sh',
+    'scripts/setup_venv.sh',
+    'requirements.txt',
+    'constraints.txt',
+    'requirements-dev.txt',
+    'mlops/settings.yaml',
+    '.env.example',
+    'docker-compose.yml',
+)
 RECORDER = '#!/usr/bin/env bash\necho "{name} $*" >> "$FAKE_LOG"\n'
 # docker: `info` answers when an engine runs; `compose version` when compose v2 is installed.
 DOCKER = RECORDER.format(name='docker') + (
     'case "$1 ${2:-}" in\n'
     '  "info "*) exit "${FAKE_ENGINE:-0}" ;;\n'
     '  "compose "*) exit "${FAKE_COMPOSE_V2:-0}" ;;\n'
-    'esac\n')
+    'esac\n'
+)
 
 
 @pytest.fixture
@@ -56,8 +66,14 @@ def fake_bin(tmp_path) -> Path:
 def start(repo: Path, bin_dir: Path, env: Dict[str, str], *args: str) -> subprocess.CompletedProcess:
     log = repo.parent / 'calls.log'
     environment = {'PATH': f'{bin_dir}:/usr/bin:/bin', 'HOME': str(repo.parent), 'FAKE_LOG': str(log), **env}
-    result = subprocess.run(['bash', str(repo / 'scripts' / 'start.sh'), *args], cwd=repo.parent, env=environment,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        ['bash', str(repo / 'scripts' / 'start.sh'), *args],
+        cwd=repo.parent,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     result.calls = log.read_text().splitlines() if log.exists() else []
     return result
 
@@ -127,10 +143,13 @@ def test_docker_mode_writes_env_once_with_fresh_passwords_and_your_ids(repo, fak
     assert all(re.fullmatch(r'[0-9a-f]{36}', p) for p in passwords) and passwords[0] != passwords[1]
     assert (written['MLOPS_UID'], written['MLOPS_GID']) == (str(os.getuid()), str(os.getgid()))
     changed = {'POSTGRES_PASSWORD', 'DEFAULT_OWNER_PASSWORD', 'MLOPS_UID', 'MLOPS_GID'}
-    assert {k: v for k, v in written.items() if k not in changed} == {k: v for k, v in example.items() if k not in changed}
+    assert {k: v for k, v in written.items() if k not in changed} == {
+        k: v for k, v in example.items() if k not in changed
+    }
     # the comments are kept too
-    assert [t for t in env_file.read_text().splitlines() if t.startswith('#')] == \
-        [t for t in (repo / '.env.example').read_text().splitlines() if t.startswith('#')]
+    assert [t for t in env_file.read_text().splitlines() if t.startswith('#')] == [
+        t for t in (repo / '.env.example').read_text().splitlines() if t.startswith('#')
+    ]
     before = env_file.read_text()
     assert start(repo, fake_bin, {}).returncode == 0
     assert env_file.read_text() == before  # never rewritten
@@ -149,7 +168,7 @@ def test_the_written_env_is_what_the_compose_file_needs(repo, fake_bin):
     services = yaml.safe_load(result.stdout)['services']
     assert services['postgres']['environment']['POSTGRES_PASSWORD'] == written['POSTGRES_PASSWORD']
     assert services['mage']['environment']['DEFAULT_OWNER_PASSWORD'] == written['DEFAULT_OWNER_PASSWORD']
-    assert services['mage']['user'] == f"{os.getuid()}:{os.getgid()}"
+    assert services['mage']['user'] == f'{os.getuid()}:{os.getgid()}'
 
 
 def test_docker_mode_opens_the_ui_on_the_chosen_project(repo, fake_bin):

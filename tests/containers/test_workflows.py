@@ -1,6 +1,7 @@
 """The GitHub workflows: actionlint on each; CI runs exactly the README's test command and
 fetches the shared data the tests read; CD builds and pushes both images and applies Terraform
 behind the production environment, with the variables and outputs the module declares."""
+
 from __future__ import annotations
 
 import re
@@ -32,8 +33,13 @@ ACTIONS = {
 }
 # The contract with terraform/aws.
 TERRAFORM_VARIABLES = {'project_name', 'aws_region', 'mage_image', 'mlflow_image'}
-TERRAFORM_OUTPUTS = {'mage_url', 'mlflow_url', 'ecr_mage_repository_url', 'ecr_mlflow_repository_url',
-                     'ecs_cluster_name'}
+TERRAFORM_OUTPUTS = {
+    'mage_url',
+    'mlflow_url',
+    'ecr_mage_repository_url',
+    'ecr_mlflow_repository_url',
+    'ecs_cluster_name',
+}
 
 
 def workflow(name: str) -> dict:
@@ -69,9 +75,11 @@ def test_actionlint_finds_nothing():
 def test_actionlint_still_reports_a_broken_workflow(tmp_path):
     """The linter runs, and setting the `vars` gap aside hides nothing else."""
     broken = tmp_path / 'broken.yml'
-    broken.write_text('on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n'
-                      '      - run: echo ${{ secret.X }} ${{ vars.Y }}\n      - uses: actions/checkout@v3\n'
-                      '        with: {fetch-depht: 1}\n')
+    broken.write_text(
+        'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n'
+        '      - run: echo ${{ secret.X }} ${{ vars.Y }}\n      - uses: actions/checkout@v3\n'
+        '        with: {fetch-depht: 1}\n'
+    )
     messages = [f['message'] for f in actionlint(broken)]
     assert any('undefined variable "secret"' in m for m in messages), messages
     assert any('fetch-depht' in m for m in messages), messages
@@ -88,8 +96,11 @@ def test_actions_are_known_majors_with_known_inputs():
 def test_ci_runs_exactly_the_readme_test_command():
     command = readme_test_command()
     assert command == './scripts/test.sh'
-    ci_run = [line for line in (REPO_ROOT / '.ci' / 'run').read_text().splitlines()
-              if line.strip() and not line.startswith(('#', 'set ', 'cd '))]
+    ci_run = [
+        line
+        for line in (REPO_ROOT / '.ci' / 'run').read_text().splitlines()
+        if line.strip() and not line.startswith(('#', 'set ', 'cd '))
+    ]
     assert ci_run == [f'exec {command}']
     ci = workflow('ci.yml')
     assert {'pull_request', 'push'} <= set(ci['on'])
@@ -100,7 +111,9 @@ def test_ci_runs_exactly_the_readme_test_command():
     runs = [one_line(step['run']) for step in job['steps'] if 'run' in step]
     assert runs.count(command) == 1 and runs[-1] == command, runs
     for run in runs:  # nothing installed by hand: test.sh installs what the tests need
-        assert not re.search(r'\b(pip3?|apt-get|apt|npm|yarn|brew|conda|uv)\b[^;&|]*\binstall\b|setup_\w+\.sh', run), run
+        assert not re.search(r'\b(pip3?|apt-get|apt|npm|yarn|brew|conda|uv)\b[^;&|]*\binstall\b|setup_\w+\.sh', run), (
+            run
+        )
 
 
 def test_ci_uses_the_python_minor_version_of_the_images():
@@ -118,16 +131,25 @@ def test_ci_fetches_the_shared_data_the_tests_read(tmp_path, shared_data):
     bin_dir.mkdir()
     workspace.mkdir(parents=True)
     fake_curl = bin_dir / 'curl'
-    fake_curl.write_text('#!/usr/bin/env bash\n# records the URL into the -o file\n'
-                         'while (( $# )); do case "$1" in -o) out="$2"; shift 2;; -*) shift;; *) url="$1"; shift;; esac; done\n'
-                         'echo "$url" > "$out"\n')
+    fake_curl.write_text(
+        '#!/usr/bin/env bash\n# records the URL into the -o file\n'
+        'while (( $# )); do case "$1" in -o) out="$2"; shift 2;; -*) shift;; *) url="$1"; shift;; esac; done\n'
+        'echo "$url" > "$out"\n'
+    )
     fake_curl.chmod(0o755)
-    result = subprocess.run(['bash', '--noprofile', '--norc', '-eo', 'pipefail', '-c', step['run']], cwd=workspace,
-                            capture_output=True, text=True, timeout=60,
-                            env={'PATH': f'{bin_dir}:/usr/bin:/bin', 'TAXI_DATA_URL': 'https://mirror.test/trip-data'})
+    result = subprocess.run(
+        ['bash', '--noprofile', '--norc', '-eo', 'pipefail', '-c', step['run']],
+        cwd=workspace,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={'PATH': f'{bin_dir}:/usr/bin:/bin', 'TAXI_DATA_URL': 'https://mirror.test/trip-data'},
+    )
     assert result.returncode == 0, result.stderr
-    fetched = {path.relative_to(tmp_path / 'work' / 'shared' / 'data').as_posix(): path.read_text().strip()
-               for path in (tmp_path / 'work' / 'shared' / 'data').rglob('*.parquet')}
+    fetched = {
+        path.relative_to(tmp_path / 'work' / 'shared' / 'data').as_posix(): path.read_text().strip()
+        for path in (tmp_path / 'work' / 'shared' / 'data').rglob('*.parquet')
+    }
     # every month of the tests' folder (the fixture fails when it is missing), laid out alike
     assert set(fetched) == {path.relative_to(shared_data).as_posix() for path in shared_data.rglob('*.parquet')}
     for relative, url in fetched.items():
@@ -146,7 +168,9 @@ def test_cd_deploys_main_after_approval_one_run_at_a_time():
     assert jobs['deploy']['environment']['name'] == 'production'
     assert 'environment' not in jobs['build']
     for name, job in jobs.items():  # OIDC where AWS is used, and only there; no stored keys
-        uses_aws = [step for step in job['steps'] if step.get('uses', '').startswith('aws-actions/configure-aws-credentials')]
+        uses_aws = [
+            step for step in job['steps'] if step.get('uses', '').startswith('aws-actions/configure-aws-credentials')
+        ]
         assert job['permissions'] == {'contents': 'read', **({'id-token': 'write'} if uses_aws else {})}, name
         for step in uses_aws:
             assert step['with']['role-to-assume'] == '${{ secrets.AWS_ROLE_ARN }}'
@@ -168,16 +192,20 @@ def test_cd_builds_and_pushes_both_images_tagged_with_the_commit():
 
 def terraform_module() -> Dict[str, dict]:
     """Variables (with defaults) and outputs of terraform/aws, read by python-hcl2."""
-    return {'variables': {name: plain(body.get('default')) for name, body in blocks('variable').items()},
-            'outputs': list(blocks('output'))}
+    return {
+        'variables': {name: plain(body.get('default')) for name, body in blocks('variable').items()},
+        'outputs': list(blocks('output')),
+    }
 
 
 def test_cd_applies_terraform_with_the_module_contract():
     cd = workflow('cd.yml')
     deploy = cd['jobs']['deploy']
     runs = [one_line(step['run']) for step in deploy['steps'] if 'run' in step]
-    assert runs[0] == ('terraform -chdir=terraform/aws init -input=false -backend-config="bucket=$TF_STATE_BUCKET" '
-                       '-backend-config=key=mlops/terraform.tfstate -backend-config="region=$AWS_REGION"')
+    assert runs[0] == (
+        'terraform -chdir=terraform/aws init -input=false -backend-config="bucket=$TF_STATE_BUCKET" '
+        '-backend-config=key=mlops/terraform.tfstate -backend-config="region=$AWS_REGION"'
+    )
     assert deploy['env']['TF_STATE_BUCKET'] == '${{ vars.TF_STATE_BUCKET }}'
     apply = runs[1]
     assert apply.startswith('terraform -chdir=terraform/aws apply -input=false -auto-approve ')

@@ -7,6 +7,7 @@ again, in the order compose uses, and the state a person relies on is all still 
 runs and triggers, MLflow's registered versions, the champion alias, the model artifacts, and
 the champion's predictions. Then a Mage server is killed (SIGKILL) in the middle of a training
 run and started again: the run does not stay ``running`` and the champion is untouched."""
+
 from __future__ import annotations
 
 import json
@@ -33,13 +34,13 @@ MODEL = 'nyc-taxi-duration'
 HOPELESS = {'models': 'linear_model.Lasso', 'hyperparameters': json.dumps({'linear_model.Lasso': {'alpha': 10}})}
 
 # Inserts a run as an API trigger does, into the database the server schedules from.
-START_RUN = '''
+START_RUN = """
 import json, sys
 from pathlib import Path
 from mlops.utils.orchestration import mage_internals as mage
 mage.bind_project(Path(sys.argv[1]))
 print(mage.insert_run(sys.argv[2], json.loads(sys.argv[3])).id)
-'''
+"""
 
 
 class Stack:
@@ -55,18 +56,27 @@ class Stack:
 
     @property
     def env(self) -> dict:
-        return {'MAGE_DATABASE_CONNECTION_URL': self.postgres.url('mage', driver='postgresql+psycopg2'),
-                'MLFLOW_TRACKING_URI': f'http://127.0.0.1:{self.mlflow_port}',
-                'MLOPS_DATA_SOURCE': str(self.shared_data)}
+        return {
+            'MAGE_DATABASE_CONNECTION_URL': self.postgres.url('mage', driver='postgresql+psycopg2'),
+            'MLFLOW_TRACKING_URI': f'http://127.0.0.1:{self.mlflow_port}',
+            'MLOPS_DATA_SOURCE': str(self.shared_data),
+        }
 
     def start_mlflow(self) -> None:
-        self.mlflow = mlflow_server(self.root / 'mlflow.log', self.postgres.url('mlflow'), self.root / 'artifacts',
-                                    port=self.mlflow_port).__enter__()
+        self.mlflow = mlflow_server(
+            self.root / 'mlflow.log', self.postgres.url('mlflow'), self.root / 'artifacts', port=self.mlflow_port
+        ).__enter__()
 
     def start_mage(self) -> MageClient:
-        env = {**self.env, 'MLOPS_DATA_DIR': str(self.root / 'data'), 'MLOPS_UI_PROJECT': 'unit_2_training',
-               'REQUIRE_USER_AUTHENTICATION': '1', 'DEFAULT_OWNER_EMAIL': self.email,
-               'DEFAULT_OWNER_PASSWORD': self.password, 'SCHEDULER_TRIGGER_INTERVAL': '1'}
+        env = {
+            **self.env,
+            'MLOPS_DATA_DIR': str(self.root / 'data'),
+            'MLOPS_UI_PROJECT': 'unit_2_training',
+            'REQUIRE_USER_AUTHENTICATION': '1',
+            'DEFAULT_OWNER_EMAIL': self.email,
+            'DEFAULT_OWNER_PASSWORD': self.password,
+            'SCHEDULER_TRIGGER_INTERVAL': '1',
+        }
         self.mage = mage_server(self.root, env=env).__enter__()
         return MageClient(f'http://127.0.0.1:{self.mage.port}', email=self.email, password=self.password, timeout=180)
 
@@ -86,8 +96,10 @@ class Stack:
 def mage_state(client: MageClient) -> dict:
     runs = client.get('/api/pipeline_runs', _limit=500).get('pipeline_runs', [])
     schedules = client.get('/api/pipeline_schedules').get('pipeline_schedules', [])
-    return {'runs': sorted((r['id'], r['pipeline_uuid'], r['status']) for r in runs),
-            'triggers': sorted((s['id'], s['pipeline_uuid'], s['name'], s['status']) for s in schedules)}
+    return {
+        'runs': sorted((r['id'], r['pipeline_uuid'], r['status']) for r in runs),
+        'triggers': sorted((s['id'], s['pipeline_uuid'], s['name'], s['status']) for s in schedules),
+    }
 
 
 def registry_state(tracking_uri: str, records) -> dict:
@@ -103,9 +115,12 @@ def registry_state(tracking_uri: str, records) -> dict:
         predictions = mlflow.pyfunc.load_model(f'models:/{MODEL}@champion').predict(records)
     finally:
         mlflow.set_tracking_uri(None)
-    return {'versions': sorted((v.version, v.run_id) for v in client.search_model_versions(f"name = '{MODEL}'")),
-            'champion': champion.version, 'champion_rmse': float(champion.tags['validation_rmse']),
-            'predictions': np.asarray(predictions)}
+    return {
+        'versions': sorted((v.version, v.run_id) for v in client.search_model_versions(f"name = '{MODEL}'")),
+        'champion': champion.version,
+        'champion_rmse': float(champion.tags['validation_rmse']),
+        'predictions': np.asarray(predictions),
+    }
 
 
 def wait_until_running(client: MageClient, run_id: int, timeout: float = 600) -> None:
@@ -127,8 +142,18 @@ def test_restarts_lose_nothing_and_a_killed_server_leaves_no_run_running(tmp_pat
     with stack.postgres:
         stack.start_mlflow()
         try:
-            result = run_chain(tmp_path, '--source', str(shared_data), '--set', 'models=linear_model.LinearRegression',
-                               '--set', 'max_evaluations=1', *settings(QUICK_XGBOOST), env=stack.env, timeout=1800)
+            result = run_chain(
+                tmp_path,
+                '--source',
+                str(shared_data),
+                '--set',
+                'models=linear_model.LinearRegression',
+                '--set',
+                'max_evaluations=1',
+                *settings(QUICK_XGBOOST),
+                env=stack.env,
+                timeout=1800,
+            )
             assert result.returncode == 0, result.stderr[-3000:]
             lines = summaries(result)
             assert [line['status'] for line in lines] == ['completed'] * 4
@@ -140,7 +165,8 @@ def test_restarts_lose_nothing_and_a_killed_server_leaves_no_run_running(tmp_pat
             # server scores what the registry says it scored; artifacts went through the server.
             assert str(lines[-1]['champion']['version']) == str(before[1]['champion'])
             assert regression_metrics(data.y_val, before[1]['predictions'])['rmse'] == pytest.approx(
-                before[1]['champion_rmse'], abs=1e-6)
+                before[1]['champion_rmse'], abs=1e-6
+            )
             assert list((tmp_path / 'artifacts').rglob('MLmodel'))
 
             stack.stop()
@@ -151,9 +177,21 @@ def test_restarts_lose_nothing_and_a_killed_server_leaves_no_run_running(tmp_pat
             assert np.array_equal(after[1]['predictions'], before[1]['predictions'])
 
             # SIGKILL the Mage server (scheduler, workers: its whole process group) mid-run.
-            started = subprocess.run([sys.executable, '-c', START_RUN, str(REPO_ROOT / 'mlops' / 'unit_2_training'),
-                                      'sklearn_training', json.dumps(HOPELESS)], cwd=REPO_ROOT,
-                                     env=chain_env(tmp_path, stack.env), capture_output=True, text=True, timeout=300)
+            started = subprocess.run(
+                [
+                    sys.executable,
+                    '-c',
+                    START_RUN,
+                    str(REPO_ROOT / 'mlops' / 'unit_2_training'),
+                    'sklearn_training',
+                    json.dumps(HOPELESS),
+                ],
+                cwd=REPO_ROOT,
+                env=chain_env(tmp_path, stack.env),
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
             assert started.returncode == 0, started.stderr[-3000:]
             run_id = int(started.stdout.strip().splitlines()[-1])
             wait_until_running(client, run_id)
@@ -168,7 +206,9 @@ def test_restarts_lose_nothing_and_a_killed_server_leaves_no_run_running(tmp_pat
             assert np.array_equal(registry['predictions'], before[1]['predictions'])
             statuses = {r[2] for r in mage_state(client)['runs']}
             assert 'running' not in statuses and 'initial' not in statuses, statuses
-            print(f'killed run {run_id} ended {run["status"]}; versions {len(before[1]["versions"])} -> '
-                  f'{len(registry["versions"])}; champion v{registry["champion"]}')
+            print(
+                f'killed run {run_id} ended {run["status"]}; versions {len(before[1]["versions"])} -> '
+                f'{len(registry["versions"])}; champion v{registry["champion"]}'
+            )
         finally:
             stack.stop()

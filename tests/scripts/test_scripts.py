@@ -1,6 +1,7 @@
 """The scripts a person types, run as they are: ``run.sh`` (the main job's entry), ``mlflow_server.sh``
 (the MLflow UI over the embedded store) and ``setup_venv.sh`` (which every script sources:
 quiet when current, a clean reinstall when a requirements file changes)."""
+
 from __future__ import annotations
 
 import json
@@ -26,18 +27,43 @@ def user_env(root: Path, **extra: str) -> dict:
 
 def test_run_sh_rejects_a_misspelt_variable_then_runs_data_preparation(tmp_path, shared_data):
     run = [str(REPO_ROOT / 'scripts' / 'run.sh')]
-    refused = subprocess.run([*run, '--set', 'strat_month=2024-01'], cwd=tmp_path, env=user_env(tmp_path),
-                             capture_output=True, text=True, timeout=600)
+    refused = subprocess.run(
+        [*run, '--set', 'strat_month=2024-01'],
+        cwd=tmp_path,
+        env=user_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert refused.returncode == 2 and 'unknown pipeline variable(s) strat_month' in refused.stderr, refused.stderr
     source = months_folder(tmp_path / 'source', shared_data, ['2023-01', '2023-02'])
-    ran = subprocess.run([*run, '--pipelines', 'data_preparation', '--source', str(source), '--set',
-                          'start_month=2023-01', '--set', 'end_month=2023-02', '--set',
-                          'split_on_feature_value=2023-02-01'], cwd=tmp_path, env=user_env(tmp_path),
-                         capture_output=True, text=True, timeout=900)
+    ran = subprocess.run(
+        [
+            *run,
+            '--pipelines',
+            'data_preparation',
+            '--source',
+            str(source),
+            '--set',
+            'start_month=2023-01',
+            '--set',
+            'end_month=2023-02',
+            '--set',
+            'split_on_feature_value=2023-02-01',
+        ],
+        cwd=tmp_path,
+        env=user_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert ran.returncode == 0, ran.stderr[-3000:]
     [line] = [json.loads(t) for t in ran.stdout.splitlines() if t.startswith('{')]
-    assert (line['project'], line['pipeline'], line['status']) == ('unit_1_data_preparation', 'data_preparation',
-                                                                  'completed')
+    assert (line['project'], line['pipeline'], line['status']) == (
+        'unit_1_data_preparation',
+        'data_preparation',
+        'completed',
+    )
     assert (tmp_path / 'mage' / 'mlops' / 'mage-ai.db').is_file()  # the platform's one database
 
 
@@ -51,9 +77,12 @@ def test_mlflow_server_sh_serves_the_store_the_pipelines_write(tmp_path):
     with embedded_store(tmp_path / 'data') as experiment_id:
         direct = MlflowClient().create_run(experiment_id).info.run_id
     port = free_port()
-    with ServerProcess(['bash', str(REPO_ROOT / 'scripts' / 'mlflow_server.sh'), '--workers', '1'],
-                       f'http://127.0.0.1:{port}/health', tmp_path / 'mlflow.log',
-                       env={'MLOPS_DATA_DIR': str(tmp_path / 'data'), 'MLFLOW_PORT': str(port)}):
+    with ServerProcess(
+        ['bash', str(REPO_ROOT / 'scripts' / 'mlflow_server.sh'), '--workers', '1'],
+        f'http://127.0.0.1:{port}/health',
+        tmp_path / 'mlflow.log',
+        env={'MLOPS_DATA_DIR': str(tmp_path / 'data'), 'MLFLOW_PORT': str(port)},
+    ):
         served = MlflowClient(f'http://127.0.0.1:{port}')
         assert served.get_run(direct).info.experiment_id == experiment_id
         through = served.create_run(experiment_id).info.run_id
@@ -66,9 +95,11 @@ def wheel(folder: Path, version: str) -> Path:
     """A minimal pure-Python wheel of ``demo_pkg`` (no index needed to install it)."""
     path = folder / f'demo_pkg-{version}-py3-none-any.whl'
     info = f'demo_pkg-{version}.dist-info'
-    files = {'demo_pkg/__init__.py': f'VERSION = {version!r}\n',
-             f'{info}/METADATA': f'Metadata-Version: 2.1\nName: demo-pkg\nVersion: {version}\n',
-             f'{info}/WHEEL': 'Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n'}
+    files = {
+        'demo_pkg/__init__.py': f'VERSION = {version!r}\n',
+        f'{info}/METADATA': f'Metadata-Version: 2.1\nName: demo-pkg\nVersion: {version}\n',
+        f'{info}/WHEEL': 'Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n',
+    }
     files[f'{info}/RECORD'] = ''.join(f'{name},,\n' for name in files) + f'{info}/RECORD,,\n'
     with zipfile.ZipFile(path, 'w') as archive:
         for name, text in files.items():
@@ -87,8 +118,14 @@ def test_setup_venv_is_quiet_when_current_and_reinstalls_cleanly_when_requiremen
 
     def source_it() -> subprocess.CompletedProcess:
         script = 'source scripts/setup_venv.sh && "$VENV_PYTHON" -c "import demo_pkg; print(demo_pkg.VERSION)"'
-        return subprocess.run(['bash', '-c', script], cwd=root, capture_output=True, text=True, timeout=600,
-                              env={k: v for k, v in os.environ.items() if k not in ('MLOPS_VENV', 'VIRTUAL_ENV')})
+        return subprocess.run(
+            ['bash', '-c', script],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            env={k: v for k, v in os.environ.items() if k not in ('MLOPS_VENV', 'VIRTUAL_ENV')},
+        )
 
     (root / 'requirements.txt').write_text(f'demo-pkg @ {first.as_uri()}\n')
     built = source_it()

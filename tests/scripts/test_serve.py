@@ -1,5 +1,6 @@
 """./scripts/serve.sh: `mlflow models serve` on the champion answers raw trips with the minutes the
 model gives in-process, refuses bad payloads with a 400 that names the problem, and keeps serving."""
+
 from __future__ import annotations
 
 import json
@@ -75,16 +76,21 @@ def expected_minutes(served: Served, trips: pd.DataFrame) -> np.ndarray:
 
 
 def trips_of(data: TrainingData, rows: int, seed: int) -> pd.DataFrame:
-    return data.validation_records().drop(columns=['duration']).sample(rows, replace=True, random_state=seed) \
+    return (
+        data.validation_records()
+        .drop(columns=['duration'])
+        .sample(rows, replace=True, random_state=seed)
         .reset_index(drop=True)
+    )
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize('layout', ['dataframe_records', 'dataframe_split'])
 def test_answers_are_the_minutes_of_the_model_in_process(served, data, layout):
     trips = trips_of(data, 500, seed=0)
-    rows = trips.to_dict(orient='records') if layout == 'dataframe_records' else \
-        trips.to_dict(orient='split', index=False)
+    rows = (
+        trips.to_dict(orient='records') if layout == 'dataframe_records' else trips.to_dict(orient='split', index=False)
+    )
     answer = post(served.url, {layout: rows})
     assert answer.status_code == 200, answer.text
     assert np.allclose(answer.json()['predictions'], expected_minutes(served, trips), rtol=0, atol=1e-9)
@@ -97,7 +103,7 @@ def test_single_trips_one_request_each(served, data):
     for i, trip in enumerate(trips.to_dict(orient='records')):
         answer = post(served.url, {'dataframe_records': [trip]})
         assert answer.status_code == 200, answer.text
-        assert np.allclose(answer.json()['predictions'], expected[i:i + 1], rtol=0, atol=1e-9)
+        assert np.allclose(answer.json()['predictions'], expected[i : i + 1], rtol=0, atol=1e-9)
 
 
 @pytest.mark.slow
@@ -113,16 +119,22 @@ GOOD_TRIP = {'PULocationID': 74, 'DOLocationID': 75, 'trip_distance': 1.2}
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize('payload, words', [
-    ({'dataframe_records': [{'PULocationID': 74, 'DOLocationID': 75}]}, ["missing inputs ['trip_distance']"]),
-    ({'dataframe_records': [{**GOOD_TRIP, 'trip_distance': 'far'}]},
-     ['trip_distance', "could not convert string to float: 'far'"]),
-    ({'dataframe_records': [{**GOOD_TRIP, 'PULocationID': None}]}, ['PULocationID', 'int64']),
-    # an empty list has no columns at all, so the signature finds every input missing
-    ({'dataframe_records': []}, ["missing inputs ['PULocationID', 'DOLocationID', 'trip_distance']"]),
-    ({'records': [GOOD_TRIP]}, ['exactly one of the input fields', 'dataframe_records']),
-    ('{"dataframe_records": [', ['valid JSON']),
-], ids=['missing field', 'text distance', 'null id', 'empty list', 'unknown key', 'not JSON'])
+@pytest.mark.parametrize(
+    'payload, words',
+    [
+        ({'dataframe_records': [{'PULocationID': 74, 'DOLocationID': 75}]}, ["missing inputs ['trip_distance']"]),
+        (
+            {'dataframe_records': [{**GOOD_TRIP, 'trip_distance': 'far'}]},
+            ['trip_distance', "could not convert string to float: 'far'"],
+        ),
+        ({'dataframe_records': [{**GOOD_TRIP, 'PULocationID': None}]}, ['PULocationID', 'int64']),
+        # an empty list has no columns at all, so the signature finds every input missing
+        ({'dataframe_records': []}, ["missing inputs ['PULocationID', 'DOLocationID', 'trip_distance']"]),
+        ({'records': [GOOD_TRIP]}, ['exactly one of the input fields', 'dataframe_records']),
+        ('{"dataframe_records": [', ['valid JSON']),
+    ],
+    ids=['missing field', 'text distance', 'null id', 'empty list', 'unknown key', 'not JSON'],
+)
 def test_a_bad_payload_is_a_400_naming_the_problem_and_serving_goes_on(served, payload, words):
     answer = post(served.url, payload)
     assert answer.status_code == 400, answer.text
@@ -151,27 +163,52 @@ def test_the_environment_picks_the_version_workers_and_address_and_options_reach
     port = free_port()
     # as from a shell with only these set (this module's served fixture points this process's
     # MLFLOW_TRACKING_URI at its own store)
-    env = {'PATH': os.environ['PATH'], 'HOME': os.environ['HOME'], 'MLOPS_DATA_DIR': str(tmp_path / 'data'),
-           'MLOPS_REGISTERED_MODEL': MODEL, 'MODEL_SERVER_HOST': '127.0.0.1', 'MODEL_SERVER_PORT': str(port),
-           'MODEL_SERVER_WORKERS': '1', 'MODEL_SERVER_MODEL_URI': f'models:/{MODEL}/{other.version}'}
+    env = {
+        'PATH': os.environ['PATH'],
+        'HOME': os.environ['HOME'],
+        'MLOPS_DATA_DIR': str(tmp_path / 'data'),
+        'MLOPS_REGISTERED_MODEL': MODEL,
+        'MODEL_SERVER_HOST': '127.0.0.1',
+        'MODEL_SERVER_PORT': str(port),
+        'MODEL_SERVER_WORKERS': '1',
+        'MODEL_SERVER_MODEL_URI': f'models:/{MODEL}/{other.version}',
+    }
     log = tmp_path / 'serve.log'
-    with ServerProcess(['bash', 'scripts/serve.sh', '--timeout', '30'], f'http://127.0.0.1:{port}/ping', log, env=env,
-                       inherit_env=False):
+    with ServerProcess(
+        ['bash', 'scripts/serve.sh', '--timeout', '30'],
+        f'http://127.0.0.1:{port}/ping',
+        log,
+        env=env,
+        inherit_env=False,
+    ):
         answer = post(f'http://127.0.0.1:{port}/invocations', {'dataframe_records': [GOOD_TRIP]})
     assert answer.status_code == 200 and np.allclose(answer.json()['predictions'], expected, rtol=0, atol=1e-9)
-    assert f'serving models:/{MODEL}/{other.version} on http://127.0.0.1:{port}/invocations with 1 workers' \
+    assert (
+        f'serving models:/{MODEL}/{other.version} on http://127.0.0.1:{port}/invocations with 1 workers'
         in log.read_text()
-    refused = subprocess.run(['bash', 'scripts/serve.sh', '--no-such-option'], cwd=REPO_ROOT, capture_output=True,
-                             text=True, timeout=300, env={**env, 'MODEL_SERVER_PORT': str(free_port())})
+    )
+    refused = subprocess.run(
+        ['bash', 'scripts/serve.sh', '--no-such-option'],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**env, 'MODEL_SERVER_PORT': str(free_port())},
+    )
     assert refused.returncode != 0 and '--no-such-option' in refused.stderr, refused.stderr[-2000:]
 
 
 @pytest.mark.slow
 def test_without_a_store_it_says_so_before_starting(tmp_path):
     without_tracking_uri = {k: v for k, v in os.environ.items() if k != 'MLFLOW_TRACKING_URI'}
-    result = subprocess.run(['bash', str(REPO_ROOT / 'scripts' / 'serve.sh')], cwd=tmp_path, capture_output=True,
-                            text=True, timeout=300,
-                            env={**without_tracking_uri, 'MLOPS_DATA_DIR': str(tmp_path / 'nothing')})
+    result = subprocess.run(
+        ['bash', str(REPO_ROOT / 'scripts' / 'serve.sh')],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**without_tracking_uri, 'MLOPS_DATA_DIR': str(tmp_path / 'nothing')},
+    )
     assert result.returncode == 1, result.stderr
     assert f'no MLflow store at {tmp_path / "nothing" / "mlflow" / "mlflow.db"}' in result.stderr
 

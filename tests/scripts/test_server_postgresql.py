@@ -1,4 +1,5 @@
 """The UI server on PostgreSQL (the docker-compose shape) runs pipelines without crashing."""
+
 from __future__ import annotations
 
 import json
@@ -16,7 +17,7 @@ RUNS = 3
 
 # Inserts runs as an API trigger does, into the database the server schedules from, then
 # reports their statuses until every one has ended (the server's scheduler runs them).
-CLIENT = '''
+CLIENT = """
 import json, sys, time
 from pathlib import Path
 from mlops.utils.orchestration import mage_internals as mage
@@ -31,20 +32,37 @@ while time.monotonic() < deadline:
         break
     time.sleep(1)
 print(json.dumps(statuses))
-'''
+"""
 
 
 def test_the_server_runs_pipelines_on_postgresql(tmp_path, postgres, shared_data):
     url = postgres.url('mage', driver='postgresql+psycopg2')
-    env = {'MAGE_DATABASE_CONNECTION_URL': url, 'MLOPS_DATA_SOURCE': str(shared_data),
-           'MLOPS_DATA_DIR': str(tmp_path / 'data'), 'SCHEDULER_TRIGGER_INTERVAL': '1',
-           'REQUIRE_USER_AUTHENTICATION': '1'}
+    env = {
+        'MAGE_DATABASE_CONNECTION_URL': url,
+        'MLOPS_DATA_SOURCE': str(shared_data),
+        'MLOPS_DATA_DIR': str(tmp_path / 'data'),
+        'SCHEDULER_TRIGGER_INTERVAL': '1',
+        'REQUIRE_USER_AUTHENTICATION': '1',
+    }
     server = mage_server(tmp_path, env=env)
     with server:
         client_env = {**server.env, 'PYTHONPATH': str(REPO_ROOT)}
-        result = subprocess.run([sys.executable, '-c', CLIENT, str(PROJECT), json.dumps({'data_source': str(shared_data)}),
-                                 str(RUNS), '600'], cwd=tmp_path, env=client_env, capture_output=True, text=True,
-                                timeout=700)
+        result = subprocess.run(
+            [
+                sys.executable,
+                '-c',
+                CLIENT,
+                str(PROJECT),
+                json.dumps({'data_source': str(shared_data)}),
+                str(RUNS),
+                '600',
+            ],
+            cwd=tmp_path,
+            env=client_env,
+            capture_output=True,
+            text=True,
+            timeout=700,
+        )
         assert result.returncode == 0, result.stderr[-3000:]
         statuses = json.loads(result.stdout.strip().splitlines()[-1])
     log = server.log_path.read_text(errors='replace')

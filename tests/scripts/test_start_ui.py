@@ -1,4 +1,5 @@
 """./scripts/start.sh (no Docker) serves the Mage UI; a person signs in and sees the pipelines."""
+
 from __future__ import annotations
 
 import secrets
@@ -14,8 +15,9 @@ pytestmark = pytest.mark.slow
 
 
 def pipelines_of(project: str):
-    return sorted(p.name for p in (REPO_ROOT / 'mlops' / project / 'pipelines').iterdir()
-                  if (p / 'metadata.yaml').exists())
+    return sorted(
+        p.name for p in (REPO_ROOT / 'mlops' / project / 'pipelines').iterdir() if (p / 'metadata.yaml').exists()
+    )
 
 
 @pytest.mark.parametrize('project', [None, 'unit_2_training'])
@@ -49,13 +51,27 @@ def test_sign_in_and_see_the_platform_pipelines(tmp_path, browser, project):
 
 
 def test_start_rejects_an_unknown_mode():
-    result = subprocess.run(['bash', 'scripts/start.sh'], cwd=REPO_ROOT, capture_output=True, text=True,
-                            env={'PATH': '/usr/bin:/bin', 'MLOPS_START_MODE': 'cloud'})
+    result = subprocess.run(
+        ['bash', 'scripts/start.sh'],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        env={'PATH': '/usr/bin:/bin', 'MLOPS_START_MODE': 'cloud'},
+    )
     assert result.returncode == 2 and "MLOPS_START_MODE must be docker, local or auto, got 'cloud'" in result.stderr
 
 
 def test_start_rejects_an_unknown_project():
-    result = subprocess.run(['bash', 'scripts/start.sh'], cwd=REPO_ROOT, capture_output=True, text=True,
-                            env={'PATH': '/usr/bin:/bin', 'MLOPS_START_MODE': 'local', 'MLOPS_UI_PROJECT': 'unit_9',
-                                 'MLOPS_VENV': str(REPO_ROOT / '.venv')})
+    result = subprocess.run(
+        ['bash', 'scripts/start.sh'],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        env={
+            'PATH': '/usr/bin:/bin',
+            'MLOPS_START_MODE': 'local',
+            'MLOPS_UI_PROJECT': 'unit_9',
+            'MLOPS_VENV': str(REPO_ROOT / '.venv'),
+        },
+    )
     assert result.returncode == 2 and 'MLOPS_UI_PROJECT=unit_9 is not a sub-project' in result.stderr

@@ -1,4 +1,5 @@
 """terraform/aws read by python-hcl2 (a test requirement), as JSON-like data."""
+
 from __future__ import annotations
 
 import functools
@@ -9,6 +10,7 @@ from typing import Any, Dict, List
 from tests.chain import REPO_ROOT
 
 MODULE = REPO_ROOT / 'terraform' / 'aws'
+
 
 def parse_files(paths: List[Path]) -> Dict[str, Any]:
     """``{'parsed': {path: document}, 'errors': {path: message}}`` for the given .tf files."""

@@ -1,5 +1,6 @@
 """checkov on terraform/aws: no failed check except those of the committed baseline, every
 baseline entry justified in checkov-baseline.md, and none stale."""
+
 import json
 import re
 
@@ -16,8 +17,12 @@ ARGS = ('-d', 'terraform/aws', '--framework', 'terraform', '--skip-download', '-
 
 
 def baseline_entries():
-    return {(finding['resource'], check) for entry in json.loads(BASELINE.read_text())['failed_checks']
-            for finding in entry['findings'] for check in finding['check_ids']}
+    return {
+        (finding['resource'], check)
+        for entry in json.loads(BASELINE.read_text())['failed_checks']
+        for finding in entry['findings']
+        for check in finding['check_ids']
+    }
 
 
 def justified_entries():

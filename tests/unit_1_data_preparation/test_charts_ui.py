@@ -2,6 +2,7 @@
 show its Charts panel, run ``ingest`` in the notebook; every chart draws (bars, histogram) or
 fills (tables) with figures of the data, and none shows an error. Running a block makes Mage
 save the pipeline's metadata.yaml, so the server works on a copy of the repo's code."""
+
 from __future__ import annotations
 
 import secrets
@@ -73,9 +74,14 @@ def test_running_ingest_in_the_editor_draws_every_chart(tmp_path, browser, share
     raw = ingest_files(variables['start_month'], variables['end_month'], source=str(shared_data))
     _, overview, values = summary_overview(raw)
     email, password = 'owner@example.com', secrets.token_urlsafe(12)
-    env = {'MLOPS_UI_PROJECT': 'unit_1_data_preparation', 'MLOPS_DATA_SOURCE': str(shared_data),
-           'MLOPS_DATA_DIR': str(tmp_path / 'data'), 'DEFAULT_OWNER_EMAIL': email,
-           'DEFAULT_OWNER_PASSWORD': password, 'REQUIRE_USER_AUTHENTICATION': '1'}
+    env = {
+        'MLOPS_UI_PROJECT': 'unit_1_data_preparation',
+        'MLOPS_DATA_SOURCE': str(shared_data),
+        'MLOPS_DATA_DIR': str(tmp_path / 'data'),
+        'DEFAULT_OWNER_EMAIL': email,
+        'DEFAULT_OWNER_PASSWORD': password,
+        'REQUIRE_USER_AUTHENTICATION': '1',
+    }
     with mage_server(tmp_path, env=env, repo=repo_copy(tmp_path)) as server:
         base = f'http://127.0.0.1:{server.port}'
         browser.set_window_size(1600, 1400)
@@ -91,9 +97,15 @@ def test_running_ingest_in_the_editor_draws_every_chart(tmp_path, browser, share
         # The tables fill after the bars (each chart answers on its own): wait for their figures too.
         tables = [*overview, *(str(value) for (value,) in values), 'mode value', '% of values']
         try:
-            wait_until(browser, lambda b: all(b.execute_script(_CHART_BARS, uuid, uuids) for uuid in charts)
-                       and (lambda text: 'Error' not in text and all(t in text for t in tables))(page_text(b)), 180,
-                       'every chart drawn and both tables filled')
+            wait_until(
+                browser,
+                lambda b: (
+                    all(b.execute_script(_CHART_BARS, uuid, uuids) for uuid in charts)
+                    and (lambda text: 'Error' not in text and all(t in text for t in tables))(page_text(b))
+                ),
+                180,
+                'every chart drawn and both tables filled',
+            )
         except TimeoutException:
             pass  # the assertions below say what is missing
         bars = {uuid: browser.execute_script(_CHART_BARS, uuid, uuids) for uuid in charts}
@@ -101,7 +113,7 @@ def test_running_ingest_in_the_editor_draws_every_chart(tmp_path, browser, share
         press(browser, 'Close')  # Mage's "The kernel has restarted" notice, shown once at start
         browser.save_screenshot(str(tmp_path / 'data-preparation-charts.png'))
         print(f'screenshot: {tmp_path / "data-preparation-charts.png"}')
-    assert 'Error' not in text, text[text.find('Error') - 500:text.find('Error') + 500]
+    assert 'Error' not in text, text[text.find('Error') - 500 : text.find('Error') + 500]
     assert all(bars.values()), bars
     # The tables: the summary's figures and the most frequent values' headers, as computed here.
     for name, (value,) in zip(overview, values):

@@ -1,4 +1,5 @@
 """data_preparation run through Mage by the main job's runner (slow layer)."""
+
 from __future__ import annotations
 
 import json
@@ -35,7 +36,8 @@ def test_default_configuration_over_http_gives_the_seed_figures(tmp_path, trip_s
     line = summary(result)
     assert line['status'] == 'completed' and line['seconds'] > 0
     X, X_train, X_val, *_ = seed_route.prepare_and_build(
-        seed_route.read_months([shared_data / 'taxi/green/2024/01.parquet', shared_data / 'taxi/green/2024/02.parquet']))
+        seed_route.read_months([shared_data / 'taxi/green/2024/01.parquet', shared_data / 'taxi/green/2024/02.parquet'])
+    )
     assert (line['X'], line['X_train'], line['X_val']) == ([*X.shape], [*X_train.shape], [*X_val.shape])
     assert len(build_outputs(tmp_path)) == 8  # the seed's seven and what the preparation used
     log = Path(line['log']).read_text()
@@ -43,13 +45,20 @@ def test_default_configuration_over_http_gives_the_seed_figures(tmp_path, trip_s
 
 
 def test_another_month_range_meets_the_invariants(tmp_path, shared_data):
-    result = run_chain(tmp_path, '--pipelines', STEP, '--source', str(shared_data),
-                       '--vars', json.dumps({'start_month': '2023-10', 'end_month': '2023-12',
-                                             'split_on_feature_value': '2023-12-01'}))
+    result = run_chain(
+        tmp_path,
+        '--pipelines',
+        STEP,
+        '--source',
+        str(shared_data),
+        '--vars',
+        json.dumps({'start_month': '2023-10', 'end_month': '2023-12', 'split_on_feature_value': '2023-12-01'}),
+    )
     assert result.returncode == 0, result.stderr
     line = summary(result)
-    df, train, val = prepare_trips(ingest_files('2023-10', '2023-12', source=str(shared_data)),
-                                   'lpep_pickup_datetime', '2023-12-01', 'duration')
+    df, train, val = prepare_trips(
+        ingest_files('2023-10', '2023-12', source=str(shared_data)), 'lpep_pickup_datetime', '2023-12-01', 'duration'
+    )
     X, X_train, X_val, *_ = build_training_sets(df, train, val)
     assert (line['X'], line['X_train'], line['X_val']) == ([*X.shape], [*X_train.shape], [*X_val.shape])
 
@@ -97,7 +106,9 @@ def test_runs_are_recorded_in_postgresql_as_in_docker_compose(tmp_path, shared_d
     import psycopg2
 
     url = postgres.url('mage', driver='postgresql+psycopg2')
-    result = run_chain(tmp_path, '--pipelines', STEP, '--source', str(shared_data), env={'MAGE_DATABASE_CONNECTION_URL': url})
+    result = run_chain(
+        tmp_path, '--pipelines', STEP, '--source', str(shared_data), env={'MAGE_DATABASE_CONNECTION_URL': url}
+    )
     assert result.returncode == 0, result.stderr
     run_id = summary(result)['pipeline_run_id']
     with psycopg2.connect(postgres.url('mage')) as connection, connection.cursor() as cursor:

@@ -2,6 +2,7 @@
 on unit_2_training, with an XGBoost champion: each chart's data equals the SHAP figures its
 registration logged (checked here against XGBoost's own values for that shallow booster), and
 headless Chromium sees the bar chart drawn and the table filled (screenshot kept)."""
+
 from __future__ import annotations
 
 import json
@@ -33,9 +34,13 @@ def server(tmp_path_factory, shared_data):
         with open(client.download_artifacts(run_id, ARTIFACT)) as file:
             logged = json.load(file)
         check_trip(model, logged['trip'])
-        expected = {'champion_feature_contributions': (logged['top_features']['features'],
-                                                       logged['top_features']['mean_abs_minutes']),
-                    'trip_prediction_contributions': (logged['trip']['columns'], logged['trip']['rows'])}
+        expected = {
+            'champion_feature_contributions': (
+                logged['top_features']['features'],
+                logged['top_features']['mean_abs_minutes'],
+            ),
+            'trip_prediction_contributions': (logged['trip']['columns'], logged['trip']['rows']),
+        }
     with signed_in_mage(root, PROJECT) as client:
         yield client, expected
 
@@ -47,14 +52,15 @@ def check_trip(model, trip) -> None:
 
     record = pd.DataFrame([trip['inputs']])
     estimator = model.estimator
-    values = estimator.booster.predict(xgboost.DMatrix(model.features(record)), pred_contribs=True,
-                                       iteration_range=(0, estimator.best_iteration + 1))[0]
+    values = estimator.booster.predict(
+        xgboost.DMatrix(model.features(record)), pred_contribs=True, iteration_range=(0, estimator.best_iteration + 1)
+    )[0]
     prediction = model.predict(None, record)[0]
     rows = dict((name, minutes) for name, minutes in trip['rows'])
     assert abs(values.sum() - prediction) < 1e-3 and abs(rows['prediction'] - prediction) < 1e-3
     assert abs(rows[BIAS] - values[-1]) < 1e-3
     assert abs(sum(minutes for _, minutes in trip['rows'][1:]) - prediction) < 1e-3
-    largest = np.sort(np.abs(values[:-1]))[::-1][:len(trip['rows']) - 3]
+    largest = np.sort(np.abs(values[:-1]))[::-1][: len(trip['rows']) - 3]
     assert np.allclose(sorted((abs(m) for _, m in trip['rows'][2:-1]), reverse=True), largest, atol=1e-3)
 
 
@@ -75,7 +81,13 @@ def test_chromium_sees_the_chart_drawn_and_the_table_filled(server, browser, tmp
     _, rows = expected['trip_prediction_contributions']
     browser.set_window_size(1600, 1200)
     sign_in(browser, client.base_url, client.email, client.password)
-    missing, _ = draw(browser, client.base_url, PAGE, blocks.values(), tmp_path / 'xgboost-dashboard.png',
-                      shown=[str(cell) for row in rows for cell in row],
-                      only={blocks[uuid]['name'] for uuid in expected})  # run health stays empty here
+    missing, _ = draw(
+        browser,
+        client.base_url,
+        PAGE,
+        blocks.values(),
+        tmp_path / 'xgboost-dashboard.png',
+        shown=[str(cell) for row in rows for cell in row],
+        only={blocks[uuid]['name'] for uuid in expected},
+    )  # run health stays empty here
     assert not missing, f'not drawn: {sorted(missing)}'

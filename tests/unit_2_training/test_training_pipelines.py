@@ -1,4 +1,5 @@
 """Both training pipelines through Mage, with small budgets, against real MLflow stores."""
+
 from __future__ import annotations
 
 import json
@@ -30,8 +31,16 @@ def trained(tmp_path_factory, shared_data):
     """The main job with small budgets: data preparation, GDP, sklearn (2 models), XGBoost
     (2 quick trials)."""
     root = tmp_path_factory.mktemp('trained')
-    result = run_chain(root, '--source', str(shared_data), '--set', f'models={SKLEARN_MODELS}',
-                       '--set', f'max_evaluations={MAX_EVALUATIONS}', *settings(QUICK_XGBOOST))
+    result = run_chain(
+        root,
+        '--source',
+        str(shared_data),
+        '--set',
+        f'models={SKLEARN_MODELS}',
+        '--set',
+        f'max_evaluations={MAX_EVALUATIONS}',
+        *settings(QUICK_XGBOOST),
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     return root, summaries(result)
 
@@ -68,8 +77,12 @@ def test_trials_and_final_runs_are_tracked(trained, mlflow_client, default_train
     data = unpack_training_set(default_training_set)
     runs = client.search_runs([experiment_id], max_results=1000)
     ours = {(line['pipeline'], str(line['pipeline_run_id'])) for line in lines[2:]}
-    parents = [r for r in runs if 'mlflow.parentRunId' not in r.data.tags
-               and (r.data.tags.get('mage.pipeline_uuid'), r.data.tags.get('mage.pipeline_run_id')) in ours]
+    parents = [
+        r
+        for r in runs
+        if 'mlflow.parentRunId' not in r.data.tags
+        and (r.data.tags.get('mage.pipeline_uuid'), r.data.tags.get('mage.pipeline_run_id')) in ours
+    ]
     assert sorted(r.data.tags['model_family'] for r in parents) == sorted(SKLEARN_MODELS.split(',') + ['xgboost'])
     for parent in parents:
         children = [r for r in runs if r.data.tags.get('mlflow.parentRunId') == parent.info.run_id]
@@ -114,8 +127,9 @@ def test_a_worse_fixed_model_is_registered_but_rejected(trained, mlflow_client):
     client, _ = mlflow_client
     before = champion(client).version
     fixed = json.dumps({'max_depth': 4, 'learning_rate': 0.05, 'min_child_weight': 20})
-    result = run_chain(root, '--pipelines', 'xgboost_training', '--set', f'hyperparameters={fixed}',
-                       '--set', 'early_stopping_rounds=1')
+    result = run_chain(
+        root, '--pipelines', 'xgboost_training', '--set', f'hyperparameters={fixed}', '--set', 'early_stopping_rounds=1'
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     line = summaries(result)[0]
     assert [m['role'] for m in line['models']] == ['rejected challenger']
@@ -127,10 +141,13 @@ def test_a_worse_fixed_model_is_registered_but_rejected(trained, mlflow_client):
 # Through Mage, one refused variable and the unreachable store; the other refusals
 # (max_evaluations below 1, an unknown hyperparameter) are unit tests of the same check
 # (tests/utils/training/test_config.py, test_steps.py).
-@pytest.mark.parametrize('args, env, message', [
-    (['--set', 'models=linear_model.Ridge'], {}, "unknown model 'linear_model.Ridge'"),
-    ([], {'MLFLOW_TRACKING_URI': 'closed port'}, 'MLflow tracking at http://127.0.0.1:{port} cannot be used'),
-])
+@pytest.mark.parametrize(
+    'args, env, message',
+    [
+        (['--set', 'models=linear_model.Ridge'], {}, "unknown model 'linear_model.Ridge'"),
+        ([], {'MLFLOW_TRACKING_URI': 'closed port'}, 'MLflow tracking at http://127.0.0.1:{port} cannot be used'),
+    ],
+)
 def test_bad_input_fails_before_training_and_keeps_the_champion(trained, mlflow_client, args, env, message):
     root, _ = trained
     client, _ = mlflow_client
@@ -138,14 +155,20 @@ def test_bad_input_fails_before_training_and_keeps_the_champion(trained, mlflow_
     if env.get('MLFLOW_TRACKING_URI') == 'closed port':  # nothing listens there
         port = free_port()
         env, message = {'MLFLOW_TRACKING_URI': f'http://127.0.0.1:{port}'}, message.format(port=port)
-    before = (champion(client).version, len(client.search_model_versions(f"name = '{MODEL}'")),
-              len(client.search_runs([experiment_id], max_results=1000)))
+    before = (
+        champion(client).version,
+        len(client.search_model_versions(f"name = '{MODEL}'")),
+        len(client.search_runs([experiment_id], max_results=1000)),
+    )
     result = run_chain(root, '--pipelines', 'sklearn_training', *args, env=env)
     assert result.returncode == 1 and message in result.stderr, result.stderr[-2000:]
     assert summaries(result)[0]['status'] == 'failed'
     # failed before training: no version, no MLflow run (not even a tuning parent) was made
-    assert (champion(client).version, len(client.search_model_versions(f"name = '{MODEL}'")),
-            len(client.search_runs([experiment_id], max_results=1000))) == before
+    assert (
+        champion(client).version,
+        len(client.search_model_versions(f"name = '{MODEL}'")),
+        len(client.search_runs([experiment_id], max_results=1000)),
+    ) == before
 
 
 def test_a_killed_training_run_never_moves_the_alias(trained, mlflow_client):
@@ -155,11 +178,23 @@ def test_a_killed_training_run_never_moves_the_alias(trained, mlflow_client):
     runs_before = len(client.search_runs([experiment_id], max_results=1000))
     killed_tmp = root / 'killed-run-tmp'
     killed_tmp.mkdir(exist_ok=True)
-    process = subprocess.Popen([sys.executable, '-m', 'mlops.utils.orchestration', '--pipelines', 'xgboost_training',
-                                '--set', 'max_evaluations=20'], cwd=REPO_ROOT,
-                               # SIGKILL leaves the runner's temporary folder: keep it out of the session's
-                               env=chain_env(root, {'TMPDIR': str(killed_tmp)}),
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            '-m',
+            'mlops.utils.orchestration',
+            '--pipelines',
+            'xgboost_training',
+            '--set',
+            'max_evaluations=20',
+        ],
+        cwd=REPO_ROOT,
+        # SIGKILL leaves the runner's temporary folder: keep it out of the session's
+        env=chain_env(root, {'TMPDIR': str(killed_tmp)}),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 600  # a bound on waiting, not a speed requirement
     while len(client.search_runs([experiment_id], max_results=1000)) < runs_before + 1:  # tuning has begun
         assert time.monotonic() < deadline and process.poll() is None, 'training never started'
@@ -168,9 +203,14 @@ def test_a_killed_training_run_never_moves_the_alias(trained, mlflow_client):
     process.wait()
     assert (champion(client).version, len(client.search_model_versions(f"name = '{MODEL}'"))) == before
     # The killed run is still 'running' in Mage's database: the runner's clean-up cancels exactly it.
-    cancel = subprocess.run([sys.executable, '-m', 'mlops.utils.orchestration.headless', 'cancel',
-                             'unit_2_training', 'xgboost_training'], cwd=REPO_ROOT, env=chain_env(root),
-                            capture_output=True, text=True, timeout=300)
+    cancel = subprocess.run(
+        [sys.executable, '-m', 'mlops.utils.orchestration.headless', 'cancel', 'unit_2_training', 'xgboost_training'],
+        cwd=REPO_ROOT,
+        env=chain_env(root),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert cancel.returncode == 0, cancel.stderr[-3000:]
     assert json.loads(cancel.stdout.strip().splitlines()[-1]) == {'cancelled': 1}
 
@@ -181,19 +221,41 @@ def test_the_champion_is_served_as_is_by_mlflow_models_serve(trained, mlflow_cli
     import requests
 
     from mlops.utils.tracking.mlflow_setup import tracking_uri
+
     records = unpack_training_set(default_training_set).validation_records().drop(columns=['duration']).head(5)
     expected = mlflow.pyfunc.load_model(f'models:/{MODEL}@champion').predict(records)
     port = free_port()
-    command = [str(Path(sys.executable).parent / 'mlflow'), 'models', 'serve', '-m', f'models:/{MODEL}@champion',
-               '--env-manager', 'local', '--host', '127.0.0.1', '--port', str(port)]
+    command = [
+        str(Path(sys.executable).parent / 'mlflow'),
+        'models',
+        'serve',
+        '-m',
+        f'models:/{MODEL}@champion',
+        '--env-manager',
+        'local',
+        '--host',
+        '127.0.0.1',
+        '--port',
+        str(port),
+    ]
     elsewhere = tmp_path / 'elsewhere'  # not the repo: the model must bring its own code
     elsewhere.mkdir()
-    with ServerProcess(command, f'http://127.0.0.1:{port}/ping', tmp_path / 'serve.log', cwd=elsewhere,
-                       env={'MLFLOW_TRACKING_URI': tracking_uri(),  # as from an activated venv
-                            'PATH': f'{Path(sys.executable).parent}{os.pathsep}{os.environ["PATH"]}'},
-                       inherit_env=False):
-        answer = requests.post(f'http://127.0.0.1:{port}/invocations', timeout=30,
-                               json={'dataframe_records': records.to_dict(orient='records')})
+    with ServerProcess(
+        command,
+        f'http://127.0.0.1:{port}/ping',
+        tmp_path / 'serve.log',
+        cwd=elsewhere,
+        env={
+            'MLFLOW_TRACKING_URI': tracking_uri(),  # as from an activated venv
+            'PATH': f'{Path(sys.executable).parent}{os.pathsep}{os.environ["PATH"]}',
+        },
+        inherit_env=False,
+    ):
+        answer = requests.post(
+            f'http://127.0.0.1:{port}/invocations',
+            timeout=30,
+            json={'dataframe_records': records.to_dict(orient='records')},
+        )
     assert answer.status_code == 200, answer.text
     assert np.allclose(answer.json()['predictions'], expected, rtol=0, atol=1e-9)
 
@@ -206,7 +268,9 @@ def test_a_version_is_refit_exactly_from_its_reproduce_tags(trained, mlflow_clie
     client, _ = mlflow_client
     original = next(m for m in lines[3]['models'] if m['family'] == 'xgboost')
     source = client.get_run(client.get_model_version(MODEL, str(original['version'])).run_id)
-    assert {'reproduce.hyperparameters', 'reproduce.num_boost_round', 'reproduce.early_stopping_rounds'} <= set(source.data.tags)
+    assert {'reproduce.hyperparameters', 'reproduce.num_boost_round', 'reproduce.early_stopping_rounds'} <= set(
+        source.data.tags
+    )
     result = run_chain(root, '--reproduce', str(original['version']))
     assert result.returncode == 0, result.stderr[-3000:]
     line = summaries(result)[0]
@@ -255,6 +319,12 @@ def test_run_health_dashboards_show_the_jobs_runs(trained, browser, tmp_path):
             _, per_run = charts[f'{short}_trials_per_run']
             assert sum(per_run['y'][0]) == (trials['pipeline_uuid'] == pipeline).sum() > 0, pipeline
             health = {block['name'] for uuid, (block, _) in charts.items() if uuid.startswith(short + '_')}
-            missing, _ = draw(browser, client.base_url, page, [block for block, _ in charts.values()],
-                              tmp_path / f'{pipeline}-dashboard.png', only=health)
+            missing, _ = draw(
+                browser,
+                client.base_url,
+                page,
+                [block for block, _ in charts.values()],
+                tmp_path / f'{pipeline}-dashboard.png',
+                only=health,
+            )
             assert not missing, f'{pipeline}: not drawn: {sorted(missing)}'

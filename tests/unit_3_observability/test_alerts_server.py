@@ -1,5 +1,6 @@
 """Alerts from a running Mage server (``./scripts/start.sh``, auth on) on unit_3_observability,
 mailed to a real SMTP server on 127.0.0.1: a run that fails, and a run past its trigger's SLA."""
+
 from __future__ import annotations
 
 import secrets
@@ -21,17 +22,25 @@ def server(tmp_path_factory, shared_data):
         register_linear_on(experiment, str(shared_data), '2023-01', '2023-02')
     email, password = 'owner@example.com', secrets.token_urlsafe(12)
     with MailServer() as mail:
-        env = {'MLOPS_DATA_DIR': str(root / 'data'), 'DEFAULT_OWNER_EMAIL': email, 'DEFAULT_OWNER_PASSWORD': password,
-               'REQUIRE_USER_AUTHENTICATION': '1', 'SCHEDULER_TRIGGER_INTERVAL': '1', 'MLOPS_UI_PROJECT': PROJECT,
-               **mail.env()}
+        env = {
+            'MLOPS_DATA_DIR': str(root / 'data'),
+            'DEFAULT_OWNER_EMAIL': email,
+            'DEFAULT_OWNER_PASSWORD': password,
+            'REQUIRE_USER_AUTHENTICATION': '1',
+            'SCHEDULER_TRIGGER_INTERVAL': '1',
+            'MLOPS_UI_PROJECT': PROJECT,
+            **mail.env(),
+        }
         with mage_server(root, env=env) as mage:
             yield MageClient(f'http://127.0.0.1:{mage.port}', email=email, password=password), mail
 
 
 def api_trigger(client: MageClient, name: str, sla: int) -> ApiTrigger:
     """An API trigger on the monitoring pipeline, made through the API as the UI makes one."""
-    client.post(f'/api/pipelines/{PIPELINE}/pipeline_schedules',
-                {'pipeline_schedule': {'name': name, 'schedule_type': 'api', 'status': 'active', 'sla': sla}})
+    client.post(
+        f'/api/pipelines/{PIPELINE}/pipeline_schedules',
+        {'pipeline_schedule': {'name': name, 'schedule_type': 'api', 'status': 'active', 'sla': sla}},
+    )
     return client.api_trigger(PIPELINE, name)
 
 
@@ -54,8 +63,9 @@ def test_a_run_past_its_sla_mails_that_it_missed_it(server):
     client, mail = server
     before = len(mail.messages)
     trigger = api_trigger(client, 'slow', sla=1)
-    run = client.wait(client.start_run(trigger, {'month': '2023-04', 'threshold_rmse_increase': 10,
-                                                 'threshold_psi': 10}), timeout=300)
+    run = client.wait(
+        client.start_run(trigger, {'month': '2023-04', 'threshold_rmse_increase': 10, 'threshold_psi': 10}), timeout=300
+    )
     assert run['status'] == 'completed'
     missed = [m for m in mail.wait_for(before + 1)[before:] if 'SLA' in m['Subject']]
     assert [m['Subject'] for m in missed] == [f'Mage pipeline {PIPELINE} missed its SLA']

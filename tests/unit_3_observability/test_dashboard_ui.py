@@ -2,6 +2,7 @@
 chart's data equals what the fixture logged and MLflow recorded (worked out here, not by the
 dashboard's functions), and headless Chromium sees each chart drawn and each table shown
 (screenshot kept under the test's folder)."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -45,20 +46,26 @@ def server(tmp_path_factory, shared_data):
         from mlops.utils.tracking.runs import log_trial, start_parent
 
         client = MlflowClient()
-        rmses = [register_linear_on(experiment, str(shared_data), *months)[1]
-                 for months in (('2023-01', '2023-02'), ('2023-02', '2023-03'))]
+        rmses = [
+            register_linear_on(experiment, str(shared_data), *months)[1]
+            for months in (('2023-01', '2023-02'), ('2023-02', '2023-03'))
+        ]
         parent = start_parent(client, experiment, 'LinearRegression', {})
         for number, rmse in enumerate(TRIAL_RMSES):
-            log_trial(client, parent, Trial(number, {}, {'rmse': rmse, 'mse': rmse ** 2}, 0.1))
+            log_trial(client, parent, Trial(number, {}, {'rmse': rmse, 'mse': rmse**2}, 0.1))
         scored = [monitor({'month': month}).metrics for month in MONTHS]
         newest_first = _trained(client, experiment)
         assert [run.data.metrics['validation_rmse'] for run in newest_first] == rmses[::-1]
-        versions = {int(v.version): float(v.tags['validation_rmse'])  # the registry keeps 6 decimals
-                    for v in client.search_model_versions(f"name = '{registered_model_name()}'")}
+        versions = {
+            int(v.version): float(v.tags['validation_rmse'])  # the registry keeps 6 decimals
+            for v in client.search_model_versions(f"name = '{registered_model_name()}'")
+        }
 
         def by_run(metric: str) -> tuple:  # no Mage run tags here: each model is a training run
-            return (['Trained (UTC)', 'LinearRegression'],
-                    [[_minute(run), round(run.data.metrics[metric], 2)] for run in newest_first])
+            return (
+                ['Trained (UTC)', 'LinearRegression'],
+                [[_minute(run), round(run.data.metrics[metric], 2)] for run in newest_first],
+            )
 
         expected = {
             'validation_rmse_by_family': (['LinearRegression'], [round(min(rmses), 4)]),
@@ -66,8 +73,10 @@ def server(tmp_path_factory, shared_data):
             'validation_rmse_over_time': by_run('validation_rmse'),
             'validation_mse_over_time': by_run('validation_mse'),
             # 5.8..6.4 in tenths of a minute: one trial a bin but 6.3–6.4
-            'trial_rmse_histogram': ([f'{t / 10:.1f}–{(t + 1) / 10:.1f}' for t in range(58, 65)],
-                                     [1, 1, 1, 1, 1, 0, 1]),
+            'trial_rmse_histogram': (
+                [f'{t / 10:.1f}–{(t + 1) / 10:.1f}' for t in range(58, 65)],
+                [1, 1, 1, 1, 1, 0, 1],
+            ),
             'champion_history': (['v1', 'v2 (champion)'], [round(versions[1], 4), round(versions[2], 4)]),
             'monitoring_rmse_by_month': (list(MONTHS), [round(m['rmse'], 4) for m in scored]),
             'monitoring_drift_by_month': (list(MONTHS), [round(m['predictions_psi'], 4) for m in scored]),
@@ -87,8 +96,14 @@ def test_chromium_sees_every_chart_drawn(server, browser, tmp_path):
     client, expected = server
     browser.set_window_size(1600, 2200)
     sign_in(browser, client.base_url, client.email, client.password)
-    missing, shown = draw(browser, client.base_url, PAGE, layout_blocks(PAGE).values(),
-                          tmp_path / 'monitoring-dashboard.png', shown=('Trained (UTC)', '6.4–6.5'))
+    missing, shown = draw(
+        browser,
+        client.base_url,
+        PAGE,
+        layout_blocks(PAGE).values(),
+        tmp_path / 'monitoring-dashboard.png',
+        shown=('Trained (UTC)', '6.4–6.5'),
+    )
     assert not missing, f'not drawn: {sorted(missing)}'
     for label in ('LinearRegression', 'v2 (champion)', '2023-05', *expected['validation_rmse_over_time'][1][0]):
         assert str(label) in shown, label
@@ -107,7 +122,8 @@ def test_with_mlflow_unreachable_the_page_loads_and_each_chart_names_the_cause(t
         browser.set_window_size(1600, 2200)
         sign_in(browser, client.base_url, client.email, client.password)
         browser.get(f'{client.base_url}/{PAGE}')
-        wait_until(browser, lambda b: all(block['name'] in page_text(b) for block in blocks.values()), 120,
-                   'every panel title')
+        wait_until(
+            browser, lambda b: all(block['name'] in page_text(b) for block in blocks.values()), 120, 'every panel title'
+        )
         browser.save_screenshot(str(tmp_path / 'monitoring-dashboard-mlflow-down.png'))
         print(f'screenshot: {tmp_path / "monitoring-dashboard-mlflow-down.png"}')

@@ -1,5 +1,6 @@
 """The monitoring pipeline through Mage (headless, as the runner runs a pipeline), on a store
 whose champion was fitted on 2023-01 and validated on 2023-02 of the shared data."""
+
 from __future__ import annotations
 
 import json
@@ -27,9 +28,25 @@ def store(tmp_path_factory, shared_data):
 
 def run_monitoring(root, variables: dict, name: str, env: Optional[dict] = None) -> dict:
     result_file = root / f'{name}.json'
-    process = subprocess.run([sys.executable, '-m', 'mlops.utils.orchestration.headless', 'run', PROJECT, PIPELINE,
-                              json.dumps(variables), str(result_file), '--timeout', '600'],
-                             cwd=REPO_ROOT, env=chain_env(root, env), capture_output=True, text=True, timeout=900)
+    process = subprocess.run(
+        [
+            sys.executable,
+            '-m',
+            'mlops.utils.orchestration.headless',
+            'run',
+            PROJECT,
+            PIPELINE,
+            json.dumps(variables),
+            str(result_file),
+            '--timeout',
+            '600',
+        ],
+        cwd=REPO_ROOT,
+        env=chain_env(root, env),
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert result_file.exists(), process.stderr[-3000:]
     return {**json.loads(result_file.read_text()), 'log': process.stdout + process.stderr}
 
@@ -69,8 +86,9 @@ def test_a_missing_month_or_an_unreachable_tracking_server_fails_the_run_and_mai
     with MailServer() as mail:
         missing = run_monitoring(store, {'month': '2025-06'}, 'missing', mail.env())
         first = mail.wait_for(1)
-        offline = run_monitoring(store, {'month': '2023-03'}, 'offline',
-                                 {**mail.env(), 'MLFLOW_TRACKING_URI': unreachable})
+        offline = run_monitoring(
+            store, {'month': '2023-03'}, 'offline', {**mail.env(), 'MLFLOW_TRACKING_URI': unreachable}
+        )
         messages = mail.wait_for(2)
     assert missing['status'] == 'failed' and 'no file at' in missing['log'] and '2025-06' in missing['log']
     assert len(first) == 1 and 'no file at' in mail_body(first[0]) and '2025-06' in mail_body(first[0])

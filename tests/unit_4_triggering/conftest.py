@@ -1,4 +1,5 @@
 """A Mage server on unit_4_triggering (auth on, 127.0.0.1) with a registered champion."""
+
 from __future__ import annotations
 
 import secrets
@@ -36,9 +37,15 @@ class TriggeringServer:
 def triggering_server(tmp_path_factory, default_training_set):
     root = tmp_path_factory.mktemp('triggering')
     email, password = 'owner@example.com', secrets.token_urlsafe(12)
-    env = {'MLOPS_DATA_DIR': str(root / 'data'), 'DEFAULT_OWNER_EMAIL': email, 'DEFAULT_OWNER_PASSWORD': password,
-           'REQUIRE_USER_AUTHENTICATION': '1', 'SCHEDULER_TRIGGER_INTERVAL': '1',
-           'MLOPS_REGISTERED_MODEL': 'nyc-taxi-duration', 'MLOPS_UI_PROJECT': PROJECT}
+    env = {
+        'MLOPS_DATA_DIR': str(root / 'data'),
+        'DEFAULT_OWNER_EMAIL': email,
+        'DEFAULT_OWNER_PASSWORD': password,
+        'REQUIRE_USER_AUTHENTICATION': '1',
+        'SCHEDULER_TRIGGER_INTERVAL': '1',
+        'MLOPS_REGISTERED_MODEL': 'nyc-taxi-duration',
+        'MLOPS_UI_PROJECT': PROJECT,
+    }
     data = unpack_training_set(default_training_set)
     with embedded_store(root / 'data', env['MLOPS_REGISTERED_MODEL']) as experiment:
         facts = data.preparation  # the data.* tags a pipeline run records (months, source, split)
@@ -48,5 +55,6 @@ def triggering_server(tmp_path_factory, default_training_set):
         assert better.promoted  # the fixture's premise: the linear model is the champion
     with mage_server(root, env=env) as server:
         client = MageClient(f'http://127.0.0.1:{server.port}', email=email, password=password)
-        yield TriggeringServer(server, client, root, env, data,
-                               {'constant': str(constant.version), 'linear': str(better.version)})
+        yield TriggeringServer(
+            server, client, root, env, data, {'constant': str(constant.version), 'linear': str(better.version)}
+        )

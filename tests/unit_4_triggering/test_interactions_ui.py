@@ -1,6 +1,7 @@
 """The predict pipeline's single-trip form, used as a person does in headless Chromium:
 Triggers -> Create trigger with no-code -> a run-once trigger with the three values -> its run's
 prediction equals the champion's answer for that trip."""
+
 from __future__ import annotations
 
 import time
@@ -21,8 +22,14 @@ def choose(browser, value: str) -> bool:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 
-    select = next((Select(e) for e in browser.find_elements(By.TAG_NAME, 'select')
-                   if any(o.get_attribute('value') == value for o in Select(e).options)), None)
+    select = next(
+        (
+            Select(e)
+            for e in browser.find_elements(By.TAG_NAME, 'select')
+            if any(o.get_attribute('value') == value for o in Select(e).options)
+        ),
+        None,
+    )
     if select is None:
         return False
     select.select_by_value(value)
@@ -37,13 +44,19 @@ def test_the_single_trip_form_makes_a_run_with_the_champions_prediction(triggeri
     sign_in(browser, server.url, server.client.email, server.client.password)
     browser.get(server.url + '/pipelines/predict/triggers')
     click_button(browser, 'Create trigger with no-code')
-    wait_until(browser, lambda b: (radios := b.find_elements(By.CSS_SELECTOR, 'input[type=radio]'))
-               and (radios[0].click() or True), what='the trigger type choice')
+    wait_until(
+        browser,
+        lambda b: (radios := b.find_elements(By.CSS_SELECTOR, 'input[type=radio]')) and (radios[0].click() or True),
+        what='the trigger type choice',
+    )
     fill_in(browser, 'input[placeholder="Name this trigger"]', name)
     wait_until(browser, lambda b: choose(b, '@once'), what='the @once frequency')
     click_button(browser, 'Next: Customize')
-    wait_until(browser, lambda b: len(b.find_elements(By.CSS_SELECTOR, 'input[type=number]')) == 3,
-               what="the form's three number fields")
+    wait_until(
+        browser,
+        lambda b: len(b.find_elements(By.CSS_SELECTOR, 'input[type=number]')) == 3,
+        what="the form's three number fields",
+    )
     page = page_text(browser)
     assert 'Predict one trip' in page and 'Pickup location ID' in page and 'Trip distance (miles)' in page
     for index, value in enumerate((TRIP['PULocationID'], TRIP['DOLocationID'], TRIP['trip_distance'])):
@@ -55,10 +68,14 @@ def test_the_single_trip_form_makes_a_run_with_the_champions_prediction(triggeri
     client = server.client
 
     def runs_of_the_trigger():
-        schedule = next((s for s in client.get('/api/pipeline_schedules')['pipeline_schedules'] if s['name'] == name),
-                        None)
-        runs = [r for r in client.get('/api/pipeline_runs', pipeline_uuid='predict')['pipeline_runs']
-                if schedule is not None and r['pipeline_schedule_id'] == schedule['id']]
+        schedule = next(
+            (s for s in client.get('/api/pipeline_schedules')['pipeline_schedules'] if s['name'] == name), None
+        )
+        runs = [
+            r
+            for r in client.get('/api/pipeline_runs', pipeline_uuid='predict')['pipeline_runs']
+            if schedule is not None and r['pipeline_schedule_id'] == schedule['id']
+        ]
         return schedule, runs
 
     # A new trigger starts inactive; enabling it runs it once. The page may take the first click

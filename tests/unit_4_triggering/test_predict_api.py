@@ -1,5 +1,6 @@
 """The predict pipeline through a running Mage server with authentication on: its API trigger,
 the answers compared with the champion's own, named refusals, and a moved alias."""
+
 from __future__ import annotations
 
 import json
@@ -58,13 +59,25 @@ def test_one_trip_from_text_variables_as_a_form_sends_them(triggering_server):
     assert len(rows) == 1 and np.allclose(rows[0]['predicted_minutes'], expected, rtol=RTOL, atol=0)
 
 
-@pytest.mark.parametrize('variables, message', [
-    ({'inputs': [{'PULocationID': 74, 'DOLocationID': 75, 'trip_distance': 1.3}, {'PULocationID': 74, 'trip_distance': 2}]},
-     'inputs[1] lacks DOLocationID'),
-    ({'inputs': [{'PULocationID': 74, 'DOLocationID': 75, 'trip_distance': 'far'}]},
-     "inputs[0].trip_distance must be a number of miles, got 'far'"),
-    ({'PULocationID': 74}, 'missing: DOLocationID, trip_distance'),
-])
+@pytest.mark.parametrize(
+    'variables, message',
+    [
+        (
+            {
+                'inputs': [
+                    {'PULocationID': 74, 'DOLocationID': 75, 'trip_distance': 1.3},
+                    {'PULocationID': 74, 'trip_distance': 2},
+                ]
+            },
+            'inputs[1] lacks DOLocationID',
+        ),
+        (
+            {'inputs': [{'PULocationID': 74, 'DOLocationID': 75, 'trip_distance': 'far'}]},
+            "inputs[0].trip_distance must be a number of miles, got 'far'",
+        ),
+        ({'PULocationID': 74}, 'missing: DOLocationID, trip_distance'),
+    ],
+)
 def test_bad_inputs_fail_the_run_with_the_reason(triggering_server, variables, message):
     server = triggering_server
     trigger = server.client.api_trigger('predict', 'predict_api', wait=60)
@@ -90,10 +103,15 @@ def test_the_next_prediction_follows_a_moved_alias(triggering_server):
 
 
 def predict_api_sh(server, *args):
-    env = {**os.environ, 'MAGE_URL': server.url, 'DEFAULT_OWNER_EMAIL': server.client.email,
-           'DEFAULT_OWNER_PASSWORD': server.client.password}
-    return subprocess.run(['bash', 'scripts/predict_api.sh', *args], cwd=REPO_ROOT, env=env,
-                          capture_output=True, text=True, timeout=600)
+    env = {
+        **os.environ,
+        'MAGE_URL': server.url,
+        'DEFAULT_OWNER_EMAIL': server.client.email,
+        'DEFAULT_OWNER_PASSWORD': server.client.password,
+    }
+    return subprocess.run(
+        ['bash', 'scripts/predict_api.sh', *args], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600
+    )
 
 
 def test_predict_api_sh_prints_a_curl_that_works_and_runs_a_request(triggering_server):
@@ -133,4 +151,4 @@ def test_predict_api_sh_retrain_prints_the_retrain_now_curl_and_runs_it(triggeri
     [summary] = json.loads(ran.stdout)
     facts = server.data.preparation
     assert summary['retrained'] is False
-    assert summary['message'].startswith(f"no new month after {facts['end_month']} at {facts['data_source']}")
+    assert summary['message'].startswith(f'no new month after {facts["end_month"]} at {facts["data_source"]}')

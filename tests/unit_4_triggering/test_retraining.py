@@ -2,6 +2,7 @@
 2023-01..03 and a champion trained on it; nothing new -> completes and says why; 2023-04 added
 -> the retraining run registers new versions and the alias follows the registry rule; again ->
 nothing; a missing source -> the run fails naming it, the champion untouched."""
+
 from __future__ import annotations
 
 import secrets
@@ -18,8 +19,10 @@ from tests.unit_4_triggering.conftest import PROJECT
 
 pytestmark = pytest.mark.slow
 MODEL = 'nyc-taxi-duration'
-SMALL_TRAINING = {'sklearn_variables': {'models': 'linear_model.LinearRegression', 'max_evaluations': 1},
-                  'xgboost_variables': {'max_evaluations': 1, **QUICK_XGBOOST}}
+SMALL_TRAINING = {
+    'sklearn_variables': {'models': 'linear_model.LinearRegression', 'max_evaluations': 1},
+    'xgboost_variables': {'max_evaluations': 1, **QUICK_XGBOOST},
+}
 
 
 def versions(client):
@@ -30,15 +33,35 @@ def versions(client):
 def retraining(tmp_path_factory, shared_data):
     root = tmp_path_factory.mktemp('retraining')
     source = months_folder(root / 'source', shared_data, ['2023-01', '2023-02', '2023-03'])
-    result = run_chain(root, '--source', str(source),
-                       '--pipelines', 'prepare_training_set,sklearn_training,xgboost_training',
-                       '--set', 'start_month=2023-01', '--set', 'end_month=2023-03',
-                       '--set', 'split_on_feature_value=2023-03-01', '--set', 'models=linear_model.LinearRegression',
-                       '--set', 'max_evaluations=1', *settings(QUICK_XGBOOST), timeout=1800)
+    result = run_chain(
+        root,
+        '--source',
+        str(source),
+        '--pipelines',
+        'prepare_training_set,sklearn_training,xgboost_training',
+        '--set',
+        'start_month=2023-01',
+        '--set',
+        'end_month=2023-03',
+        '--set',
+        'split_on_feature_value=2023-03-01',
+        '--set',
+        'models=linear_model.LinearRegression',
+        '--set',
+        'max_evaluations=1',
+        *settings(QUICK_XGBOOST),
+        timeout=1800,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     email, password = 'owner@example.com', secrets.token_urlsafe(12)
-    env = {'MLOPS_DATA_DIR': str(root / 'data'), 'DEFAULT_OWNER_EMAIL': email, 'DEFAULT_OWNER_PASSWORD': password,
-           'REQUIRE_USER_AUTHENTICATION': '1', 'SCHEDULER_TRIGGER_INTERVAL': '1', 'MLOPS_UI_PROJECT': PROJECT}
+    env = {
+        'MLOPS_DATA_DIR': str(root / 'data'),
+        'DEFAULT_OWNER_EMAIL': email,
+        'DEFAULT_OWNER_PASSWORD': password,
+        'REQUIRE_USER_AUTHENTICATION': '1',
+        'SCHEDULER_TRIGGER_INTERVAL': '1',
+        'MLOPS_UI_PROJECT': PROJECT,
+    }
     with embedded_store(root / 'data'), mage_server(root, env=env) as server:  # the tests read the job's registry
         client = MageClient(f'http://127.0.0.1:{server.port}', email=email, password=password)
         yield root, source, client
@@ -54,8 +77,11 @@ def retrain_now(client: MageClient, variables: dict) -> dict:
 def test_the_triggers_are_synced_with_their_settings(retraining):
     _, _, client = retraining
     client.api_trigger('automatic_retraining', 'retrain_now', wait=60)
-    schedules = {s['name']: s for s in client.get('/api/pipeline_schedules')['pipeline_schedules']
-                 if s['pipeline_uuid'] == 'automatic_retraining'}
+    schedules = {
+        s['name']: s
+        for s in client.get('/api/pipeline_schedules')['pipeline_schedules']
+        if s['pipeline_uuid'] == 'automatic_retraining'
+    }
     daily = schedules['daily_retraining']
     # inactive: this test's server pauses time triggers (MLOPS_TIME_TRIGGERS=off); that they are
     # live on a default start is tests/test_platform_server.py's

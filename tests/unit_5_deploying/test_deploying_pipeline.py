@@ -2,6 +2,7 @@
 SMTP server on 127.0.0.1 and no AWS: the test mail arrives, and the first AWS block stops the
 run naming everything missing. With a stand-in terraform binary and made-up credentials, the
 commands each action runs: plan applies nothing, apply and destroy only when asked."""
+
 from __future__ import annotations
 
 import json
@@ -20,7 +21,10 @@ from tests.utils.deploying.fake_terraform import AWS_VARIABLES, calls, path_with
 
 pytestmark = pytest.mark.slow
 PROJECT, PIPELINE = 'unit_5_deploying', 'deploying_to_production'
-IMAGES = {'mage_image': 'registry.example.com/mlops-mage:abc123', 'mlflow_image': 'registry.example.com/mlops-mlflow:abc123'}
+IMAGES = {
+    'mage_image': 'registry.example.com/mlops-mage:abc123',
+    'mlflow_image': 'registry.example.com/mlops-mlflow:abc123',
+}
 WORKFLOW = """\
 on:
   push:
@@ -38,7 +42,9 @@ jobs:
 
 
 def no_aws_env(root, extra: Dict[str, str]) -> Dict[str, str]:
-    env = chain_env(root, {'PATH': path_without_terraform(), 'AWS_SHARED_CREDENTIALS_FILE': str(root / 'none'), **extra})
+    env = chain_env(
+        root, {'PATH': path_without_terraform(), 'AWS_SHARED_CREDENTIALS_FILE': str(root / 'none'), **extra}
+    )
     for name in set(AWS_VARIABLES) - set(extra):
         env.pop(name, None)
     return env
@@ -46,9 +52,25 @@ def no_aws_env(root, extra: Dict[str, str]) -> Dict[str, str]:
 
 def run_deploying(root, variables: dict, name: str, env: Dict[str, str]) -> dict:
     result_file = root / f'{name}.json'
-    process = subprocess.run([sys.executable, '-m', 'mlops.utils.orchestration.headless', 'run', PROJECT, PIPELINE,
-                              json.dumps(variables), str(result_file), '--timeout', '300'],
-                             cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
+    process = subprocess.run(
+        [
+            sys.executable,
+            '-m',
+            'mlops.utils.orchestration.headless',
+            'run',
+            PROJECT,
+            PIPELINE,
+            json.dumps(variables),
+            str(result_file),
+            '--timeout',
+            '300',
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result_file.exists(), process.stderr[-3000:]
     return {**json.loads(result_file.read_text()), 'log': process.stdout + process.stderr}
 
@@ -62,7 +84,9 @@ def workflow(tmp_path):
 
 def test_without_aws_the_mail_goes_out_and_the_first_aws_block_names_what_is_missing(tmp_path, workflow):
     with MailServer() as mail:
-        result = run_deploying(tmp_path, {'cd_workflow': workflow}, 'no-aws', no_aws_env(tmp_path, mail.env('ops@example.com')))
+        result = run_deploying(
+            tmp_path, {'cd_workflow': workflow}, 'no-aws', no_aws_env(tmp_path, mail.env('ops@example.com'))
+        )
         messages = mail.wait_for(1)
     assert result['status'] == 'failed'
     assert [failure['block'] for failure in result['failures']] == ['permissions']  # ci_cd completed beside it
@@ -73,13 +97,18 @@ def test_without_aws_the_mail_goes_out_and_the_first_aws_block_names_what_is_mis
     assert len(messages) == 1 and messages[0]['To'] == 'ops@example.com' and messages[0]['Subject'] == SUBJECT
     body = messages[0].get_payload(decode=True).decode()
     assert f'SMTP server: 127.0.0.1:{mail.port}' in body and 'From: mage@example.com' in body
-    assert 'secrets to set in the repository (Settings -> Secrets and variables -> Actions): AWS_DEPLOY_ROLE_ARN, ECR_REGISTRY' in result['log']
+    assert (
+        'secrets to set in the repository (Settings -> Secrets and variables -> Actions): AWS_DEPLOY_ROLE_ARN, ECR_REGISTRY'
+        in result['log']
+    )
     assert 'AWS_REGION, TF_STATE_BUCKET' in result['log']
 
 
 def test_an_unknown_action_fails_the_first_block_and_sends_nothing(tmp_path, workflow):
     with MailServer() as mail:
-        result = run_deploying(tmp_path, {'action': 'nuke', 'cd_workflow': workflow}, 'nuke', no_aws_env(tmp_path, mail.env()))
+        result = run_deploying(
+            tmp_path, {'action': 'nuke', 'cd_workflow': workflow}, 'nuke', no_aws_env(tmp_path, mail.env())
+        )
         assert mail.messages == []
     assert result['status'] == 'failed' and result['failures'][0]['block'] == 'setup_email'
     assert "action 'nuke' is not one of plan, apply, destroy" in result['failures'][0]['log']
@@ -87,8 +116,13 @@ def test_an_unknown_action_fails_the_first_block_and_sends_nothing(tmp_path, wor
 
 def test_plan_is_the_default_and_apply_and_destroy_run_only_when_asked(tmp_path, workflow):
     log = tmp_path / 'terraform-calls.jsonl'
-    aws = {**fake_terraform.install(tmp_path / 'bin', log), 'AWS_ACCESS_KEY_ID': 'AKIAEXAMPLEEXAMPLE00',
-           'AWS_SECRET_ACCESS_KEY': 'not-a-real-secret', 'AWS_REGION': 'eu-west-1', 'TF_STATE_BUCKET': 'mlops-state-example'}
+    aws = {
+        **fake_terraform.install(tmp_path / 'bin', log),
+        'AWS_ACCESS_KEY_ID': 'AKIAEXAMPLEEXAMPLE00',
+        'AWS_SECRET_ACCESS_KEY': 'not-a-real-secret',
+        'AWS_REGION': 'eu-west-1',
+        'TF_STATE_BUCKET': 'mlops-state-example',
+    }
 
     def run(variables: dict, name: str) -> list:
         before = len(calls(log))

@@ -1,5 +1,6 @@
 """deploying_to_production's definition: each step a thin block after its markdown guide, the
 order of the seed, and plan as the default action."""
+
 import yaml
 
 from mlops.utils.deploying import steps
@@ -31,8 +32,12 @@ def test_the_aws_chain_runs_in_the_seed_order_and_ci_cd_needs_no_aws():
     blocks = {block['uuid']: block for block in PIPELINE['blocks']}
     chain = ['setup_email', 'permissions', 'infrastructure_setup', 'deploy', 'teardown']
     for upstream, downstream in zip(chain, chain[1:]):
-        assert blocks[downstream]['upstream_blocks'] == [upstream] and downstream in blocks[upstream]['downstream_blocks']
-    assert blocks['ci_cd']['upstream_blocks'] == ['setup_email'] and 'ci_cd' in blocks['setup_email']['downstream_blocks']
+        assert (
+            blocks[downstream]['upstream_blocks'] == [upstream] and downstream in blocks[upstream]['downstream_blocks']
+        )
+    assert (
+        blocks['ci_cd']['upstream_blocks'] == ['setup_email'] and 'ci_cd' in blocks['setup_email']['downstream_blocks']
+    )
     for uuid, block in blocks.items():
         for down in block['downstream_blocks']:
             assert uuid in blocks[down]['upstream_blocks']

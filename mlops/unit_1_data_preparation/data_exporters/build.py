@@ -21,8 +21,10 @@ def build(
     """The seed's seven outputs, then what this preparation used (months, source, split as it fell)."""
     df, df_train, df_val = data
     variables = pipeline_variables(kwargs)
-    return (*build_training_sets(df, df_train, df_val, target=variables['target']),
-            preparation_facts(df, df_train, df_val, variables))
+    return (
+        *build_training_sets(df, df_train, df_val, target=variables['target']),
+        preparation_facts(df, df_train, df_val, variables),
+    )
 
 
 @test

@@ -1,4 +1,5 @@
 """Monthly taxi trips from the configured source (upstream mirror, file:// URL or folder)."""
+
 import pandas as pd
 
 from mlops.utils.data_preparation.config import pipeline_variables

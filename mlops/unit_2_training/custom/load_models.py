@@ -3,6 +3,7 @@
 It also checks every training variable and the MLflow tracking store, so bad input stops
 the run before any model trains.
 """
+
 from typing import Dict, List, Tuple
 
 from mlops.utils.training.steps import plan_models

@@ -1,4 +1,5 @@
 """Data behind the data-preparation charts (each chart block is a thin call into here)."""
+
 from __future__ import annotations
 
 from typing import List, Tuple

@@ -1,4 +1,5 @@
 """Data checks run by the ``build`` block's ``@test`` functions (and by the project's tests)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -22,7 +23,13 @@ def _finite(matrix: scipy.sparse.spmatrix) -> bool:
 
 
 def check_invariants(
-    X, X_train, X_val, y: pd.Series, y_train: pd.Series, y_val: pd.Series, dv,
+    X,
+    X_train,
+    X_val,
+    y: pd.Series,
+    y_train: pd.Series,
+    y_val: pd.Series,
+    dv,
     target_name: str = 'duration',
 ) -> None:
     """Rows match targets, nothing is NaN/inf, durations are in bounds, train and

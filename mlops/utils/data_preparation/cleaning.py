@@ -1,4 +1,5 @@
 """Trip durations and the seed's outlier rule, vectorized."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -18,9 +19,12 @@ def datetime_columns(df: pd.DataFrame) -> tuple[str, str]:
         pickup, dropoff = f'{prefix}_pickup_datetime', f'{prefix}_dropoff_datetime'
         if pickup in df.columns and dropoff in df.columns:
             return pickup, dropoff
-    raise DataError('trips need ' + ' or '.join(f'{p}_*' for p in COLOUR_PREFIX.values())
-                    + ' pickup and dropoff datetime columns; got '
-                    + ', '.join(map(str, df.columns)))
+    raise DataError(
+        'trips need '
+        + ' or '.join(f'{p}_*' for p in COLOUR_PREFIX.values())
+        + ' pickup and dropoff datetime columns; got '
+        + ', '.join(map(str, df.columns))
+    )
 
 
 def clean(df: pd.DataFrame, include_extreme_durations: bool = False) -> pd.DataFrame:

@@ -1,4 +1,5 @@
 """Pipeline variables of ``data_preparation`` and their defaults (the seed's configuration)."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, Mapping
@@ -17,8 +18,9 @@ OPTIONAL_VARIABLES = ('data_source',)
 
 def pipeline_variables(kwargs: Mapping[str, Any]) -> Dict[str, Any]:
     """The block's kwargs with defaults filled in for missing or empty variables."""
-    variables = {k: (str(kwargs[k]) if kwargs.get(k) not in (None, '') else v)
-                 for k, v in DEFAULT_CONFIGURATION.items()}
+    variables = {
+        k: (str(kwargs[k]) if kwargs.get(k) not in (None, '') else v) for k, v in DEFAULT_CONFIGURATION.items()
+    }
     variables.update({k: kwargs.get(k) or None for k in OPTIONAL_VARIABLES})
     return variables
 

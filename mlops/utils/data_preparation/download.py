@@ -3,6 +3,7 @@
 A file enters the cache only after it has been read back as parquet, so a truncated
 or wrong download is never re-used, and a killed download leaves only a temporary file.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -8,6 +8,7 @@ them. Here sklearn fits the vocabulary on each column's *unique* values only, an
 matrix is assembled from column arrays. Result: the same fitted ``DictVectorizer`` (usable on
 dicts at inference time) and the same CSR matrix, entry for entry.
 """
+
 from __future__ import annotations
 
 from typing import List, Optional, Tuple

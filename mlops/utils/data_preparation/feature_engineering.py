@@ -3,6 +3,7 @@
 One implementation: it lives in ``mlops.utils.serving.features`` because the registered model
 ships that package and must build its features exactly as training did.
 """
+
 from mlops.utils.serving.features import combine_features
 
 __all__ = ['combine_features']

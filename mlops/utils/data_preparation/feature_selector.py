@@ -3,6 +3,7 @@
 One implementation: it lives in ``mlops.utils.serving.features`` because the registered model
 ships that package and must select its features exactly as training did.
 """
+
 from mlops.utils.serving.features import CATEGORICAL_FEATURES, NUMERICAL_FEATURES, select_features
 
 __all__ = ['CATEGORICAL_FEATURES', 'NUMERICAL_FEATURES', 'select_features']

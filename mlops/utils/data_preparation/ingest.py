@@ -1,4 +1,5 @@
 """Load a range of monthly trip files into one DataFrame with one schema."""
+
 from __future__ import annotations
 
 from typing import List, Optional, Sequence
@@ -65,7 +66,6 @@ def ingest_files(
     months: List[Month] = month_range(start_month, end_month)
     session = build_session(retries=retries, backoff_factor=backoff_factor)
     tables = [
-        read_month(month_location(source, colour, month), colour, session=session, timeout=timeout)
-        for month in months
+        read_month(month_location(source, colour, month), colour, session=session, timeout=timeout) for month in months
     ]
     return concat_months(tables)

@@ -1,4 +1,5 @@
 """Month ranges as pipeline variables: ``'2024-01'`` .. ``'2024-02'``, inclusive."""
+
 from __future__ import annotations
 
 import re

@@ -2,6 +2,7 @@
 
 All three use the upstream layout ``<base>/taxi/<colour>/<YYYY>/<MM>.parquet``.
 """
+
 from __future__ import annotations
 
 import os

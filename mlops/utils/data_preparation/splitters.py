@@ -39,9 +39,7 @@ def split_on_value(
     df_train, df_val = df[is_train], df[~is_train]
     for name, part in (('training', df_train), ('validation', df_val)):
         if part.empty:
-            raise DataError(
-                f'splitting {len(df)} rows on {feature} < {value!r} leaves the {name} set empty'
-            )
+            raise DataError(f'splitting {len(df)} rows on {feature} < {value!r} leaves the {name} set empty')
     if return_indexes:
         return df_train.index, df_val.index
     if drop_feature:

@@ -1,4 +1,5 @@
 """The steps of the data-preparation pipeline, as plain functions the blocks call."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, Mapping, Tuple
@@ -16,8 +17,13 @@ from mlops.utils.errors import DataError
 from mlops.utils.serving.features import INPUT_COLUMNS, trip_features
 
 TrainingSets = Tuple[
-    scipy.sparse.csr_matrix, scipy.sparse.csr_matrix, scipy.sparse.csr_matrix,
-    pd.Series, pd.Series, pd.Series, DictVectorizer,
+    scipy.sparse.csr_matrix,
+    scipy.sparse.csr_matrix,
+    scipy.sparse.csr_matrix,
+    pd.Series,
+    pd.Series,
+    pd.Series,
+    DictVectorizer,
 ]
 ID_COLUMNS = INPUT_COLUMNS[:2]
 
@@ -31,7 +37,10 @@ def pickup_column_for(df: pd.DataFrame, split_on_feature: str) -> str:
 
 
 def prepare_trips(
-    df: pd.DataFrame, split_on_feature: str, split_on_feature_value, target: str,
+    df: pd.DataFrame,
+    split_on_feature: str,
+    split_on_feature_value,
+    target: str,
 ) -> Tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Clean, compute the model features with the served model's own ``trip_features``, keep
     the raw location ids (as the model takes them), the split column and the target, split.
@@ -46,14 +55,18 @@ def prepare_trips(
     if missing:
         raise DataError(f'columns not in the data: {", ".join(missing)}')
     raw_ids = df.loc[cleaned.index, ID_COLUMNS]  # clean() turned them into strings
-    prepared = pd.concat([raw_ids, trip_features(cleaned), cleaned[list(dict.fromkeys([split_on_feature, target]))]],
-                         axis=1)
+    prepared = pd.concat(
+        [raw_ids, trip_features(cleaned), cleaned[list(dict.fromkeys([split_on_feature, target]))]], axis=1
+    )
     df_train, df_val = split_on_value(prepared, split_on_feature, split_on_feature_value)
     return prepared, df_train, df_val
 
 
 def build_training_sets(
-    df: pd.DataFrame, df_train: pd.DataFrame, df_val: pd.DataFrame, target: str = 'duration',
+    df: pd.DataFrame,
+    df_train: pd.DataFrame,
+    df_val: pd.DataFrame,
+    target: str = 'duration',
 ) -> TrainingSets:
     """(X, X_train, X_val, y, y_train, y_val, dv); X has its own vocabulary, as in the seed."""
     for name, part in (('whole', df), ('training', df_train), ('validation', df_val)):
@@ -64,19 +77,28 @@ def build_training_sets(
     return X, X_train, X_val, df[target], df_train[target], df_val[target], dv
 
 
-def preparation_facts(df: pd.DataFrame, df_train: pd.DataFrame, df_val: pd.DataFrame,
-                      variables: Mapping[str, Any]) -> Dict[str, Any]:
+def preparation_facts(
+    df: pd.DataFrame, df_train: pd.DataFrame, df_val: pd.DataFrame, variables: Mapping[str, Any]
+) -> Dict[str, Any]:
     """What this preparation used, for whoever trains on it: the variables as resolved and
     the time range and split as they fell in the data."""
-    facts: Dict[str, Any] = {k: variables[k] for k in ('start_month', 'end_month', 'taxi_colour', 'data_source',
-                                                         'split_on_feature_value', 'target') if k in variables}
+    facts: Dict[str, Any] = {
+        k: variables[k]
+        for k in ('start_month', 'end_month', 'taxi_colour', 'data_source', 'split_on_feature_value', 'target')
+        if k in variables
+    }
     facts['data_source'] = variables.get('data_source') or default_source()
     split = pickup_column_for(df, str(variables.get('split_on_feature') or ''))
     facts['split_on_feature'] = split
     facts.update({'rows': len(df), 'training_rows': len(df_train), 'validation_rows': len(df_val)})
     if split in df.columns:
         times = df[split]
-        facts.update({'data_start': str(times.min()), 'data_end': str(times.max()),
-                      'training_end': str(times.loc[df_train.index].max()),
-                      'validation_start': str(times.loc[df_val.index].min())})
+        facts.update(
+            {
+                'data_start': str(times.min()),
+                'data_end': str(times.max()),
+                'training_end': str(times.loc[df_train.index].max()),
+                'validation_start': str(times.loc[df_val.index].min()),
+            }
+        )
     return facts

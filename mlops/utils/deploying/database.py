@@ -5,6 +5,7 @@ injects from the RDS-managed secret.
 
     python -m mlops.utils.deploying.database     # reads MAGE_DATABASE_CONNECTION_URL
 """
+
 from __future__ import annotations
 
 import os
@@ -18,8 +19,14 @@ def ensure_database(url: str) -> bool:
     from sqlalchemy.engine import make_url
 
     target = make_url(url)
-    options = {'host': target.host, 'port': target.port or 5432, 'user': target.username,
-               'password': target.password, 'dbname': 'postgres', **dict(target.query)}
+    options = {
+        'host': target.host,
+        'port': target.port or 5432,
+        'user': target.username,
+        'password': target.password,
+        'dbname': 'postgres',
+        **dict(target.query),
+    }
     connection = psycopg2.connect(**{key: value for key, value in options.items() if value is not None})
     connection.autocommit = True  # CREATE DATABASE cannot run in a transaction
     try:

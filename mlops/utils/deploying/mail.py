@@ -2,6 +2,7 @@
 the same environment variables and defaults as the alerts' notification_config (README:
 Alerts): STARTTLS and login only when SMTP_USER and SMTP_PASSWORD are both set, SMTP_TIMEOUT
 seconds per step."""
+
 from __future__ import annotations
 
 import os
@@ -26,8 +27,10 @@ def email_config(env: Optional[Mapping[str, str]] = None):
     env = os.environ if env is None else env
     missing = [name for name in REQUIRED if not (env.get(name) or '').strip()]
     if missing:
-        raise ConfigError(f'setup_email: {" and ".join(missing)} not set; the alerts use SMTP_HOST, SMTP_PORT, '
-                          'SMTP_USER, SMTP_PASSWORD, SMTP_MAIL_FROM and ALERT_EMAILS (README: Alerts)')
+        raise ConfigError(
+            f'setup_email: {" and ".join(missing)} not set; the alerts use SMTP_HOST, SMTP_PORT, '
+            'SMTP_USER, SMTP_PASSWORD, SMTP_MAIL_FROM and ALERT_EMAILS (README: Alerts)'
+        )
     port = (env.get('SMTP_PORT') or '').strip() or str(DEFAULT_PORT)
     if not port.isdigit():
         raise ConfigError(f'setup_email: SMTP_PORT must be a port number, got {port!r}')
@@ -43,18 +46,23 @@ def email_config(env: Optional[Mapping[str, str]] = None):
 
 
 def mail_body(config, sent_at: str) -> str:
-    login = (f'STARTTLS, then login as {config.smtp_user}' if config.smtp_user and config.smtp_password
-             else 'none (plain SMTP: SMTP_USER and SMTP_PASSWORD are not both set)')
-    return '\n'.join([
-        'The deploying_to_production pipeline (unit_5_deploying, block setup_email) sent this mail',
-        'with the settings the failure and SLA alerts use: they reach you.',
-        '',
-        f'SMTP server: {config.smtp_host}:{config.smtp_port}',
-        f'Login: {login}',
-        f'From: {config.smtp_mail_from}',
-        f'To: {", ".join(config.to_emails)}',
-        f'Sent at: {sent_at}',
-    ])
+    login = (
+        f'STARTTLS, then login as {config.smtp_user}'
+        if config.smtp_user and config.smtp_password
+        else 'none (plain SMTP: SMTP_USER and SMTP_PASSWORD are not both set)'
+    )
+    return '\n'.join(
+        [
+            'The deploying_to_production pipeline (unit_5_deploying, block setup_email) sent this mail',
+            'with the settings the failure and SLA alerts use: they reach you.',
+            '',
+            f'SMTP server: {config.smtp_host}:{config.smtp_port}',
+            f'Login: {login}',
+            f'From: {config.smtp_mail_from}',
+            f'To: {", ".join(config.to_emails)}',
+            f'Sent at: {sent_at}',
+        ]
+    )
 
 
 def send_test_mail(env: Optional[Mapping[str, str]] = None) -> Dict[str, Any]:
@@ -69,8 +77,15 @@ def send_test_mail(env: Optional[Mapping[str, str]] = None) -> Dict[str, Any]:
     try:
         sender.send_email(config, subject=SUBJECT, message=mail_body(config, sent_at), verbose=False)
     except (OSError, ValueError) as error:  # smtplib's errors are OSErrors
-        raise MailCheckFailed(f'setup_email: the test mail to {", ".join(config.to_emails)} through '
-                              f'{config.smtp_host}:{config.smtp_port} failed: {type(error).__name__}: {error}') from error
+        raise MailCheckFailed(
+            f'setup_email: the test mail to {", ".join(config.to_emails)} through '
+            f'{config.smtp_host}:{config.smtp_port} failed: {type(error).__name__}: {error}'
+        ) from error
     print(f'test mail sent to {", ".join(config.to_emails)} through {config.smtp_host}:{config.smtp_port}', flush=True)
-    return {'sent_to': config.to_emails[0], 'smtp_server': f'{config.smtp_host}:{config.smtp_port}',
-            'login': bool(config.smtp_user and config.smtp_password), 'subject': SUBJECT, 'sent_at': sent_at}
+    return {
+        'sent_to': config.to_emails[0],
+        'smtp_server': f'{config.smtp_host}:{config.smtp_port}',
+        'login': bool(config.smtp_user and config.smtp_password),
+        'subject': SUBJECT,
+        'sent_at': sent_at,
+    }

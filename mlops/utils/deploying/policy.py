@@ -6,6 +6,7 @@ allows it, generated ids to the region).
 IAM caps a managed policy at 6,144 characters (whitespace not counted), so the statements are
 packed, in order, into as few managed policies as fit.
 """
+
 from __future__ import annotations
 
 import json
@@ -22,8 +23,11 @@ VERSION = '2012-10-17'
 def render_policy(settings: DeploySettings) -> Dict[str, Any]:
     """The policy for this project, region and state location (every placeholder filled)."""
     text = string.Template(POLICY_FILE.read_text()).substitute(
-        PROJECT=settings.project_name, REGION=settings.aws_region,
-        STATE_BUCKET=settings.state_bucket, STATE_KEY=settings.state_key)
+        PROJECT=settings.project_name,
+        REGION=settings.aws_region,
+        STATE_BUCKET=settings.state_bucket,
+        STATE_KEY=settings.state_key,
+    )
     return json.loads(text)
 
 

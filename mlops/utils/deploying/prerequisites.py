@@ -3,6 +3,7 @@
 A step that touches AWS needs credentials the AWS provider will find, a ``terraform`` binary,
 the state bucket and the region; what is missing is named all at once.
 """
+
 from __future__ import annotations
 
 import configparser
@@ -14,8 +15,10 @@ from typing import List, Mapping, Optional
 from mlops.utils.deploying.settings import DeploySettings
 from mlops.utils.errors import ConfigError
 
-CREDENTIALS_HINT = ('AWS credentials (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, '
-                    'or AWS_ROLE_ARN with AWS_WEB_IDENTITY_TOKEN_FILE)')
+CREDENTIALS_HINT = (
+    'AWS credentials (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, '
+    'or AWS_ROLE_ARN with AWS_WEB_IDENTITY_TOKEN_FILE)'
+)
 
 
 class PrerequisitesMissing(ConfigError):
@@ -38,9 +41,9 @@ def credential_source(env: Mapping[str, str]) -> Optional[str]:
     if env.get('AWS_ACCESS_KEY_ID') and env.get('AWS_SECRET_ACCESS_KEY'):
         return 'access key from AWS_ACCESS_KEY_ID'
     if env.get('AWS_PROFILE'):
-        return f"profile {env['AWS_PROFILE']} (AWS_PROFILE)"
+        return f'profile {env["AWS_PROFILE"]} (AWS_PROFILE)'
     if env.get('AWS_ROLE_ARN') and env.get('AWS_WEB_IDENTITY_TOKEN_FILE'):
-        return f"web identity for {env['AWS_ROLE_ARN']}"
+        return f'web identity for {env["AWS_ROLE_ARN"]}'
     if env.get('AWS_CONTAINER_CREDENTIALS_RELATIVE_URI') or env.get('AWS_CONTAINER_CREDENTIALS_FULL_URI'):
         return 'the container role (ECS task role)'
     shared = _shared_default_profile(env)
@@ -50,9 +53,16 @@ def credential_source(env: Mapping[str, str]) -> Optional[str]:
 def _credentials_missing(env: Mapping[str, str]) -> Optional[str]:
     if credential_source(env):
         return None
-    half = [(a, b) for a, b in (('AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'), ('AWS_SECRET_ACCESS_KEY', 'AWS_ACCESS_KEY_ID'),
-                                ('AWS_ROLE_ARN', 'AWS_WEB_IDENTITY_TOKEN_FILE'), ('AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_ROLE_ARN'))
-            if env.get(a) and not env.get(b)]
+    half = [
+        (a, b)
+        for a, b in (
+            ('AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'),
+            ('AWS_SECRET_ACCESS_KEY', 'AWS_ACCESS_KEY_ID'),
+            ('AWS_ROLE_ARN', 'AWS_WEB_IDENTITY_TOKEN_FILE'),
+            ('AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_ROLE_ARN'),
+        )
+        if env.get(a) and not env.get(b)
+    ]
     return f'{half[0][1]} ({half[0][0]} is set without it)' if half else CREDENTIALS_HINT
 
 
@@ -74,6 +84,7 @@ def require_prerequisites(step: str, settings: DeploySettings, env: Optional[Map
     env = os.environ if env is None else env
     missing = missing_prerequisites(settings, env)
     if missing:
-        raise PrerequisitesMissing(f'{step} touches AWS and cannot run here; missing: {"; ".join(missing)}. '
-                                   'Nothing was sent to AWS.')
+        raise PrerequisitesMissing(
+            f'{step} touches AWS and cannot run here; missing: {"; ".join(missing)}. Nothing was sent to AWS.'
+        )
     return credential_source(env) or ''

@@ -1,5 +1,6 @@
 """Run a command (terraform) with its output streamed to the block's log as it comes, and fail
 with the end of its error output."""
+
 from __future__ import annotations
 
 import subprocess
@@ -33,19 +34,27 @@ def _pump(stream: IO[str], sink: IO[str], keep: List[str], tail: Optional[Deque[
             sink.flush()
 
 
-def run_streaming(command: Sequence[str], env: Mapping[str, str], cwd: Optional[Path] = None,
-                  ok_codes: Sequence[int] = (0,), echo_stdout: bool = True) -> Completed:
+def run_streaming(
+    command: Sequence[str],
+    env: Mapping[str, str],
+    cwd: Optional[Path] = None,
+    ok_codes: Sequence[int] = (0,),
+    echo_stdout: bool = True,
+) -> Completed:
     """Run ``command``, echo stdout (unless it is data to parse) and stderr line by line to our
     stdout (what Mage keeps as the block's log), return its exit code and stdout. An exit code outside ``ok_codes`` raises CommandFailed with the
     last TAIL_LINES lines of stderr."""
     print('$ ' + ' '.join(command), flush=True)
-    process = subprocess.Popen(list(command), cwd=cwd, env=dict(env), stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, bufsize=1)
+    process = subprocess.Popen(
+        list(command), cwd=cwd, env=dict(env), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1
+    )
     out: List[str] = []
     err: List[str] = []
     tail: Deque[str] = deque(maxlen=TAIL_LINES)
-    readers = [threading.Thread(target=_pump, args=(process.stdout, sys.stdout, out, None, echo_stdout)),
-               threading.Thread(target=_pump, args=(process.stderr, sys.stdout, err, tail, True))]
+    readers = [
+        threading.Thread(target=_pump, args=(process.stdout, sys.stdout, out, None, echo_stdout)),
+        threading.Thread(target=_pump, args=(process.stderr, sys.stdout, err, tail, True)),
+    ]
     for reader in readers:
         reader.start()
     for reader in readers:

@@ -1,4 +1,5 @@
 """Terraform on terraform/aws for one step: the commands of terraform.py, run and read back."""
+
 from __future__ import annotations
 
 import os
@@ -26,7 +27,9 @@ class TerraformSession:
     def plan(self, plan_file: Path, variables: Mapping[str, str], targets: Sequence[str] = ()) -> Dict[str, Any]:
         """Plan into ``plan_file`` (replacing the previous one); what it would change."""
         os.makedirs(plan_file.parent, exist_ok=True)
-        code = self.run(tf.plan_command(self.settings, plan_file, variables, targets), ok_codes=tf.PLAN_OK_CODES).returncode
+        code = self.run(
+            tf.plan_command(self.settings, plan_file, variables, targets), ok_codes=tf.PLAN_OK_CODES
+        ).returncode
         summary = tf.plan_summary(self.run(tf.show_plan_command(self.settings, plan_file), echo=False).stdout)
         return {'changes': code == 2, **summary}
 

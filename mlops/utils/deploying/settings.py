@@ -3,6 +3,7 @@
 ``action`` is ``plan`` unless a run sets it: ``apply`` and ``destroy`` change AWS and are never
 defaults (the public template destroyed by default).
 """
+
 from __future__ import annotations
 
 import os

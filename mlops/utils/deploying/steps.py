@@ -4,6 +4,7 @@ Order: setup_email -> permissions -> infrastructure_setup -> deploy -> teardown,
 after setup_email. Every step checks ``action`` first. The AWS steps check the prerequisites
 (credentials, terraform, TF_STATE_BUCKET, AWS_REGION) before any AWS call or subprocess.
 """
+
 from __future__ import annotations
 
 import json
@@ -51,8 +52,11 @@ def permissions(variables: Mapping[str, Any]) -> Dict[str, Any]:
         path.write_text(json.dumps(document, indent=2) + '\n')
         files.append(str(path))
         print(f'aws iam create-policy --policy-name {path.stem} --policy-document file://{path}', flush=True)
-    print('Attach them to the user or role that deploys (its credentials: '
-          f'{credentials}); nothing else is needed to plan, apply and destroy terraform/aws.', flush=True)
+    print(
+        'Attach them to the user or role that deploys (its credentials: '
+        f'{credentials}); nothing else is needed to plan, apply and destroy terraform/aws.',
+        flush=True,
+    )
     return {'credentials': credentials, 'statements': len(policy['Statement']), 'policy_files': files}
 
 
@@ -66,12 +70,15 @@ def infrastructure_setup(variables: Mapping[str, Any]) -> Dict[str, Any]:
     session = TerraformSession(settings)
     session.init()
     plan_file = tf.plan_files(settings)[0]
-    summary = session.plan(plan_file, tf.terraform_variables(settings, with_images=False),
-                           tf.foundation_targets(settings.terraform_dir))
+    summary = session.plan(
+        plan_file, tf.terraform_variables(settings, with_images=False), tf.foundation_targets(settings.terraform_dir)
+    )
     return _apply_if_asked('infrastructure_setup', settings, session, plan_file, summary)
 
 
-def _apply_if_asked(step: str, settings: DeploySettings, session: TerraformSession, plan_file, summary) -> Dict[str, Any]:
+def _apply_if_asked(
+    step: str, settings: DeploySettings, session: TerraformSession, plan_file, summary
+) -> Dict[str, Any]:
     counts = {key: summary[key] for key in ('create', 'update', 'replace', 'delete')}
     print(f'{step}: the plan would {counts}', flush=True)
     applied = settings.action == 'apply' and summary['changes']
@@ -80,8 +87,14 @@ def _apply_if_asked(step: str, settings: DeploySettings, session: TerraformSessi
     elif settings.action == 'plan':
         print(f'{step}: action=plan, nothing applied (run with action=apply to apply {plan_file.name})', flush=True)
     outputs = session.outputs() if settings.action == 'apply' else {}
-    return {'action': settings.action, 'plan_file': str(plan_file), 'applied': applied, **counts,
-            'addresses': summary['addresses'], 'outputs': outputs}
+    return {
+        'action': settings.action,
+        'plan_file': str(plan_file),
+        'applied': applied,
+        **counts,
+        'addresses': summary['addresses'],
+        'outputs': outputs,
+    }
 
 
 def deploy(variables: Mapping[str, Any]) -> Dict[str, Any]:
@@ -90,11 +103,17 @@ def deploy(variables: Mapping[str, Any]) -> Dict[str, Any]:
     settings = deploy_settings(variables)
     if settings.action == 'destroy':
         return _skipped('deploy', 'action=destroy: teardown destroys')
-    images = {'mage_image (or MAGE_IMAGE)': settings.mage_image, 'mlflow_image (or MLFLOW_IMAGE)': settings.mlflow_image}
+    images = {
+        'mage_image (or MAGE_IMAGE)': settings.mage_image,
+        'mlflow_image (or MLFLOW_IMAGE)': settings.mlflow_image,
+    }
     missing = [name for name, image in images.items() if not image]
     if len(missing) == len(images):
-        return _skipped('deploy', 'no image given: push the images to the ECR repositories, then set '
-                                  'mage_image and mlflow_image (or MAGE_IMAGE and MLFLOW_IMAGE)')
+        return _skipped(
+            'deploy',
+            'no image given: push the images to the ECR repositories, then set '
+            'mage_image and mlflow_image (or MAGE_IMAGE and MLFLOW_IMAGE)',
+        )
     if missing:
         raise ConfigError(f'deploy: {missing[0]} is not set; both images are deployed together')
     require_prerequisites('deploy', settings)
@@ -110,8 +129,11 @@ def ci_cd(variables: Mapping[str, Any]) -> Dict[str, Any]:
     deploy_settings(variables)
     requirements = workflow_requirements(resolve_local(variables.get('cd_workflow') or DEFAULT_WORKFLOW))
     for kind in ('secrets', 'variables'):
-        print(f'{kind} to set in the repository (Settings -> Secrets and variables -> Actions): '
-              f'{", ".join(requirements[kind]) or "none"}', flush=True)
+        print(
+            f'{kind} to set in the repository (Settings -> Secrets and variables -> Actions): '
+            f'{", ".join(requirements[kind]) or "none"}',
+            flush=True,
+        )
     if requirements['environments']:
         print(f'environments (with their protection rules): {", ".join(requirements["environments"])}', flush=True)
     return requirements

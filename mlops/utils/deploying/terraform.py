@@ -5,6 +5,7 @@ explicit ``apply`` applies it, and only an explicit ``destroy`` destroys (``-aut
 appears in those commands alone). The backend is the partial ``backend "s3" {}`` of
 versions.tf, completed with ``-backend-config`` exactly as the CD workflow does.
 """
+
 from __future__ import annotations
 
 import json
@@ -32,8 +33,11 @@ _RESOURCE = re.compile(r'^resource\s+"([A-Za-z0-9_]+)"\s+"([A-Za-z0-9_-]+)"', re
 
 def declared_resources(module_dir: Path) -> List[str]:
     """``type.name`` of every resource block of the module, in file order."""
-    return [f'{kind}.{name}' for path in sorted(module_dir.glob('*.tf'))
-            for kind, name in _RESOURCE.findall(path.read_text())]
+    return [
+        f'{kind}.{name}'
+        for path in sorted(module_dir.glob('*.tf'))
+        for kind, name in _RESOURCE.findall(path.read_text())
+    ]
 
 
 def foundation_targets(module_dir: Path) -> List[str]:
@@ -45,8 +49,7 @@ def foundation_targets(module_dir: Path) -> List[str]:
 def terraform_env(settings: DeploySettings, env: Mapping[str, str]) -> Dict[str, str]:
     """The environment for terraform: non-interactive, its data (providers, backend) in the
     project's data folder instead of terraform/aws/.terraform."""
-    return {**env, 'TF_IN_AUTOMATION': '1', 'TF_INPUT': '0',
-            'TF_DATA_DIR': str(settings.work_dir / 'terraform-data')}
+    return {**env, 'TF_IN_AUTOMATION': '1', 'TF_INPUT': '0', 'TF_DATA_DIR': str(settings.work_dir / 'terraform-data')}
 
 
 def _base(settings: DeploySettings, subcommand: str) -> List[str]:
@@ -54,8 +57,11 @@ def _base(settings: DeploySettings, subcommand: str) -> List[str]:
 
 
 def backend_config(settings: DeploySettings) -> List[str]:
-    return [f'-backend-config=bucket={settings.state_bucket}', f'-backend-config=key={settings.state_key}',
-            f'-backend-config=region={settings.aws_region}']
+    return [
+        f'-backend-config=bucket={settings.state_bucket}',
+        f'-backend-config=key={settings.state_key}',
+        f'-backend-config=region={settings.aws_region}',
+    ]
 
 
 def init_command(settings: DeploySettings) -> List[str]:
@@ -76,11 +82,18 @@ def var_args(variables: Mapping[str, str]) -> List[str]:
     return [part for name, value in variables.items() for part in ('-var', f'{name}={value}')]
 
 
-def plan_command(settings: DeploySettings, plan_file: Path, variables: Mapping[str, str],
-                 targets: Sequence[str] = ()) -> List[str]:
+def plan_command(
+    settings: DeploySettings, plan_file: Path, variables: Mapping[str, str], targets: Sequence[str] = ()
+) -> List[str]:
     """A plan saved to ``plan_file``; exits 0 without changes, 2 with changes."""
-    return [*_base(settings, 'plan'), '-detailed-exitcode', LOCK_TIMEOUT, f'-out={plan_file}',
-            *var_args(variables), *(f'-target={target}' for target in targets)]
+    return [
+        *_base(settings, 'plan'),
+        '-detailed-exitcode',
+        LOCK_TIMEOUT,
+        f'-out={plan_file}',
+        *var_args(variables),
+        *(f'-target={target}' for target in targets),
+    ]
 
 
 def _explicitly(settings: DeploySettings, action: str) -> None:
@@ -97,8 +110,13 @@ def apply_plan_command(settings: DeploySettings, plan_file: Path) -> List[str]:
 def unprotect_command(settings: DeploySettings, variables: Mapping[str, str]) -> List[str]:
     """Before a destroy: deletion protection off and ECR repositories deletable. Only for action=destroy."""
     _explicitly(settings, 'destroy')
-    return [*_base(settings, 'apply'), '-auto-approve', LOCK_TIMEOUT, *var_args({**variables, **UNPROTECT_VARIABLES}),
-            *(f'-target={target}' for target in UNPROTECT_TARGETS)]
+    return [
+        *_base(settings, 'apply'),
+        '-auto-approve',
+        LOCK_TIMEOUT,
+        *var_args({**variables, **UNPROTECT_VARIABLES}),
+        *(f'-target={target}' for target in UNPROTECT_TARGETS),
+    ]
 
 
 def destroy_command(settings: DeploySettings, variables: Mapping[str, str]) -> List[str]:
@@ -121,7 +139,8 @@ def plan_summary(show_json: str) -> Dict[str, Any]:
     for change in json.loads(show_json).get('resource_changes') or []:
         actions = tuple(change.get('change', {}).get('actions') or ())
         kind = {('create',): 'create', ('update',): 'update', ('delete',): 'delete'}.get(
-            actions, 'replace' if set(actions) == {'create', 'delete'} else None)
+            actions, 'replace' if set(actions) == {'create', 'delete'} else None
+        )
         if kind:
             changes[kind].append(change['address'])
     return {**{kind: len(addresses) for kind, addresses in changes.items()}, 'addresses': changes}

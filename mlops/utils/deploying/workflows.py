@@ -1,6 +1,7 @@
 """ci_cd: what a GitHub workflow needs from the repository's settings, read from the workflow
 itself: every ``secrets.NAME`` and ``vars.NAME`` its expressions use (``secrets['NAME']`` too),
 and the environments its jobs run in (where environment secrets and approvals live)."""
+
 from __future__ import annotations
 
 import re
@@ -43,8 +44,10 @@ def _environments(workflow: Dict[Any, Any]) -> List[str]:
 def workflow_requirements(path: Path) -> Dict[str, Any]:
     """The secrets and variables ``path`` uses, sorted, GitHub's own token apart."""
     if not path.is_file():
-        raise ConfigError(f'ci_cd: {path} does not exist; the CD workflow (.github/workflows/cd.yml) is not in '
-                          'this checkout, so there is nothing to list')
+        raise ConfigError(
+            f'ci_cd: {path} does not exist; the CD workflow (.github/workflows/cd.yml) is not in '
+            'this checkout, so there is nothing to list'
+        )
     try:
         workflow = yaml.safe_load(path.read_text())
     except yaml.YAMLError as error:

@@ -1,5 +1,6 @@
 """The champion as the predict pipeline uses it: loaded once per process, reloaded when the
 alias moves (one cheap registry call per prediction tells)."""
+
 from __future__ import annotations
 
 import sys
@@ -55,8 +56,9 @@ def predict_trips(trips: pd.DataFrame, name: Optional[str] = None) -> pd.DataFra
     (a table: how Mage shows and serves a block's output best)."""
     loaded = champion_model(name)
     minutes = loaded.model.predict(trips)
-    return trips.assign(**{PREDICTION_COLUMN: [float(m) for m in minutes]},
-                        model=loaded.name, model_version=loaded.version)
+    return trips.assign(
+        **{PREDICTION_COLUMN: [float(m) for m in minutes]}, model=loaded.name, model_version=loaded.version
+    )
 
 
 def warm_up(name: Optional[str] = None) -> Optional[str]:

@@ -9,6 +9,7 @@ here, a ``sklearn_training`` run on a server with an XGBoost champion waited for
 ``Booster.__setstate__`` when it loaded the champion to compare. Loading and explaining on one
 thread in those processes keeps every child free to use all cores (training sets its own
 ``nthread``)."""
+
 from __future__ import annotations
 
 from contextlib import contextmanager, nullcontext

@@ -6,6 +6,7 @@ Values may arrive as text (interaction forms do that); each is converted or refu
 message naming the record and the field. Location ids the model never saw are accepted: the
 model predicts those trips from the distance alone (their route feature is all zeros).
 """
+
 from __future__ import annotations
 
 import json
@@ -54,9 +55,11 @@ def check_record(record: Any, where: str) -> Dict[str, Any]:
     missing = [c for c in INPUT_COLUMNS if record.get(c) in (None, '')]
     if missing:
         raise InputError(f'{where} lacks {", ".join(missing)}')
-    return {'PULocationID': _integer(record['PULocationID'], f'{where}.PULocationID'),
-            'DOLocationID': _integer(record['DOLocationID'], f'{where}.DOLocationID'),
-            'trip_distance': _distance(record['trip_distance'], f'{where}.trip_distance')}
+    return {
+        'PULocationID': _integer(record['PULocationID'], f'{where}.PULocationID'),
+        'DOLocationID': _integer(record['DOLocationID'], f'{where}.DOLocationID'),
+        'trip_distance': _distance(record['trip_distance'], f'{where}.trip_distance'),
+    }
 
 
 def _parsed_inputs(inputs: Any) -> List[Any]:
@@ -68,8 +71,9 @@ def _parsed_inputs(inputs: Any) -> List[Any]:
     if isinstance(inputs, Mapping):
         inputs = [inputs]
     if not isinstance(inputs, list) or not inputs:
-        raise InputError('inputs must be a non-empty list of trip records '
-                         f'({", ".join(INPUT_COLUMNS)}), got {inputs!r:.80}')
+        raise InputError(
+            f'inputs must be a non-empty list of trip records ({", ".join(INPUT_COLUMNS)}), got {inputs!r:.80}'
+        )
     if len(inputs) > MAX_RECORDS:
         raise InputError(f'inputs has {len(inputs)} records; at most {MAX_RECORDS} per request')
     return inputs
@@ -83,7 +87,8 @@ def trip_records(variables: Mapping[str, Any]) -> pd.DataFrame:
         given = {c: variables.get(c) for c in INPUT_COLUMNS}
         missing = [c for c, v in given.items() if v in (None, '')]
         if missing:
-            raise InputError(f'give "inputs" (a list of trips) or all of {", ".join(INPUT_COLUMNS)}; '
-                             f'missing: {", ".join(missing)}')
+            raise InputError(
+                f'give "inputs" (a list of trips) or all of {", ".join(INPUT_COLUMNS)}; missing: {", ".join(missing)}'
+            )
         records = [check_record(given, 'trip')]
     return pd.DataFrame.from_records(records, columns=INPUT_COLUMNS).astype(INPUT_TYPES)

@@ -1,4 +1,5 @@
 """A client of the model server (``scripts/serve.sh``: MLflow's scoring server)."""
+
 from __future__ import annotations
 
 import os

@@ -1,5 +1,6 @@
 """Trips of the champion's validation month with the minutes they actually took: what the
 inference notebook predicts and plots against the truth."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -12,5 +13,4 @@ def validation_sample(trained: TrainedRange, rows: int = 500, seed: int = 0) -> 
     """``rows`` cleaned trips of the month the champion was validated on (its last month),
     read from its source as data preparation reads them: the inputs and ``duration``."""
     prepared = month_trips(trained, trained.end_month)
-    return prepared.sample(min(rows, len(prepared)), random_state=seed)[INPUT_COLUMNS + [TARGET]] \
-        .reset_index(drop=True)
+    return prepared.sample(min(rows, len(prepared)), random_state=seed)[INPUT_COLUMNS + [TARGET]].reset_index(drop=True)

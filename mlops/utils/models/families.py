@@ -4,6 +4,7 @@ A family knows its search space, its default tuning budget (in trials) and how t
 model from hyperparameters; tuning, tracking and registration are shared and know nothing
 else. Nothing here knows of MLflow or Mage.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -59,28 +60,51 @@ class SklearnSpec:
 
 SKLEARN_SPECS: Dict[str, SklearnSpec] = {
     'linear_model.LinearRegression': SklearnSpec({'fit_intercept': hp.choice('fit_intercept', [True, False])}, 2),
-    'linear_model.Lasso': SklearnSpec({'alpha': hp.loguniform('alpha', np.log(3e-5), np.log(3e-4))}, 10,
-                                      {'fit_intercept': False, 'max_iter': 5000}, arcsinh=True, centred_target=True),
+    'linear_model.Lasso': SklearnSpec(
+        {'alpha': hp.loguniform('alpha', np.log(3e-5), np.log(3e-4))},
+        10,
+        {'fit_intercept': False, 'max_iter': 5000},
+        arcsinh=True,
+        centred_target=True,
+    ),
     # Squared epsilon-insensitive loss fits squared error, which is what is scored (the default
     # loss fits absolute error: 7.2 minutes RMSE); with dual=False it is a stable ridge-like fit.
-    'svm.LinearSVR': SklearnSpec({'C': hp.loguniform('C', np.log(0.3), np.log(10.0)),
-                                  'epsilon': hp.uniform('epsilon', 0.0, 2.0)}, 8,
-                                 {'loss': 'squared_epsilon_insensitive', 'dual': False, 'max_iter': 2000,
-                                  'random_state': 0}, arcsinh=True),
+    'svm.LinearSVR': SklearnSpec(
+        {'C': hp.loguniform('C', np.log(0.3), np.log(10.0)), 'epsilon': hp.uniform('epsilon', 0.0, 2.0)},
+        8,
+        {'loss': 'squared_epsilon_insensitive', 'dual': False, 'max_iter': 2000, 'random_state': 0},
+        arcsinh=True,
+    ),
     # max_features stays 1.0: fewer leave trip_distance out of too many splits.
-    'ensemble.ExtraTreesRegressor': SklearnSpec({'n_estimators': _int('n_estimators', 10, 20),
-                                                 'max_depth': _int('max_depth', 15, 30),
-                                                 'min_samples_leaf': _int('min_samples_leaf', 3, 15)}, 5,
-                                                {'n_jobs': -1, 'random_state': 0}, arcsinh=True),
-    'ensemble.GradientBoostingRegressor': SklearnSpec({'n_estimators': _int('n_estimators', 20, 60),
-                                                       'max_depth': _int('max_depth', 3, 8),
-                                                       'learning_rate': hp.loguniform('learning_rate', np.log(0.05), np.log(0.3)),
-                                                       'min_samples_leaf': _int('min_samples_leaf', 1, 10)}, 4,
-                                                      {'random_state': 0}),
-    'ensemble.RandomForestRegressor': SklearnSpec({'n_estimators': _int('n_estimators', 10, 40),
-                                                   'max_depth': _int('max_depth', 5, 40),
-                                                   'min_samples_leaf': _int('min_samples_leaf', 1, 10)}, 5,
-                                                  {'n_jobs': -1, 'random_state': 0}),
+    'ensemble.ExtraTreesRegressor': SklearnSpec(
+        {
+            'n_estimators': _int('n_estimators', 10, 20),
+            'max_depth': _int('max_depth', 15, 30),
+            'min_samples_leaf': _int('min_samples_leaf', 3, 15),
+        },
+        5,
+        {'n_jobs': -1, 'random_state': 0},
+        arcsinh=True,
+    ),
+    'ensemble.GradientBoostingRegressor': SklearnSpec(
+        {
+            'n_estimators': _int('n_estimators', 20, 60),
+            'max_depth': _int('max_depth', 3, 8),
+            'learning_rate': hp.loguniform('learning_rate', np.log(0.05), np.log(0.3)),
+            'min_samples_leaf': _int('min_samples_leaf', 1, 10),
+        },
+        4,
+        {'random_state': 0},
+    ),
+    'ensemble.RandomForestRegressor': SklearnSpec(
+        {
+            'n_estimators': _int('n_estimators', 10, 40),
+            'max_depth': _int('max_depth', 5, 40),
+            'min_samples_leaf': _int('min_samples_leaf', 1, 10),
+        },
+        5,
+        {'n_jobs': -1, 'random_state': 0},
+    ),
 }
 DEFAULT_SKLEARN_MODELS: List[str] = list(SKLEARN_SPECS)
 
@@ -94,7 +118,7 @@ def display_name(name: str) -> str:
         return 'XGBoost'
     if name in SKLEARN_SPECS:
         class_name = name.split('.')[1]
-        return class_name[:-len('Regressor')] if class_name.endswith('Regressor') else class_name
+        return class_name[: -len('Regressor')] if class_name.endswith('Regressor') else class_name
     return name
 
 
@@ -102,8 +126,9 @@ def sklearn_class(name: str) -> type:
     """``'linear_model.Lasso'`` -> ``sklearn.linear_model.Lasso``; ConfigError for names
     outside the six."""
     if name not in SKLEARN_SPECS:
-        raise ConfigError(f'unknown model {name!r}; models must be comma-separated names from: '
-                          + ', '.join(DEFAULT_SKLEARN_MODELS))
+        raise ConfigError(
+            f'unknown model {name!r}; models must be comma-separated names from: ' + ', '.join(DEFAULT_SKLEARN_MODELS)
+        )
     module_name, class_name = name.split('.')
     return getattr(importlib.import_module(f'sklearn.{module_name}'), class_name)
 
@@ -124,22 +149,51 @@ def sklearn_family(name: str) -> ModelFamily:
             model = make_pipeline(FunctionTransformer(np.arcsinh), model)
         return model.fit(data.X_train, data.y_train)
 
-    steps = [step for step, used in (('arcsinh features', spec.arcsinh), ('centred target', spec.centred_target)) if used]
-    return ModelFamily(name, spec.space, spec.default_budget, fit, spec.fixed, frozenset(model_class().get_params()),
-                       ', '.join(steps))
+    steps = [
+        step for step, used in (('arcsinh features', spec.arcsinh), ('centred target', spec.centred_target)) if used
+    ]
+    return ModelFamily(
+        name, spec.space, spec.default_budget, fit, spec.fixed, frozenset(model_class().get_params()), ', '.join(steps)
+    )
 
 
 # Booster parameters a fixed configuration may set (XGBoost's tree-booster parameters).
-XGBOOST_PARAMETERS = frozenset({
-    'objective', 'seed', 'nthread', 'eta', 'learning_rate', 'gamma', 'min_split_loss', 'max_depth', 'max_leaves',
-    'min_child_weight', 'max_delta_step', 'subsample', 'sampling_method', 'colsample_bytree', 'colsample_bylevel',
-    'colsample_bynode', 'lambda', 'reg_lambda', 'alpha', 'reg_alpha', 'tree_method', 'max_bin', 'grow_policy',
-    'num_parallel_tree', 'base_score', 'eval_metric', 'max_cat_to_onehot',
-})
+XGBOOST_PARAMETERS = frozenset(
+    {
+        'objective',
+        'seed',
+        'nthread',
+        'eta',
+        'learning_rate',
+        'gamma',
+        'min_split_loss',
+        'max_depth',
+        'max_leaves',
+        'min_child_weight',
+        'max_delta_step',
+        'subsample',
+        'sampling_method',
+        'colsample_bytree',
+        'colsample_bylevel',
+        'colsample_bynode',
+        'lambda',
+        'reg_lambda',
+        'alpha',
+        'reg_alpha',
+        'tree_method',
+        'max_bin',
+        'grow_policy',
+        'num_parallel_tree',
+        'base_score',
+        'eval_metric',
+        'max_cat_to_onehot',
+    }
+)
 
 
-def xgboost_family(max_depth: int = 100, early_stopping_rounds: Optional[int] = 20, num_boost_round: int = 1000,
-                   random_state: int = 42) -> ModelFamily:
+def xgboost_family(
+    max_depth: int = 100, early_stopping_rounds: Optional[int] = 20, num_boost_round: int = 1000, random_state: int = 42
+) -> ModelFamily:
     """Boosters of up to ``num_boost_round`` rounds; with ``early_stopping_rounds``, they stop
     early on the validation set (the held-out month, never the training one).
 
@@ -167,9 +221,14 @@ def xgboost_family(max_depth: int = 100, early_stopping_rounds: Optional[int] = 
 
         train = xgboost.DMatrix(data.X_train, label=data.y_train)
         validation = xgboost.DMatrix(data.X_val, label=data.y_val)
-        booster = xgboost.train({**fixed, **params}, train, num_boost_round=num_boost_round,
-                                evals=[(validation, 'validation')],
-                                early_stopping_rounds=early_stopping_rounds or None, verbose_eval=False)
+        booster = xgboost.train(
+            {**fixed, **params},
+            train,
+            num_boost_round=num_boost_round,
+            evals=[(validation, 'validation')],
+            early_stopping_rounds=early_stopping_rounds or None,
+            verbose_eval=False,
+        )
         return BoosterRegressor(booster)
 
     return ModelFamily(XGBOOST, space, 15, fit, fixed, XGBOOST_PARAMETERS)

@@ -1,4 +1,5 @@
 """The training_set global data product, unpacked once for every consumer."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -30,8 +31,10 @@ class TrainingData:
         """The validation rows as the served model takes them, with the target beside them."""
         missing = [c for c in INPUT_COLUMNS if self.df_val is None or c not in self.df_val.columns]
         if missing:
-            raise DataError(f'the training set lacks the raw inputs {", ".join(missing)}: '
-                            'refresh it with the current data_preparation pipeline')
+            raise DataError(
+                f'the training set lacks the raw inputs {", ".join(missing)}: '
+                'refresh it with the current data_preparation pipeline'
+            )
         return self.df_val[INPUT_COLUMNS].assign(**{target: self.y_val.to_numpy()})
 
 
@@ -43,8 +46,17 @@ def unpack_training_set(training_set: Dict[str, Any]) -> TrainingData:
     except (KeyError, TypeError, ValueError) as error:
         raise DataError(f'training_set lacks the outputs of data_preparation/build: {error}') from error
     prepared = training_set.get('prepare') or [None, None, None]
-    data = TrainingData(X_train, X_val, y_train, y_val, dv, df_val=prepared[2], df=prepared[0],
-                        df_train=prepared[1], preparation=rest[0] if rest and isinstance(rest[0], dict) else None)
+    data = TrainingData(
+        X_train,
+        X_val,
+        y_train,
+        y_val,
+        dv,
+        df_val=prepared[2],
+        df=prepared[0],
+        df_train=prepared[1],
+        preparation=rest[0] if rest and isinstance(rest[0], dict) else None,
+    )
     for name, matrix, target in (('training', X_train, y_train), ('validation', X_val, y_val)):
         if matrix is None or matrix.shape[0] == 0:
             raise DataError(f'the {name} set is empty: nothing to train or validate on')

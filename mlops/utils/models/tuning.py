@@ -1,4 +1,5 @@
 """Hyperparameter search with hyperopt's TPE, the same for every model family."""
+
 from __future__ import annotations
 
 import time
@@ -78,8 +79,15 @@ def tune(
     def past_time_cap(_search, *state):  # after each trial: at least one always runs
         return max_seconds is not None and time.monotonic() - started > max_seconds, state
 
-    fmin(objective, family.space, algo=partial(tpe.suggest, n_startup_jobs=STARTUP_TRIALS),
-         max_evals=max_evaluations, trials=Trials(), rstate=np.random.default_rng(random_state),
-         show_progressbar=False, early_stop_fn=past_time_cap)
+    fmin(
+        objective,
+        family.space,
+        algo=partial(tpe.suggest, n_startup_jobs=STARTUP_TRIALS),
+        max_evals=max_evaluations,
+        trials=Trials(),
+        rstate=np.random.default_rng(random_state),
+        show_progressbar=False,
+        early_stop_fn=past_time_cap,
+    )
     best_trial = min(trials, key=lambda t: t.metrics['rmse'])
     return TuningResult(best_trial.params, best_trial.metrics['rmse'], trials, max_evaluations)

@@ -2,6 +2,7 @@
 such as ``5.8–5.9``. Mage 0.9.80's histogram labels its bins with the raw float edges it computes
 (``5.800000000000001``); the dashboard draws these counts as a bar chart instead.
 """
+
 from __future__ import annotations
 
 import math

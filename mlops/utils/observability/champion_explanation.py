@@ -5,6 +5,7 @@ Mage runs chart code inside its server's request handler, so nothing here loads 
 reads trips: two registry/artifact reads, and empty chart values when there is no champion,
 it is not an XGBoost model (no artifact) or the tracking store does not answer.
 """
+
 from __future__ import annotations
 
 import json

@@ -3,6 +3,7 @@
 function reads the tracking store (embedded by default, or ``MLFLOW_TRACKING_URI``) through
 ``history`` and shapes one chart. No runs yet: empty values, which Mage shows as an empty chart.
 """
+
 from __future__ import annotations
 
 from typing import List, Tuple
@@ -69,9 +70,13 @@ def metric_by_training_run(models: pd.DataFrame, metric: str) -> Tuple[List[str]
     started = frame.groupby('training_run')['started'].min().sort_values(ascending=False)
     values = frame.groupby(['training_run', 'family'])[metric].min()
     families = sorted(frame['family'].unique())
-    rows = [[moment.strftime('%Y-%m-%d %H:%M'),
-             *(round(float(values[(run, f)]), 2) if (run, f) in values.index else NOT_TRAINED for f in families)]
-            for run, moment in started.items()]
+    rows = [
+        [
+            moment.strftime('%Y-%m-%d %H:%M'),
+            *(round(float(values[(run, f)]), 2) if (run, f) in values.index else NOT_TRAINED for f in families),
+        ]
+        for run, moment in started.items()
+    ]
     return [TRAINED_COLUMN, *families], rows
 
 

@@ -7,6 +7,7 @@ Three views, all from scipy/numpy (Evidently 0.7 does not install beside mage-ai
   column's own unit: miles, minutes), the Kolmogorov-Smirnov statistic and the population
   stability index over the reference's deciles.
 """
+
 from __future__ import annotations
 
 from typing import Dict, Iterable
@@ -48,9 +49,11 @@ def numeric_drift(reference, current, name: str) -> Dict[str, float]:
     """``<name>_wasserstein``, ``<name>_ks``, ``<name>_psi`` of two samples of numbers."""
     reference = _finite(reference, name, 'reference')
     current = _finite(current, name, 'current')
-    return {f'{name}_wasserstein': float(stats.wasserstein_distance(reference, current)),
-            f'{name}_ks': float(stats.ks_2samp(reference, current).statistic),
-            f'{name}_psi': population_stability_index(reference, current)}
+    return {
+        f'{name}_wasserstein': float(stats.wasserstein_distance(reference, current)),
+        f'{name}_ks': float(stats.ks_2samp(reference, current).statistic),
+        f'{name}_psi': population_stability_index(reference, current),
+    }
 
 
 def _finite(values, name: str, side: str) -> np.ndarray:

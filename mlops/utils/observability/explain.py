@@ -9,6 +9,7 @@ they are not shown. Exact values come from ``tree_shap`` (XGBoost's own ``pred_c
 is wrong on the deep trees this project grows: see there); should they ever fail the check,
 Saabas attributions (``approx_contribs``) stand in, labelled approximate.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Tuple
@@ -41,8 +42,12 @@ def _saabas(estimator: BoosterRegressor, matrix) -> np.ndarray:
     import xgboost
 
     with one_openmp_thread():  # a process that may fork later (Mage)
-        return estimator.booster.predict(xgboost.DMatrix(matrix, nthread=1), pred_contribs=True, approx_contribs=True,
-                                         iteration_range=(0, estimator.best_iteration + 1))
+        return estimator.booster.predict(
+            xgboost.DMatrix(matrix, nthread=1),
+            pred_contribs=True,
+            approx_contribs=True,
+            iteration_range=(0, estimator.best_iteration + 1),
+        )
 
 
 def contributions(python_model, trips: pd.DataFrame) -> Optional[pd.DataFrame]:
@@ -106,8 +111,9 @@ def trip_contributions(contribs: Optional[pd.DataFrame], row: int = 0, top: int 
     return TRIP_COLUMNS, [[name, round(value, 4)] for name, value in rows]
 
 
-def explanation(python_model, validation: pd.DataFrame, rows: int = 500, top: int = 8,
-                seed: int = 0) -> Optional[Dict[str, Any]]:
+def explanation(
+    python_model, validation: pd.DataFrame, rows: int = 500, top: int = 8, seed: int = 0
+) -> Optional[Dict[str, Any]]:
     """What the dashboard shows of a model, as a JSON-able dict: mean |contribution| of the
     ``top`` features over ``rows`` validation trips (a fixed sample) and the first sampled
     trip's contributions table. None for models that are not XGBoost boosters; for one that
@@ -125,11 +131,18 @@ def explanation(python_model, validation: pd.DataFrame, rows: int = 500, top: in
     columns, table = trip_contributions(contribs, row=0)
     first = {c: trips[c].iloc[0] for c in INPUT_COLUMNS}  # per column: a row Series would turn IDs into floats
     return {
-        'explained': True, 'method': contribs.attrs['method'], 'trips': len(trips), 'sample_seed': seed,
-        'tolerance_minutes': TOLERANCE, 'max_additivity_error_minutes': contribs.attrs['max_additivity_error'],
+        'explained': True,
+        'method': contribs.attrs['method'],
+        'trips': len(trips),
+        'sample_seed': seed,
+        'tolerance_minutes': TOLERANCE,
+        'max_additivity_error_minutes': contribs.attrs['max_additivity_error'],
         'top_features': {'features': names, 'mean_abs_minutes': values},
-        'trip': {'inputs': {c: v.item() if hasattr(v, 'item') else v for c, v in first.items()},
-                 'columns': columns, 'rows': table},
+        'trip': {
+            'inputs': {c: v.item() if hasattr(v, 'item') else v for c, v in first.items()},
+            'columns': columns,
+            'rows': table,
+        },
     }
 
 

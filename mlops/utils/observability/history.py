@@ -4,6 +4,7 @@ store, PostgreSQL and a remote tracking server all work; never SQL on ``mlflow.d
 Every function returns a DataFrame with fixed columns, empty when there is nothing yet: a
 dashboard shows an empty state instead of failing. Times are UTC ``datetime64``.
 """
+
 from __future__ import annotations
 
 from typing import Dict, List
@@ -16,8 +17,19 @@ from mlops.utils.tracking.schema import MODEL_FAMILY, ROLE, VALIDATION_RMSE, cha
 MODEL_COLUMNS = ['run_id', 'started', 'family', 'rmse', 'mse', 'version', 'role', 'pipeline_uuid', 'pipeline_run_id']
 TRIAL_COLUMNS = ['started', 'family', 'rmse', 'seconds', 'pipeline_uuid', 'pipeline_run_id']
 VERSION_COLUMNS = ['version', 'created', 'family', 'rmse', 'role', 'champion']
-MONITORING_COLUMNS = ['month', 'version', 'scored', 'rows', 'rmse', 'mse', 'rmse_increase', 'unseen_routes',
-                      'trip_distance_psi', 'predictions_psi', 'breached']
+MONITORING_COLUMNS = [
+    'month',
+    'version',
+    'scored',
+    'rows',
+    'rmse',
+    'mse',
+    'rmse_increase',
+    'unseen_routes',
+    'trip_distance_psi',
+    'predictions_psi',
+    'breached',
+]
 PAGE = 1000  # MLflow's page size; every page is read
 
 
@@ -28,8 +40,13 @@ def _time(milliseconds) -> pd.Timestamp:
 def _all_runs(client, experiment_ids: List[str], filter_string: str) -> list:
     runs, token = [], None
     while True:
-        page = client.search_runs(experiment_ids, filter_string=filter_string, max_results=PAGE, page_token=token,
-                                  order_by=['attributes.start_time ASC'])
+        page = client.search_runs(
+            experiment_ids,
+            filter_string=filter_string,
+            max_results=PAGE,
+            page_token=token,
+            order_by=['attributes.start_time ASC'],
+        )
         runs.extend(page)
         token = page.token
         if not token:
@@ -47,23 +64,35 @@ def final_models(client, experiment_id: str, model_name: str) -> pd.DataFrame:
     rows = []
     for run in _all_runs(client, [experiment_id], "tags.stage = 'final' and attributes.status = 'FINISHED'"):
         version = versions.get(run.info.run_id)
-        rows.append({'run_id': run.info.run_id, 'started': _time(run.info.start_time),
-                     'family': run.data.tags.get(MODEL_FAMILY), 'rmse': run.data.metrics.get(VALIDATION_RMSE),
-                     'mse': run.data.metrics.get('validation_mse'),
-                     'version': int(version.version) if version else None,
-                     'role': version.tags.get(ROLE) if version else None,
-                     'pipeline_uuid': run.data.tags.get('mage.pipeline_uuid'),
-                     'pipeline_run_id': run.data.tags.get('mage.pipeline_run_id')})
+        rows.append(
+            {
+                'run_id': run.info.run_id,
+                'started': _time(run.info.start_time),
+                'family': run.data.tags.get(MODEL_FAMILY),
+                'rmse': run.data.metrics.get(VALIDATION_RMSE),
+                'mse': run.data.metrics.get('validation_mse'),
+                'version': int(version.version) if version else None,
+                'role': version.tags.get(ROLE) if version else None,
+                'pipeline_uuid': run.data.tags.get('mage.pipeline_uuid'),
+                'pipeline_run_id': run.data.tags.get('mage.pipeline_run_id'),
+            }
+        )
     return _frame(rows, MODEL_COLUMNS)
 
 
 def tuning_trials(client, experiment_id: str) -> pd.DataFrame:
     """One row per hyperparameter trial: family, validation RMSE, seconds, the Mage run."""
-    rows = [{'started': _time(run.info.start_time), 'family': run.data.tags.get(MODEL_FAMILY),
-             'rmse': run.data.metrics.get(VALIDATION_RMSE), 'seconds': run.data.metrics.get('duration_seconds'),
-             'pipeline_uuid': run.data.tags.get('mage.pipeline_uuid'),
-             'pipeline_run_id': run.data.tags.get('mage.pipeline_run_id')}
-            for run in _all_runs(client, [experiment_id], "tags.stage = 'tuning'")]
+    rows = [
+        {
+            'started': _time(run.info.start_time),
+            'family': run.data.tags.get(MODEL_FAMILY),
+            'rmse': run.data.metrics.get(VALIDATION_RMSE),
+            'seconds': run.data.metrics.get('duration_seconds'),
+            'pipeline_uuid': run.data.tags.get('mage.pipeline_uuid'),
+            'pipeline_run_id': run.data.tags.get('mage.pipeline_run_id'),
+        }
+        for run in _all_runs(client, [experiment_id], "tags.stage = 'tuning'")
+    ]
     return _frame(rows, TRIAL_COLUMNS)
 
 
@@ -81,11 +110,17 @@ def registry_history(client, model_name: str) -> pd.DataFrame:
     gave it, and whether it is the champion now."""
     current = champion_version(client, model_name)
     champion = None if current is None else current.version
-    rows = [{'version': int(v.version), 'created': _time(v.creation_timestamp),
-             'family': (client.get_run(v.run_id).data.tags.get(MODEL_FAMILY) if v.run_id else None),
-             'rmse': float(v.tags[VALIDATION_RMSE]) if v.tags.get(VALIDATION_RMSE) else None,
-             'role': v.tags.get(ROLE), 'champion': v.version == champion}
-            for v in _all_versions(client, model_name)]
+    rows = [
+        {
+            'version': int(v.version),
+            'created': _time(v.creation_timestamp),
+            'family': (client.get_run(v.run_id).data.tags.get(MODEL_FAMILY) if v.run_id else None),
+            'rmse': float(v.tags[VALIDATION_RMSE]) if v.tags.get(VALIDATION_RMSE) else None,
+            'role': v.tags.get(ROLE),
+            'champion': v.version == champion,
+        }
+        for v in _all_versions(client, model_name)
+    ]
     return _frame(sorted(rows, key=lambda r: r['version']), VERSION_COLUMNS)
 
 
@@ -97,7 +132,13 @@ def monitoring_history(client, experiment_name: str) -> pd.DataFrame:
     rows = []
     for run in _all_runs(client, [experiment.experiment_id], "attributes.status = 'FINISHED'"):
         metrics, tags = run.data.metrics, run.data.tags
-        rows.append({'month': tags.get('monitoring.month'), 'version': int(tags.get('monitoring.version', 0)),
-                     'scored': _time(run.info.start_time), 'breached': tags.get('monitoring.breached') == 'true',
-                     **{k: metrics.get(k) for k in MONITORING_COLUMNS if k in metrics}})
+        rows.append(
+            {
+                'month': tags.get('monitoring.month'),
+                'version': int(tags.get('monitoring.version', 0)),
+                'scored': _time(run.info.start_time),
+                'breached': tags.get('monitoring.breached') == 'true',
+                **{k: metrics.get(k) for k in MONITORING_COLUMNS if k in metrics},
+            }
+        )
     return _frame(sorted(rows, key=lambda r: (r['month'], r['version'])), MONITORING_COLUMNS)

@@ -1,4 +1,5 @@
 """One monitoring step: the champion on a month it was not trained on, scored once and logged."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -32,8 +33,10 @@ class MonitoringResult:
     def summary(self) -> str:
         state = 'already scored' if self.already_scored else 'scored'
         verdict = '; '.join(self.breaches) if self.breaches else 'within every threshold'
-        return (f'{self.model} v{self.version} {state} on {self.month}: RMSE {self.metrics["rmse"]:.3f} '
-                f'({self.metrics["rmse_increase"]:+.1%} vs validation), {verdict} (MLflow run {self.run_id})')
+        return (
+            f'{self.model} v{self.version} {state} on {self.month}: RMSE {self.metrics["rmse"]:.3f} '
+            f'({self.metrics["rmse_increase"]:+.1%} vs validation), {verdict} (MLflow run {self.run_id})'
+        )
 
 
 def monitor(variables: Mapping[str, Any], mage_run: Optional[str] = None) -> MonitoringResult:
@@ -54,26 +57,38 @@ def monitor(variables: Mapping[str, Any], mage_run: Optional[str] = None) -> Mon
     else:
         later = new_months(trained, source)
         if not later:
-            raise NothingToScore(f'no month after {trained.end_month} at {source or trained.data_source}: '
-                                 'nothing the champion was not trained on to score')
+            raise NothingToScore(
+                f'no month after {trained.end_month} at {source or trained.data_source}: '
+                'nothing the champion was not trained on to score'
+            )
         month = later[-1]
     if month <= trained.end_month:
-        raise ConfigError(f'{name} v{trained.version} was trained and validated on {trained.start_month}..'
-                          f'{trained.end_month}: score a later month, not {month}')
+        raise ConfigError(
+            f'{name} v{trained.version} was trained and validated on {trained.start_month}..'
+            f'{trained.end_month}: score a later month, not {month}'
+        )
     thresholds = Thresholds.from_variables(variables)
     with file_lock(f'monitoring-{name}-{trained.version}-{month}'):
         existing = find_score(client, experiment_id, name, trained.version, month)
         if existing is not None:
             metrics = dict(existing.data.metrics)  # the figures stand; this run's thresholds judge them
-            return MonitoringResult(name, trained.version, month, existing.info.run_id, metrics,
-                                    breaches(metrics, thresholds), already_scored=True)
+            return MonitoringResult(
+                name,
+                trained.version,
+                month,
+                existing.info.run_id,
+                metrics,
+                breaches(metrics, thresholds),
+                already_scored=True,
+            )
         version = client.get_model_version(name, trained.version)
         baseline = client.get_run(version.run_id).data.metrics.get(VALIDATION_RMSE)
         if not baseline:
             raise ConfigError(f'{name} v{trained.version} has no validation rmse logged: nothing to compare with')
         model = mlflow.pyfunc.load_model(f'models:/{name}/{trained.version}')
-        score = score_month(model, training_trips(trained), month_trips(trained, month, source), baseline,
-                            thresholds, month)
+        score = score_month(
+            model, training_trips(trained), month_trips(trained, month, source), baseline, thresholds, month
+        )
         run_id = log_score(client, experiment_id, trained, score, thresholds, mage_run)
     return MonitoringResult(name, trained.version, month, run_id, score.metrics, score.breaches, already_scored=False)
 
@@ -96,5 +111,12 @@ def run_monitoring(variables: Mapping[str, Any], log: Callable[[str], None] = pr
     log(result.summary())
     if result.breaches:
         raise ChampionDegraded(result.summary())
-    return {'scored': True, 'message': result.summary(), 'month': result.month, 'model_version': result.version,
-            'run_id': result.run_id, 'already_scored': result.already_scored, **result.metrics}
+    return {
+        'scored': True,
+        'message': result.summary(),
+        'month': result.month,
+        'model_version': result.version,
+        'run_id': result.run_id,
+        'already_scored': result.already_scored,
+        **result.metrics,
+    }

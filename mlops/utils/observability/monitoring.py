@@ -5,6 +5,7 @@ What the champion was trained on comes from its run (the ``data.*`` tags data pr
 recorded, as retraining reads them); the reference for drift is that training data, read
 again from the same source.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
@@ -55,8 +56,15 @@ class MonthScore:
     breaches: List[str] = field(default_factory=list)
 
 
-def score_month(model, reference: pd.DataFrame, trips: pd.DataFrame, baseline_rmse: float,
-                thresholds: Thresholds, month: str, seed: int = 0) -> MonthScore:
+def score_month(
+    model,
+    reference: pd.DataFrame,
+    trips: pd.DataFrame,
+    baseline_rmse: float,
+    thresholds: Thresholds,
+    month: str,
+    seed: int = 0,
+) -> MonthScore:
     """RMSE/MSE on ``trips``, their increase over ``baseline_rmse``, and drift against
     ``reference`` (the training rows); ``model`` is the pyfunc (raw inputs in, minutes out)."""
     predictions = pd.Series(model.predict(trips[INPUT_COLUMNS]), index=trips.index, dtype=float)
@@ -75,11 +83,15 @@ def breaches(metrics: Mapping[str, float], thresholds: Thresholds) -> List[str]:
     """One sentence per threshold crossed."""
     found = []
     if metrics['rmse_increase'] > thresholds.rmse_increase:
-        found.append(f'RMSE {metrics["rmse"]:.3f} is {metrics["rmse_increase"]:.1%} above the validation RMSE '
-                     f'(threshold {thresholds.rmse_increase:.0%})')
+        found.append(
+            f'RMSE {metrics["rmse"]:.3f} is {metrics["rmse_increase"]:.1%} above the validation RMSE '
+            f'(threshold {thresholds.rmse_increase:.0%})'
+        )
     if metrics['unseen_routes'] > thresholds.unseen_routes:
-        found.append(f'{metrics["unseen_routes"]:.1%} of trips are on routes the model never saw '
-                     f'(threshold {thresholds.unseen_routes:.0%})')
+        found.append(
+            f'{metrics["unseen_routes"]:.1%} of trips are on routes the model never saw '
+            f'(threshold {thresholds.unseen_routes:.0%})'
+        )
     for column in ('trip_distance', 'predictions'):
         psi = metrics[f'{column}_psi']
         if psi > thresholds.psi:

@@ -2,6 +2,7 @@
 its ``pipeline_runs`` / ``pipeline_schedules`` chart data sources hand a chart) and the tuning
 trials MLflow holds per Mage run. Each function returns a chart's values; none fails on an
 empty frame."""
+
 from __future__ import annotations
 
 from typing import List, Tuple
@@ -49,9 +50,17 @@ def trigger_table(schedules: pd.DataFrame, pipeline_uuid: str) -> Table:
     if schedules is None or schedules.empty or 'pipeline_uuid' not in schedules.columns:
         return TRIGGER_COLUMNS, []
     own = schedules[schedules['pipeline_uuid'] == pipeline_uuid]
-    rows = [[row.get('name'), row.get('schedule_type'), row.get('status'), row.get('schedule_interval') or '',
-             row.get('sla') or '', str((row.get('last_pipeline_run_status') or ''))]
-            for row in own.to_dict(orient='records')]
+    rows = [
+        [
+            row.get('name'),
+            row.get('schedule_type'),
+            row.get('status'),
+            row.get('schedule_interval') or '',
+            row.get('sla') or '',
+            str((row.get('last_pipeline_run_status') or '')),
+        ]
+        for row in own.to_dict(orient='records')
+    ]
     return TRIGGER_COLUMNS, rows
 
 

@@ -1,6 +1,7 @@
 """Monitoring results in MLflow: one run per (month, model version) in the experiment
 ``<experiment>-monitoring``, so the overview dashboard can chart them and a second scoring of
 the same month by the same version finds the first instead of adding or replacing anything."""
+
 from __future__ import annotations
 
 import time
@@ -27,33 +28,48 @@ def find_score(client, experiment_id: str, model: str, version: str, month: str)
     """The finished run that scored ``month`` with ``model`` ``version``, or None."""
     runs = client.search_runs(
         [experiment_id],
-        filter_string=(f"tags.`monitoring.model` = '{model}' and tags.`monitoring.version` = '{version}' "
-                       f"and tags.`monitoring.month` = '{month}' and attributes.status = 'FINISHED'"),
-        max_results=1)
+        filter_string=(
+            f"tags.`monitoring.model` = '{model}' and tags.`monitoring.version` = '{version}' "
+            f"and tags.`monitoring.month` = '{month}' and attributes.status = 'FINISHED'"
+        ),
+        max_results=1,
+    )
     return runs[0] if runs else None
 
 
-def log_score(client, experiment_id: str, trained: TrainedRange, score: MonthScore, thresholds: Thresholds,
-              mage_run: Optional[str] = None) -> str:
+def log_score(
+    client,
+    experiment_id: str,
+    trained: TrainedRange,
+    score: MonthScore,
+    thresholds: Thresholds,
+    mage_run: Optional[str] = None,
+) -> str:
     """Logs ``score`` as a finished run (metrics, thresholds as params, breaches as tags);
     returns its id. A run is marked finished only once everything is logged: a crash halfway
     leaves a run that ``find_score`` ignores, and the next scoring redoes the month."""
     from mlflow.entities import Metric, Param
 
-    tags = {'monitoring.model': trained.model, 'monitoring.version': trained.version,
-            'monitoring.month': score.month, 'monitoring.breached': str(bool(score.breaches)).lower(),
-            'monitoring.breaches': '\n'.join(score.breaches)[:5000],  # MLflow's tag value limit
-            'mlflow.runName': f'{trained.model} v{trained.version} on {score.month}'}
+    tags = {
+        'monitoring.model': trained.model,
+        'monitoring.version': trained.version,
+        'monitoring.month': score.month,
+        'monitoring.breached': str(bool(score.breaches)).lower(),
+        'monitoring.breaches': '\n'.join(score.breaches)[:5000],  # MLflow's tag value limit
+        'mlflow.runName': f'{trained.model} v{trained.version} on {score.month}',
+    }
     if mage_run:
         tags['mage.pipeline_run_id'] = mage_run
     run = client.create_run(experiment_id, tags=tags)
     run_id = run.info.run_id
     try:
         now = int(time.time() * 1000)
-        client.log_batch(run_id,
-                         metrics=[Metric(key, float(value), now, 0) for key, value in score.metrics.items()],
-                         params=[Param(f'threshold_{key}', str(value)) for key, value in vars(thresholds).items()]
-                         + [Param('trained_months', f'{trained.start_month}..{trained.end_month}')])
+        client.log_batch(
+            run_id,
+            metrics=[Metric(key, float(value), now, 0) for key, value in score.metrics.items()],
+            params=[Param(f'threshold_{key}', str(value)) for key, value in vars(thresholds).items()]
+            + [Param('trained_months', f'{trained.start_month}..{trained.end_month}')],
+        )
     except Exception:
         client.set_terminated(run_id, 'FAILED')
         raise

@@ -23,6 +23,7 @@ Gauss-Legendre quadrature with d//2 + 1 nodes is exact and stable in float64. Th
 the base score plus each tree's cover-weighted mean leaf value. Additivity is checked by the
 caller against the booster's own predictions.
 """
+
 from __future__ import annotations
 
 import json
@@ -75,10 +76,15 @@ def _leaves(tree: Dict) -> List[Leaf]:
         features = sorted(groups)
         zero = [math.prod(cover[c] / cover[parents[c]] for c in groups[f]) for f in features]
         sizes = [len(groups[f]) for f in features]
-        leaves.append(Leaf(float(value[node]), np.array(features, dtype=np.int64),
-                           np.clip(np.array(zero, dtype=float), 1e-300, 1.0),
-                           np.array([c for f in features for c in groups[f]], dtype=np.int64),
-                           np.cumsum([0] + sizes[:-1]).astype(np.int64)))
+        leaves.append(
+            Leaf(
+                float(value[node]),
+                np.array(features, dtype=np.int64),
+                np.clip(np.array(zero, dtype=float), 1e-300, 1.0),
+                np.array([c for f in features for c in groups[f]], dtype=np.int64),
+                np.cumsum([0] + sizes[:-1]).astype(np.int64),
+            )
+        )
     return leaves
 
 
@@ -102,11 +108,16 @@ def parse_trees(booster, rounds: int) -> Tuple[List[Tree], float]:
         for left, right in zip(tree['left_children'], tree['right_children']):
             if left != -1:
                 is_left[left] = is_child[left] = is_child[right] = True
-        trees.append(Tree(np.asarray(tree['split_indices'], dtype=np.int64),
-                          np.asarray(tree['split_conditions'], dtype=np.float32),
-                          np.asarray(tree['default_left'], dtype=bool),
-                          np.where(is_child, np.asarray(tree['parents'], dtype=np.int64), -1), is_left,
-                          _leaves(tree)))
+        trees.append(
+            Tree(
+                np.asarray(tree['split_indices'], dtype=np.int64),
+                np.asarray(tree['split_conditions'], dtype=np.float32),
+                np.asarray(tree['default_left'], dtype=bool),
+                np.where(is_child, np.asarray(tree['parents'], dtype=np.int64), -1),
+                is_left,
+                _leaves(tree),
+            )
+        )
     return trees, base_score
 
 

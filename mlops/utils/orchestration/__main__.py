@@ -7,6 +7,7 @@ Variables go to every pipeline that declares them; a name no pipeline declares i
 Exit status: 0 all pipelines completed, 1 one failed, crashed or timed out (its failed blocks
 and log tail go to stderr), 2 bad arguments.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,15 +27,25 @@ from mlops.utils.paths import REPO_ROOT, data_dir
 
 
 def parse_args(argv: List[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog='python -m mlops.utils.orchestration', description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--pipelines', help='comma-separated steps to run, by pipeline name (every step of that '
-                        'name) or project/pipeline; steps: ' + ', '.join(s.label for s in CHAIN))
+    parser = argparse.ArgumentParser(
+        prog='python -m mlops.utils.orchestration',
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        '--pipelines',
+        help='comma-separated steps to run, by pipeline name (every step of that '
+        'name) or project/pipeline; steps: ' + ', '.join(s.label for s in CHAIN),
+    )
     parser.add_argument('--vars', default='{}', help='pipeline variables as a JSON object')
     parser.add_argument('--set', action='append', default=[], metavar='NAME=VALUE', help='one variable')
     parser.add_argument('--source', help='data source: http(s) URL, file:// URL or folder (data_source)')
-    parser.add_argument('--reproduce', metavar='VERSION', help='refit this version of the registered model '
-                        'exactly (its training pipeline with its reproduce.* tags as variables)')
+    parser.add_argument(
+        '--reproduce',
+        metavar='VERSION',
+        help='refit this version of the registered model '
+        'exactly (its training pipeline with its reproduce.* tags as variables)',
+    )
     parser.add_argument('--timeout', type=float, default=3600.0, help='seconds per pipeline')
     return parser.parse_args(argv)
 
@@ -102,8 +113,9 @@ def run_step(step: Step, variables: Dict[str, Any], timeout: float) -> Dict[str,
     result: Dict[str, Any] = {'project': step.project, 'pipeline': step.pipeline, 'failures': []}
     with tempfile.TemporaryDirectory(prefix='mlops-run-') as tmp, open(log_path, 'w') as log:
         result_file = Path(tmp) / 'result.json'
-        command = headless_command('run', step.project, step.pipeline, json.dumps(variables), str(result_file),
-                                   '--timeout', str(timeout))
+        command = headless_command(
+            'run', step.project, step.pipeline, json.dumps(variables), str(result_file), '--timeout', str(timeout)
+        )
         if step.data_product:
             command += ['--data-product', step.data_product]
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO_ROOT)
@@ -111,8 +123,14 @@ def run_step(step: Step, variables: Dict[str, Any], timeout: float) -> Dict[str,
             process.wait(timeout=timeout + GRACE_SECONDS)
         except subprocess.TimeoutExpired:
             end_process_tree(process)
-            subprocess.run(headless_command('cancel', step.project, step.pipeline), stdout=log,
-                           stderr=subprocess.STDOUT, env=env, cwd=REPO_ROOT, timeout=120)
+            subprocess.run(
+                headless_command('cancel', step.project, step.pipeline),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+                cwd=REPO_ROOT,
+                timeout=120,
+            )
             result['status'] = TIMED_OUT
         except BaseException:  # Ctrl-C or the runner itself killed: leave no orphans
             end_process_tree(process)

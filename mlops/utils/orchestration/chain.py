@@ -1,4 +1,5 @@
 """The pipelines the main job runs, in order, and the variables each one declares."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -7,6 +7,7 @@ ends the web server and leaves the scheduler and its queue running, still firing
 against the database. No upstream issue found. This can go when ``mage start`` stops its
 children on SIGTERM (check: SIGTERM the main pid, then look for its former children).
 """
+
 from __future__ import annotations
 
 import os

@@ -13,6 +13,7 @@ product's ``repo_path``. No upstream issue found; it can go when Mage sets both 
 product's ``repo_path`` after ``GlobalDataProduct.get``, and the ``repo_path`` of the schedule
 named ``Global data product ...`` in the database).
 """
+
 from __future__ import annotations
 
 from types import ModuleType

@@ -8,6 +8,7 @@ taken hands its run to the server's scheduler (inserts it and waits); a schedule
 it taken skips its ticks until the runner is done. The lock is the operating system's
 (``flock``): a killed holder releases it with its last process.
 """
+
 from __future__ import annotations
 
 import fcntl

@@ -11,6 +11,7 @@ a headless run does only what it was asked.
 Mage binds its repo path and database per process, so the CLI runs one fresh process per
 pipeline: ``python -m mlops.utils.orchestration.headless run|cancel ...``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,9 +30,15 @@ TERMINAL = ('completed', 'failed', 'cancelled')
 TIMED_OUT = 'timed out'
 
 
-def wait_for_end(tick: Callable[[], None], status: Callable[[], str], stop: Callable[[], None],
-                 timeout: float, interval: float = 0.5, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> str:
+def wait_for_end(
+    tick: Callable[[], None],
+    status: Callable[[], str],
+    stop: Callable[[], None],
+    timeout: float,
+    interval: float = 0.5,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> str:
     """Tick the scheduler until the run ends; past ``timeout`` seconds stop it and report
     ``timed out``. The seams (tick, status, stop, clock, sleep) are Mage's or a test's."""
     started = clock()
@@ -46,8 +53,9 @@ def wait_for_end(tick: Callable[[], None], status: Callable[[], str], stop: Call
         sleep(interval)
 
 
-def run_pipeline(project: str, pipeline_uuid: str, variables: Dict[str, Any], timeout: float,
-                 data_product: Optional[str] = None) -> Dict[str, Any]:
+def run_pipeline(
+    project: str, pipeline_uuid: str, variables: Dict[str, Any], timeout: float, data_product: Optional[str] = None
+) -> Dict[str, Any]:
     """Run the pipeline to its end (or the timeout): status, run id, seconds, failures.
     With ``data_product``, the run refreshes that global data product."""
     mage.bind_project(project_dir(project))
@@ -56,8 +64,12 @@ def run_pipeline(project: str, pipeline_uuid: str, variables: Dict[str, Any], ti
     driving = lease.try_acquire()
     job_manager = mage.start_job_queue() if driving else None
     if not driving:
-        print(f'a Mage server drives this database ({lease.path} is locked): its scheduler runs '
-              f'{project}/{pipeline_uuid}; waiting for the run to end', file=sys.stderr, flush=True)
+        print(
+            f'a Mage server drives this database ({lease.path} is locked): its scheduler runs '
+            f'{project}/{pipeline_uuid}; waiting for the run to end',
+            file=sys.stderr,
+            flush=True,
+        )
     started, started_at = time.monotonic(), time.time()
     try:
         run = mage.insert_run(pipeline_uuid, variables, data_product)
@@ -67,8 +79,9 @@ def run_pipeline(project: str, pipeline_uuid: str, variables: Dict[str, Any], ti
                 mage.drive_active_runs()
                 mage.revive_worker_pool(job_manager)
 
-        status = wait_for_end(tick, lambda: mage.run_status(run), lambda: mage.stop_run(run), timeout,
-                              interval=0.5 if driving else 2.0)
+        status = wait_for_end(
+            tick, lambda: mage.run_status(run), lambda: mage.stop_run(run), timeout, interval=0.5 if driving else 2.0
+        )
         return {
             'project': project,
             'pipeline': pipeline_uuid,
@@ -109,8 +122,9 @@ def main(argv: List[str]) -> int:
         return 0
     from mlops.utils.orchestration.summaries import summarize
 
-    result = run_pipeline(args.project, args.pipeline, json.loads(args.variables), args.timeout,
-                          data_product=args.data_product)
+    result = run_pipeline(
+        args.project, args.pipeline, json.loads(args.variables), args.timeout, data_product=args.data_product
+    )
     if result['status'] == 'completed':
         result.update(summarize(result))
     partial = args.result_file.with_name(args.result_file.name + '.partial')

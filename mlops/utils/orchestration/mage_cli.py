@@ -16,6 +16,7 @@ tree on SIGTERM (``clean_stop``). Every sub-project shares one Mage database
 data product's runs belong to its own sub-project (``data_product_schedules``), and blocks get
 their run's id there too (``run_variables``).
 """
+
 import sys
 
 from mlops.utils.orchestration.data_product_schedules import install_data_product_schedules

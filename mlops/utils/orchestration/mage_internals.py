@@ -3,6 +3,7 @@
 Nothing else in the project imports ``mage_ai.orchestration`` or patches Mage: the runner
 (``headless``), its summaries and the server entry point call these functions.
 """
+
 from __future__ import annotations
 
 import os
@@ -59,6 +60,7 @@ def install_fork_safety() -> None:
 
 # -- binding a sub-project --------------------------------------------------------------------
 
+
 def bind_project(project_dir: Path) -> None:
     """Bind this process to one sub-project (Mage keeps one repo path per process), on the
     platform's one database; migrate it and open the session."""
@@ -88,8 +90,11 @@ def cancel_interrupted_runs(pipeline_uuid: str) -> int:
 
     stale = (
         PipelineRun.query.join(PipelineSchedule, PipelineRun.pipeline_schedule_id == PipelineSchedule.id)
-        .filter(PipelineSchedule.name == SCHEDULE_NAME, PipelineRun.pipeline_uuid == pipeline_uuid,
-                PipelineRun.status.in_(ACTIVE))
+        .filter(
+            PipelineSchedule.name == SCHEDULE_NAME,
+            PipelineRun.pipeline_uuid == pipeline_uuid,
+            PipelineRun.status.in_(ACTIVE),
+        )
         .all()
     )
     for run in stale:
@@ -98,6 +103,7 @@ def cancel_interrupted_runs(pipeline_uuid: str) -> int:
 
 
 # -- the job queue ----------------------------------------------------------------------------
+
 
 def start_job_queue():
     from mage_ai.orchestration.job_manager import get_job_manager
@@ -261,16 +267,19 @@ def _atomic_writes(module: ModuleType) -> None:
 
         temp_path = _replace_whole(filepath, umask)
         try:
-            async with aiofiles.open(temp_path, mode=write_mode,
-                                     **({} if 'b' in write_mode else {'encoding': 'utf-8'})) as fp:
+            async with aiofiles.open(
+                temp_path, mode=write_mode, **({} if 'b' in write_mode else {'encoding': 'utf-8'})
+            ) as fp:
                 await (write_func(fp, content) if write_func is not None else fp.write(content))
             os.replace(temp_path, filepath)
         finally:
             if os.path.exists(temp_path):
                 os.remove(temp_path)
 
-    for name, replaced, patched in (('safe_write', original, safe_write),
-                                    ('safe_write_async', original_async, safe_write_async)):
+    for name, replaced, patched in (
+        ('safe_write', original, safe_write),
+        ('safe_write_async', original_async, safe_write_async),
+    ):
         # Modules that imported the name before this patch hold the original: rebind them too.
         for loaded in list(sys.modules.values()):
             if loaded is not None and getattr(loaded, name, None) is replaced:
@@ -291,8 +300,10 @@ def install_atomic_file_writes() -> None:
 
 
 # A dashboard chart's data: GET /api/page_block_layouts/<page>/block_layout_items/<chart>.
-DASHBOARD_ITEM_ROUTE = (r'/api/(?P<resource>page_block_layouts)/(?P<pk>[^/]+)'
-                        r'/(?P<child>block_layout_items)/(?P<child_pk>[^/]+)')
+DASHBOARD_ITEM_ROUTE = (
+    r'/api/(?P<resource>page_block_layouts)/(?P<pk>[^/]+)'
+    r'/(?P<child>block_layout_items)/(?P<child_pk>[^/]+)'
+)
 
 
 def _dashboard_items_routed(module: ModuleType) -> None:
@@ -348,6 +359,7 @@ def end_queue_processes() -> None:
 
 # -- runs -------------------------------------------------------------------------------------
 
+
 def status_of(value) -> str:
     return getattr(value, 'value', value)
 
@@ -362,8 +374,11 @@ def drive_active_runs() -> None:
     from mage_ai.settings.repo import get_repo_path
 
     db_connection.session.expire_all()
-    runs = (PipelineRun.query.join(PipelineSchedule, PipelineRun.pipeline_schedule_id == PipelineSchedule.id)
-            .filter(PipelineRun.status.in_(ACTIVE), PipelineSchedule.repo_path == get_repo_path()).all())
+    runs = (
+        PipelineRun.query.join(PipelineSchedule, PipelineRun.pipeline_schedule_id == PipelineSchedule.id)
+        .filter(PipelineRun.status.in_(ACTIVE), PipelineSchedule.repo_path == get_repo_path())
+        .all()
+    )
     for run in runs:
         scheduler = PipelineScheduler(run)
         if status_of(run.status) == 'initial':
@@ -372,8 +387,13 @@ def drive_active_runs() -> None:
             scheduler.schedule()
 
 
-def insert_run(pipeline_uuid: str, variables: Dict[str, Any], data_product: Optional[str] = None,
-               project_path: Optional[Path] = None, schedule_name: str = SCHEDULE_NAME):
+def insert_run(
+    pipeline_uuid: str,
+    variables: Dict[str, Any],
+    data_product: Optional[str] = None,
+    project_path: Optional[Path] = None,
+    schedule_name: str = SCHEDULE_NAME,
+):
     """A new run as an API trigger inserts it, under the trigger ``schedule_name`` of the
     pipeline in ``project_path`` (default: the bound sub-project); for a global data product's
     producer, under the product's own schedule, so its consumers take the run as the product's
@@ -417,8 +437,7 @@ def log_tail(block_run, lines: int = 25) -> str:
 
 
 def failed_blocks(run) -> List[Dict[str, str]]:
-    return [{'block': br.block_uuid, 'log': log_tail(br)}
-            for br in run.block_runs if status_of(br.status) == 'failed']
+    return [{'block': br.block_uuid, 'log': log_tail(br)} for br in run.block_runs if status_of(br.status) == 'failed']
 
 
 def read_block_outputs(project_dir: Path, pipeline_uuid: str, block_uuid: str, partition: str) -> List[Any]:
@@ -433,6 +452,7 @@ def read_block_outputs(project_dir: Path, pipeline_uuid: str, block_uuid: str, p
 
 
 # -- the API --------------------------------------------------------------------------------
+
 
 def frontend_client_id() -> str:
     """The API key of the Mage UI's own OAuth application, which every install shares (the

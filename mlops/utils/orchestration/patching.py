@@ -1,5 +1,6 @@
 """Patching a module of Mage's right after its first import, in this process and every process
 forked after: the mechanism each Mage workaround uses."""
+
 from __future__ import annotations
 
 import importlib.abc

@@ -6,6 +6,7 @@ show, and the headless runner wrote each sub-project's runs to another file. The
 one database instead, whichever sub-project is active: ``MAGE_DATABASE_CONNECTION_URL`` when
 set (docker-compose's PostgreSQL), else SQLite in the platform's state folder.
 """
+
 from __future__ import annotations
 
 import os
@@ -36,6 +37,6 @@ def use_one_database() -> str:
     before anything imports ``mage_ai.orchestration.db``, which reads the URL at import."""
     url = database_url()
     if url.startswith('sqlite:///'):
-        Path(url[len('sqlite:///'):]).parent.mkdir(parents=True, exist_ok=True)
+        Path(url[len('sqlite:///') :]).parent.mkdir(parents=True, exist_ok=True)
     os.environ[DATABASE_URL_ENV] = url
     return url

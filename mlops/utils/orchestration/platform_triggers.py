@@ -11,6 +11,7 @@ with that sub-project's path (``repo_path``), so Mage resolves each run's pipeli
 sub-project. ``MLOPS_TIME_TRIGGERS=off`` keeps the time triggers inactive. No upstream issue found; it can go when Mage's scheduler syncs the triggers of
 all sub-projects (check: start on unit_1, list ``/api/pipeline_schedules``).
 """
+
 from __future__ import annotations
 
 import os
@@ -33,9 +34,11 @@ def sub_projects(platform_root: Path = REPO_ROOT / 'mlops') -> List[Path]:
 
 def trigger_files(platform_root: Path = REPO_ROOT / 'mlops') -> List[Tuple[Path, str]]:
     """(sub-project folder, pipeline uuid) of every pipeline that has a ``triggers.yaml``."""
-    return [(project, triggers.parent.name)
-            for project in sub_projects(platform_root)
-            for triggers in sorted((project / 'pipelines').glob('*/triggers.yaml'))]
+    return [
+        (project, triggers.parent.name)
+        for project in sub_projects(platform_root)
+        for triggers in sorted((project / 'pipelines').glob('*/triggers.yaml'))
+    ]
 
 
 # MLOPS_TIME_TRIGGERS=off syncs every time trigger as inactive: a copy of the platform (staging,

@@ -9,6 +9,7 @@ records. This adds both, as the single-project version does. No upstream issue f
 go when the platform version sets them (check: ``pipeline_run_id`` in a block's kwargs on a
 ``mage start`` server).
 """
+
 from __future__ import annotations
 
 from types import ModuleType

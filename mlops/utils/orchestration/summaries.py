@@ -1,4 +1,5 @@
 """What each pipeline's summary line reports: stored block outputs, or MLflow's records."""
+
 from __future__ import annotations
 
 from typing import Any, Callable, Dict
@@ -9,7 +10,8 @@ from mlops.utils.paths import project_dir
 
 def data_preparation(result: Dict[str, Any]) -> Dict[str, Any]:
     X, X_train, X_val, *_ = read_block_outputs(
-        project_dir(result['project']), result['pipeline'], 'build', result['execution_partition'])
+        project_dir(result['project']), result['pipeline'], 'build', result['execution_partition']
+    )
     return {name: list(matrix.shape) for name, matrix in (('X', X), ('X_train', X_train), ('X_val', X_val))}
 
 
@@ -25,24 +27,35 @@ def training(result: Dict[str, Any]) -> Dict[str, Any]:
     client = MlflowClient()
     runs = client.search_runs(
         [experiment_id],
-        filter_string=(f"tags.`mage.pipeline_uuid` = '{result['pipeline']}' and "
-                       f"tags.`mage.pipeline_run_id` = '{result['pipeline_run_id']}' and tags.stage = 'final' "
-                       f"and attributes.start_time >= {int(result['started_at'] * 1000)}"),
+        filter_string=(
+            f"tags.`mage.pipeline_uuid` = '{result['pipeline']}' and "
+            f"tags.`mage.pipeline_run_id` = '{result['pipeline_run_id']}' and tags.stage = 'final' "
+            f'and attributes.start_time >= {int(result["started_at"] * 1000)}'
+        ),
     )
     name = registered_model_name()
     models = []
     for run in runs:
         versions = client.search_model_versions(f"name = '{name}' and run_id = '{run.info.run_id}'")
-        models.append({
-            'family': run.data.tags.get(MODEL_FAMILY),
-            'validation_rmse': round(run.data.metrics[VALIDATION_RMSE], 4),
-            'version': versions[0].version if versions else None,
-            'role': versions[0].tags.get(ROLE) if versions else None,
-        })
+        models.append(
+            {
+                'family': run.data.tags.get(MODEL_FAMILY),
+                'validation_rmse': round(run.data.metrics[VALIDATION_RMSE], 4),
+                'version': versions[0].version if versions else None,
+                'role': versions[0].tags.get(ROLE) if versions else None,
+            }
+        )
     summary: Dict[str, Any] = {'models': sorted(models, key=lambda m: m['validation_rmse'])}
     champion = champion_version(client, name)
-    summary['champion'] = None if champion is None else {
-        'model': name, 'version': champion.version, 'validation_rmse': round(float(champion.tags[VALIDATION_RMSE]), 4)}
+    summary['champion'] = (
+        None
+        if champion is None
+        else {
+            'model': name,
+            'version': champion.version,
+            'validation_rmse': round(float(champion.tags[VALIDATION_RMSE]), 4),
+        }
+    )
     return summary
 
 

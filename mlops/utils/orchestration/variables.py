@@ -2,6 +2,7 @@
 
 ``mage run --runtime-vars`` ignores invalid JSON silently; here it is an error that says so.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, Iterable, List

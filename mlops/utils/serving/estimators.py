@@ -1,4 +1,5 @@
 """Estimator wrappers a registered model may hold besides plain scikit-learn ones."""
+
 from __future__ import annotations
 
 import numpy as np

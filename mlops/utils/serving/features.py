@@ -3,6 +3,7 @@
 ``trip_features`` is the one feature step: data preparation calls it on cleaned trips, the
 served model on the records it is given.
 """
+
 from __future__ import annotations
 
 from typing import Dict, List, Optional, Union
@@ -61,5 +62,10 @@ def trip_features(trips: Union[DataFrame, Records]) -> DataFrame:
             raise DataError(f'trip_distance must be numbers: {error}') from None
     # One frame built once (what combine_features + select_features give, without the copies:
     # on a one-trip request those pandas steps were most of the prediction's time).
-    return DataFrame({CATEGORICAL_FEATURES[0]: join_strings(frame['PULocationID'], frame['DOLocationID']).to_numpy(),
-                      NUMERICAL_FEATURES[0]: distance.to_numpy(dtype=float)}, index=frame.index)
+    return DataFrame(
+        {
+            CATEGORICAL_FEATURES[0]: join_strings(frame['PULocationID'], frame['DOLocationID']).to_numpy(),
+            NUMERICAL_FEATURES[0]: distance.to_numpy(dtype=float),
+        },
+        index=frame.index,
+    )

@@ -1,4 +1,5 @@
 """The registered model: raw trip records in, minutes out, vectorizer included."""
+
 from __future__ import annotations
 
 import gc

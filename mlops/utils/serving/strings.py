@@ -4,6 +4,7 @@ Location ids have a few hundred distinct values (pairs: a few thousand) over ~10
 converting each distinct value once and indexing is far cheaper than formatting every row,
 and gives exactly what ``Series.astype(str)`` and ``+`` would.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -25,8 +26,11 @@ FEW_ROWS = 16
 
 def join_strings(left: pd.Series, right: pd.Series, separator: str = '_') -> pd.Series:
     """``left.astype(str) + separator + right.astype(str)``, computed on distinct pairs."""
-    if (len(left) <= FEW_ROWS and pd.api.types.is_integer_dtype(left.dtype)
-            and pd.api.types.is_integer_dtype(right.dtype)):  # str() of an int is what astype(str) gives
+    if (
+        len(left) <= FEW_ROWS
+        and pd.api.types.is_integer_dtype(left.dtype)
+        and pd.api.types.is_integer_dtype(right.dtype)
+    ):  # str() of an int is what astype(str) gives
         labels = [f'{a}{separator}{b}' for a, b in zip(left.tolist(), right.tolist())]
         return pd.Series(labels, index=left.index, dtype=object)
     left_codes, left_uniques = pd.factorize(left, use_na_sentinel=False)

@@ -1,4 +1,5 @@
 """``DictVectorizer.transform`` on a frame, column-wise, without building one dict per row."""
+
 from __future__ import annotations
 
 import weakref
@@ -14,8 +15,11 @@ from mlops.utils.serving.strings import FEW_ROWS
 
 def is_categorical(series: pd.Series) -> bool:
     dtype = series.dtype  # asked of the dtype: asked of an object Series, pandas scans its values
-    return (pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype)
-            or isinstance(dtype, pd.CategoricalDtype))
+    return (
+        pd.api.types.is_object_dtype(dtype)
+        or pd.api.types.is_string_dtype(dtype)
+        or isinstance(dtype, pd.CategoricalDtype)
+    )
 
 
 def check_types(df: pd.DataFrame) -> None:
@@ -56,7 +60,9 @@ def _column_entries(dv, series: pd.Series, vocabulary: pd.Index):
     """(feature index, value) of one column for every row; index -1 for unseen categories."""
     if is_categorical(series) and len(series) <= FEW_ROWS:
         names = [f'{series.name}{dv.separator}{value}' for value in require_strings(series.tolist(), series.name)]
-        return np.array([dv.vocabulary_.get(name, -1) for name in names], dtype=np.int64), np.ones(len(names), dtype=dv.dtype)
+        return np.array([dv.vocabulary_.get(name, -1) for name in names], dtype=np.int64), np.ones(
+            len(names), dtype=dv.dtype
+        )
     if is_categorical(series):
         codes, distinct = pd.factorize(series)
         names = series.name + dv.separator + require_strings(distinct, series.name)

@@ -1,5 +1,6 @@
 """Where MLflow tracks: ``MLFLOW_TRACKING_URI``, else an embedded SQLite store and local
 artifacts under the repository's data folder (never the current directory)."""
+
 from __future__ import annotations
 
 import fcntl

@@ -3,6 +3,7 @@
 The comparison re-scores the current champion on the challenger's validation rows, so both
 figures are on the same data; moving the alias is one call, made last, under a lock.
 """
+
 from __future__ import annotations
 
 import os
@@ -48,8 +49,9 @@ def champion_rmse_on(client, name: str, validation: pd.DataFrame, target: str) -
     return regression_metrics(validation[target], predictions)['rmse']
 
 
-def register_and_promote(model_uri: str, rmse: float, validation: pd.DataFrame,
-                         target: str = 'duration', name: Optional[str] = None) -> Promotion:
+def register_and_promote(
+    model_uri: str, rmse: float, validation: pd.DataFrame, target: str = 'duration', name: Optional[str] = None
+) -> Promotion:
     import mlflow
     from mlflow.tracking import MlflowClient
 

@@ -1,4 +1,5 @@
 """The pipeline and variables that refit a registered model version exactly."""
+
 from __future__ import annotations
 
 from typing import Dict, Optional, Tuple
@@ -22,10 +23,11 @@ def reproduction_of(version: str, name: Optional[str] = None) -> Tuple[str, Dict
         tags = client.get_run(client.get_model_version(name, str(version)).run_id).data.tags
     except MlflowException as error:
         raise ConfigError(f'--reproduce: no version {version} of {name}: {error.message}') from None
-    variables = {k[len(REPRODUCE_TAG_PREFIX):]: v for k, v in tags.items() if k.startswith(REPRODUCE_TAG_PREFIX)}
+    variables = {k[len(REPRODUCE_TAG_PREFIX) :]: v for k, v in tags.items() if k.startswith(REPRODUCE_TAG_PREFIX)}
     if not variables:
-        raise ConfigError(f'--reproduce: version {version} of {name} has no reproduce.* tags '
-                          '(registered before they existed)')
+        raise ConfigError(
+            f'--reproduce: version {version} of {name} has no reproduce.* tags (registered before they existed)'
+        )
     family = tags.get(MODEL_FAMILY)
     if family == XGBOOST:
         return 'xgboost_training', variables

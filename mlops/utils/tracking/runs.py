@@ -1,5 +1,6 @@
 """MLflow runs of a training pipeline: one parent per (Mage pipeline run, model family),
 a nested run per tuning trial, and a nested ``final model`` run holding the pyfunc."""
+
 from __future__ import annotations
 
 import shutil
@@ -20,22 +21,33 @@ from mlops.utils.tracking.trained_range import data_tags
 
 
 def mage_tags(kwargs: Mapping[str, Any]) -> Dict[str, str]:
-    return {f'mage.{key}': str(kwargs[key]) for key in ('pipeline_uuid', 'pipeline_run_id', 'execution_date')
-            if kwargs.get(key) is not None}
+    return {
+        f'mage.{key}': str(kwargs[key])
+        for key in ('pipeline_uuid', 'pipeline_run_id', 'execution_date')
+        if kwargs.get(key) is not None
+    }
 
 
 def start_parent(client, experiment_id: str, family: str, kwargs: Mapping[str, Any]) -> str:
-    tags = {**mage_tags(kwargs), MODEL_FAMILY: family,
-            'mlflow.runName': f'{kwargs.get("pipeline_uuid", "training")} #{kwargs.get("pipeline_run_id", "-")} {family}'}
+    tags = {
+        **mage_tags(kwargs),
+        MODEL_FAMILY: family,
+        'mlflow.runName': f'{kwargs.get("pipeline_uuid", "training")} #{kwargs.get("pipeline_run_id", "-")} {family}',
+    }
     return client.create_run(experiment_id, tags=tags).info.run_id
 
 
 def _child(client, parent_run_id: str, name: str, tags: Optional[Dict[str, str]] = None) -> str:
     parent = client.get_run(parent_run_id)
-    return client.create_run(parent.info.experiment_id, tags={
-        **{k: v for k, v in parent.data.tags.items() if k.startswith('mage.') or k == MODEL_FAMILY},
-        **(tags or {}), 'mlflow.parentRunId': parent_run_id, 'mlflow.runName': name,
-    }).info.run_id
+    return client.create_run(
+        parent.info.experiment_id,
+        tags={
+            **{k: v for k, v in parent.data.tags.items() if k.startswith('mage.') or k == MODEL_FAMILY},
+            **(tags or {}),
+            'mlflow.parentRunId': parent_run_id,
+            'mlflow.runName': name,
+        },
+    ).info.run_id
 
 
 def log_trial(client, parent_run_id: str, trial: Trial) -> None:
@@ -63,8 +75,10 @@ def installed_distribution(*names: str) -> str:
 
 def served_requirements(model: TripDurationModel) -> List[str]:
     """Exactly the packages the served code imports, at the versions that trained the model."""
-    packages = [installed_distribution('mlflow-skinny', 'mlflow'), *(installed_distribution(name) for name in
-                ('numpy', 'pandas', 'scipy', 'scikit-learn'))]
+    packages = [
+        installed_distribution('mlflow-skinny', 'mlflow'),
+        *(installed_distribution(name) for name in ('numpy', 'pandas', 'scipy', 'scikit-learn')),
+    ]
     if isinstance(model.estimator, BoosterRegressor):
         packages.append(installed_distribution('xgboost-cpu', 'xgboost'))
     return packages
@@ -78,14 +92,24 @@ def staged_serving_code() -> Path:
     for package in (stage, stage / 'utils'):
         (package / '__init__.py').write_text('')
     source = REPO_ROOT / 'mlops' / 'utils'
-    shutil.copytree(source / 'serving', stage / 'utils' / 'serving', ignore=shutil.ignore_patterns('__pycache__', '*.pyc'))
+    shutil.copytree(
+        source / 'serving', stage / 'utils' / 'serving', ignore=shutil.ignore_patterns('__pycache__', '*.pyc')
+    )
     shutil.copy2(source / 'errors.py', stage / 'utils' / 'errors.py')
     return stage
 
 
-def log_final_model(client, parent_run_id: str, model: TripDurationModel, params: Dict[str, Any],
-                    metrics: Dict[str, float], tags: Dict[str, str], facts: Dict[str, Any],
-                    example: pd.DataFrame, documents: Optional[Dict[str, Dict[str, Any]]] = None):
+def log_final_model(
+    client,
+    parent_run_id: str,
+    model: TripDurationModel,
+    params: Dict[str, Any],
+    metrics: Dict[str, float],
+    tags: Dict[str, str],
+    facts: Dict[str, Any],
+    example: pd.DataFrame,
+    documents: Optional[Dict[str, Dict[str, Any]]] = None,
+):
     """A nested run with params, metrics, facts about the data, the pyfunc model (its input
     example from the validation records ``example``) and ``documents``, JSON artifacts by path
     (the caller's: a SHAP explanation for the dashboards); returns (run id, model URI)."""
@@ -105,8 +129,12 @@ def log_final_model(client, parent_run_id: str, model: TripDurationModel, params
                 mlflow.log_dict(document, path)
             mlflow.set_tags(data_tags(facts))
             info = mlflow.pyfunc.log_model(
-                name='model', python_model=model, code_paths=[str(code)], signature=signature,
-                input_example=example, pip_requirements=served_requirements(model),
+                name='model',
+                python_model=model,
+                code_paths=[str(code)],
+                signature=signature,
+                input_example=example,
+                pip_requirements=served_requirements(model),
             )
     finally:
         shutil.rmtree(code.parent, ignore_errors=True)

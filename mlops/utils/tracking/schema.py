@@ -5,6 +5,7 @@ Writers (``tracking.runs``, ``tracking.registry``, ``training.steps``) and reade
 monitoring, dashboards, serving, the runner's summary) import the names from here, so a
 renamed tag cannot leave a reader behind.
 """
+
 from __future__ import annotations
 
 from typing import Any, Optional

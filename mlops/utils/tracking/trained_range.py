@@ -4,6 +4,7 @@ monitoring and the notebook samples, and those trips read again as data preparat
 
 The registry keeps it with the model, so a crash or a fresh container cannot lose it.
 """
+
 from __future__ import annotations
 
 import json
@@ -40,8 +41,11 @@ class TrainedRange:
 def data_tags(facts: Mapping[str, Any]) -> Dict[str, str]:
     """The run tags that record ``facts`` (lists and dicts as JSON; the feature names stay in
     the run's ``training_facts.json`` artifact only)."""
-    return {f'{DATA_TAG_PREFIX}{k}': json.dumps(v) if isinstance(v, (list, dict)) else str(v)
-            for k, v in facts.items() if k != 'feature_names'}
+    return {
+        f'{DATA_TAG_PREFIX}{k}': json.dumps(v) if isinstance(v, (list, dict)) else str(v)
+        for k, v in facts.items()
+        if k != 'feature_names'
+    }
 
 
 def champion_range(client: Any, model: str) -> TrainedRange:
@@ -49,17 +53,27 @@ def champion_range(client: Any, model: str) -> TrainedRange:
     with or its run lacks the facts (registered by a version that did not record them)."""
     version = champion_version(client, model)
     if version is None:
-        raise ConfigError(f"no '{CHAMPION}' version of model {model!r} yet: train once first "
-                          '(./scripts/run.sh) so retraining knows what it was trained on')
+        raise ConfigError(
+            f"no '{CHAMPION}' version of model {model!r} yet: train once first "
+            '(./scripts/run.sh) so retraining knows what it was trained on'
+        )
     tags = client.get_run(version.run_id).data.tags
-    fact = {k[len(DATA_TAG_PREFIX):]: v for k, v in tags.items() if k.startswith(DATA_TAG_PREFIX)}
+    fact = {k[len(DATA_TAG_PREFIX) :]: v for k, v in tags.items() if k.startswith(DATA_TAG_PREFIX)}
     missing = [k for k in REQUIRED_FACTS if k not in fact]
     if missing:
-        raise ConfigError(f'{model} version {version.version} has no recorded {", ".join(missing)} '
-                          f'({DATA_TAG_PREFIX}* tags of its run): retrain it with this version of the project')
-    return TrainedRange(model=model, version=str(version.version), start_month=fact['start_month'],
-                        end_month=fact['end_month'], taxi_colour=fact['taxi_colour'],
-                        data_source=fact['data_source'], split_on_feature=fact.get('split_on_feature', ''))
+        raise ConfigError(
+            f'{model} version {version.version} has no recorded {", ".join(missing)} '
+            f'({DATA_TAG_PREFIX}* tags of its run): retrain it with this version of the project'
+        )
+    return TrainedRange(
+        model=model,
+        version=str(version.version),
+        start_month=fact['start_month'],
+        end_month=fact['end_month'],
+        taxi_colour=fact['taxi_colour'],
+        data_source=fact['data_source'],
+        split_on_feature=fact.get('split_on_feature', ''),
+    )
 
 
 def _split_column(trained: TrainedRange) -> str:
@@ -76,7 +90,6 @@ def month_trips(trained: TrainedRange, month: str, source: Optional[str] = None)
 
 def training_trips(trained: TrainedRange) -> pd.DataFrame:
     """The rows the champion was fitted on (its range before the validation month)."""
-    trips = ingest_files(trained.start_month, trained.end_month, colour=trained.taxi_colour,
-                         source=trained.data_source)
+    trips = ingest_files(trained.start_month, trained.end_month, colour=trained.taxi_colour, source=trained.data_source)
     _, df_train, _ = prepare_trips(trips, _split_column(trained), month_start(trained.end_month), TARGET)
     return df_train

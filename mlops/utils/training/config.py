@@ -1,4 +1,5 @@
 """Pipeline variables of the training pipelines, validated before any training time is spent."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,5 +1,6 @@
 """What the training blocks do, for any model family (sklearn classes and XGBoost alike):
 check the variables, tune with every trial tracked, fit, log, register, promote."""
+
 from __future__ import annotations
 
 import json
@@ -21,8 +22,12 @@ from mlops.utils.training.config import TrainingSettings, model_names, params_fo
 
 def family_for(name: str, settings: TrainingSettings) -> ModelFamily:
     if name == XGBOOST:
-        return xgboost_family(max_depth=settings.max_depth, early_stopping_rounds=settings.early_stopping_rounds,
-                              num_boost_round=settings.num_boost_round, random_state=settings.random_state)
+        return xgboost_family(
+            max_depth=settings.max_depth,
+            early_stopping_rounds=settings.early_stopping_rounds,
+            num_boost_round=settings.num_boost_round,
+            random_state=settings.random_state,
+        )
     return sklearn_family(name)
 
 
@@ -34,8 +39,9 @@ def check_fixed_params(family: ModelFamily, params: Any) -> Dict[str, Any]:
     known = set(family.space) | set(family.fixed) | set(family.accepts)
     unknown = sorted(set(params) - known)
     if unknown:
-        raise ConfigError(f'hyperparameters for {family.name}: unknown {", ".join(unknown)}; '
-                          f'known: {", ".join(sorted(known))}')
+        raise ConfigError(
+            f'hyperparameters for {family.name}: unknown {", ".join(unknown)}; known: {", ".join(sorted(known))}'
+        )
     odd = [k for k, v in params.items() if not isinstance(v, (int, float, str, bool)) or v is None]
     if odd:
         raise ConfigError(f'hyperparameters for {family.name}: {", ".join(odd)} must be numbers, strings or booleans')
@@ -71,15 +77,27 @@ def tune_model(family_name: str, training_set: Dict[str, Any], kwargs: Mapping[s
     if fixed is not None:
         client.set_tag(parent, 'tuning', 'skipped: fixed hyperparameters')
         return {'family': family_name, 'params': fixed, 'parent_run_id': parent, 'trials': 0}
-    result = tune(family, data, settings.budget(family.default_budget), settings.random_state,
-                  on_trial=lambda trial: log_trial(client, parent, trial),
-                  max_seconds=settings.max_tuning_seconds)
+    result = tune(
+        family,
+        data,
+        settings.budget(family.default_budget),
+        settings.random_state,
+        on_trial=lambda trial: log_trial(client, parent, trial),
+        max_seconds=settings.max_tuning_seconds,
+    )
     client.log_metric(parent, 'best_validation_rmse', result.best_rmse)
-    summary = {'family': family_name, 'params': result.best_params, 'parent_run_id': parent,
-               'trials': len(result.trials), 'best_trial_rmse': result.best_rmse}
+    summary = {
+        'family': family_name,
+        'params': result.best_params,
+        'parent_run_id': parent,
+        'trials': len(result.trials),
+        'best_trial_rmse': result.best_rmse,
+    }
     if result.cut_by_time_cap:
-        note = (f'cut by max_tuning_seconds={settings.max_tuning_seconds}: {len(result.trials)} of '
-                f'{result.budget} trials ran; figures depend on the machine')
+        note = (
+            f'cut by max_tuning_seconds={settings.max_tuning_seconds}: {len(result.trials)} of '
+            f'{result.budget} trials ran; figures depend on the machine'
+        )
         client.set_tag(parent, 'tuning', note)
         print(f'WARNING: {family_name} tuning {note}', flush=True)
         summary['tuning_cut'] = note
@@ -90,13 +108,15 @@ def data_facts(data: TrainingData, estimator: Any) -> Dict[str, Any]:
     """What the final model was trained on: data preparation's own record (months, source,
     split as it fell) and the matrices and features the model saw."""
     facts: Dict[str, Any] = dict(data.preparation or {})
-    facts.update({
-        'training_rows': int(data.X_train.shape[0]),
-        'validation_rows': int(data.X_val.shape[0]),
-        'feature_count': len(data.feature_names),
-        'feature_names': data.feature_names,
-        'inputs': INPUT_COLUMNS,
-    })
+    facts.update(
+        {
+            'training_rows': int(data.X_train.shape[0]),
+            'validation_rows': int(data.X_val.shape[0]),
+            'feature_count': len(data.feature_names),
+            'feature_names': data.feature_names,
+            'inputs': INPUT_COLUMNS,
+        }
+    )
     best_iteration = getattr(estimator, 'best_iteration', None)
     if best_iteration is not None:
         facts['boosting_rounds'] = best_iteration + 1
@@ -113,8 +133,9 @@ def reproduction(family: ModelFamily, params: Dict[str, Any], estimator: Any) ->
     return {f'{REPRODUCE_TAG_PREFIX}{name}': value for name, value in variables.items()}
 
 
-def train_and_register(tuning: Dict[str, Any], training_set: Dict[str, Any],
-                       kwargs: Mapping[str, Any]) -> Dict[str, Any]:
+def train_and_register(
+    tuning: Dict[str, Any], training_set: Dict[str, Any], kwargs: Mapping[str, Any]
+) -> Dict[str, Any]:
     """Fit the final model with the chosen hyperparameters, log it as a pyfunc, register a
     version and let the registry decide on the champion. Any failure leaves the alias alone."""
     from mlflow.tracking import MlflowClient
@@ -132,16 +153,31 @@ def train_and_register(tuning: Dict[str, Any], training_set: Dict[str, Any],
         validation = data.validation_records()
         model = TripDurationModel(data.dv, estimator)
         run_id, model_uri = log_final_model(
-            client, parent, model, family.parameters(tuning['params']), metrics,
-            {MODEL_FAMILY: family.name, 'preprocessing': family.preprocessing or 'none',
-             **reproduction(family, tuning['params'], estimator)},
-            data_facts(data, estimator), validation, explanation_artifacts(model, validation),
+            client,
+            parent,
+            model,
+            family.parameters(tuning['params']),
+            metrics,
+            {
+                MODEL_FAMILY: family.name,
+                'preprocessing': family.preprocessing or 'none',
+                **reproduction(family, tuning['params'], estimator),
+            },
+            data_facts(data, estimator),
+            validation,
+            explanation_artifacts(model, validation),
         )
         promotion = register_and_promote(model_uri, metrics['rmse'], validation)
     except BaseException:
         client.set_terminated(parent, 'FAILED')
         raise
     client.set_terminated(parent)
-    return {'family': family.name, 'run_id': run_id, 'version': promotion.version,
-            'validation_rmse': metrics['rmse'], 'champion_validation_rmse': promotion.champion_rmse,
-            'promoted': promotion.promoted, 'params': tuning['params']}
+    return {
+        'family': family.name,
+        'run_id': run_id,
+        'version': promotion.version,
+        'validation_rmse': metrics['rmse'],
+        'champion_validation_rmse': promotion.champion_rmse,
+        'promoted': promotion.promoted,
+        'params': tuning['params'],
+    }

@@ -5,6 +5,7 @@ of a running Mage server (id and token read through its API), or the whole post-
     python -m mlops.utils.triggering.api_command --retrain             # curl for retrain_now
     python -m mlops.utils.triggering.api_command --run '{"inputs": [...]}'   # predictions
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,8 +25,12 @@ from mlops.utils.triggering.mage_api import (
     MageClient,
 )
 
-EXAMPLE_TRIPS = {'inputs': [{'PULocationID': 74, 'DOLocationID': 75, 'trip_distance': 1.3},
-                            {'PULocationID': 130, 'DOLocationID': 205, 'trip_distance': 3.6}]}
+EXAMPLE_TRIPS = {
+    'inputs': [
+        {'PULocationID': 74, 'DOLocationID': 75, 'trip_distance': 1.3},
+        {'PULocationID': 130, 'DOLocationID': 205, 'trip_distance': 3.6},
+    ]
+}
 # pipeline, trigger, block whose output is the answer, example variables
 TARGETS = {
     'predict': (PREDICT_PIPELINE, PREDICT_TRIGGER, PREDICT_BLOCK, EXAMPLE_TRIPS),
@@ -35,8 +40,10 @@ TARGETS = {
 
 def curl_command(base_url: str, trigger: ApiTrigger, variables: Dict[str, Any]) -> str:
     body = json.dumps({'pipeline_run': {'variables': variables}})
-    return (f'curl -sS -X POST {shlex.quote(trigger.url(base_url))} '
-            f"-H 'Content-Type: application/json' -d {shlex.quote(body)}")
+    return (
+        f'curl -sS -X POST {shlex.quote(trigger.url(base_url))} '
+        f"-H 'Content-Type: application/json' -d {shlex.quote(body)}"
+    )
 
 
 def parse_args(argv: List[str]) -> argparse.Namespace:
@@ -56,8 +63,10 @@ def main(argv: List[str]) -> int:
         trigger = client.api_trigger(pipeline, trigger_name)
         if args.run is None:
             print(curl_command(client.base_url, trigger, example))
-            print(f'# the answer is a pipeline run: poll it and read block {block!r} '
-                  f'(or use --run, which does both)', file=sys.stderr)
+            print(
+                f'# the answer is a pipeline run: poll it and read block {block!r} (or use --run, which does both)',
+                file=sys.stderr,
+            )
             return 0
         variables = parse_json_object(args.run, '--run', example=json.dumps(example))
         print(json.dumps(client.run_and_read(trigger, variables, block, timeout=args.timeout), indent=2))

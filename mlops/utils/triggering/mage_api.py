@@ -7,6 +7,7 @@ Mage 0.9.80's synchronous ``POST /api/runs`` fails (SQLAlchemy 2 rejects its
 that call needs), ``GET /api/pipeline_runs/<id>``, ``GET /api/block_runs/<id>/outputs``.
 Everything else needs a session when authentication is on (Mage's default).
 """
+
 from __future__ import annotations
 
 import json
@@ -62,8 +63,13 @@ def _error_text(response: requests.Response) -> str:
 class MageClient:
     """One signed-in session with a Mage server (``MAGE_URL``, default the local UI)."""
 
-    def __init__(self, base_url: Optional[str] = None, email: Optional[str] = None,
-                 password: Optional[str] = None, timeout: float = 30.0):
+    def __init__(
+        self,
+        base_url: Optional[str] = None,
+        email: Optional[str] = None,
+        password: Optional[str] = None,
+        timeout: float = 30.0,
+    ):
         self.base_url = (base_url or os.environ.get(URL_ENV_VAR) or DEFAULT_URL).rstrip('/')
         self.email = email or os.environ.get('DEFAULT_OWNER_EMAIL') or DEFAULT_EMAIL
         self.password = password or os.environ.get('DEFAULT_OWNER_PASSWORD') or DEFAULT_PASSWORD
@@ -79,7 +85,9 @@ class MageClient:
         try:
             response = self.http.request(method, url, timeout=self.timeout, **kwargs)
         except requests.RequestException as error:
-            raise MageApiError(f'Mage server at {self.base_url} unreachable ({type(error).__name__}: {error})') from None
+            raise MageApiError(
+                f'Mage server at {self.base_url} unreachable ({type(error).__name__}: {error})'
+            ) from None
         body = response.json() if response.headers.get('Content-Type', '').startswith('application/json') else None
         if response.status_code >= 400 or (isinstance(body, dict) and body.get('error')):
             raise MageApiError(f'{method} {path}: {_error_text(response)}')
@@ -115,15 +123,22 @@ class MageClient:
         deadline = time.monotonic() + wait
         while True:
             schedules = self.get('/api/pipeline_schedules', **{'schedule_type[]': 'api', 'status[]': 'active'})
-            found = [s for s in schedules.get('pipeline_schedules', [])
-                     if s.get('pipeline_uuid') == pipeline_uuid and s.get('schedule_type') == 'api'
-                     and s.get('status') == 'active' and (name is None or s.get('name') == name)]
+            found = [
+                s
+                for s in schedules.get('pipeline_schedules', [])
+                if s.get('pipeline_uuid') == pipeline_uuid
+                and s.get('schedule_type') == 'api'
+                and s.get('status') == 'active'
+                and (name is None or s.get('name') == name)
+            ]
             if found or time.monotonic() > deadline:
                 break
             time.sleep(0.5)
         if not found:
-            raise ConfigError(f'no active API trigger {name or ""} for pipeline {pipeline_uuid!r} on {self.base_url}: '
-                              'is the server running on the sub-project that holds it (unit_4_triggering)?')
+            raise ConfigError(
+                f'no active API trigger {name or ""} for pipeline {pipeline_uuid!r} on {self.base_url}: '
+                'is the server running on the sub-project that holds it (unit_4_triggering)?'
+            )
         schedule = sorted(found, key=lambda s: s['id'])[0]
         if not schedule.get('token'):
             raise ConfigError(f'trigger {schedule["name"]!r} has no token visible (HIDE_API_TRIGGER_TOKEN is set?)')
@@ -135,8 +150,9 @@ class MageClient:
         body = self._call('POST', path, json={'pipeline_run': {'variables': variables}})
         return int(body['pipeline_run']['id'])
 
-    def wait(self, run_id: int, timeout: float, interval: float = 0.2,
-             clock: Callable[[], float] = time.monotonic) -> Dict[str, Any]:
+    def wait(
+        self, run_id: int, timeout: float, interval: float = 0.2, clock: Callable[[], float] = time.monotonic
+    ) -> Dict[str, Any]:
         """The run once it has finished; MageApiError past ``timeout`` seconds."""
         deadline = clock() + timeout
         while True:
@@ -171,15 +187,19 @@ class MageClient:
             raise MageApiError(f'block {block_uuid!r} of run {run_id} has no output')
         return output_value(outputs[0])
 
-    def run_and_read(self, trigger: ApiTrigger, variables: Dict[str, Any], block_uuid: str,
-                     timeout: float = 120.0) -> Any:
+    def run_and_read(
+        self, trigger: ApiTrigger, variables: Dict[str, Any], block_uuid: str, timeout: float = 120.0
+    ) -> Any:
         """Post, poll, read: the block's output, or MageApiError naming the failed blocks."""
         run_id = self.start_run(trigger, variables)
         run = self.wait(run_id, timeout)
         if run['status'] != 'completed':
-            details = '; '.join(f'{block}: {error}' for block, error in self.run_errors(trigger.pipeline_uuid, run_id).items())
-            raise MageApiError(f'run {run_id} of {trigger.pipeline_uuid} {run["status"]}'
-                               + (f': {details}' if details else ''))
+            details = '; '.join(
+                f'{block}: {error}' for block, error in self.run_errors(trigger.pipeline_uuid, run_id).items()
+            )
+            raise MageApiError(
+                f'run {run_id} of {trigger.pipeline_uuid} {run["status"]}' + (f': {details}' if details else '')
+            )
         return self.block_output(run_id, block_uuid)
 
 
@@ -193,8 +213,9 @@ def predict(client: MageClient, variables: Dict[str, Any], timeout: float = 120.
         return client.run_and_read(trigger, variables, PREDICT_BLOCK, timeout=timeout)
     rows: List[Dict[str, Any]] = []
     for start in range(0, len(trips), MAX_OUTPUT_ROWS):  # the API shows at most that many rows
-        rows += client.run_and_read(trigger, {**variables, 'inputs': trips[start:start + MAX_OUTPUT_ROWS]},
-                                    PREDICT_BLOCK, timeout=timeout)
+        rows += client.run_and_read(
+            trigger, {**variables, 'inputs': trips[start : start + MAX_OUTPUT_ROWS]}, PREDICT_BLOCK, timeout=timeout
+        )
     return rows
 
 

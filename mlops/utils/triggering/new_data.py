@@ -3,6 +3,7 @@
 What was trained on comes from the registry (``tracking.trained_range``). The source is asked
 directly: an HTTP ``HEAD`` for http(s) mirrors, a file look-up for folders and ``file://`` URLs.
 """
+
 from __future__ import annotations
 
 from typing import Callable, List, Optional
@@ -33,7 +34,9 @@ def month_available(source: str, colour: str, month: Month, head: Optional[Calla
     try:
         response = head(location.url, allow_redirects=True, timeout=HEAD_TIMEOUT_SECONDS)
     except requests.RequestException as error:
-        raise SourceError(f'data source unreachable: HEAD {location.url} failed ({type(error).__name__}: {error})') from None
+        raise SourceError(
+            f'data source unreachable: HEAD {location.url} failed ({type(error).__name__}: {error})'
+        ) from None
     if response.status_code == 200:
         return True
     if response.status_code in (403, 404):  # S3/CloudFront-style mirrors answer 403 for absent keys

@@ -5,6 +5,7 @@ The window keeps the champion's length and slides to the newest month: training 
 month but the newest, validating on the newest (the seed's split), so the new models and the
 champion are compared on a month neither was trained on.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -27,17 +28,23 @@ class RetrainingPlan:
     @property
     def message(self) -> str:
         if not self.retrain:
-            return (f'no new month after {self.trained.end_month} at {self.trained.data_source}: '
-                    f'{self.trained.model} version {self.trained.version} stays champion, nothing retrained')
-        return (f'new month(s) {", ".join(self.new_months)} after {self.trained.end_month}: retraining on '
-                f'{self.preparation_variables["start_month"]}..{self.preparation_variables["end_month"]}, '
-                f'validating on {self.new_months[-1]}')
+            return (
+                f'no new month after {self.trained.end_month} at {self.trained.data_source}: '
+                f'{self.trained.model} version {self.trained.version} stays champion, nothing retrained'
+            )
+        return (
+            f'new month(s) {", ".join(self.new_months)} after {self.trained.end_month}: retraining on '
+            f'{self.preparation_variables["start_month"]}..{self.preparation_variables["end_month"]}, '
+            f'validating on {self.new_months[-1]}'
+        )
 
 
 def plan_retraining(trained: TrainedRange, new_months: List[str], source: Optional[str] = None) -> RetrainingPlan:
     if not new_months:
         return RetrainingPlan(trained, [])
-    length = months_between(parse_month(trained.start_month, 'start_month'), parse_month(trained.end_month, 'end_month'))
+    length = months_between(
+        parse_month(trained.start_month, 'start_month'), parse_month(trained.end_month, 'end_month')
+    )
     newest = parse_month(new_months[-1], 'new month')
     start = add_months(newest, 1 - length)
     variables = {

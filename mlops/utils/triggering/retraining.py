@@ -10,6 +10,7 @@ product's own schedule, so the training runs read it as the product's latest. Th
 decides promotion, as for any training run; a child that does not complete fails the
 retraining run and names it.
 """
+
 from __future__ import annotations
 
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
@@ -70,8 +71,10 @@ def child_runs(plan: RetrainingPlan, variables: Mapping[str, Any]) -> List[Tuple
             declared = step.declared_variables()
             unknown = sorted(set(own) - set(declared))
             if unknown:
-                raise ConfigError(f'{name}: {step.pipeline} has no variable(s) {", ".join(unknown)}; '
-                                  f'it has {", ".join(sorted(declared))}')
+                raise ConfigError(
+                    f'{name}: {step.pipeline} has no variable(s) {", ".join(unknown)}; '
+                    f'it has {", ".join(sorted(declared))}'
+                )
         runs.append((step, own))
     return runs
 
@@ -89,13 +92,19 @@ def run_child_in_mage(step: Step, variables: Dict[str, Any], timeout: float) -> 
     from mlops.utils.orchestration.summaries import summarize
 
     started_at = time.time()
-    run = mage.insert_run(step.pipeline, variables, step.data_product, project_path=project_dir(step.project),
-                          schedule_name=CHILD_TRIGGER)
-    status = wait_for_end(lambda: None, lambda: mage.run_status(run), lambda: mage.stop_run(run), timeout,
-                          interval=2.0)
-    result: Dict[str, Any] = {'label': step.label, 'project': step.project, 'pipeline': step.pipeline,
-                              'status': status, 'pipeline_run_id': run.id,
-                              'execution_partition': run.execution_partition, 'started_at': started_at}
+    run = mage.insert_run(
+        step.pipeline, variables, step.data_product, project_path=project_dir(step.project), schedule_name=CHILD_TRIGGER
+    )
+    status = wait_for_end(lambda: None, lambda: mage.run_status(run), lambda: mage.stop_run(run), timeout, interval=2.0)
+    result: Dict[str, Any] = {
+        'label': step.label,
+        'project': step.project,
+        'pipeline': step.pipeline,
+        'status': status,
+        'pipeline_run_id': run.id,
+        'execution_partition': run.execution_partition,
+        'started_at': started_at,
+    }
     if status == 'completed':
         result.update(summarize(result))
     else:
@@ -104,14 +113,20 @@ def run_child_in_mage(step: Step, variables: Dict[str, Any], timeout: float) -> 
     return result
 
 
-def retrain(variables: Mapping[str, Any], run_child: RunChild = run_child_in_mage,
-            log: Callable[[str], None] = print) -> Dict[str, Any]:
+def retrain(
+    variables: Mapping[str, Any], run_child: RunChild = run_child_in_mage, log: Callable[[str], None] = print
+) -> Dict[str, Any]:
     """Retrain when the source has a new month; otherwise say why not. Returns what happened."""
     plan = retraining_plan(variables)
     log(plan.message)
-    summary: Dict[str, Any] = {'retrained': plan.retrain, 'message': plan.message,
-                               'trained_until': plan.trained.end_month, 'new_months': plan.new_months,
-                               'champion_before': plan.trained.version, 'children': []}
+    summary: Dict[str, Any] = {
+        'retrained': plan.retrain,
+        'message': plan.message,
+        'trained_until': plan.trained.end_month,
+        'new_months': plan.new_months,
+        'champion_before': plan.trained.version,
+        'children': [],
+    }
     if not plan.retrain:
         return summary
     children = child_runs(plan, variables)  # every variable checked before the first child runs
@@ -123,10 +138,12 @@ def retrain(variables: Mapping[str, Any], run_child: RunChild = run_child_in_mag
         summary['children'].append(result)
         log(f'{step.label}: {result["status"]} (run {result.get("pipeline_run_id")})')
         if result['status'] != 'completed':
-            raise RetrainingError(f'{step.label} {result["status"]}'
-                                  + (f' ({result["error"]})' if result.get('error') else '')
-                                  + f'; {plan.trained.model} version {plan.trained.version} stays champion '
-                                  'unless a completed training run beat it')
+            raise RetrainingError(
+                f'{step.label} {result["status"]}'
+                + (f' ({result["error"]})' if result.get('error') else '')
+                + f'; {plan.trained.model} version {plan.trained.version} stays champion '
+                'unless a completed training run beat it'
+            )
     summary['champion_after'] = champion_number()
     return summary
 

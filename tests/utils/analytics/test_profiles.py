@@ -3,20 +3,27 @@ import pandas as pd
 
 from mlops.utils.analytics import profiles
 
-FRAME = pd.DataFrame({
-    'lpep_pickup_datetime': pd.to_datetime(['2024-01-01 08:00', '2024-01-01 09:00', '2024-01-02 10:00']),
-    'lpep_dropoff_datetime': pd.to_datetime(['2024-01-01 08:10', '2024-01-01 09:30', '2024-01-02 10:05']),
-    'trip_distance': [1.0, 25.0, 20.0],
-    'ehail_fee': [np.nan, np.nan, np.nan],
-    'tip': [1.0, np.nan, 1.0],
-    'store': ['N', 'N', 'Y'],
-})
+FRAME = pd.DataFrame(
+    {
+        'lpep_pickup_datetime': pd.to_datetime(['2024-01-01 08:00', '2024-01-01 09:00', '2024-01-02 10:00']),
+        'lpep_dropoff_datetime': pd.to_datetime(['2024-01-01 08:10', '2024-01-01 09:30', '2024-01-02 10:05']),
+        'trip_distance': [1.0, 25.0, 20.0],
+        'ehail_fee': [np.nan, np.nan, np.nan],
+        'tip': [1.0, np.nan, 1.0],
+        'store': ['N', 'N', 'Y'],
+    }
+)
 
 
 def test_pickups_per_week_and_short_distances():
-    week = pd.DataFrame({'lpep_pickup_datetime': pd.to_datetime(  # Sun 7th, Mon 8th .. Sun 14th, Mon 15th
-        ['2024-01-07 23:59', '2024-01-08 00:00', '2024-01-14 12:00', '2024-01-15 01:00', '2024-01-09 10:00']),
-        'lpep_dropoff_datetime': pd.to_datetime(['2024-01-08 00:10'] * 5)})
+    week = pd.DataFrame(
+        {
+            'lpep_pickup_datetime': pd.to_datetime(  # Sun 7th, Mon 8th .. Sun 14th, Mon 15th
+                ['2024-01-07 23:59', '2024-01-08 00:00', '2024-01-14 12:00', '2024-01-15 01:00', '2024-01-09 10:00']
+            ),
+            'lpep_dropoff_datetime': pd.to_datetime(['2024-01-08 00:10'] * 5),
+        }
+    )
     weeks, trips = profiles.pickups_per_week(week)
     assert weeks == ['1/01', '1/08', '1/15'] and trips == [1, 3, 1]
     assert profiles.short_trip_distances(FRAME, 20).tolist() == [1.0, 20.0]

@@ -9,7 +9,9 @@ from mlops.utils.errors import DataError
 def trips(**overrides):
     data = {
         'lpep_pickup_datetime': pd.to_datetime(['2024-01-01 10:00:00'] * 4),
-        'lpep_dropoff_datetime': pd.to_datetime(['2024-01-01 10:00:30', '2024-01-01 10:01:00', '2024-01-01 11:00:00', '2024-01-01 11:00:01']),
+        'lpep_dropoff_datetime': pd.to_datetime(
+            ['2024-01-01 10:00:30', '2024-01-01 10:01:00', '2024-01-01 11:00:00', '2024-01-01 11:00:01']
+        ),
         'PULocationID': [1, 2, 3, 4],
         'DOLocationID': [5, 6, 7, 8],
         'trip_distance': [0.1, 0.5, 10.0, 12.0],

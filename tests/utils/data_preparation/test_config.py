@@ -19,7 +19,10 @@ def test_both_data_preparation_pipelines_declare_the_codes_defaults():
     from mlops.utils.data_preparation.config import OPTIONAL_VARIABLES
     from mlops.utils.paths import project_dir
 
-    for project, pipeline in (('unit_1_data_preparation', 'data_preparation'), ('unit_2_training', 'prepare_training_set')):
+    for project, pipeline in (
+        ('unit_1_data_preparation', 'data_preparation'),
+        ('unit_2_training', 'prepare_training_set'),
+    ):
         metadata = project_dir(project) / 'pipelines' / pipeline / 'metadata.yaml'
         declared = yaml.safe_load(metadata.read_text())['variables']
         assert {k: str(v) for k, v in declared.items() if k in DEFAULT_CONFIGURATION} == DEFAULT_CONFIGURATION

@@ -1,4 +1,5 @@
 """Downloads against a real HTTP server on 127.0.0.1 (tests/conftest.py), faults included."""
+
 import uuid
 
 import pyarrow.parquet as pq

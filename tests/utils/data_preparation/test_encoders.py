@@ -44,10 +44,13 @@ def test_validation_frame_missing_a_feature_is_an_error():
         vectorize_features(train, train[['PU_DO']])
 
 
-@pytest.mark.parametrize('frame, message', [
-    (pd.DataFrame({'PU_DO': ['1_2', None], 'trip_distance': [1.0, 2.0]}), "'PU_DO' has missing values"),
-    (pd.DataFrame({'when': pd.to_datetime(['2024-01-01'])}), "'when' has type datetime64"),
-])
+@pytest.mark.parametrize(
+    'frame, message',
+    [
+        (pd.DataFrame({'PU_DO': ['1_2', None], 'trip_distance': [1.0, 2.0]}), "'PU_DO' has missing values"),
+        (pd.DataFrame({'when': pd.to_datetime(['2024-01-01'])}), "'when' has type datetime64"),
+    ],
+)
 def test_unusable_features_are_named(frame, message):
     with pytest.raises(DataError, match=message):
         vectorize_features(frame)

@@ -37,11 +37,14 @@ def test_missing_local_month_names_the_month(shared_data):
         ingest_files('2022-12', '2023-01', source=str(shared_data))
 
 
-@pytest.mark.parametrize('mode, message', [
-    ('empty', 'green 2024-01 .* has no rows'),
-    ('nocols', 'green 2024-01 .* lacks required columns: trip_distance'),
-    ('404', 'green 2024-01: GET .* answered HTTP 404'),
-])
+@pytest.mark.parametrize(
+    'mode, message',
+    [
+        ('empty', 'green 2024-01 .* has no rows'),
+        ('nocols', 'green 2024-01 .* lacks required columns: trip_distance'),
+        ('404', 'green 2024-01: GET .* answered HTTP 404'),
+    ],
+)
 def test_bad_months_over_http(trip_server, cache_dir, mode, message):
     with pytest.raises((DataError, SourceError), match=message):
         ingest_files('2024-01', '2024-01', source=trip_server.base(mode), backoff_factor=0.01)

@@ -4,10 +4,12 @@ import pytest
 from mlops.utils.data_preparation.splitters import split_on_value
 from mlops.utils.errors import ConfigError, DataError
 
-FRAME = pd.DataFrame({
-    'when': pd.to_datetime(['2024-01-05 00:00', '2024-01-31 23:59', '2024-02-01 00:00', '2024-02-10 00:00']),
-    'x': [1, 2, 3, 4],
-})
+FRAME = pd.DataFrame(
+    {
+        'when': pd.to_datetime(['2024-01-05 00:00', '2024-01-31 23:59', '2024-02-01 00:00', '2024-02-10 00:00']),
+        'x': [1, 2, 3, 4],
+    }
+)
 
 
 def test_split_is_strictly_before_the_value():

@@ -1,4 +1,5 @@
 """The blocks' functions against the seed's row-wise route, on real data."""
+
 import numpy as np
 import pytest
 

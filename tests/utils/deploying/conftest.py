@@ -1,4 +1,5 @@
 """An environment with no AWS settings at all, and fixtures that add what a test needs."""
+
 from __future__ import annotations
 
 import pytest

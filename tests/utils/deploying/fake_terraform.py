@@ -7,6 +7,7 @@ command sequences can be checked through the real runner, inside Mage too.
     output -> every output the steps read
     FAKE_TERRAFORM_FAIL=<subcommand> -> that subcommand fails with a message on stderr
 """
+
 from __future__ import annotations
 
 import json
@@ -18,14 +19,29 @@ from pathlib import Path
 from typing import Dict, List
 
 # Every variable that could give a test AWS settings from the developer's environment.
-AWS_VARIABLES = ('AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_ROLE_ARN',
-                 'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
-                 'AWS_CONTAINER_CREDENTIALS_FULL_URI', 'AWS_REGION', 'AWS_DEFAULT_REGION', 'TF_STATE_BUCKET',
-                 'TF_STATE_KEY', 'MAGE_IMAGE', 'MLFLOW_IMAGE')
-OUTPUTS = {'mage_url': 'https://mage.example.com', 'mlflow_url': 'https://mage.example.com:5000',
-           'ecr_mage_repository_url': '123456789012.dkr.ecr.eu-west-1.amazonaws.com/mlops-mage',
-           'ecr_mlflow_repository_url': '123456789012.dkr.ecr.eu-west-1.amazonaws.com/mlops-mlflow',
-           'ecs_cluster_name': 'mlops'}
+AWS_VARIABLES = (
+    'AWS_ACCESS_KEY_ID',
+    'AWS_SECRET_ACCESS_KEY',
+    'AWS_SESSION_TOKEN',
+    'AWS_PROFILE',
+    'AWS_ROLE_ARN',
+    'AWS_WEB_IDENTITY_TOKEN_FILE',
+    'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
+    'AWS_CONTAINER_CREDENTIALS_FULL_URI',
+    'AWS_REGION',
+    'AWS_DEFAULT_REGION',
+    'TF_STATE_BUCKET',
+    'TF_STATE_KEY',
+    'MAGE_IMAGE',
+    'MLFLOW_IMAGE',
+)
+OUTPUTS = {
+    'mage_url': 'https://mage.example.com',
+    'mlflow_url': 'https://mage.example.com:5000',
+    'ecr_mage_repository_url': '123456789012.dkr.ecr.eu-west-1.amazonaws.com/mlops-mage',
+    'ecr_mlflow_repository_url': '123456789012.dkr.ecr.eu-west-1.amazonaws.com/mlops-mlflow',
+    'ecs_cluster_name': 'mlops',
+}
 
 
 def path_without_terraform() -> str:
@@ -54,8 +70,16 @@ def subcommand(argv: List[str]) -> str:
 
 def main(argv: List[str]) -> int:
     with open(os.environ['FAKE_TERRAFORM_LOG'], 'a') as log:
-        log.write(json.dumps({'argv': argv, 'tf_data_dir': os.environ.get('TF_DATA_DIR'),
-                              'tf_in_automation': os.environ.get('TF_IN_AUTOMATION')}) + '\n')
+        log.write(
+            json.dumps(
+                {
+                    'argv': argv,
+                    'tf_data_dir': os.environ.get('TF_DATA_DIR'),
+                    'tf_in_automation': os.environ.get('TF_IN_AUTOMATION'),
+                }
+            )
+            + '\n'
+        )
     command = subcommand(argv)
     if os.environ.get('FAKE_TERRAFORM_FAIL') == command:
         print('Error: fake failure of ' + command, file=sys.stderr)
@@ -66,9 +90,15 @@ def main(argv: List[str]) -> int:
         print('Plan: 1 to add, 0 to change, 0 to destroy.')
         return 0 if os.environ.get('FAKE_TERRAFORM_NO_CHANGES') else 2
     if command == 'show':
-        print(json.dumps({'resource_changes': [{'address': 'aws_ecs_cluster.this', 'change': {'actions': ['create']}}]}))
+        print(
+            json.dumps({'resource_changes': [{'address': 'aws_ecs_cluster.this', 'change': {'actions': ['create']}}]})
+        )
     elif command == 'output':
-        print(json.dumps({name: {'value': value, 'type': 'string', 'sensitive': False} for name, value in OUTPUTS.items()}))
+        print(
+            json.dumps(
+                {name: {'value': value, 'type': 'string', 'sensitive': False} for name, value in OUTPUTS.items()}
+            )
+        )
     return 0
 
 

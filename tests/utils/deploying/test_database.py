@@ -1,5 +1,6 @@
 """The Mage container's first-start step on AWS, against a real PostgreSQL: the URL without a
 password (PGPASSWORD supplies it, as ECS does from the RDS secret)."""
+
 import os
 import subprocess
 import sys
@@ -30,8 +31,12 @@ def test_the_database_is_created_once(server, monkeypatch):
 
 
 def test_the_module_runs_as_the_container_command_does(server):
-    env = {**os.environ, 'PGPASSWORD': server.password, 'PYTHONPATH': str(REPO_ROOT),
-           'MAGE_DATABASE_CONNECTION_URL': f'postgresql+psycopg2://{server.user}@127.0.0.1:{server.port}/mage_cli'}
+    env = {
+        **os.environ,
+        'PGPASSWORD': server.password,
+        'PYTHONPATH': str(REPO_ROOT),
+        'MAGE_DATABASE_CONNECTION_URL': f'postgresql+psycopg2://{server.user}@127.0.0.1:{server.port}/mage_cli',
+    }
     command = [sys.executable, '-m', 'mlops.utils.deploying.database']
     first = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
     second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)

@@ -1,5 +1,6 @@
 """The test mail through a real SMTP server (aiosmtpd on 127.0.0.1), with the settings the
 alerts' notification_config renders from the same environment."""
+
 import pytest
 import yaml
 from jinja2 import Template
@@ -28,27 +29,58 @@ def alerts_email_config(env):
     return EmailConfig.load(config=rendered['notification_config']['email_config'])
 
 
-@pytest.mark.parametrize('env', [
-    {'SMTP_HOST': 'smtp.example.com', 'ALERT_EMAILS': 'a@example.com'},
-    {'SMTP_HOST': 'smtp.gmail.com', 'SMTP_PORT': '2525', 'SMTP_USER': 'me@gmail.com', 'SMTP_PASSWORD': 'app pw',
-     'ALERT_EMAILS': 'a@example.com, b@example.com'},
-    {'SMTP_HOST': 'relay', 'SMTP_USER': 'me@example.com', 'SMTP_MAIL_FROM': 'mage@example.com', 'ALERT_EMAILS': 'a@x.org'},
-])
+@pytest.mark.parametrize(
+    'env',
+    [
+        {'SMTP_HOST': 'smtp.example.com', 'ALERT_EMAILS': 'a@example.com'},
+        {
+            'SMTP_HOST': 'smtp.gmail.com',
+            'SMTP_PORT': '2525',
+            'SMTP_USER': 'me@gmail.com',
+            'SMTP_PASSWORD': 'app pw',
+            'ALERT_EMAILS': 'a@example.com, b@example.com',
+        },
+        {
+            'SMTP_HOST': 'relay',
+            'SMTP_USER': 'me@example.com',
+            'SMTP_MAIL_FROM': 'mage@example.com',
+            'ALERT_EMAILS': 'a@x.org',
+        },
+    ],
+)
 def test_the_settings_are_the_alerts_settings(monkeypatch, env):
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     ours, alerts = email_config(), alerts_email_config(env)
-    assert (ours.smtp_host, ours.smtp_port, ours.smtp_user or '', ours.smtp_password or '', ours.smtp_mail_from,
-            ours.to_emails) == (alerts.smtp_host, int(alerts.smtp_port), alerts.smtp_user or '',
-                                alerts.smtp_password or '', alerts.smtp_mail_from, alerts.to_emails)
+    assert (
+        ours.smtp_host,
+        ours.smtp_port,
+        ours.smtp_user or '',
+        ours.smtp_password or '',
+        ours.smtp_mail_from,
+        ours.to_emails,
+    ) == (
+        alerts.smtp_host,
+        int(alerts.smtp_port),
+        alerts.smtp_user or '',
+        alerts.smtp_password or '',
+        alerts.smtp_mail_from,
+        alerts.to_emails,
+    )
 
 
-@pytest.mark.parametrize('env, named', [
-    ({}, 'SMTP_HOST and ALERT_EMAILS not set'),
-    ({'SMTP_HOST': 'smtp.example.com'}, 'ALERT_EMAILS not set'),
-    ({'ALERT_EMAILS': 'a@example.com', 'SMTP_HOST': ' '}, 'SMTP_HOST not set'),
-    ({'SMTP_HOST': 'h', 'ALERT_EMAILS': 'a@example.com', 'SMTP_PORT': 'smtp'}, "SMTP_PORT must be a port number, got 'smtp'"),
-])
+@pytest.mark.parametrize(
+    'env, named',
+    [
+        ({}, 'SMTP_HOST and ALERT_EMAILS not set'),
+        ({'SMTP_HOST': 'smtp.example.com'}, 'ALERT_EMAILS not set'),
+        ({'ALERT_EMAILS': 'a@example.com', 'SMTP_HOST': ' '}, 'SMTP_HOST not set'),
+        (
+            {'SMTP_HOST': 'h', 'ALERT_EMAILS': 'a@example.com', 'SMTP_PORT': 'smtp'},
+            "SMTP_PORT must be a port number, got 'smtp'",
+        ),
+    ],
+)
 def test_missing_settings_are_named(env, named):
     with pytest.raises(ConfigError, match=named):
         email_config(env)
@@ -60,8 +92,11 @@ def test_the_test_mail_arrives():
         messages = mail.wait_for(1)
     assert len(messages) == 1
     message = messages[0]
-    assert (message['Subject'], message['From'], message['To']) == (SUBJECT, 'mage@example.com',
-                                                                     'ops@example.com, oncall@example.com')
+    assert (message['Subject'], message['From'], message['To']) == (
+        SUBJECT,
+        'mage@example.com',
+        'ops@example.com, oncall@example.com',
+    )
     body = message.get_payload(decode=True).decode()
     assert f'SMTP server: 127.0.0.1:{mail.port}' in body and 'Login: none (plain SMTP' in body
     assert sent['sent_to'] == 'ops@example.com, oncall@example.com' and sent['login'] is False

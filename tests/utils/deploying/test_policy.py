@@ -28,23 +28,30 @@ def test_the_policy_is_rendered_for_the_project_region_and_state(policy):
     text = json.dumps(policy)
     assert '${' not in text and '"*"' in text
     assert statement(policy, 'TerraformStateObjects')['Resource'] == [
-        'arn:aws:s3:::state-bucket/team/mlops.tfstate', 'arn:aws:s3:::state-bucket/team/mlops.tfstate.tflock']
+        'arn:aws:s3:::state-bucket/team/mlops.tfstate',
+        'arn:aws:s3:::state-bucket/team/mlops.tfstate.tflock',
+    ]
     assert statement(policy, 'ProjectRoles')['Resource'] == 'arn:aws:iam::*:role/demo-*'
-    assert statement(policy, 'NetworkInTheRegion')['Condition'] == {'StringEquals': {'aws:RequestedRegion': 'eu-west-1'}}
+    assert statement(policy, 'NetworkInTheRegion')['Condition'] == {
+        'StringEquals': {'aws:RequestedRegion': 'eu-west-1'}
+    }
 
 
 def test_the_committed_policy_has_no_problem(policy):
     assert policy_problems(policy) == []
 
 
-@pytest.mark.parametrize('change, problem', [
-    ({'Action': ['*']}, "'*' grants a whole service"),
-    ({'Action': ['iam:*']}, "'iam:*' grants a whole service"),
-    ({'Action': ['ec2:Create*']}, "wildcard 'ec2:Create*' is not read-only"),
-    ({'Action': ['iam:PassRole'], 'Condition': None}, 'iam:PassRole without an iam:PassedToService condition'),
-    ({'Effect': 'Deny'}, 'needs Effect Allow, Action and Resource'),
-    ({'Resource': []}, 'needs Effect Allow, Action and Resource'),
-])
+@pytest.mark.parametrize(
+    'change, problem',
+    [
+        ({'Action': ['*']}, "'*' grants a whole service"),
+        ({'Action': ['iam:*']}, "'iam:*' grants a whole service"),
+        ({'Action': ['ec2:Create*']}, "wildcard 'ec2:Create*' is not read-only"),
+        ({'Action': ['iam:PassRole'], 'Condition': None}, 'iam:PassRole without an iam:PassedToService condition'),
+        ({'Effect': 'Deny'}, 'needs Effect Allow, Action and Resource'),
+        ({'Resource': []}, 'needs Effect Allow, Action and Resource'),
+    ],
+)
 def test_broad_or_broken_statements_are_named(policy, change, problem):
     broken = {**policy, 'Statement': [{**policy['Statement'][0], **change}] + policy['Statement'][1:]}
     assert any(problem in found for found in policy_problems(broken))

@@ -10,12 +10,18 @@ from mlops.utils.deploying.prerequisites import (
 from mlops.utils.deploying.settings import deploy_settings
 
 
-@pytest.mark.parametrize('env, source', [
-    ({'AWS_ACCESS_KEY_ID': 'AKIA', 'AWS_SECRET_ACCESS_KEY': 's'}, 'access key from AWS_ACCESS_KEY_ID'),
-    ({'AWS_PROFILE': 'deployer'}, 'profile deployer (AWS_PROFILE)'),
-    ({'AWS_ROLE_ARN': 'arn:aws:iam::1:role/ci', 'AWS_WEB_IDENTITY_TOKEN_FILE': '/t'}, 'web identity for arn:aws:iam::1:role/ci'),
-    ({'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI': '/v2/credentials'}, 'the container role (ECS task role)'),
-])
+@pytest.mark.parametrize(
+    'env, source',
+    [
+        ({'AWS_ACCESS_KEY_ID': 'AKIA', 'AWS_SECRET_ACCESS_KEY': 's'}, 'access key from AWS_ACCESS_KEY_ID'),
+        ({'AWS_PROFILE': 'deployer'}, 'profile deployer (AWS_PROFILE)'),
+        (
+            {'AWS_ROLE_ARN': 'arn:aws:iam::1:role/ci', 'AWS_WEB_IDENTITY_TOKEN_FILE': '/t'},
+            'web identity for arn:aws:iam::1:role/ci',
+        ),
+        ({'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI': '/v2/credentials'}, 'the container role (ECS task role)'),
+    ],
+)
 def test_each_credential_source_is_recognised(env, source):
     assert credential_source(env) == source
 
@@ -31,7 +37,10 @@ def test_the_default_profile_of_the_shared_credentials_file_counts(tmp_path):
 
 def test_half_a_credential_pair_names_the_other_half(tmp_path):
     env = {'AWS_ACCESS_KEY_ID': 'AKIA', 'PATH': '', 'AWS_SHARED_CREDENTIALS_FILE': str(tmp_path / 'none')}
-    assert missing_prerequisites(deploy_settings({}), env)[0] == 'AWS_SECRET_ACCESS_KEY (AWS_ACCESS_KEY_ID is set without it)'
+    assert (
+        missing_prerequisites(deploy_settings({}), env)[0]
+        == 'AWS_SECRET_ACCESS_KEY (AWS_ACCESS_KEY_ID is set without it)'
+    )
 
 
 def test_everything_missing_is_named_at_once():
@@ -46,8 +55,10 @@ def test_everything_missing_is_named_at_once():
 def test_only_what_is_missing_is_named(monkeypatch):
     monkeypatch.setenv('AWS_PROFILE', 'deployer')
     monkeypatch.setenv('AWS_REGION', 'eu-west-1')
-    assert missing_prerequisites(deploy_settings({})) == ['the terraform binary on PATH (>= 1.10)',
-                                                          'TF_STATE_BUCKET (the S3 bucket of the Terraform state)']
+    assert missing_prerequisites(deploy_settings({})) == [
+        'the terraform binary on PATH (>= 1.10)',
+        'TF_STATE_BUCKET (the S3 bucket of the Terraform state)',
+    ]
 
 
 def test_with_everything_in_place_the_credential_source_is_returned(aws_ready):

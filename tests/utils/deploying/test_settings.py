@@ -31,7 +31,11 @@ def test_settings_read_the_state_location_from_the_environment(monkeypatch):
     monkeypatch.setenv('AWS_DEFAULT_REGION', 'us-east-1')
     monkeypatch.setenv('TF_STATE_BUCKET', ' my-state ')
     settings = deploy_settings({})
-    assert (settings.aws_region, settings.state_bucket, settings.state_key) == ('us-east-1', 'my-state', DEFAULT_STATE_KEY)
+    assert (settings.aws_region, settings.state_bucket, settings.state_key) == (
+        'us-east-1',
+        'my-state',
+        DEFAULT_STATE_KEY,
+    )
     monkeypatch.setenv('AWS_REGION', 'eu-west-1')
     monkeypatch.setenv('TF_STATE_KEY', 'other/state')
     assert (deploy_settings({}).aws_region, deploy_settings({}).state_key) == ('eu-west-1', 'other/state')

@@ -1,5 +1,6 @@
 """The steps' command sequences, through the real runner and a stand-in terraform binary
 (fake_terraform.py: there is no terraform and no AWS here)."""
+
 import json
 import subprocess
 
@@ -12,7 +13,10 @@ from mlops.utils.errors import ConfigError
 from tests.utils.deploying import fake_terraform
 from tests.utils.deploying.fake_terraform import calls, subcommand
 
-IMAGES = {'mage_image': 'registry.example.com/mlops-mage:abc123', 'mlflow_image': 'registry.example.com/mlops-mlflow:abc123'}
+IMAGES = {
+    'mage_image': 'registry.example.com/mlops-mage:abc123',
+    'mlflow_image': 'registry.example.com/mlops-mlflow:abc123',
+}
 
 
 def commands(log):
@@ -23,10 +27,16 @@ def var_values(argv):
     return {argv[i + 1].split('=', 1)[0]: argv[i + 1].split('=', 1)[1] for i, part in enumerate(argv) if part == '-var'}
 
 
-@pytest.mark.parametrize('step, variables', [
-    (steps.permissions, {}), (steps.infrastructure_setup, {}), (steps.infrastructure_setup, {'action': 'apply'}),
-    (steps.deploy, {**IMAGES, 'action': 'apply'}), (steps.teardown, {'action': 'destroy'}),
-])
+@pytest.mark.parametrize(
+    'step, variables',
+    [
+        (steps.permissions, {}),
+        (steps.infrastructure_setup, {}),
+        (steps.infrastructure_setup, {'action': 'apply'}),
+        (steps.deploy, {**IMAGES, 'action': 'apply'}),
+        (steps.teardown, {'action': 'destroy'}),
+    ],
+)
 def test_without_prerequisites_nothing_runs_before_the_check(monkeypatch, tmp_path, step, variables):
     def no_subprocess(*args, **kwargs):
         raise AssertionError('a subprocess started before the prerequisites check')
@@ -49,7 +59,10 @@ def test_plan_by_default_plans_the_foundation_then_the_services_and_applies_noth
     assert '-target=aws_db_instance.this' in targets and '-target=aws_ecr_repository.this' in targets
     assert not any('aws_ecs_service' in t or 'aws_ecs_task_definition' in t for t in targets)
     assert var_values(foundation) == {'project_name': 'mlops', 'aws_region': 'eu-west-1'}
-    assert not any(p.startswith('-target=') for p in services) and var_values(services)['mage_image'] == IMAGES['mage_image']
+    assert (
+        not any(p.startswith('-target=') for p in services)
+        and var_values(services)['mage_image'] == IMAGES['mage_image']
+    )
     assert not any('-auto-approve' in argv for argv in calls(aws_ready))
     assert infrastructure['applied'] is False and infrastructure['create'] == 1 and infrastructure['outputs'] == {}
     assert deployed['applied'] is False and 'skipped' in destroyed
@@ -99,8 +112,12 @@ def test_running_twice_leaves_the_same_files(aws_ready, tmp_path):
 
     first = run_all()
     assert run_all() == first
-    assert first == ['deployer-policy/mlops-deployer-1.json', 'deployer-policy/mlops-deployer-2.json',
-                     'plans/deploy.tfplan', 'plans/infrastructure.tfplan']
+    assert first == [
+        'deployer-policy/mlops-deployer-1.json',
+        'deployer-policy/mlops-deployer-2.json',
+        'plans/deploy.tfplan',
+        'plans/infrastructure.tfplan',
+    ]
     recorded = [json.loads(line) for line in aws_ready.read_text().splitlines()]
     assert {r['tf_data_dir'] for r in recorded} == {str(work / 'terraform-data')}
     assert {r['tf_in_automation'] for r in recorded} == {'1'}
@@ -129,7 +146,14 @@ def test_a_failing_terraform_fails_the_step_with_its_error(aws_ready, monkeypatc
 
 
 def test_an_unknown_action_stops_every_step_first(aws_ready):
-    for step in (steps.setup_email, steps.permissions, steps.infrastructure_setup, steps.deploy, steps.ci_cd, steps.teardown):
+    for step in (
+        steps.setup_email,
+        steps.permissions,
+        steps.infrastructure_setup,
+        steps.deploy,
+        steps.ci_cd,
+        steps.teardown,
+    ):
         with pytest.raises(ConfigError, match="action 'nuke' is not one of plan, apply, destroy"):
             step({'action': 'nuke', **IMAGES})
     assert commands(aws_ready) == []
@@ -137,7 +161,9 @@ def test_an_unknown_action_stops_every_step_first(aws_ready):
 
 def test_ci_cd_lists_what_the_workflow_needs(tmp_path):
     workflow = tmp_path / 'cd.yml'
-    workflow.write_text('on: push\njobs:\n  d:\n    runs-on: x\n    steps:\n      - run: echo ${{ secrets.A }} ${{ vars.B }}\n')
+    workflow.write_text(
+        'on: push\njobs:\n  d:\n    runs-on: x\n    steps:\n      - run: echo ${{ secrets.A }} ${{ vars.B }}\n'
+    )
     assert steps.ci_cd({'cd_workflow': str(workflow)})['secrets'] == ['A']
     with pytest.raises(ConfigError, match='does not exist'):
         steps.ci_cd({'cd_workflow': str(tmp_path / 'missing.yml')})

@@ -23,8 +23,11 @@ def test_init_completes_the_partial_s3_backend_as_the_cd_workflow_does(settings)
     command = tf.init_command(settings())
     assert command[:3] == ['terraform', f'-chdir={settings().terraform_dir}', 'init']
     assert '-input=false' in command and '-reconfigure' in command
-    assert command[-3:] == ['-backend-config=bucket=state-bucket', '-backend-config=key=mlops/terraform.tfstate',
-                            '-backend-config=region=eu-west-1']
+    assert command[-3:] == [
+        '-backend-config=bucket=state-bucket',
+        '-backend-config=key=mlops/terraform.tfstate',
+        '-backend-config=region=eu-west-1',
+    ]
 
 
 def test_a_plan_is_saved_never_applied_and_says_whether_it_changes_anything(settings, tmp_path):
@@ -39,8 +42,16 @@ def test_a_plan_is_saved_never_applied_and_says_whether_it_changes_anything(sett
 def test_the_var_list(settings):
     assert tf.terraform_variables(settings(), with_images=False) == {'project_name': 'mlops', 'aws_region': 'eu-west-1'}
     images = tf.terraform_variables(settings(project_name='demo', mage_image='r/m:1', mlflow_image='r/f:1'), True)
-    assert tf.var_args(images) == ['-var', 'project_name=demo', '-var', 'aws_region=eu-west-1',
-                                   '-var', 'mage_image=r/m:1', '-var', 'mlflow_image=r/f:1']
+    assert tf.var_args(images) == [
+        '-var',
+        'project_name=demo',
+        '-var',
+        'aws_region=eu-west-1',
+        '-var',
+        'mage_image=r/m:1',
+        '-var',
+        'mlflow_image=r/f:1',
+    ]
 
 
 def test_apply_only_with_action_apply_and_only_the_saved_plan(settings, tmp_path):
@@ -68,8 +79,10 @@ def test_destroy_only_with_action_destroy(settings):
 def test_auto_approve_appears_only_in_the_destroying_commands(settings, tmp_path):
     plan = tmp_path / 'x.tfplan'
     every = {
-        'init': tf.init_command(settings()), 'plan': tf.plan_command(settings(), plan, {}),
-        'apply': tf.apply_plan_command(settings(action='apply'), plan), 'show': tf.show_plan_command(settings(), plan),
+        'init': tf.init_command(settings()),
+        'plan': tf.plan_command(settings(), plan, {}),
+        'apply': tf.apply_plan_command(settings(action='apply'), plan),
+        'show': tf.show_plan_command(settings(), plan),
         'output': tf.output_command(settings()),
         'unprotect': tf.unprotect_command(settings(action='destroy'), {}),
         'destroy': tf.destroy_command(settings(action='destroy'), {}),
@@ -79,9 +92,16 @@ def test_auto_approve_appears_only_in_the_destroying_commands(settings, tmp_path
 
 def test_foundation_targets_leave_out_exactly_the_ecs_services_and_task_definitions(tmp_path):
     (tmp_path / 'a.tf').write_text('resource "aws_vpc" "this" {\n}\nresource "aws_ecs_service" "this" {\n}\n')
-    (tmp_path / 'b.tf').write_text('# resource "aws_fake" "commented" {}\nresource "aws_ecs_task_definition" "t" {}\n'
-                                   'data "aws_x" "y" {}\nresource "random_id" "r" {}\n')
-    assert tf.declared_resources(tmp_path) == ['aws_vpc.this', 'aws_ecs_service.this', 'aws_ecs_task_definition.t', 'random_id.r']
+    (tmp_path / 'b.tf').write_text(
+        '# resource "aws_fake" "commented" {}\nresource "aws_ecs_task_definition" "t" {}\n'
+        'data "aws_x" "y" {}\nresource "random_id" "r" {}\n'
+    )
+    assert tf.declared_resources(tmp_path) == [
+        'aws_vpc.this',
+        'aws_ecs_service.this',
+        'aws_ecs_task_definition.t',
+        'random_id.r',
+    ]
     assert tf.foundation_targets(tmp_path) == ['aws_vpc.this', 'random_id.r']
 
 
@@ -94,23 +114,35 @@ def test_terraform_runs_unattended_with_its_data_in_the_data_folder(settings):
 
 
 def test_plan_summary_counts_each_kind_of_change():
-    show = {'resource_changes': [
-        {'address': 'a.new', 'change': {'actions': ['create']}},
-        {'address': 'a.same', 'change': {'actions': ['no-op']}},
-        {'address': 'a.read', 'change': {'actions': ['read']}},
-        {'address': 'a.changed', 'change': {'actions': ['update']}},
-        {'address': 'a.replaced', 'change': {'actions': ['delete', 'create']}},
-        {'address': 'a.replaced_first', 'change': {'actions': ['create', 'delete']}},
-        {'address': 'a.gone', 'change': {'actions': ['delete']}},
-    ]}
+    show = {
+        'resource_changes': [
+            {'address': 'a.new', 'change': {'actions': ['create']}},
+            {'address': 'a.same', 'change': {'actions': ['no-op']}},
+            {'address': 'a.read', 'change': {'actions': ['read']}},
+            {'address': 'a.changed', 'change': {'actions': ['update']}},
+            {'address': 'a.replaced', 'change': {'actions': ['delete', 'create']}},
+            {'address': 'a.replaced_first', 'change': {'actions': ['create', 'delete']}},
+            {'address': 'a.gone', 'change': {'actions': ['delete']}},
+        ]
+    }
     summary = tf.plan_summary(json.dumps(show))
-    assert {k: summary[k] for k in ('create', 'update', 'replace', 'delete')} == {'create': 1, 'update': 1, 'replace': 2, 'delete': 1}
+    assert {k: summary[k] for k in ('create', 'update', 'replace', 'delete')} == {
+        'create': 1,
+        'update': 1,
+        'replace': 2,
+        'delete': 1,
+    }
     assert summary['addresses']['replace'] == ['a.replaced', 'a.replaced_first']
     assert tf.plan_summary('{}')['create'] == 0
 
 
 def test_outputs_are_read_by_name_and_none_before_the_first_apply():
     text = json.dumps({'mage_url': {'value': 'https://m', 'type': 'string'}, 'other': {'value': 1}})
-    assert tf.read_outputs(text) == {'mage_url': 'https://m', 'mlflow_url': None, 'ecr_mage_repository_url': None,
-                                     'ecr_mlflow_repository_url': None, 'ecs_cluster_name': None}
+    assert tf.read_outputs(text) == {
+        'mage_url': 'https://m',
+        'mlflow_url': None,
+        'ecr_mage_repository_url': None,
+        'ecr_mlflow_repository_url': None,
+        'ecs_cluster_name': None,
+    }
     assert set(tf.read_outputs('{}').values()) == {None}

@@ -1,4 +1,5 @@
 """The predict pipeline's champion: loaded once, reloaded when the alias moves."""
+
 import numpy as np
 import pytest
 

@@ -1,5 +1,6 @@
 """A process that loaded the XGBoost champion can fork children that use XGBoost (Mage's server
 loads it, then forks its scheduler and the block runs' workers)."""
+
 import subprocess
 import sys
 import textwrap
@@ -16,7 +17,7 @@ from tests.registered import register_model, small_booster
 # ``finished``, or ``hung``: still loading after the bound while using no CPU for 6 s in a row
 # (blocked for good, as a deadlocked lock leaves it; a child that is merely slow keeps using CPU
 # and is waited for, up to 300 s more).
-FORK_AFTER_LOAD = textwrap.dedent('''
+FORK_AFTER_LOAD = textwrap.dedent("""
     import os, sys, time
     import mlflow
     from mlops.utils.inference.champion import champion_model
@@ -55,7 +56,7 @@ FORK_AFTER_LOAD = textwrap.dedent('''
         os.kill(pid, 9)
         os.waitpid(pid, 0)
         print('hung' if idle_windows >= 3 else 'still working after 300 s')
-''')
+""")
 
 
 @pytest.fixture(scope='module')
@@ -64,8 +65,14 @@ def data(default_training_set):
 
 
 def child_after(how: str, bound: float, env: dict) -> str:
-    result = subprocess.run([sys.executable, '-c', FORK_AFTER_LOAD, how, str(bound)], cwd=REPO_ROOT, env=env,
-                            capture_output=True, text=True, timeout=bound + 300)
+    result = subprocess.run(
+        [sys.executable, '-c', FORK_AFTER_LOAD, how, str(bound)],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=bound + 300,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     return result.stdout.strip().splitlines()[-1]
 

@@ -1,4 +1,5 @@
 """The predict pipeline's inputs: both shapes, text from forms, and every refusal named."""
+
 import json
 import math
 
@@ -7,8 +8,10 @@ import pytest
 from mlops.utils.inference.inputs import MAX_RECORDS, InputError, trip_records
 from mlops.utils.serving.features import INPUT_COLUMNS, INPUT_TYPES
 
-TRIPS = [{'PULocationID': 74, 'DOLocationID': 75, 'trip_distance': 1.3},
-         {'PULocationID': 7, 'DOLocationID': 260, 'trip_distance': 0}]
+TRIPS = [
+    {'PULocationID': 74, 'DOLocationID': 75, 'trip_distance': 1.3},
+    {'PULocationID': 7, 'DOLocationID': 260, 'trip_distance': 0},
+]
 
 
 def test_a_list_its_json_and_the_single_trip_variables():
@@ -22,22 +25,37 @@ def test_a_list_its_json_and_the_single_trip_variables():
     assert single.equals(frame.head(1))
 
 
-@pytest.mark.parametrize('variables, message', [
-    ({}, 'give "inputs" (a list of trips) or all of PULocationID, DOLocationID, trip_distance; missing: '
-         'PULocationID, DOLocationID, trip_distance'),
-    ({'PULocationID': 1, 'DOLocationID': 2}, 'missing: trip_distance'),
-    ({'inputs': '[{"PULocationID": 1'}, 'inputs is not valid JSON'),
-    ({'inputs': '"a trip"'}, 'inputs must be a non-empty list of trip records'),
-    ({'inputs': [TRIPS[0], {'PULocationID': 1, 'trip_distance': 2}]}, 'inputs[1] lacks DOLocationID'),
-    ({'inputs': [TRIPS[0], 5]}, 'inputs[1] must be an object'),
-    ({'inputs': [{**TRIPS[0], 'trip_distance': 'far'}]}, "inputs[0].trip_distance must be a number of miles, got 'far'"),
-    ({'inputs': [{**TRIPS[0], 'trip_distance': -1}]}, 'inputs[0].trip_distance must be a finite number >= 0, got -1'),
-    ({'inputs': [{**TRIPS[0], 'trip_distance': math.nan}]}, 'inputs[0].trip_distance must be a finite number >= 0'),
-    ({'inputs': [{**TRIPS[0], 'PULocationID': 1.5}]}, 'inputs[0].PULocationID must be a location id'),
-    ({'inputs': [{**TRIPS[0], 'DOLocationID': 0}]}, 'inputs[0].DOLocationID must be a location id'),
-    ({'inputs': [{**TRIPS[0], 'DOLocationID': True}]}, 'inputs[0].DOLocationID must be a location id'),
-    ({'PULocationID': 'x', 'DOLocationID': 2, 'trip_distance': 1}, "trip.PULocationID must be a location id (an integer >= 1), got 'x'"),
-])
+@pytest.mark.parametrize(
+    'variables, message',
+    [
+        (
+            {},
+            'give "inputs" (a list of trips) or all of PULocationID, DOLocationID, trip_distance; missing: '
+            'PULocationID, DOLocationID, trip_distance',
+        ),
+        ({'PULocationID': 1, 'DOLocationID': 2}, 'missing: trip_distance'),
+        ({'inputs': '[{"PULocationID": 1'}, 'inputs is not valid JSON'),
+        ({'inputs': '"a trip"'}, 'inputs must be a non-empty list of trip records'),
+        ({'inputs': [TRIPS[0], {'PULocationID': 1, 'trip_distance': 2}]}, 'inputs[1] lacks DOLocationID'),
+        ({'inputs': [TRIPS[0], 5]}, 'inputs[1] must be an object'),
+        (
+            {'inputs': [{**TRIPS[0], 'trip_distance': 'far'}]},
+            "inputs[0].trip_distance must be a number of miles, got 'far'",
+        ),
+        (
+            {'inputs': [{**TRIPS[0], 'trip_distance': -1}]},
+            'inputs[0].trip_distance must be a finite number >= 0, got -1',
+        ),
+        ({'inputs': [{**TRIPS[0], 'trip_distance': math.nan}]}, 'inputs[0].trip_distance must be a finite number >= 0'),
+        ({'inputs': [{**TRIPS[0], 'PULocationID': 1.5}]}, 'inputs[0].PULocationID must be a location id'),
+        ({'inputs': [{**TRIPS[0], 'DOLocationID': 0}]}, 'inputs[0].DOLocationID must be a location id'),
+        ({'inputs': [{**TRIPS[0], 'DOLocationID': True}]}, 'inputs[0].DOLocationID must be a location id'),
+        (
+            {'PULocationID': 'x', 'DOLocationID': 2, 'trip_distance': 1},
+            "trip.PULocationID must be a location id (an integer >= 1), got 'x'",
+        ),
+    ],
+)
 def test_bad_inputs_are_named(variables, message):
     with pytest.raises(InputError) as refused:
         trip_records(variables)

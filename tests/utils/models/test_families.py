@@ -15,6 +15,7 @@ def tiny():
     X = scipy.sparse.random(200, 30, density=0.2, format='csr', random_state=1)
     y = np.asarray(X.sum(axis=1)).ravel() * 3 + rng.normal(0, 0.1, 200) + 5
     import pandas as pd
+
     return TrainingData(X[:150], X[150:], pd.Series(y[:150]), pd.Series(y[150:]), dv=None)
 
 
@@ -52,8 +53,13 @@ def test_display_names_are_short_and_distinct():
     from mlops.utils.models.families import display_name
 
     names = {family: display_name(family) for family in [*DEFAULT_SKLEARN_MODELS, XGBOOST]}
-    assert names == {'linear_model.LinearRegression': 'LinearRegression', 'linear_model.Lasso': 'Lasso',
-                     'svm.LinearSVR': 'LinearSVR', 'ensemble.ExtraTreesRegressor': 'ExtraTrees',
-                     'ensemble.GradientBoostingRegressor': 'GradientBoosting',
-                     'ensemble.RandomForestRegressor': 'RandomForest', 'xgboost': 'XGBoost'}
+    assert names == {
+        'linear_model.LinearRegression': 'LinearRegression',
+        'linear_model.Lasso': 'Lasso',
+        'svm.LinearSVR': 'LinearSVR',
+        'ensemble.ExtraTreesRegressor': 'ExtraTrees',
+        'ensemble.GradientBoostingRegressor': 'GradientBoosting',
+        'ensemble.RandomForestRegressor': 'RandomForest',
+        'xgboost': 'XGBoost',
+    }
     assert display_name('Constant') == 'Constant'  # a family outside the project's: as it is

@@ -1,5 +1,6 @@
 """The e-mail alert settings in the sub-projects' metadata.yaml, rendered as Mage renders them
 (Jinja with its env_var), and read as plain YAML as Mage also reads them."""
+
 import pytest
 import yaml
 from jinja2 import Template
@@ -7,8 +8,15 @@ from jinja2 import Template
 from mlops.utils.paths import project_dir
 
 PROJECTS = ['unit_3_observability', 'unit_4_triggering']  # the sub-projects with scheduled pipelines
-SMTP_VARIABLES = ['SMTP_HOST', 'SMTP_PORT', 'SMTP_USER', 'SMTP_PASSWORD', 'SMTP_MAIL_FROM', 'ALERT_EMAILS',
-                  'ALERT_ON_SUCCESS']
+SMTP_VARIABLES = [
+    'SMTP_HOST',
+    'SMTP_PORT',
+    'SMTP_USER',
+    'SMTP_PASSWORD',
+    'SMTP_MAIL_FROM',
+    'ALERT_EMAILS',
+    'ALERT_ON_SUCCESS',
+]
 
 
 def notification_config(project, monkeypatch, **env):
@@ -43,9 +51,16 @@ def test_no_smtp_settings_no_mail_and_failure_and_sla_alerts_on(project, monkeyp
 
 
 def test_smtp_settings_come_from_the_environment(monkeypatch):
-    config = notification_config('unit_3_observability', monkeypatch, SMTP_HOST='smtp.gmail.com', SMTP_PORT='587',
-                                 SMTP_USER='me@gmail.com', SMTP_PASSWORD="abcd efgh ijkl mn'p",
-                                 ALERT_EMAILS='a@example.com, b@example.com', ALERT_ON_SUCCESS='true')
+    config = notification_config(
+        'unit_3_observability',
+        monkeypatch,
+        SMTP_HOST='smtp.gmail.com',
+        SMTP_PORT='587',
+        SMTP_USER='me@gmail.com',
+        SMTP_PASSWORD="abcd efgh ijkl mn'p",
+        ALERT_EMAILS='a@example.com, b@example.com',
+        ALERT_ON_SUCCESS='true',
+    )
     email = config.email_config
     assert (email.smtp_host, int(email.smtp_port), email.smtp_user) == ('smtp.gmail.com', 587, 'me@gmail.com')
     assert email.smtp_password == "abcd efgh ijkl mn'p" and email.smtp_mail_from == 'me@gmail.com'

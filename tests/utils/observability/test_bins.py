@@ -1,4 +1,5 @@
 """Histogram bins of a round width, labelled to that width's decimals (expected bins by hand)."""
+
 from mlops.utils.observability.bins import histogram
 
 
@@ -12,8 +13,10 @@ def test_tenths_of_a_minute_with_the_empty_bin_kept():
 def test_wide_spread_gets_a_wider_round_width_and_at_most_twelve_bins():
     labels, counts = histogram([5.0, 7.4, 9.9, 14.95])  # spread 9.95: 1-minute bins
     assert labels == [f'{m}–{m + 1}' for m in range(5, 15)] and counts == [1, 0, 1, 0, 1, 0, 0, 0, 0, 1]
-    assert histogram([12, 250, 90]) == (['0–50', '50–100', '100–150', '150–200', '200–250', '250–300'],
-                                        [1, 1, 0, 0, 0, 1])
+    assert histogram([12, 250, 90]) == (
+        ['0–50', '50–100', '100–150', '150–200', '200–250', '250–300'],
+        [1, 1, 0, 0, 0, 1],
+    )
 
 
 def test_one_value_or_none():

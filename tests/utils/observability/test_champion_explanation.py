@@ -1,5 +1,6 @@
 """The SHAP explanation is logged with the final model at registration, and the Dashboard's
 two chart files serve the champion's artifact as it is, quickly, without loading the model."""
+
 import json
 import runpy
 import time
@@ -34,8 +35,9 @@ def independent_contributions(model, trips):
     import xgboost
 
     estimator = model.estimator
-    values = estimator.booster.predict(xgboost.DMatrix(model.features(trips)), pred_contribs=True,
-                                       iteration_range=(0, estimator.best_iteration + 1))
+    values = estimator.booster.predict(
+        xgboost.DMatrix(model.features(trips)), pred_contribs=True, iteration_range=(0, estimator.best_iteration + 1)
+    )
     assert np.abs(values.sum(axis=1) - estimator.booster.inplace_predict(model.features(trips))).max() < 1e-3
     return values
 

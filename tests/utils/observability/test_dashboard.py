@@ -1,6 +1,7 @@
 """The dashboard's chart values, shaped from model runs or read from an embedded MLflow store
 holding records made here (expected values worked out by hand); its layout names charts that
 exist."""
+
 import pandas as pd
 import pytest
 import yaml
@@ -38,23 +39,30 @@ def models(*rows):
 
 
 def test_best_rmse_per_family_best_first_under_short_names():
-    frame = models(('2026-01-01', 'xgboost', 5.1, 26.0, None), ('2026-01-02', 'linear_model.Lasso', 5.8, 33.6, None),
-                   ('2026-01-03', 'xgboost', 4.9, 24.0, None),
-                   ('2026-01-04', 'ensemble.ExtraTreesRegressor', 5.5, 30.25, None))
+    frame = models(
+        ('2026-01-01', 'xgboost', 5.1, 26.0, None),
+        ('2026-01-02', 'linear_model.Lasso', 5.8, 33.6, None),
+        ('2026-01-03', 'xgboost', 4.9, 24.0, None),
+        ('2026-01-04', 'ensemble.ExtraTreesRegressor', 5.5, 30.25, None),
+    )
     assert best_rmse_by_family(frame) == (['XGBoost', 'ExtraTrees', 'Lasso'], [4.9, 5.5, 5.8])
     assert model_families(frame) == ['XGBoost', 'Lasso', 'XGBoost', 'ExtraTrees']
 
 
 def test_one_row_per_training_run_newest_first_and_a_dash_where_a_family_was_not_trained():
-    frame = models(('2026-01-02 09:30:10', 'linear_model.Lasso', 5.8, 33.64, '7'),  # one sklearn run: two families
-                   ('2026-01-02 09:31:55', 'ensemble.RandomForestRegressor', 5.234, 27.39, '7'),
-                   ('2026-01-01 18:00:00', 'xgboost', 5.1, 26.01, None),  # untagged: a run of its own
-                   ('2026-01-03 07:05:00', 'xgboost', 4.9, 24.01, '9'))
+    frame = models(
+        ('2026-01-02 09:30:10', 'linear_model.Lasso', 5.8, 33.64, '7'),  # one sklearn run: two families
+        ('2026-01-02 09:31:55', 'ensemble.RandomForestRegressor', 5.234, 27.39, '7'),
+        ('2026-01-01 18:00:00', 'xgboost', 5.1, 26.01, None),  # untagged: a run of its own
+        ('2026-01-03 07:05:00', 'xgboost', 4.9, 24.01, '9'),
+    )
     columns, rows = metric_by_training_run(frame, 'rmse')
     assert columns == ['Trained (UTC)', 'Lasso', 'RandomForest', 'XGBoost']
-    assert rows == [['2026-01-03 07:05', '—', '—', 4.9],
-                    ['2026-01-02 09:30', 5.8, 5.23, '—'],
-                    ['2026-01-01 18:00', '—', '—', 5.1]]
+    assert rows == [
+        ['2026-01-03 07:05', '—', '—', 4.9],
+        ['2026-01-02 09:30', 5.8, 5.23, '—'],
+        ['2026-01-01 18:00', '—', '—', 5.1],
+    ]
     assert metric_by_training_run(frame, 'mse')[1][1] == ['2026-01-02 09:30', 33.64, 27.39, '—']
 
 
@@ -76,9 +84,11 @@ def test_each_layout_places_existing_charts_of_supported_types(path):
         assert configuration['chart_type'] in CHART_TYPES, uuid
         chart = PLATFORM / configuration['file_path']
         assert chart.is_file(), chart
-        assert block['data_source'] in ({'type': 'chart_code'},
-                                        {'type': 'pipeline_runs', 'pipeline_uuid': page_pipeline},
-                                        {'type': 'pipeline_schedules', 'pipeline_uuid': page_pipeline}), uuid
+        assert block['data_source'] in (
+            {'type': 'chart_code'},
+            {'type': 'pipeline_runs', 'pipeline_uuid': page_pipeline},
+            {'type': 'pipeline_schedules', 'pipeline_uuid': page_pipeline},
+        ), uuid
 
 
 def test_every_training_pipeline_has_a_dashboard():
@@ -89,13 +99,15 @@ def test_every_training_pipeline_has_a_dashboard():
 # Charts read from a real (embedded) MLflow store: records made here with MlflowClient and the
 # project's own log functions; expected values worked out from what was logged.
 
+
 def test_champion_history_lists_each_version_with_its_rmse_in_version_order_and_marks_the_champion(tracking_store):
     client = MlflowClient()
     client.create_registered_model(MODEL)
     rmse_tags = {1: '6.5', 2: '5.123456', 3: None, **{v: f'{v}.25' for v in range(4, 11)}}  # v3: no RMSE recorded
     for version, rmse in rmse_tags.items():
-        created = client.create_model_version(MODEL, f'file:///models/{version}',
-                                              tags={'validation_rmse': rmse} if rmse else {})
+        created = client.create_model_version(
+            MODEL, f'file:///models/{version}', tags={'validation_rmse': rmse} if rmse else {}
+        )
         assert int(created.version) == version
     client.set_registered_model_alias(MODEL, 'champion', '10')
     labels, values = champion_history()
@@ -108,7 +120,7 @@ def test_trial_rmse_bins_count_the_tuning_trials_of_the_experiment_only(tracking
     for family, rmses in (('linear_model.Lasso', [6.05, 6.1]), ('xgboost', [6.95])):
         parent = start_parent(client, tracking_store, family, {})
         for number, rmse in enumerate(rmses):
-            log_trial(client, parent, Trial(number, {}, {'rmse': rmse, 'mse': rmse ** 2}, 0.1))
+            log_trial(client, parent, Trial(number, {}, {'rmse': rmse, 'mse': rmse**2}, 0.1))
     final = client.create_run(tracking_store, tags={'stage': 'final'}).info.run_id  # a final model: no trial
     client.log_metric(final, 'validation_rmse', 20.0)
     elsewhere = client.create_experiment('another')
@@ -123,9 +135,12 @@ def test_trial_rmse_bins_count_the_tuning_trials_of_the_experiment_only(tracking
 def test_monitoring_by_month_shows_the_latest_versions_score_of_each_month(tracking_store):
     client = MlflowClient()
     experiment = monitoring_experiment(client, tracking_store)
-    scores = [('9', '2024-03', 6.123456, 37.5), ('9', '2024-02', 6.5, 42.25),
-              ('10', '2024-03', 5.75, 33.0625),  # version 10 scored March after 9: its score is shown
-              ('9', '2024-04', 7.0, 49.0)]
+    scores = [
+        ('9', '2024-03', 6.123456, 37.5),
+        ('9', '2024-02', 6.5, 42.25),
+        ('10', '2024-03', 5.75, 33.0625),  # version 10 scored March after 9: its score is shown
+        ('9', '2024-04', 7.0, 49.0),
+    ]
     for version, month, rmse, mse in scores:
         trained = TrainedRange(MODEL, version, '2024-01', '2024-01', 'green', 'source', 'lpep_pickup_datetime')
         log_score(client, experiment, trained, MonthScore(month, {'rmse': rmse, 'mse': mse}), Thresholds())
@@ -135,9 +150,13 @@ def test_monitoring_by_month_shows_the_latest_versions_score_of_each_month(track
 
 def test_training_trials_per_run_counts_every_familys_trials_of_each_mage_run(tracking_store):
     client = MlflowClient()
-    parents = [('sklearn_training', 12, 'linear_model.Lasso', 1), ('sklearn_training', 7, 'linear_model.Lasso', 2),
-               ('sklearn_training', 7, 'svm.LinearSVR', 1), ('xgboost_training', 9, 'xgboost', 2),
-               (None, None, 'linear_model.Lasso', 4)]  # trials logged outside Mage: no run to count them in
+    parents = [
+        ('sklearn_training', 12, 'linear_model.Lasso', 1),
+        ('sklearn_training', 7, 'linear_model.Lasso', 2),
+        ('sklearn_training', 7, 'svm.LinearSVR', 1),
+        ('xgboost_training', 9, 'xgboost', 2),
+        (None, None, 'linear_model.Lasso', 4),
+    ]  # trials logged outside Mage: no run to count them in
     for pipeline, run, family, trials in parents:
         mage = {'pipeline_uuid': pipeline, 'pipeline_run_id': run} if pipeline else {}
         parent = start_parent(client, tracking_store, family, mage)

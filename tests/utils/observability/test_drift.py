@@ -1,4 +1,5 @@
 """Drift figures: computed from the samples, zero for identical data, growing with a shift."""
+
 import numpy as np
 import pandas as pd
 import pytest

@@ -1,5 +1,6 @@
 """SHAP values for the served model: they add up to its predictions, on shallow trees and on
 the deep loss-guided ones training grows (where XGBoost's own pred_contribs is wrong)."""
+
 import numpy as np
 import pytest
 from sklearn.linear_model import LinearRegression
@@ -39,8 +40,16 @@ def deep_model(data):
     max_depth 60, 255 leaves): each tree reaches depth 60 on this data."""
     import xgboost
 
-    params = {'objective': 'reg:squarederror', 'grow_policy': 'lossguide', 'seed': 42, 'nthread': 1,
-              'max_depth': 60, 'max_leaves': 255, 'learning_rate': 0.1, 'min_child_weight': 2.0}
+    params = {
+        'objective': 'reg:squarederror',
+        'grow_policy': 'lossguide',
+        'seed': 42,
+        'nthread': 1,
+        'max_depth': 60,
+        'max_leaves': 255,
+        'learning_rate': 0.1,
+        'min_child_weight': 2.0,
+    }
     booster = xgboost.train(params, xgboost.DMatrix(data.X_train, label=data.y_train), num_boost_round=2)
     return TripDurationModel(data.dv, BoosterRegressor(booster))
 
@@ -50,8 +59,9 @@ def xgboost_exact(model, trips):
     import xgboost
 
     estimator = model.estimator
-    return estimator.booster.predict(xgboost.DMatrix(model.features(trips)), pred_contribs=True,
-                                     iteration_range=(0, estimator.best_iteration + 1))
+    return estimator.booster.predict(
+        xgboost.DMatrix(model.features(trips)), pred_contribs=True, iteration_range=(0, estimator.best_iteration + 1)
+    )
 
 
 def test_each_trip_adds_up_to_its_prediction(model, data):
@@ -82,12 +92,17 @@ def test_deep_lossguide_trees_old_path_is_wrong_new_path_adds_up(deep_model, dat
 
 def test_exact_values_failing_the_check_give_way_to_labelled_approximate_ones(model, data, monkeypatch):
     trips = data.validation_records().head(20)
-    monkeypatch.setattr(explain, 'shap_values', lambda booster, rounds, matrix: (
-        np.full((matrix.shape[0], matrix.shape[1] + 1), 1e16), 0.0))
+    monkeypatch.setattr(
+        explain,
+        'shap_values',
+        lambda booster, rounds, matrix: (np.full((matrix.shape[0], matrix.shape[1] + 1), 1e16), 0.0),
+    )
     contribs = contributions(model, trips)
     assert contribs.attrs['method'] == APPROXIMATE
     assert np.allclose(contribs.sum(axis=1), model.predict(None, trips), atol=TOLERANCE)
-    monkeypatch.setattr(explain, '_saabas', lambda estimator, matrix: np.full((matrix.shape[0], matrix.shape[1] + 1), 7.0))
+    monkeypatch.setattr(
+        explain, '_saabas', lambda estimator, matrix: np.full((matrix.shape[0], matrix.shape[1] + 1), 7.0)
+    )
     with pytest.raises(NotAdditive, match='cannot explain'):
         contributions(model, trips)
     explained = explanation(model, trips)

@@ -1,5 +1,6 @@
 """Dashboard data from a real MLflow store through the client API: empty frames before any
 run, then the runs, versions, trials and monitoring results the project's own code logged."""
+
 import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
@@ -26,10 +27,12 @@ MODEL = 'test-model'  # the tracking_store fixture's registered model name
 
 def test_nothing_logged_yet_gives_empty_frames(tracking_store):
     client = MlflowClient()
-    for frame, columns in ((final_models(client, tracking_store, MODEL), MODEL_COLUMNS),
-                           (tuning_trials(client, tracking_store), TRIAL_COLUMNS),
-                           (registry_history(client, MODEL), VERSION_COLUMNS),
-                           (monitoring_history(client, experiment_name()), MONITORING_COLUMNS)):
+    for frame, columns in (
+        (final_models(client, tracking_store, MODEL), MODEL_COLUMNS),
+        (tuning_trials(client, tracking_store), TRIAL_COLUMNS),
+        (registry_history(client, MODEL), VERSION_COLUMNS),
+        (monitoring_history(client, experiment_name()), MONITORING_COLUMNS),
+    ):
         assert frame.empty and list(frame.columns) == columns
 
 
@@ -40,7 +43,7 @@ def test_models_versions_and_trials_as_logged(tracking_store, default_training_s
     worse, worse_rmse = register_constant(tracking_store, data, 60.0, family='Sixty')
     parent = start_parent(client, tracking_store, 'Median', {})
     for number, rmse in enumerate([7.5, 6.25]):
-        log_trial(client, parent, Trial(number, {'alpha': number}, {'rmse': rmse, 'mse': rmse ** 2}, 0.5))
+        log_trial(client, parent, Trial(number, {'alpha': number}, {'rmse': rmse, 'mse': rmse**2}, 0.5))
 
     models = final_models(client, tracking_store, MODEL)
     assert models['family'].tolist() == ['Median', 'Sixty']

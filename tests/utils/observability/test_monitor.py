@@ -1,5 +1,6 @@
 """Monitoring on real months: a champion fitted on 2023-01 and validated on 2023-02 is scored
 on later months; figures recomputed here from the data, logged once per (month, version)."""
+
 import mlflow
 import numpy as np
 import pytest
@@ -24,10 +25,11 @@ def champion(tracking_store, shared_data):
 
 
 def recomputed_rmse(model, shared_data, month):
-    trips, _, _ = prepare_trips(ingest_files(month, month, source=str(shared_data)), 'lpep_pickup_datetime',
-                                f'{month}-01', 'duration')
+    trips, _, _ = prepare_trips(
+        ingest_files(month, month, source=str(shared_data)), 'lpep_pickup_datetime', f'{month}-01', 'duration'
+    )
     errors = model.predict(None, trips[INPUT_COLUMNS]) - trips['duration'].to_numpy()
-    return float(np.sqrt(np.mean(errors ** 2))), trips
+    return float(np.sqrt(np.mean(errors**2))), trips
 
 
 def test_a_later_month_is_scored_logged_once_and_read_back(champion, shared_data):
@@ -76,8 +78,9 @@ def test_no_champion_yet_is_named(tracking_store):
 def test_a_month_missing_at_the_source_is_named_and_nothing_is_logged(champion, shared_data):
     with pytest.raises(SourceError, match=r'2025-06.*no file at'):
         monitor({'month': '2025-06'})
-    monitoring = MlflowClient().get_experiment_by_name(f'{mlflow.get_experiment(champion["experiment"]).name}'
-                                                        '-monitoring')
+    monitoring = MlflowClient().get_experiment_by_name(
+        f'{mlflow.get_experiment(champion["experiment"]).name}-monitoring'
+    )
     assert monitoring is None or MlflowClient().search_runs([monitoring.experiment_id]) == []
 
 
@@ -103,5 +106,5 @@ def test_the_pipelines_threshold_defaults_are_the_codes():
     from mlops.utils.paths import project_dir
 
     metadata = yaml.safe_load((project_dir('unit_3_observability') / 'pipelines/monitoring/metadata.yaml').read_text())
-    declared = {k[len('threshold_'):]: v for k, v in metadata['variables'].items() if k.startswith('threshold_')}
+    declared = {k[len('threshold_') :]: v for k, v in metadata['variables'].items() if k.startswith('threshold_')}
     assert declared == dataclasses.asdict(Thresholds())

@@ -1,5 +1,6 @@
 """A monitoring score whose write fails: the caller gets the error, the run is marked FAILED,
 and nothing reads its half-written figures; the next scoring of the month logs it afresh."""
+
 import pytest
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient

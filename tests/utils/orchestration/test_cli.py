@@ -1,4 +1,5 @@
 """The main job's CLI: planning and the failure paths of a step, without Mage."""
+
 from __future__ import annotations
 
 import sys
@@ -31,12 +32,15 @@ def test_steps_by_name_or_label():
     assert [s.label for s, _ in plan('--pipelines', 'prepare_training_set')] == [CHAIN[1].label]
 
 
-@pytest.mark.parametrize('argv, message', [
-    (['--pipelines', 'predict'], 'unknown pipeline(s) predict'),
-    (['--vars', '[1]'], '--vars must be a JSON object'),
-    (['--set', 'start_month'], "--set takes name=value, got 'start_month'"),
-    (['--pipelines', 'xgboost_training', '--set', 'models=x'], 'unknown pipeline variable(s) models'),
-])
+@pytest.mark.parametrize(
+    'argv, message',
+    [
+        (['--pipelines', 'predict'], 'unknown pipeline(s) predict'),
+        (['--vars', '[1]'], '--vars must be a JSON object'),
+        (['--set', 'start_month'], "--set takes name=value, got 'start_month'"),
+        (['--pipelines', 'xgboost_training', '--set', 'models=x'], 'unknown pipeline variable(s) models'),
+    ],
+)
 def test_bad_arguments_are_named(argv, message):
     with pytest.raises(ConfigError, match=message.replace('(', r'\(').replace(')', r'\)').replace('[', r'\[')):
         plan(*argv)
@@ -64,7 +68,9 @@ def test_a_step_whose_process_dies_is_reported_crashed(fake_headless):
     fake, calls = fake_headless
     fake.script = 'import os; os._exit(3)'
     result = cli.run_step(CHAIN[0], {}, timeout=30)
-    assert result['status'] == 'crashed' and result['log'].endswith('headless-unit_1_data_preparation-data_preparation.log')
+    assert result['status'] == 'crashed' and result['log'].endswith(
+        'headless-unit_1_data_preparation-data_preparation.log'
+    )
     assert calls[0][:3] == ('run', 'unit_1_data_preparation', 'data_preparation') and '--timeout' in calls[0]
 
 
@@ -79,8 +85,10 @@ def test_a_step_past_its_timeout_is_killed_cancelled_and_reported_timed_out(fake
 
 def test_the_result_the_process_wrote_is_reported(fake_headless):
     fake, _ = fake_headless
-    fake.script = ('import json, sys; from pathlib import Path; '
-                   'Path(sys.argv[5]).write_text(json.dumps({"project": "p", "pipeline": "q", "status": "failed", '
-                   '"failures": [{"block": "b", "log": "boom"}]}))')
+    fake.script = (
+        'import json, sys; from pathlib import Path; '
+        'Path(sys.argv[5]).write_text(json.dumps({"project": "p", "pipeline": "q", "status": "failed", '
+        '"failures": [{"block": "b", "log": "boom"}]}))'
+    )
     result = cli.run_step(CHAIN[0], {}, timeout=30)
     assert result['status'] == 'failed' and result['failures'] == [{'block': 'b', 'log': 'boom'}]

@@ -1,4 +1,5 @@
 """Mage's job-queue processes never share their parent's PostgreSQL connection (slow layer)."""
+
 from __future__ import annotations
 
 import json
@@ -14,7 +15,7 @@ pytestmark = pytest.mark.slow
 # A parent process bound to a sub-project as the runner binds it, a query that leaves a
 # connection in the pool, then a child forked as Mage's ProcessQueue forks its workers, which
 # opens a session as Mage's Worker does and asks the server which backend answers it.
-PROBE = '''
+PROBE = """
 import json, multiprocessing, sys
 from pathlib import Path
 from sqlalchemy import text
@@ -40,15 +41,23 @@ process.start()
 forked = answers.get(timeout=60)
 process.join()
 print(json.dumps({'parent': parent, 'child': forked, 'parent_after': backend()}))
-'''
+"""
 
 
 def backends(tmp_path, postgres, hook: str) -> dict:
-    env = {'MAGE_DATABASE_CONNECTION_URL': postgres.url('mage', driver='postgresql+psycopg2'),
-           'MAGE_DATA_DIR': str(tmp_path / 'mage'), 'PYTHONPATH': str(REPO_ROOT)}
-    result = subprocess.run([sys.executable, '-c', PROBE, hook, str(REPO_ROOT / 'mlops' / 'unit_1_data_preparation')],
-                            cwd=tmp_path, env={**__import__('os').environ, **env},
-                            capture_output=True, text=True, timeout=180)
+    env = {
+        'MAGE_DATABASE_CONNECTION_URL': postgres.url('mage', driver='postgresql+psycopg2'),
+        'MAGE_DATA_DIR': str(tmp_path / 'mage'),
+        'PYTHONPATH': str(REPO_ROOT),
+    }
+    result = subprocess.run(
+        [sys.executable, '-c', PROBE, hook, str(REPO_ROOT / 'mlops' / 'unit_1_data_preparation')],
+        cwd=tmp_path,
+        env={**__import__('os').environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
 

@@ -1,4 +1,5 @@
 """The runner's tick loop, through its seams (no Mage)."""
+
 from __future__ import annotations
 
 from mlops.utils.orchestration.headless import TIMED_OUT, wait_for_end

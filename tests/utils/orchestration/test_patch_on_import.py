@@ -1,4 +1,5 @@
 """Mage workarounds wait for Mage's own import: ``patch_on_import``, the two server patches, the SMTP timeout."""
+
 import os
 import subprocess
 import sys
@@ -15,6 +16,7 @@ def test_a_patch_applies_at_first_import_and_at_once_when_already_imported(tmp_p
     patch_on_import('late_module', lambda module: seen.append(module.VALUE))
     assert seen == []  # nothing imported yet, nothing patched
     import late_module  # noqa: F401
+
     assert seen == [1]
     patch_on_import('late_module', lambda module: seen.append(module.VALUE + 1))
     assert seen == [1, 2]
@@ -24,7 +26,7 @@ def test_a_patch_applies_at_first_import_and_at_once_when_already_imported(tmp_p
 def test_the_server_patches_leave_mage_unimported_until_mage_imports_itself():
     """In a clean interpreter: installing does not import Mage (its database would open with
     the wrong repo path); importing Mage's modules later finds them patched."""
-    script = textwrap.dedent('''
+    script = textwrap.dedent("""
         import sys
         from mlops.utils.orchestration.mage_internals import (install_single_block_run_creator,
                                                               install_worker_pool_revival)
@@ -36,7 +38,7 @@ def test_the_server_patches_leave_mage_unimported_until_mage_imports_itself():
         assert ProcessQueue.has_job.__module__ == 'mlops.utils.orchestration.mage_internals'
         assert utils.configure_pipeline_run_payload.__module__ == 'mlops.utils.orchestration.mage_internals'
         print('patched')
-    ''')
+    """)
     result = subprocess.run([sys.executable, '-c', script], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip().endswith('patched')
@@ -51,7 +53,7 @@ def test_an_alert_mail_to_a_silent_smtp_server_gives_up_after_the_timeout():
     silent = socket.socket()
     silent.bind(('127.0.0.1', 0))
     silent.listen(1)  # the kernel completes the handshake; nobody ever answers
-    script = textwrap.dedent(f'''
+    script = textwrap.dedent(f"""
         from mlops.utils.orchestration.mage_internals import install_smtp_timeout
         install_smtp_timeout()
         from mage_ai.services.email.config import EmailConfig
@@ -63,10 +65,16 @@ def test_an_alert_mail_to_a_silent_smtp_server_gives_up_after_the_timeout():
             send_email(config, subject='s', message='m', verbose=False)
         except (TimeoutError, smtplib.SMTPException) as error:  # smtplib words a timed-out greeting so
             print('gave up:', error)
-    ''')
+    """)
     try:
-        result = subprocess.run([sys.executable, '-c', script], cwd=REPO_ROOT, capture_output=True, text=True,
-                                timeout=120, env={**os.environ, 'SMTP_TIMEOUT': '1'})
+        result = subprocess.run(
+            [sys.executable, '-c', script],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**os.environ, 'SMTP_TIMEOUT': '1'},
+        )
     finally:
         silent.close()
     assert result.returncode == 0, result.stderr[-2000:]
@@ -76,7 +84,7 @@ def test_an_alert_mail_to_a_silent_smtp_server_gives_up_after_the_timeout():
 # Rewrites a large file 40 times with Mage's own ``safe_write``/``safe_write_async`` (as
 # ``Pipeline.save`` and the editor's ``save_async`` call them) while a thread reads it in a loop;
 # argv[1] says whether the patch is installed first. Prints reads, torn reads, mode, leftovers.
-REWRITE_WHILE_READING = textwrap.dedent('''
+REWRITE_WHILE_READING = textwrap.dedent("""
     import asyncio, os, sys, threading
     if sys.argv[1] == 'patched':
         from mlops.utils.orchestration.mage_internals import install_atomic_file_writes
@@ -108,13 +116,18 @@ REWRITE_WHILE_READING = textwrap.dedent('''
     reader.join()
     leftovers = sorted(set(os.listdir(sys.argv[2])) - {'metadata.yaml'})
     print('reads', reads[0], 'torn', len(torn), 'mode', oct(os.stat(path).st_mode & 0o777), 'left', leftovers)
-''')
+""")
 
 
 def rewrite_while_reading(folder, patched: bool):
     folder.mkdir()
-    result = subprocess.run([sys.executable, '-c', REWRITE_WHILE_READING, 'patched' if patched else 'unpatched',
-                             str(folder)], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, '-c', REWRITE_WHILE_READING, 'patched' if patched else 'unpatched', str(folder)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     reads, torn, mode, left = result.stdout.splitlines()[-1].split()[1::2]
     assert int(reads) > 20, result.stdout  # the reader ran beside the writes

@@ -1,4 +1,5 @@
 """One database for the platform, one driver of its runs at a time, time triggers on or off."""
+
 from __future__ import annotations
 
 import subprocess
@@ -43,8 +44,13 @@ time.sleep(600)
 
 def test_one_driver_at_a_time_and_a_killed_holder_lets_go(tmp_path):
     path = tmp_path / 'scheduler.lock'
-    holder = subprocess.Popen([sys.executable, '-c', HOLD, str(path)], stdout=subprocess.PIPE, text=True,
-                              cwd=REPO_ROOT, env={'PYTHONPATH': str(REPO_ROOT)})
+    holder = subprocess.Popen(
+        [sys.executable, '-c', HOLD, str(path)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=REPO_ROOT,
+        env={'PYTHONPATH': str(REPO_ROOT)},
+    )
     try:
         assert holder.stdout.readline().strip() == 'True'
         lease = DriverLease(path)
@@ -75,5 +81,7 @@ def test_time_triggers_are_on_unless_turned_off(monkeypatch):
 
 def test_every_sub_projects_trigger_files_are_found():
     found = {(project.name, pipeline) for project, pipeline in trigger_files()}
-    on_disk = {(path.parents[2].name, path.parent.name) for path in (REPO_ROOT / 'mlops').glob('*/pipelines/*/triggers.yaml')}
+    on_disk = {
+        (path.parents[2].name, path.parent.name) for path in (REPO_ROOT / 'mlops').glob('*/pipelines/*/triggers.yaml')
+    }
     assert found == on_disk and len(found) >= 3

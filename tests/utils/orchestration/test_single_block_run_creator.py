@@ -3,6 +3,7 @@ API trigger's request, ``triggers.utils.create_and_start_pipeline_run``, on a re
 with it the request makes the run and no block run, and the scheduler's tick makes one block
 run per block, under its lock; Mage alone makes them in the request (the control), which a tick
 landing between the request's two commits doubles."""
+
 from __future__ import annotations
 
 import os
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.slow
 
 # argv: patched|unpatched. Prints "result: <block runs after the request> <after a scheduler
 # tick> <after a second tick> <blocks of the pipeline>".
-API_REQUEST_THEN_TICKS = textwrap.dedent('''
+API_REQUEST_THEN_TICKS = textwrap.dedent("""
     import sys
     from pathlib import Path
 
@@ -45,16 +46,26 @@ API_REQUEST_THEN_TICKS = textwrap.dedent('''
         db_connection.session.refresh(run)
         counts.append(len(run.block_runs))
     print('result:', *counts, len(pipeline.blocks_by_uuid), flush=True)
-''')
+""")
 
 
 def block_runs(tmp_path, how: str) -> list:
-    env = {**os.environ, 'PYTHONPATH': str(REPO_ROOT), 'MAGE_DATA_DIR': str(tmp_path / how / 'mage'),
-           'MLOPS_DATA_DIR': str(tmp_path / how / 'data')}
+    env = {
+        **os.environ,
+        'PYTHONPATH': str(REPO_ROOT),
+        'MAGE_DATA_DIR': str(tmp_path / how / 'mage'),
+        'MLOPS_DATA_DIR': str(tmp_path / how / 'data'),
+    }
     env.pop('MAGE_DATABASE_CONNECTION_URL', None)
     seeded(tmp_path / how / 'mage')
-    result = subprocess.run([sys.executable, '-c', API_REQUEST_THEN_TICKS, how], cwd=REPO_ROOT, env=env,
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, '-c', API_REQUEST_THEN_TICKS, how],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     [line] = [line for line in result.stdout.splitlines() if line.startswith('result: ')]
     return [int(n) for n in line.split()[1:]]

@@ -1,4 +1,5 @@
 """The runner's summary line of a training run, read back from a real (embedded) MLflow store."""
+
 import time
 
 import numpy as np
@@ -18,14 +19,23 @@ def data(default_training_set):
 
 def train_constant(experiment_id, data, pipeline_run_id: int, family: str, value: float) -> dict:
     """Logs and registers one constant model as the given Mage pipeline run would."""
-    promotion, rmse = register_constant(experiment_id, data, value, family,
-                                        mage={'pipeline_uuid': 'sklearn_training', 'pipeline_run_id': pipeline_run_id})
+    promotion, rmse = register_constant(
+        experiment_id,
+        data,
+        value,
+        family,
+        mage={'pipeline_uuid': 'sklearn_training', 'pipeline_run_id': pipeline_run_id},
+    )
     return {'family': family, 'rmse': round(rmse, 4), 'version': promotion.version}
 
 
 def result_of(pipeline_run_id: int, started_at: float) -> dict:
-    return {'project': 'unit_2_training', 'pipeline': 'sklearn_training',
-            'pipeline_run_id': pipeline_run_id, 'started_at': started_at}
+    return {
+        'project': 'unit_2_training',
+        'pipeline': 'sklearn_training',
+        'pipeline_run_id': pipeline_run_id,
+        'started_at': started_at,
+    }
 
 
 def test_a_training_summary_lists_only_that_runs_models_best_first_with_the_champion(tracking_store, data):
@@ -42,8 +52,11 @@ def test_a_training_summary_lists_only_that_runs_models_best_first_with_the_cham
     assert [m['version'] for m in summary['models']] == [better['version'], worse['version']]
     assert {m['role'] for m in summary['models']} == {'rejected challenger'}  # run 7's model stays champion
     champion = MlflowClient().get_model_version_by_alias('test-model', CHAMPION)
-    assert summary['champion'] == {'model': 'test-model', 'version': earlier['version'],
-                                   'validation_rmse': earlier['rmse']}
+    assert summary['champion'] == {
+        'model': 'test-model',
+        'version': earlier['version'],
+        'validation_rmse': earlier['rmse'],
+    }
     assert champion.version == earlier['version']
 
     # A run id reused by a later Mage database (a fresh clone) does not pick up older MLflow runs.

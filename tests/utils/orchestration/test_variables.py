@@ -21,7 +21,9 @@ def test_assignments():
 
 
 def test_unknown_variables_are_listed():
-    with pytest.raises(ConfigError, match='unknown pipeline variable\\(s\\) strat_month; known: end_month, start_month'):
+    with pytest.raises(
+        ConfigError, match='unknown pipeline variable\\(s\\) strat_month; known: end_month, start_month'
+    ):
         check_known({'strat_month': 1}, ['start_month', 'end_month'])
 
 
@@ -31,7 +33,11 @@ def test_unknown_pipeline_steps_are_named():
 
     from mlops.utils.paths import REPO_ROOT
 
-    result = subprocess.run([sys.executable, '-m', 'mlops.utils.orchestration', '--pipelines', 'nope'],
-                            cwd=REPO_ROOT, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, '-m', 'mlops.utils.orchestration', '--pipelines', 'nope'],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 2
     assert 'unknown pipeline(s) nope; known: ' in result.stderr and 'xgboost_training' in result.stderr

@@ -2,6 +2,7 @@
 the worker pool had already exited (the race of mage-ai/mage-ai#3998: ``enqueue`` saw the pool
 alive a moment before it quit) runs once the scheduler asks ``has_job`` about it; without the
 patch it stays queued for good (the control, in the same test)."""
+
 from __future__ import annotations
 
 import subprocess
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.slow
 
 # argv: patched|unpatched, a file the job writes, seconds to keep asking has_job (as the
 # scheduler's ticks do). Prints "result: ran" or "result: still queued".
-QUEUED_BEHIND_A_DEAD_POOL = textwrap.dedent('''
+QUEUED_BEHIND_A_DEAD_POOL = textwrap.dedent("""
     import sys, time
     from pathlib import Path
 
@@ -44,14 +45,19 @@ QUEUED_BEHIND_A_DEAD_POOL = textwrap.dedent('''
     if queue.worker_pool_proc is not None:
         queue.worker_pool_proc.join(timeout=60)
     print('result:', 'ran' if Path(sys.argv[2]).exists() else 'still queued', flush=True)
-''')
+""")
 
 
 def run(tmp_path, how: str, seconds: float) -> str:
     marker = tmp_path / f'{how}.ran'
-    result = subprocess.run([sys.executable, '-c', QUEUED_BEHIND_A_DEAD_POOL, how, str(marker), str(seconds)],
-                            cwd=REPO_ROOT, capture_output=True, text=True, timeout=seconds + 180,
-                            env={'PATH': '/usr/bin:/bin', 'PYTHONPATH': str(REPO_ROOT)})
+    result = subprocess.run(
+        [sys.executable, '-c', QUEUED_BEHIND_A_DEAD_POOL, how, str(marker), str(seconds)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=seconds + 180,
+        env={'PATH': '/usr/bin:/bin', 'PYTHONPATH': str(REPO_ROOT)},
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     [line] = [line for line in result.stdout.splitlines() if line.startswith('result: ')]  # Mage prints too
     return line.removeprefix('result: ')

@@ -35,7 +35,10 @@ def test_missing_column_is_named():
 
 
 def test_trip_features_from_records_and_frames_agree():
-    records = [{'PULocationID': 74, 'DOLocationID': 75, 'trip_distance': 1}, {'PULocationID': 1, 'DOLocationID': 2, 'trip_distance': '2.5'}]
+    records = [
+        {'PULocationID': 74, 'DOLocationID': 75, 'trip_distance': 1},
+        {'PULocationID': 1, 'DOLocationID': 2, 'trip_distance': '2.5'},
+    ]
     from_records = trip_features(records)
     assert from_records.to_dict(orient='list') == {'PU_DO': ['74_75', '1_2'], 'trip_distance': [1.0, 2.5]}
     assert trip_features(pd.DataFrame(records)).equals(from_records)
@@ -48,8 +51,10 @@ def test_trip_features_name_what_is_wrong():
         trip_features([{'PULocationID': 1, 'DOLocationID': 2, 'trip_distance': 'far'}])
 
 
-@pytest.mark.parametrize('given, expected', [([3, 0], [3.0, 0.0]), ([3.5, 0.0], [3.5, 0.0]),
-                                             ([True, False], [1.0, 0.0]), (['3', '0.5'], [3.0, 0.5])])
+@pytest.mark.parametrize(
+    'given, expected',
+    [([3, 0], [3.0, 0.0]), ([3.5, 0.0], [3.5, 0.0]), ([True, False], [1.0, 0.0]), (['3', '0.5'], [3.0, 0.5])],
+)
 def test_numbers_of_any_type_become_float_distances(given, expected):
     frame = pd.DataFrame({'PULocationID': [1, 2], 'DOLocationID': [2, 1], 'trip_distance': given})
     distances = trip_features(frame)['trip_distance']

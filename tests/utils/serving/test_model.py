@@ -1,4 +1,5 @@
 """The registered model: raw records in, the same minutes as vectorizer + estimator in memory."""
+
 from pathlib import Path
 
 import mlflow
@@ -30,8 +31,9 @@ def booster(data):
 def test_validation_records_are_the_raw_inputs_and_give_the_training_features(data):
     records = data.validation_records()
     assert list(records.columns) == INPUT_COLUMNS + ['duration']
-    assert (records['PULocationID'].astype(str) + '_' + records['DOLocationID'].astype(str)).tolist() == \
-        data.df_val['PU_DO'].tolist()
+    assert (records['PULocationID'].astype(str) + '_' + records['DOLocationID'].astype(str)).tolist() == data.df_val[
+        'PU_DO'
+    ].tolist()
     features = TripDurationModel(data.dv, None).features(records)
     assert (features != data.X_val).nnz == 0  # the model computes exactly the training matrix
 
@@ -41,8 +43,9 @@ def test_logged_pyfunc_round_trip(tracking_store, data, booster):
     client = MlflowClient()
     parent = start_parent(client, tracking_store, 'xgboost', {'pipeline_uuid': 'test', 'pipeline_run_id': 1})
     model = TripDurationModel(data.dv, booster)
-    run_id, uri = log_final_model(client, parent, model, {'max_depth': 6}, {'rmse': 1.0}, {}, {'training_rows': 1},
-                                  validation)
+    run_id, uri = log_final_model(
+        client, parent, model, {'max_depth': 6}, {'rmse': 1.0}, {}, {'training_rows': 1}, validation
+    )
     loaded = mlflow.pyfunc.load_model(uri)
     expected = booster.predict(data.X_val)
     assert np.allclose(loaded.predict(validation), expected)
@@ -74,9 +77,11 @@ def test_models_pickled_under_the_old_module_paths_still_load(data, booster):
     import pickle
 
     model = TripDurationModel(data.dv, booster)
-    old = (pickle.dumps(model, protocol=0)
-           .replace(b'mlops.utils.serving.model\nTripDurationModel', b'mlops.utils.tracking.pyfunc\nTripDurationModel')
-           .replace(b'mlops.utils.serving.estimators\nBoosterRegressor', b'mlops.utils.models.families\nBoosterRegressor'))
+    old = (
+        pickle.dumps(model, protocol=0)
+        .replace(b'mlops.utils.serving.model\nTripDurationModel', b'mlops.utils.tracking.pyfunc\nTripDurationModel')
+        .replace(b'mlops.utils.serving.estimators\nBoosterRegressor', b'mlops.utils.models.families\nBoosterRegressor')
+    )
     assert b'mlops.utils.tracking.pyfunc' in old and b'mlops.utils.models.families' in old
     records = data.validation_records().head(20)
     assert np.array_equal(pickle.loads(old).predict(None, records), model.predict(None, records))

@@ -1,6 +1,7 @@
 """A registered model loads and predicts in a clean virtualenv built from its own
 requirements.txt, outside the repository (as `mlflow models serve --env-manager virtualenv`,
 `mlflow models build-docker` or a serving platform would), for both kinds of estimator."""
+
 from __future__ import annotations
 
 import fcntl
@@ -29,13 +30,13 @@ from mlops.utils.tracking.runs import log_final_model, start_parent
 pytestmark = pytest.mark.slow
 # Virtualenvs are cached by the hash of the requirements they were built from.
 ENV_CACHE = Path(os.environ.get('MLOPS_MODEL_ENV_CACHE', Path.home() / '.cache' / 'mlops-model-envs'))
-PREDICT = '''
+PREDICT = """
 import json, sys
 import mlflow.pyfunc
 model = mlflow.pyfunc.load_model(sys.argv[1])
 records = json.load(open(sys.argv[2]))
 print(json.dumps([float(x) for x in model.predict(records)]))
-'''
+"""
 
 
 def requirement_lines(text: str) -> set:
@@ -60,13 +61,27 @@ def _built_env(requirements: Path) -> Path:
     shutil.rmtree(env, ignore_errors=True)
     subsets = [done.parent for done in ENV_CACHE.glob('*/.complete') if requirement_lines(done.read_text()) <= wanted]
     if subsets:
-        shutil.copytree(max(subsets, key=lambda e: len(requirement_lines((e / '.complete').read_text()))), env,
-                        symlinks=True)
+        shutil.copytree(
+            max(subsets, key=lambda e: len(requirement_lines((e / '.complete').read_text()))), env, symlinks=True
+        )
         (env / '.complete').unlink()
     else:
         subprocess.run([sys.executable, '-m', 'venv', str(env)], check=True)
-    install = subprocess.run([str(env / 'bin' / 'python'), '-m', 'pip', 'install', '--disable-pip-version-check',
-                              '-q', '-r', str(requirements)], capture_output=True, text=True, timeout=1200)
+    install = subprocess.run(
+        [
+            str(env / 'bin' / 'python'),
+            '-m',
+            'pip',
+            'install',
+            '--disable-pip-version-check',
+            '-q',
+            '-r',
+            str(requirements),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
     assert install.returncode == 0, install.stdout[-2000:] + install.stderr[-2000:]
     (env / '.complete').write_text(requirements.read_text())
     return env
@@ -80,8 +95,13 @@ def data(default_training_set):
 def fitted(kind: str, data):
     if kind == 'sklearn':
         return LinearRegression().fit(data.X_train, data.y_train)
-    return BoosterRegressor(xgboost.train({'max_depth': 6, 'seed': 1, 'nthread': 2},
-                                          xgboost.DMatrix(data.X_train, label=data.y_train), num_boost_round=30))
+    return BoosterRegressor(
+        xgboost.train(
+            {'max_depth': 6, 'seed': 1, 'nthread': 2},
+            xgboost.DMatrix(data.X_train, label=data.y_train),
+            num_boost_round=30,
+        )
+    )
 
 
 @pytest.mark.parametrize('kind', ['sklearn', 'xgboost'])
@@ -91,10 +111,13 @@ def test_a_registered_model_predicts_the_same_in_a_clean_virtualenv(kind, tracki
     rmse = regression_metrics(data.y_val, estimator.predict(data.X_val))['rmse']
     client = MlflowClient()
     parent = start_parent(client, tracking_store, kind, {})
-    _, uri = log_final_model(client, parent, TripDurationModel(data.dv, estimator), {}, {'rmse': rmse}, {}, {},
-                             validation)
+    _, uri = log_final_model(
+        client, parent, TripDurationModel(data.dv, estimator), {}, {'rmse': rmse}, {}, {}, validation
+    )
     version = register_and_promote(uri, rmse, validation).version
-    model_dir = Path(mlflow.artifacts.download_artifacts(f'models:/test-model/{version}', dst_path=str(tmp_path / 'model')))
+    model_dir = Path(
+        mlflow.artifacts.download_artifacts(f'models:/test-model/{version}', dst_path=str(tmp_path / 'model'))
+    )
     sample = validation.drop(columns=['duration']).sample(500, random_state=0)
     records = tmp_path / 'records.json'
     records.write_text(json.dumps(sample.to_dict(orient='records')))
@@ -104,10 +127,17 @@ def test_a_registered_model_predicts_the_same_in_a_clean_virtualenv(kind, tracki
     empty = tmp_path / 'elsewhere'
     empty.mkdir()
     clean = {'PATH': f'{env / "bin"}:/usr/bin:/bin', 'HOME': str(tmp_path), 'MLFLOW_TRACKING_URI': ''}
-    result = subprocess.run([str(env / 'bin' / 'python'), '-c', PREDICT, str(model_dir), str(records)], cwd=empty,
-                            env=clean, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [str(env / 'bin' / 'python'), '-c', PREDICT, str(model_dir), str(records)],
+        cwd=empty,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert np.allclose(json.loads(result.stdout.strip().splitlines()[-1]), expected)
-    imports = subprocess.run([str(env / 'bin' / 'python'), '-c', 'import hyperopt'], cwd=empty, env=clean,
-                             capture_output=True)
+    imports = subprocess.run(
+        [str(env / 'bin' / 'python'), '-c', 'import hyperopt'], cwd=empty, env=clean, capture_output=True
+    )
     assert imports.returncode != 0  # nothing of training came along

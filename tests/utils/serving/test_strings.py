@@ -6,8 +6,12 @@ from mlops.utils.serving.strings import FEW_ROWS, as_strings, join_strings
 
 
 def test_same_as_astype_str_for_ints_floats_nan_and_strings():
-    for series in (pd.Series([3, 1, 3, 265], index=[5, 6, 7, 8]), pd.Series([1.0, np.nan, 2.5]),
-                   pd.Series(['a', 'b', 'a']), pd.Series([], dtype='int64')):
+    for series in (
+        pd.Series([3, 1, 3, 265], index=[5, 6, 7, 8]),
+        pd.Series([1.0, np.nan, 2.5]),
+        pd.Series(['a', 'b', 'a']),
+        pd.Series([], dtype='int64'),
+    ):
         pd.testing.assert_series_equal(as_strings(series), series.astype(str))
 
 

@@ -1,5 +1,6 @@
 """``transform`` equals DictVectorizer on row dicts at every size: the one-by-one look-up of a
 few rows and the column-wise one of many; the vocabulary is reused and a refit is noticed."""
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -24,8 +25,12 @@ def test_few_and_many_rows_equal_dictvectorizer(rows):
     rng = np.random.default_rng(rows)
     seen = [f'{a}_{b}' for a in range(1, 30) for b in range(1, 30)]
     dv = DictVectorizer().fit([{'PU_DO': name, 'trip_distance': 1.0} for name in seen])
-    frame = pd.DataFrame({'PU_DO': [f'{a}_{b}' for a, b in rng.integers(1, 40, (rows, 2))],  # some unseen
-                          'trip_distance': rng.exponential(3.0, rows).round(1)})  # some explicit zeros
+    frame = pd.DataFrame(
+        {
+            'PU_DO': [f'{a}_{b}' for a, b in rng.integers(1, 40, (rows, 2))],  # some unseen
+            'trip_distance': rng.exponential(3.0, rows).round(1),
+        }
+    )  # some explicit zeros
     frame.loc[0, 'trip_distance'] = 0.0
     ours, theirs = transform(dv, frame), dv.transform(frame.to_dict('records'))
     theirs.sort_indices()

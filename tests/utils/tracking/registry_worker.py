@@ -9,6 +9,7 @@ workers of a test ask for the registry lock at once, holds the lock 1 s, and als
 asked for the lock, got it and let it go, on the machine's monotonic clock); ``hold`` (inside
 the lock, writes $REGISTRY_WORKER_SIGNAL and waits to be killed).
 """
+
 from __future__ import annotations
 
 import os
@@ -30,8 +31,14 @@ from mlops.utils.tracking import registry
 from mlops.utils.tracking.mlflow_setup import connect
 from mlops.utils.tracking.runs import log_final_model, start_parent
 
-VALIDATION = pd.DataFrame({'PULocationID': [1, 2, 3, 4] * 5, 'DOLocationID': [5, 6, 7, 8] * 5,
-                           'trip_distance': [1.0, 2.0, 3.0, 4.0] * 5, 'duration': [10.0, 12.0, 14.0, 16.0] * 5})
+VALIDATION = pd.DataFrame(
+    {
+        'PULocationID': [1, 2, 3, 4] * 5,
+        'DOLocationID': [5, 6, 7, 8] * 5,
+        'trip_distance': [1.0, 2.0, 3.0, 4.0] * 5,
+        'duration': [10.0, 12.0, 14.0, 16.0] * 5,
+    }
+)
 
 
 def main(constant: float, mode: str) -> None:
@@ -54,17 +61,25 @@ def main(constant: float, mode: str) -> None:
                 raise TimeoutError(f'no {signal}.go within 120 s')
             time.sleep(0.01)
     elif mode == 'hold':
+
         def hold(*args, **kwargs):
             Path(os.environ['REGISTRY_WORKER_SIGNAL']).write_text('in the lock')
             time.sleep(3600)
+
         registry.champion_rmse_on = hold
     promotion = registry.register_and_promote(uri, rmse, VALIDATION)
-    print(promotion.version, promotion.promoted, rmse, *(times[k] for k in ('asked', 'entered', 'left') if times),
-          flush=True)
+    print(
+        promotion.version,
+        promotion.promoted,
+        rmse,
+        *(times[k] for k in ('asked', 'entered', 'left') if times),
+        flush=True,
+    )
 
 
 def timed_lock(real_lock, times: Dict[str, float]):
     """``real_lock``, recording when it was asked for, got and let go, and held 1 s."""
+
     @contextmanager
     def lock(name: str):
         times['asked'] = time.monotonic()
@@ -73,6 +88,7 @@ def timed_lock(real_lock, times: Dict[str, float]):
             time.sleep(1)
             yield
             times['left'] = time.monotonic()
+
     return lock
 
 

@@ -1,5 +1,6 @@
 """A process that used MLflow's SQL store and then forks (the Mage server after preloading the
 champion) gives the child a pool of its own: the parent's pooled connections stay the parent's."""
+
 import subprocess
 import sys
 import textwrap
@@ -8,7 +9,7 @@ from tests.chain import REPO_ROOT
 
 
 def test_a_forked_child_gets_new_pools_for_mlflows_engines(tmp_path):
-    script = textwrap.dedent('''
+    script = textwrap.dedent("""
         import os, sys
         os.environ['MLOPS_DATA_DIR'] = sys.argv[1]
         from mlflow.tracking import MlflowClient
@@ -29,11 +30,16 @@ def test_a_forked_child_gets_new_pools_for_mlflows_engines(tmp_path):
             os._exit(0)
         os.waitpid(child, 0)
         print('shared pools:', os.read(read, 16).decode())
-    ''')
+    """)
 
     def shared_pools(*hook):
-        result = subprocess.run([sys.executable, '-c', script, str(tmp_path / 'data'), *hook], cwd=REPO_ROOT,
-                                capture_output=True, text=True, timeout=300)
+        result = subprocess.run(
+            [sys.executable, '-c', script, str(tmp_path / 'data'), *hook],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert result.returncode == 0, result.stderr[-2000:]
         return int(result.stdout.strip().rsplit(' ', 1)[-1])
 

@@ -1,4 +1,5 @@
 """Champion promotion against a real MLflow registry (embedded store in a temp folder)."""
+
 import numpy as np
 import pytest
 from mlflow.tracking import MlflowClient

@@ -1,5 +1,6 @@
 """The champion rule across processes: a process killed inside the registry lock, and two
 promotions at once (slow layer: real processes on one embedded MLflow store)."""
+
 from __future__ import annotations
 
 import fcntl
@@ -20,21 +21,34 @@ MODEL = 'test-model'
 
 @pytest.fixture
 def store_env(tmp_path, monkeypatch):
-    env = {**os.environ, 'MLOPS_DATA_DIR': str(tmp_path / 'data'), 'MLOPS_REGISTERED_MODEL': MODEL,
-           'PYTHONPATH': str(REPO_ROOT), 'REGISTRY_WORKER_SIGNAL': str(tmp_path / 'signal')}
+    env = {
+        **os.environ,
+        'MLOPS_DATA_DIR': str(tmp_path / 'data'),
+        'MLOPS_REGISTERED_MODEL': MODEL,
+        'PYTHONPATH': str(REPO_ROOT),
+        'REGISTRY_WORKER_SIGNAL': str(tmp_path / 'signal'),
+    }
     env.pop('MLFLOW_TRACKING_URI', None)
     monkeypatch.setenv('MLOPS_DATA_DIR', env['MLOPS_DATA_DIR'])
     monkeypatch.delenv('MLFLOW_TRACKING_URI', raising=False)
     from mlops.utils.tracking.mlflow_setup import connect
+
     connect()
     yield env
     import mlflow
+
     mlflow.set_tracking_uri(None)
 
 
 def worker(env, constant: float, mode: str = 'normal') -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, '-m', 'tests.utils.tracking.registry_worker', str(constant), mode],
-                            cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, '-m', 'tests.utils.tracking.registry_worker', str(constant), mode],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def finished(process: subprocess.Popen) -> tuple:
@@ -86,4 +100,6 @@ def test_two_promotions_at_once_keep_the_better_model(store_env, tmp_path):
     # whichever came second saw the first as champion and was compared with it
     second = max(results, key=lambda name: int(results[name][0]))
     tags = client.get_model_version(MODEL, results[second][0]).tags
-    assert float(tags['champion_validation_rmse']) == pytest.approx(results['good' if second == 'better' else 'better'][2])
+    assert float(tags['champion_validation_rmse']) == pytest.approx(
+        results['good' if second == 'better' else 'better'][2]
+    )

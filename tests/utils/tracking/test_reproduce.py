@@ -1,6 +1,7 @@
 """``--reproduce VERSION``: the training pipeline and variables read back from the
 ``reproduce.*`` tags of a registered version's run (runs and versions made here with
 MlflowClient in an embedded store)."""
+
 import json
 
 import pytest
@@ -24,8 +25,14 @@ def registered_version(experiment_id: str, tags: dict) -> str:
 
 
 def test_a_sklearn_version_gives_back_the_sklearn_pipeline_its_family_and_its_fixed_hyperparameters(tracking_store):
-    version = registered_version(tracking_store, {'model_family': 'linear_model.Lasso', 'data.rows': '100',
-                                                  'reproduce.hyperparameters': json.dumps(LASSO, sort_keys=True)})
+    version = registered_version(
+        tracking_store,
+        {
+            'model_family': 'linear_model.Lasso',
+            'data.rows': '100',
+            'reproduce.hyperparameters': json.dumps(LASSO, sort_keys=True),
+        },
+    )
     pipeline, variables = reproduction_of(version)
     assert pipeline == 'sklearn_training'
     assert variables == {'hyperparameters': json.dumps(LASSO, sort_keys=True), 'models': 'linear_model.Lasso'}
@@ -34,11 +41,19 @@ def test_a_sklearn_version_gives_back_the_sklearn_pipeline_its_family_and_its_fi
 
 
 def test_an_xgboost_version_gives_back_the_xgboost_pipeline_without_a_models_variable(tracking_store):
-    version = registered_version(tracking_store, {'model_family': 'xgboost', 'reproduce.hyperparameters': '{}',
-                                                  'reproduce.num_boost_round': '42',
-                                                  'reproduce.early_stopping_rounds': '0'})
-    assert reproduction_of(version) == ('xgboost_training', {'hyperparameters': '{}', 'num_boost_round': '42',
-                                                             'early_stopping_rounds': '0'})
+    version = registered_version(
+        tracking_store,
+        {
+            'model_family': 'xgboost',
+            'reproduce.hyperparameters': '{}',
+            'reproduce.num_boost_round': '42',
+            'reproduce.early_stopping_rounds': '0',
+        },
+    )
+    assert reproduction_of(version) == (
+        'xgboost_training',
+        {'hyperparameters': '{}', 'num_boost_round': '42', 'early_stopping_rounds': '0'},
+    )
 
 
 def test_a_version_without_reproduce_tags_is_refused_by_name(tracking_store):

@@ -13,12 +13,15 @@ def test_models_default_to_all_six_and_accept_lists():
         model_names('linear_model.Lasso,linear_model.Ridge')
 
 
-@pytest.mark.parametrize('value, message', [
-    ('ten', "max_evaluations must be a whole number, got 'ten'"),
-    ('-1', 'max_evaluations must be at least 1, got -1'),
-    ('0', 'max_evaluations must be at least 1, got 0'),
-    ('2.5', "max_evaluations must be a whole number, got '2.5'"),
-])
+@pytest.mark.parametrize(
+    'value, message',
+    [
+        ('ten', "max_evaluations must be a whole number, got 'ten'"),
+        ('-1', 'max_evaluations must be at least 1, got -1'),
+        ('0', 'max_evaluations must be at least 1, got 0'),
+        ('2.5', "max_evaluations must be a whole number, got '2.5'"),
+    ],
+)
 def test_bad_budgets_are_named(value, message):
     with pytest.raises(ConfigError, match=message):
         training_settings({'max_evaluations': value})
@@ -29,10 +32,13 @@ def test_budget_defaults_to_each_family():
     assert settings.budget(7) == 7 and training_settings({'max_evaluations': '3'}).budget(7) == 3
 
 
-@pytest.mark.parametrize('value, message', [
-    ('{"alpha": 0.1', 'hyperparameters is not valid JSON'),
-    ('[0.1]', 'hyperparameters must be a JSON object'),
-])
+@pytest.mark.parametrize(
+    'value, message',
+    [
+        ('{"alpha": 0.1', 'hyperparameters is not valid JSON'),
+        ('[0.1]', 'hyperparameters must be a JSON object'),
+    ],
+)
 def test_malformed_fixed_hyperparameters(value, message):
     with pytest.raises(ConfigError, match=message):
         training_settings({'hyperparameters': value})
@@ -62,9 +68,18 @@ def test_pipeline_defaults_are_the_codes_defaults(pipeline):
     from mlops.utils.paths import project_dir
     from mlops.utils.training.config import DEFAULTS
 
-    declared = yaml.safe_load((project_dir('unit_2_training') / 'pipelines' / pipeline / 'metadata.yaml').read_text())['variables']
+    declared = yaml.safe_load((project_dir('unit_2_training') / 'pipelines' / pipeline / 'metadata.yaml').read_text())[
+        'variables'
+    ]
     assert declared and all(declared[name] == DEFAULTS[name] for name in declared), declared
     settings = training_settings(declared)
-    assert (settings.random_state, settings.early_stopping_rounds, settings.num_boost_round, settings.max_depth,
-            settings.max_tuning_seconds) == tuple(DEFAULTS[k] for k in (
-                'random_state', 'early_stopping_rounds', 'num_boost_round', 'max_depth', 'max_tuning_seconds'))
+    assert (
+        settings.random_state,
+        settings.early_stopping_rounds,
+        settings.num_boost_round,
+        settings.max_depth,
+        settings.max_tuning_seconds,
+    ) == tuple(
+        DEFAULTS[k]
+        for k in ('random_state', 'early_stopping_rounds', 'num_boost_round', 'max_depth', 'max_tuning_seconds')
+    )

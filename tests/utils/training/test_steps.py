@@ -1,6 +1,7 @@
 """The training blocks' functions called as the blocks call them, on a small training set made
 here (400 trips on 6 routes: 300 in January to train on, 100 in February to validate on) and an
 embedded MLflow store; expected values come from that data or from MLflow's own records."""
+
 import json
 
 import mlflow
@@ -27,12 +28,18 @@ PREPARATION = {'start_month': '2024-01', 'end_month': '2024-02', 'taxi_colour': 
 def small():
     """The training_set GDP output for 400 synthetic trips (as data preparation hands it over)."""
     rng = np.random.default_rng(0)
-    trips = pd.DataFrame({'PULocationID': rng.choice([1, 2, 3], 400), 'DOLocationID': rng.choice([4, 5], 400),
-                          'trip_distance': rng.uniform(0.5, 10.0, 400)})
+    trips = pd.DataFrame(
+        {
+            'PULocationID': rng.choice([1, 2, 3], 400),
+            'DOLocationID': rng.choice([4, 5], 400),
+            'trip_distance': rng.uniform(0.5, 10.0, 400),
+        }
+    )
     trips['lpep_pickup_datetime'] = pd.to_datetime(['2024-01-15'] * 300 + ['2024-02-15'] * 100)
     trips['duration'] = 3 + 2.5 * trips['trip_distance'] + trips['PULocationID'] + rng.normal(0, 1, 400)
-    df = pd.concat([trips[INPUT_COLUMNS[:2]], trip_features(trips), trips[['lpep_pickup_datetime', 'duration']]],
-                   axis=1)
+    df = pd.concat(
+        [trips[INPUT_COLUMNS[:2]], trip_features(trips), trips[['lpep_pickup_datetime', 'duration']]], axis=1
+    )
     df_train, df_val = df.iloc[:300], df.iloc[300:]
     return {'build': [*build_training_sets(df, df_train, df_val), dict(PREPARATION)], 'prepare': [df, df_train, df_val]}
 
@@ -44,8 +51,12 @@ def runs(experiment_id, filter_string=''):
 def test_plan_models_names_the_models_and_refuses_a_bad_fixed_hyperparameter_by_family(tracking_store):
     assert plan_models({'models': 'linear_model.Lasso, svm.LinearSVR'}) == ['linear_model.Lasso', 'svm.LinearSVR']
     with pytest.raises(ConfigError, match='hyperparameters for svm.LinearSVR: unknown alpha'):
-        plan_models({'models': 'linear_model.Lasso,svm.LinearSVR',
-                     'hyperparameters': '{"linear_model.Lasso": {"alpha": 0.1}, "svm.LinearSVR": {"alpha": 1}}'})
+        plan_models(
+            {
+                'models': 'linear_model.Lasso,svm.LinearSVR',
+                'hyperparameters': '{"linear_model.Lasso": {"alpha": 0.1}, "svm.LinearSVR": {"alpha": 1}}',
+            }
+        )
 
 
 def test_tuning_logs_each_trial_under_the_parent_and_returns_the_best(tracking_store, small):
@@ -54,7 +65,8 @@ def test_tuning_logs_each_trial_under_the_parent_and_returns_the_best(tracking_s
     assert summary['trials'] == len(trials) == 3
     assert {r.data.tags['mlflow.parentRunId'] for r in trials} == {summary['parent_run_id']}
     assert {(r.data.tags['mage.pipeline_run_id'], r.data.tags['model_family']) for r in trials} == {
-        ('7', 'linear_model.Lasso')}
+        ('7', 'linear_model.Lasso')
+    }
     best = min(trials, key=lambda r: r.data.metrics['validation_rmse'])
     assert summary['best_trial_rmse'] == best.data.metrics['validation_rmse']
     assert {k: str(v) for k, v in summary['params'].items()} == best.data.params
@@ -64,8 +76,12 @@ def test_tuning_logs_each_trial_under_the_parent_and_returns_the_best(tracking_s
 
 def test_fixed_hyperparameters_skip_tuning_and_are_returned_as_given(tracking_store, small):
     summary = tune_model('linear_model.Lasso', small, {'hyperparameters': '{"alpha": 0.001}', **MAGE})
-    assert summary == {'family': 'linear_model.Lasso', 'params': {'alpha': 0.001},
-                       'parent_run_id': summary['parent_run_id'], 'trials': 0}
+    assert summary == {
+        'family': 'linear_model.Lasso',
+        'params': {'alpha': 0.001},
+        'parent_run_id': summary['parent_run_id'],
+        'trials': 0,
+    }
     assert MlflowClient().get_run(summary['parent_run_id']).data.tags['tuning'] == 'skipped: fixed hyperparameters'
     assert runs(tracking_store, "tags.stage = 'tuning'") == []
 
@@ -93,9 +109,9 @@ def test_the_final_model_is_logged_registered_and_promoted_with_its_data_facts(t
     assert final.info.run_id == result['run_id'] and final.data.params == {'fit_intercept': 'True'}
     assert final.data.tags['reproduce.hyperparameters'] == '{"fit_intercept": true}'
     routes = small['prepare'][1]['PU_DO'].nunique()  # one-hot columns, plus trip_distance
-    assert {k: final.data.tags[f'data.{k}'] for k in ('training_rows', 'validation_rows', 'feature_count',
-                                                       'start_month')} == {
-        'training_rows': '300', 'validation_rows': '100', 'feature_count': str(routes + 1), 'start_month': '2024-01'}
+    assert {
+        k: final.data.tags[f'data.{k}'] for k in ('training_rows', 'validation_rows', 'feature_count', 'start_month')
+    } == {'training_rows': '300', 'validation_rows': '100', 'feature_count': str(routes + 1), 'start_month': '2024-01'}
     assert MlflowClient().get_run(tuning['parent_run_id']).info.status == 'FINISHED'
 
 
@@ -120,10 +136,13 @@ def test_an_xgboost_models_reproduction_and_facts_carry_its_rounds_and_fixed_set
     booster = small_booster(data.X_train, data.y_train, rounds=12)  # no early stopping: all 12 rounds count
     family = family_for('xgboost', training_settings({'random_state': '7'}))
     tags = reproduction(family, {'max_leaves': 31}, booster)
-    assert tags == {'reproduce.hyperparameters': json.dumps({'grow_policy': 'lossguide', 'max_leaves': 31,
-                                                             'nthread': 0, 'objective': 'reg:squarederror',
-                                                             'seed': 7}),
-                    'reproduce.num_boost_round': '12', 'reproduce.early_stopping_rounds': '0'}
+    assert tags == {
+        'reproduce.hyperparameters': json.dumps(
+            {'grow_policy': 'lossguide', 'max_leaves': 31, 'nthread': 0, 'objective': 'reg:squarederror', 'seed': 7}
+        ),
+        'reproduce.num_boost_round': '12',
+        'reproduce.early_stopping_rounds': '0',
+    }
     facts = data_facts(data, booster)
     assert facts['boosting_rounds'] == 12 and facts['training_rows'] == 300 and facts['validation_rows'] == 100
     assert facts['start_month'] == '2024-01'  # data preparation's own record, kept

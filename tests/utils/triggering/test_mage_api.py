@@ -1,4 +1,5 @@
 """The Mage API client's parsing and the printed curl command (the server tests use both live)."""
+
 import json
 import shlex
 
@@ -16,8 +17,10 @@ def test_outputs_come_back_as_values():
 
 
 def test_log_lines_are_read_or_ignored():
-    assert _log_entry('2026-11-27T07:46:12 {"block_uuid": "inference", "error": "boom"}') == \
-        {'block_uuid': 'inference', 'error': 'boom'}
+    assert _log_entry('2026-11-27T07:46:12 {"block_uuid": "inference", "error": "boom"}') == {
+        'block_uuid': 'inference',
+        'error': 'boom',
+    }
     assert _log_entry('  File "x.py", line 3') == {} and _log_entry('2026 {broken') == {}
 
 
@@ -27,7 +30,9 @@ def test_the_curl_posts_the_variables_to_the_trigger_url():
     words = shlex.split(command)
     assert words[:4] == ['curl', '-sS', '-X', 'POST']
     assert words[4] == 'http://127.0.0.1:6789/api/pipeline_schedules/7/pipeline_runs/abc123'
-    assert json.loads(words[words.index('-d') + 1]) == {'pipeline_run': {'variables': {'inputs': [{'PULocationID': 1}]}}}
+    assert json.loads(words[words.index('-d') + 1]) == {
+        'pipeline_run': {'variables': {'inputs': [{'PULocationID': 1}]}}
+    }
 
 
 def test_an_unreachable_server_is_named():

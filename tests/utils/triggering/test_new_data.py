@@ -1,4 +1,5 @@
 """New-month detection against real sources: a folder, a file:// URL and an HTTP server."""
+
 from __future__ import annotations
 
 import socket
@@ -16,13 +17,21 @@ from tests.sources import months_folder
 
 
 def months_in(source: Path, colour: str = 'green') -> List[str]:
-    return sorted(f'{year.name}-{file.stem}' for year in (source / 'taxi' / colour).iterdir()
-                  for file in year.glob('*.parquet'))
+    return sorted(
+        f'{year.name}-{file.stem}' for year in (source / 'taxi' / colour).iterdir() for file in year.glob('*.parquet')
+    )
 
 
 def trained_until(end_month: str, source: str, start_month: str = '2023-01') -> TrainedRange:
-    return TrainedRange(model='m', version='1', start_month=start_month, end_month=end_month,
-                        taxi_colour='green', data_source=source, split_on_feature='lpep_pickup_datetime')
+    return TrainedRange(
+        model='m',
+        version='1',
+        start_month=start_month,
+        end_month=end_month,
+        taxi_colour='green',
+        data_source=source,
+        split_on_feature='lpep_pickup_datetime',
+    )
 
 
 @pytest.fixture
@@ -78,14 +87,20 @@ def test_the_champions_range_comes_from_its_run(tracking_store):
     client = MlflowClient()
     with pytest.raises(ConfigError, match="no 'champion' version of model 'test-model'"):
         champion_range(client, 'test-model')
-    facts = {'data.start_month': '2023-01', 'data.end_month': '2023-03', 'data.taxi_colour': 'green',
-             'data.data_source': '/somewhere', 'data.split_on_feature': 'lpep_pickup_datetime'}
+    facts = {
+        'data.start_month': '2023-01',
+        'data.end_month': '2023-03',
+        'data.taxi_colour': 'green',
+        'data.data_source': '/somewhere',
+        'data.split_on_feature': 'lpep_pickup_datetime',
+    }
     run = client.create_run(tracking_store, tags=facts)
     client.create_registered_model('test-model')
     version = client.create_model_version('test-model', f'runs:/{run.info.run_id}/model', run.info.run_id)
     client.set_registered_model_alias('test-model', 'champion', version.version)
     assert champion_range(client, 'test-model') == TrainedRange(
-        'test-model', str(version.version), '2023-01', '2023-03', 'green', '/somewhere', 'lpep_pickup_datetime')
+        'test-model', str(version.version), '2023-01', '2023-03', 'green', '/somewhere', 'lpep_pickup_datetime'
+    )
     bare = client.create_run(tracking_store)
     older = client.create_model_version('test-model', f'runs:/{bare.info.run_id}/model', bare.info.run_id)
     client.set_registered_model_alias('test-model', 'champion', older.version)

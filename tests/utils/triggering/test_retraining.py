@@ -1,5 +1,6 @@
 """The retraining decision and its children, with the children replaced by a recorder (the
 server test runs them for real)."""
+
 from __future__ import annotations
 
 import json
@@ -17,9 +18,16 @@ def champion_on(tracking_store, tmp_path, shared_data):
     """A champion trained on 2023-01..03 of a source folder that holds those months."""
     source = months_folder(tmp_path / 'source', shared_data, ['2023-01', '2023-02', '2023-03'])
     client = MlflowClient()
-    run = client.create_run(tracking_store, tags={
-        'data.start_month': '2023-01', 'data.end_month': '2023-03', 'data.taxi_colour': 'green',
-        'data.data_source': str(source), 'data.split_on_feature': 'lpep_pickup_datetime'})
+    run = client.create_run(
+        tracking_store,
+        tags={
+            'data.start_month': '2023-01',
+            'data.end_month': '2023-03',
+            'data.taxi_colour': 'green',
+            'data.data_source': str(source),
+            'data.split_on_feature': 'lpep_pickup_datetime',
+        },
+    )
     client.create_registered_model('test-model')
     version = client.create_model_version('test-model', f'runs:/{run.info.run_id}/model', run.info.run_id)
     client.set_registered_model_alias('test-model', 'champion', version.version)
@@ -31,8 +39,12 @@ def recorder(statuses=None):
 
     def run_child(step, variables, timeout):
         calls.append((step.label, variables, timeout))
-        return {'status': (statuses or {}).get(step.pipeline, 'completed'), 'pipeline_run_id': len(calls),
-                'error': 'ValueError: boom'}
+        return {
+            'status': (statuses or {}).get(step.pipeline, 'completed'),
+            'pipeline_run_id': len(calls),
+            'error': 'ValueError: boom',
+        }
+
     return calls, run_child
 
 
@@ -46,13 +58,24 @@ def test_no_new_month_runs_nothing(champion_on):
 def test_a_new_month_runs_each_child_with_its_own_variables(champion_on):
     (champion_on / 'taxi' / 'green' / '2023' / '04.parquet').write_bytes(b'')
     calls, run_child = recorder()
-    summary = retrain({'sklearn_variables': json.dumps({'max_evaluations': 2}),  # as a form sends it
-                       'xgboost_variables': {'num_boost_round': 20}, 'child_timeout_seconds': '60'},
-                      run_child=run_child, log=lambda message: None)
+    summary = retrain(
+        {
+            'sklearn_variables': json.dumps({'max_evaluations': 2}),  # as a form sends it
+            'xgboost_variables': {'num_boost_round': 20},
+            'child_timeout_seconds': '60',
+        },
+        run_child=run_child,
+        log=lambda message: None,
+    )
     assert [label for label, _, _ in calls] == [step.label for step in RETRAINING_STEPS]
-    assert calls[0][1] == {'start_month': '2023-02', 'end_month': '2023-04', 'split_on_feature_value': '2023-04-01',
-                           'taxi_colour': 'green', 'data_source': str(champion_on),
-                           'split_on_feature': 'lpep_pickup_datetime'}
+    assert calls[0][1] == {
+        'start_month': '2023-02',
+        'end_month': '2023-04',
+        'split_on_feature_value': '2023-04-01',
+        'taxi_colour': 'green',
+        'data_source': str(champion_on),
+        'split_on_feature': 'lpep_pickup_datetime',
+    }
     assert calls[1][1] == {'max_evaluations': 2} and calls[2][1] == {'num_boost_round': 20}
     assert {timeout for _, _, timeout in calls} == {60.0}
     assert summary['retrained'] is True and summary['champion_after'] == summary['champion_before']
@@ -61,8 +84,11 @@ def test_a_new_month_runs_each_child_with_its_own_variables(champion_on):
 def test_a_failed_child_fails_the_retraining_and_stops_there(champion_on):
     (champion_on / 'taxi' / 'green' / '2023' / '04.parquet').write_bytes(b'')
     calls, run_child = recorder({'sklearn_training': 'failed'})
-    with pytest.raises(RetrainingError, match=r'unit_2_training/sklearn_training failed \(ValueError: boom\); '
-                                              r'test-model version 1 stays champion'):
+    with pytest.raises(
+        RetrainingError,
+        match=r'unit_2_training/sklearn_training failed \(ValueError: boom\); '
+        r'test-model version 1 stays champion',
+    ):
         retrain({}, run_child=run_child, log=lambda message: None)
     assert [label for label, _, _ in calls] == [step.label for step in RETRAINING_STEPS[:2]]
 
