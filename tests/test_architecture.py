@@ -73,3 +73,23 @@ def test_ruff_reports_what_it_is_set_to_catch(tmp_path):
     assert linted.returncode == 1 and 'F401' in linted.stdout, linted.stdout
     formatted = ruff('format', '--check', '--config', config, str(sample))
     assert formatted.returncode == 1 and 'would be reformatted' in formatted.stdout, formatted.stdout
+
+
+def test_each_pre_commit_hook_runs_and_passes_on_the_repo():
+    """The local hooks of .pre-commit-config.yaml, run as pre-commit runs them (the entry, then
+    the tracked files it selects unless ``pass_filenames: false``)."""
+    import shlex
+
+    import yaml
+
+    config = yaml.safe_load((REPO_ROOT / '.pre-commit-config.yaml').read_text())
+    hooks = [hook for repo in config['repos'] for hook in repo['hooks']]
+    assert {hook['id'] for hook in hooks} == {'ruff', 'ruff-format', 'lint-imports'}
+    tracked = subprocess.run(['git', 'ls-files', '*.py', '*.ipynb'], cwd=REPO_ROOT, capture_output=True, text=True)
+    files = tracked.stdout.split()
+    assert files, tracked.stderr
+    for hook in hooks:
+        command = shlex.split(hook['entry']) + ([] if hook.get('pass_filenames') is False else files)
+        command[0] = str(Path(sys.executable).parent / Path(command[0]).name)  # the running .venv's tool
+        result = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, (hook['id'], result.stdout[-2000:], result.stderr[-2000:])
