@@ -46,6 +46,6 @@ USER 1000:1000
 EXPOSE 6789 5001
 HEALTHCHECK --interval=30s --timeout=10s --start-period=120s --retries=5 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:6789/api/status', timeout=8)"]
-# Mage through the project's entry point: one PostgreSQL connection per process (see
-# mlops/utils/orchestration/mage_internals.py).
+# Mage through the project's entry point, with every workaround of its bugs (one PostgreSQL
+# connection per process among them: mlops/utils/orchestration/workarounds/).
 CMD ["python", "-m", "mlops.utils.orchestration.mage_cli", "start", "mlops", "--host", "0.0.0.0", "--port", "6789"]

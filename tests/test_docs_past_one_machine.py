@@ -38,7 +38,7 @@ def test_the_executor_types_named_are_mage_s_own():
         ('mlops.utils.serving.features', ['trip_features']),
         ('mlops.utils.data_preparation.encoders', ['fit_vectorizer']),
         ('mlops.utils.serving.estimators', ['BoosterRegressor']),
-        ('mlops.utils.orchestration.mage_internals', ['install_fork_safety']),
+        ('mlops.utils.orchestration.workarounds.fork_safety', ['install_fork_safety']),
     ],
 )
 def test_the_code_it_points_at_exists(module, names):

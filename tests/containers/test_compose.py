@@ -247,8 +247,7 @@ def test_the_stack_runs_on_postgresql_as_the_compose_file_configures_it(tmp_path
     has authentication on with the owner the environment names."""
     import psycopg2
 
-    from mlops.utils.orchestration.mage_internals import frontend_client_id
-    from mlops.utils.triggering.mage_api import MageApiError, MageClient
+    from mlops.utils.triggering.mage_api import MageApiError, MageClient, frontend_client_id
     from tests.servers import ServerProcess, free_port, mage_server, mlflow_server_bin
 
     services = rendered['services']

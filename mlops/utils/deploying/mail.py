@@ -69,10 +69,10 @@ def send_test_mail(env: Optional[Mapping[str, str]] = None) -> Dict[str, Any]:
     """Send the test mail; a refused or unreachable server raises MailCheckFailed naming it."""
     from mage_ai.services.email import email as sender
 
-    from mlops.utils.orchestration import mage_internals
+    from mlops.utils.orchestration.workarounds.smtp_timeout import install_smtp_timeout
 
     config = email_config(env)
-    mage_internals.install_smtp_timeout()  # the alerts' timeout on Mage's sender (SMTP_TIMEOUT)
+    install_smtp_timeout()  # the alerts' timeout on Mage's sender (SMTP_TIMEOUT)
     sent_at = datetime.now(timezone.utc).isoformat(timespec='seconds')
     try:
         sender.send_email(config, subject=SUBJECT, message=mail_body(config, sent_at), verbose=False)

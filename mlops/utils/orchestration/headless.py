@@ -24,6 +24,7 @@ from typing import Any, Callable, Dict, List, Optional
 
 from mlops.utils.orchestration import mage_internals as mage
 from mlops.utils.orchestration.driver_lease import DriverLease
+from mlops.utils.orchestration.workarounds.worker_pool_revival import revive_worker_pool
 from mlops.utils.paths import project_dir
 
 TERMINAL = ('completed', 'failed', 'cancelled')
@@ -77,7 +78,7 @@ def run_pipeline(
         def tick() -> None:
             if driving:
                 mage.drive_active_runs()
-                mage.revive_worker_pool(job_manager)
+                revive_worker_pool(job_manager)
 
         status = wait_for_end(
             tick, lambda: mage.run_status(run), lambda: mage.stop_run(run), timeout, interval=0.5 if driving else 2.0

@@ -2,14 +2,8 @@
 
     python -m mlops.utils.orchestration.mage_cli start mlops --host 127.0.0.1 --port 6789
 
-The same as ``mage ...``, except that every process Mage forks (scheduler, job-queue workers)
-gets its own PostgreSQL connections, the scheduler restarts a job-queue worker pool that
-exited with jobs still queued, only the scheduler creates a run's block runs, and failure
-alerts name each failed block's exception and give up on a silent SMTP server, and files Mage
-rewrites (``metadata.yaml``, ``triggers.yaml``) are replaced whole, dashboard charts are routed;
-see ``install_fork_safety``, ``install_worker_pool_revival``, ``install_single_block_run_creator``,
-``install_failure_alert_details``, ``install_smtp_timeout``, ``install_atomic_file_writes`` and
-``install_dashboard_item_route`` in ``mage_internals``. The server also syncs every
+The same as ``mage ...``, with every workaround of Mage's bugs installed (``workarounds/``:
+one module each, the same list the headless runner installs). The server also syncs every
 sub-project's triggers whichever is active (``platform_triggers``) and stops its whole process
 tree on SIGTERM (``clean_stop``). Every sub-project shares one Mage database
 (``platform_state``), whose runs one scheduler drives at a time (``driver_lease``), and a global
@@ -21,28 +15,14 @@ import sys
 
 from mlops.utils.orchestration.data_product_schedules import install_data_product_schedules
 from mlops.utils.orchestration.driver_lease import install_scheduler_lease
-from mlops.utils.orchestration.mage_internals import (
-    install_atomic_file_writes,
-    install_dashboard_item_route,
-    install_failure_alert_details,
-    install_fork_safety,
-    install_single_block_run_creator,
-    install_smtp_timeout,
-    install_worker_pool_revival,
-)
 from mlops.utils.orchestration.platform_state import use_one_database
 from mlops.utils.orchestration.platform_triggers import install_platform_trigger_sync
 from mlops.utils.orchestration.run_variables import install_platform_run_variables
+from mlops.utils.orchestration.workarounds import install_workarounds
 
 if __name__ == '__main__':
     use_one_database()  # first: Mage reads the URL when its database module is imported
-    install_fork_safety()
-    install_worker_pool_revival()
-    install_single_block_run_creator()
-    install_failure_alert_details()
-    install_smtp_timeout()
-    install_atomic_file_writes()
-    install_dashboard_item_route()
+    install_workarounds()
     install_platform_trigger_sync()
     install_scheduler_lease()
     install_data_product_schedules()

@@ -19,7 +19,6 @@ from typing import Any, Callable, Dict, List, Optional
 import requests
 
 from mlops.utils.errors import ConfigError
-from mlops.utils.orchestration.mage_internals import frontend_client_id
 
 DEFAULT_URL = 'http://127.0.0.1:6789'
 URL_ENV_VAR = 'MAGE_URL'
@@ -32,6 +31,14 @@ PREDICT_PIPELINE, PREDICT_TRIGGER, PREDICT_BLOCK = 'predict', 'predict_api', 'in
 # parameter cannot change in 0.9.80 (it reaches a numeric comparison as text: TypeError in
 # ``variable.py`` ``__read_parquet``). Larger batches are sent as several runs.
 MAX_OUTPUT_ROWS = 1000
+
+
+def frontend_client_id() -> str:
+    """The API key of the Mage UI's own OAuth application, which every install shares (the
+    server creates it at start); sessions are opened with it as the UI does."""
+    from mage_ai.settings.server import OAUTH2_APPLICATION_CLIENT_ID
+
+    return os.environ.get('MAGE_API_KEY') or OAUTH2_APPLICATION_CLIENT_ID
 
 
 class MageApiError(RuntimeError):

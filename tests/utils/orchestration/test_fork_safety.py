@@ -20,9 +20,10 @@ import json, multiprocessing, sys
 from pathlib import Path
 from sqlalchemy import text
 from mlops.utils.orchestration import mage_internals
+from mlops.utils.orchestration.workarounds import fork_safety
 
 if sys.argv[1] == 'off':
-    mage_internals.install_fork_safety = lambda: None
+    fork_safety.install_fork_safety = lambda: None
 mage_internals.bind_project(Path(sys.argv[2]))
 from mage_ai.orchestration.db import db_connection
 

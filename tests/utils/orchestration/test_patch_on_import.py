@@ -5,7 +5,7 @@ import subprocess
 import sys
 import textwrap
 
-from mlops.utils.orchestration.mage_internals import patch_on_import
+from mlops.utils.orchestration.patching import patch_on_import
 from tests.chain import REPO_ROOT
 
 
@@ -28,15 +28,16 @@ def test_the_server_patches_leave_mage_unimported_until_mage_imports_itself():
     the wrong repo path); importing Mage's modules later finds them patched."""
     script = textwrap.dedent("""
         import sys
-        from mlops.utils.orchestration.mage_internals import (install_single_block_run_creator,
-                                                              install_worker_pool_revival)
+        from mlops.utils.orchestration.workarounds.single_block_run_creator import install_single_block_run_creator
+        from mlops.utils.orchestration.workarounds.worker_pool_revival import install_worker_pool_revival
         install_worker_pool_revival()
         install_single_block_run_creator()
         assert not [m for m in sys.modules if m.startswith('mage_ai.orchestration')], 'Mage imported early'
         from mage_ai.orchestration.queue.process_queue import ProcessQueue
         from mage_ai.orchestration.triggers import utils
-        assert ProcessQueue.has_job.__module__ == 'mlops.utils.orchestration.mage_internals'
-        assert utils.configure_pipeline_run_payload.__module__ == 'mlops.utils.orchestration.mage_internals'
+        assert ProcessQueue.has_job.__module__ == 'mlops.utils.orchestration.workarounds.worker_pool_revival'
+        assert utils.configure_pipeline_run_payload.__module__ == (
+            'mlops.utils.orchestration.workarounds.single_block_run_creator')
         print('patched')
     """)
     result = subprocess.run([sys.executable, '-c', script], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
@@ -54,7 +55,7 @@ def test_an_alert_mail_to_a_silent_smtp_server_gives_up_after_the_timeout():
     silent.bind(('127.0.0.1', 0))
     silent.listen(1)  # the kernel completes the handshake; nobody ever answers
     script = textwrap.dedent(f"""
-        from mlops.utils.orchestration.mage_internals import install_smtp_timeout
+        from mlops.utils.orchestration.workarounds.smtp_timeout import install_smtp_timeout
         install_smtp_timeout()
         from mage_ai.services.email.config import EmailConfig
         from mage_ai.services.email.email import send_email
@@ -87,7 +88,7 @@ def test_an_alert_mail_to_a_silent_smtp_server_gives_up_after_the_timeout():
 REWRITE_WHILE_READING = textwrap.dedent("""
     import asyncio, os, sys, threading
     if sys.argv[1] == 'patched':
-        from mlops.utils.orchestration.mage_internals import install_atomic_file_writes
+        from mlops.utils.orchestration.workarounds.atomic_file_writes import install_atomic_file_writes
         install_atomic_file_writes()
     from mage_ai.data_preparation.models import pipeline  # binds the names at its import
     from mage_ai.shared.io import safe_write, safe_write_async

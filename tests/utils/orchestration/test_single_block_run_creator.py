@@ -25,8 +25,9 @@ API_REQUEST_THEN_TICKS = textwrap.dedent("""
     from pathlib import Path
 
     from mlops.utils.orchestration import mage_internals as mage
-    if sys.argv[1] == 'patched':
-        mage.install_single_block_run_creator()
+    from mlops.utils.orchestration.workarounds import single_block_run_creator
+    if sys.argv[1] != 'patched':  # the runner installs every workaround: leave this one out
+        single_block_run_creator.install_single_block_run_creator = lambda: None
     project = Path('mlops') / 'unit_4_triggering'
     mage.bind_project(project.resolve())
     from mage_ai.data_preparation.models.pipeline import Pipeline

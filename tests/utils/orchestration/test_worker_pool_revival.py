@@ -22,7 +22,7 @@ QUEUED_BEHIND_A_DEAD_POOL = textwrap.dedent("""
     from pathlib import Path
 
     if sys.argv[1] == 'patched':
-        from mlops.utils.orchestration.mage_internals import install_worker_pool_revival
+        from mlops.utils.orchestration.workarounds.worker_pool_revival import install_worker_pool_revival
         install_worker_pool_revival()
     from mage_ai.orchestration.queue.config import QueueConfig
     from mage_ai.orchestration.queue.process_queue import JobStatus, ProcessQueue

@@ -1,0 +1,30 @@
+"""Every workaround of a Mage 0.9.80 bug, one module each (its upstream issue and how to tell
+when it can go at the top), and the one list every entry point installs: the headless runner
+(``mage_internals.bind_project``) and Mage's own command line (``mage_cli``).
+
+Each patch is applied when Mage imports the module it changes (``patching.patch_on_import``),
+so installing one a process never uses costs nothing.
+"""
+
+from __future__ import annotations
+
+from mlops.utils.orchestration.workarounds import (
+    atomic_file_writes,
+    dashboard_item_route,
+    failure_alert_details,
+    fork_safety,
+    single_block_run_creator,
+    smtp_timeout,
+    worker_pool_revival,
+)
+
+
+def install_workarounds() -> None:
+    """All of them (looked up at call time, so a test can leave one out as its control)."""
+    fork_safety.install_fork_safety()
+    worker_pool_revival.install_worker_pool_revival()
+    single_block_run_creator.install_single_block_run_creator()
+    failure_alert_details.install_failure_alert_details()
+    smtp_timeout.install_smtp_timeout()
+    atomic_file_writes.install_atomic_file_writes()
+    dashboard_item_route.install_dashboard_item_route()
