@@ -7,6 +7,7 @@ from typing import Dict, List, Optional
 
 import yaml
 
+from mlops.utils import pipelines
 from mlops.utils.paths import project_dir
 
 
@@ -26,9 +27,9 @@ class Step:
 
 
 CHAIN: List[Step] = [
-    Step('unit_1_data_preparation', 'data_preparation'),
+    Step(*pipelines.DATA_PREPARATION),
     # The training set both training pipelines consume, made with this job's variables.
-    Step('unit_2_training', 'prepare_training_set', data_product='training_set'),
-    Step('unit_2_training', 'sklearn_training'),
-    Step('unit_2_training', 'xgboost_training'),
+    Step(*pipelines.PREPARE_TRAINING_SET, data_product=pipelines.TRAINING_SET),
+    Step(*pipelines.SKLEARN_TRAINING),
+    Step(*pipelines.XGBOOST_TRAINING),
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Dict
 
+from mlops.utils import pipelines
 from mlops.utils.orchestration.mage_internals import read_block_outputs
 from mlops.utils.paths import project_dir
 
@@ -60,10 +61,10 @@ def training(result: Dict[str, Any]) -> Dict[str, Any]:
 
 
 SUMMARIES: Dict[str, Callable[[Dict[str, Any]], Dict[str, Any]]] = {
-    'data_preparation': data_preparation,
-    'prepare_training_set': data_preparation,  # unit_2's copy, producing the training_set product
-    'sklearn_training': training,
-    'xgboost_training': training,
+    pipelines.DATA_PREPARATION.pipeline: data_preparation,
+    pipelines.PREPARE_TRAINING_SET.pipeline: data_preparation,
+    pipelines.SKLEARN_TRAINING.pipeline: training,
+    pipelines.XGBOOST_TRAINING.pipeline: training,
 }
 
 

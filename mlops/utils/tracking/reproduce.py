@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Dict, Optional, Tuple
 
+from mlops.utils import pipelines
 from mlops.utils.errors import ConfigError
 from mlops.utils.models.families import XGBOOST
 from mlops.utils.tracking.mlflow_setup import connect
@@ -30,5 +31,5 @@ def reproduction_of(version: str, name: Optional[str] = None) -> Tuple[str, Dict
         )
     family = tags.get(MODEL_FAMILY)
     if family == XGBOOST:
-        return 'xgboost_training', variables
-    return 'sklearn_training', {**variables, 'models': family}
+        return pipelines.XGBOOST_TRAINING.pipeline, variables
+    return pipelines.SKLEARN_TRAINING.pipeline, {**variables, 'models': family}

@@ -14,6 +14,7 @@ import shlex
 import sys
 from typing import Any, Dict, List
 
+from mlops.utils import pipelines
 from mlops.utils.errors import ConfigError
 from mlops.utils.json_objects import parse_json_object
 from mlops.utils.triggering.mage_api import (
@@ -34,7 +35,7 @@ EXAMPLE_TRIPS = {
 # pipeline, trigger, block whose output is the answer, example variables
 TARGETS = {
     'predict': (PREDICT_PIPELINE, PREDICT_TRIGGER, PREDICT_BLOCK, EXAMPLE_TRIPS),
-    'retrain': ('automatic_retraining', 'retrain_now', 'retrain', {}),
+    'retrain': (*pipelines.RETRAIN_NOW, {}),
 }
 
 

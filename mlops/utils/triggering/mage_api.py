@@ -18,6 +18,7 @@ from typing import Any, Callable, Dict, List, Optional
 
 import requests
 
+from mlops.utils import pipelines
 from mlops.utils.errors import ConfigError
 
 DEFAULT_URL = 'http://127.0.0.1:6789'
@@ -26,7 +27,7 @@ URL_ENV_VAR = 'MAGE_URL'
 DEFAULT_EMAIL, DEFAULT_PASSWORD = 'admin@admin.com', 'admin'
 FINISHED = ('completed', 'failed', 'cancelled')
 # The prediction endpoint: unit_4_triggering's predict pipeline, its API trigger, its output.
-PREDICT_PIPELINE, PREDICT_TRIGGER, PREDICT_BLOCK = 'predict', 'predict_api', 'inference'
+PREDICT_PIPELINE, PREDICT_TRIGGER, PREDICT_BLOCK = pipelines.PREDICT_API
 # Rows of a table output the API returns: Mage's sample size, which its ``sample_count``
 # parameter cannot change in 0.9.80 (it reaches a numeric comparison as text: TypeError in
 # ``variable.py`` ``__read_parquet``). Larger batches are sent as several runs.

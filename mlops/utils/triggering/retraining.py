@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
+from mlops.utils import pipelines
 from mlops.utils.errors import ConfigError
 from mlops.utils.json_objects import parse_json_object
 from mlops.utils.orchestration.chain import CHAIN, Step
@@ -24,9 +25,12 @@ from mlops.utils.triggering.new_data import new_months
 from mlops.utils.triggering.plan import RetrainingPlan, plan_retraining
 
 # unit_2_training's training set (its global data product), then the two training pipelines.
-RETRAINING_STEPS: List[Step] = [step for step in CHAIN if step.project == 'unit_2_training']
+RETRAINING_STEPS: List[Step] = [step for step in CHAIN if step.project == pipelines.SKLEARN_TRAINING.project]
 # Which retraining variable carries each training pipeline's own variables.
-TRAINING_VARIABLES = {'sklearn_training': 'sklearn_variables', 'xgboost_training': 'xgboost_variables'}
+TRAINING_VARIABLES = {
+    pipelines.SKLEARN_TRAINING.pipeline: 'sklearn_variables',
+    pipelines.XGBOOST_TRAINING.pipeline: 'xgboost_variables',
+}
 DEFAULT_CHILD_TIMEOUT_SECONDS = 7200.0
 # The trigger (Mage schedule) the children run under, as the UI lists it beside their runs.
 CHILD_TRIGGER = 'automatic retraining'
