@@ -18,6 +18,7 @@ from mlops.utils.tracking.registry import register_and_promote
 from mlops.utils.tracking.runs import log_final_model, log_trial, start_parent
 from mlops.utils.tracking.schema import MODEL_FAMILY, REPRODUCE_TAG_PREFIX
 from mlops.utils.training.config import TrainingSettings, model_names, params_for, training_settings
+from mlops.utils.training.serving_contract import check_serving_contract
 
 
 def family_for(name: str, settings: TrainingSettings) -> ModelFamily:
@@ -152,6 +153,7 @@ def train_and_register(
         estimator, metrics = evaluate(family, tuning['params'], data)
         validation = data.validation_records()
         model = TripDurationModel(data.dv, estimator)
+        check_serving_contract(model, estimator, data.X_val, validation)
         run_id, model_uri = log_final_model(
             client,
             parent,
