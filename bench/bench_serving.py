@@ -34,9 +34,6 @@ import io
 import json
 import os
 import re
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -53,6 +50,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the documented c
 
 from mlops.utils.paths import REPO_ROOT  # noqa: E402
 from mlops.utils.serving.features import INPUT_TYPES  # noqa: E402
+from tests.servers import ServerProcess, free_port  # noqa: E402
+from tests.servers import mage_server as start_mage  # noqa: E402
 
 TARGET_P50_MS = 5.0
 TARGET_P99_MS = 25.0
@@ -65,12 +64,6 @@ QUICK_MODEL_NAME = 'bench-serving'
 STARTUP_SECONDS = 300.0
 JSON = 'application/json'
 PARQUET = 'application/vnd.apache.parquet'  # MLflow's scoring server reads it with pandas
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
 
 
 def sample_trips(rows: int, seed: int = 0) -> pd.DataFrame:
@@ -146,8 +139,9 @@ def register_quick_model(kind: str, data: Path) -> str:
 
 def champion_uri() -> str:
     from mlops.utils.tracking.registry import registered_model_name
+    from mlops.utils.tracking.schema import CHAMPION
 
-    return f'models:/{registered_model_name()}@champion'
+    return f'models:/{registered_model_name()}@{CHAMPION}'
 
 
 def in_process_predictions(model_uri: str, trips: pd.DataFrame) -> np.ndarray:
@@ -183,49 +177,25 @@ class Server:
 
 @contextmanager
 def model_server(model_uri: str, workers: Optional[int], log_path: Path) -> Iterator[Server]:
-    """``scripts/serve.sh`` on a free loopback port until ``/ping`` answers; stops the server and
-    everything it started afterwards."""
+    """``scripts/serve.sh`` on a free loopback port (tests/servers.py's harness) until ``/ping``
+    answers and every worker has loaded the model; stops it and everything it started afterwards."""
     port = free_port()
-    env = {
-        **os.environ,
-        'MODEL_SERVER_HOST': '127.0.0.1',
-        'MODEL_SERVER_PORT': str(port),
-        'MODEL_SERVER_MODEL_URI': model_uri,
-    }
+    env = {'MODEL_SERVER_HOST': '127.0.0.1', 'MODEL_SERVER_PORT': str(port), 'MODEL_SERVER_MODEL_URI': model_uri}
     if workers:
         env['MODEL_SERVER_WORKERS'] = str(workers)
-    with open(log_path, 'w') as log:
-        process = subprocess.Popen(
-            ['bash', str(REPO_ROOT / 'scripts' / 'serve.sh')],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        wait_until_ready(process, port, log_path)
-        yield Server(port, process.pid)
-    finally:
-        stop(process)
 
-
-def wait_until_ready(process: subprocess.Popen, port: int, log_path: Path) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(
-                f'the model server exited with {process.returncode}:\n'
-                + '\n'.join(log_path.read_text().splitlines()[-15:])
-            )
+    def ready() -> bool:
         try:
-            if request(http.client.HTTPConnection('127.0.0.1', port, timeout=2), 'GET', '/ping')[
-                0
-            ] == 200 and all_workers_started(log_path.read_text()):
-                return
+            answered = request(http.client.HTTPConnection('127.0.0.1', port, timeout=2), 'GET', '/ping')[0] == 200
         except OSError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f'the model server did not answer within {STARTUP_SECONDS:.0f} s; see {log_path}')
+            return False
+        return answered and all_workers_started(log_path.read_text())
+
+    server = ServerProcess(
+        ['bash', str(REPO_ROOT / 'scripts' / 'serve.sh')], ready, log_path, env=env, timeout=STARTUP_SECONDS
+    )
+    with server:
+        yield Server(port, server.process.pid)
 
 
 def all_workers_started(log: str) -> bool:
@@ -233,19 +203,6 @@ def all_workers_started(log: str) -> bool:
     still loading would add its start-up to the CPU time measured."""
     match = re.search(r' with (\d+) workers', log)
     return bool(match) and log.count('Application startup complete') >= int(match.group(1))
-
-
-def stop(process: subprocess.Popen) -> None:
-    for sig, wait in ((signal.SIGTERM, 20), (signal.SIGKILL, None)):
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            break
-        try:
-            process.wait(timeout=wait)
-        except subprocess.TimeoutExpired:
-            continue
-    process.wait()
 
 
 # ------------------------------------------------------------------------------- the clients
@@ -328,52 +285,23 @@ def served_predictions(port: int, body: bytes) -> np.ndarray:
 
 @contextmanager
 def mage_server(scratch: Path) -> Iterator[str]:
-    """``scripts/start.sh`` on unit_4_triggering (auth on) over the current tracking store; its URL."""
+    """``scripts/start.sh`` on unit_4_triggering (auth on) over the current tracking store, with
+    tests/servers.py's harness; its URL."""
     import secrets
 
-    port = free_port()
     password = secrets.token_urlsafe(12)
     os.environ.update({'DEFAULT_OWNER_EMAIL': 'bench@example.com', 'DEFAULT_OWNER_PASSWORD': password})
+    (scratch / 'tmp').mkdir(exist_ok=True)
     env = {
-        **os.environ,
-        'MLOPS_START_MODE': 'local',
-        'MAGE_HOST': '127.0.0.1',
-        'MAGE_PORT': str(port),
-        'MAGE_DATA_DIR': str(scratch / 'mage'),
         'MLOPS_UI_PROJECT': 'unit_4_triggering',
         'SCHEDULER_TRIGGER_INTERVAL': os.environ.get('SCHEDULER_TRIGGER_INTERVAL', '1'),
         'REQUIRE_USER_AUTHENTICATION': '1',
-        'TMPDIR': str(scratch / 'tmp'),
-    }  # what Mage leaves behind (pymp-*, kernel files) goes with scratch
-    (scratch / 'tmp').mkdir(exist_ok=True)
-    with open(scratch / 'mage.log', 'w') as log:
-        process = subprocess.Popen(
-            ['bash', 'scripts/start.sh'],
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        url = f'http://127.0.0.1:{port}'
-        deadline = time.monotonic() + STARTUP_SECONDS
-        import requests
-
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f'the Mage server exited; see {scratch / "mage.log"}')
-            try:
-                if requests.get(f'{url}/api/status', timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f'the Mage server did not start; see {scratch / "mage.log"}')
-            time.sleep(0.5)
-        yield url
-    finally:
-        stop(process)
+        'TMPDIR': str(scratch / 'tmp'),  # what Mage leaves behind (pymp-*, kernel files) goes with scratch
+    }
+    server = start_mage(scratch, env=env)
+    server.timeout = STARTUP_SECONDS
+    with server:
+        yield f'http://127.0.0.1:{server.port}'
 
 
 def _seconds(timestamp: Optional[str]) -> float:

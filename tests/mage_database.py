@@ -9,6 +9,7 @@ but alembic's version; a state folder that already has a database keeps it.
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import subprocess
@@ -35,6 +36,7 @@ def template() -> Path:
         if known and Path(known).is_file():
             return Path(known)
         folder = Path(tempfile.mkdtemp(prefix='mage-template-'))
+        atexit.register(shutil.rmtree, folder, True)  # a benchmark run alone leaves nothing behind
         env = {
             **os.environ,
             'MAGE_DATA_DIR': str(folder / 'mage'),
