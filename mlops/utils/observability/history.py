@@ -11,7 +11,7 @@ from typing import Dict, List
 
 import pandas as pd
 
-from mlops.utils.observability.monitoring import MONITORING_EXPERIMENT_SUFFIX
+from mlops.utils.observability.month_scoring import MONITORING_EXPERIMENT_SUFFIX
 from mlops.utils.tracking.schema import MODEL_FAMILY, ROLE, VALIDATION_RMSE, champion_version
 
 MODEL_COLUMNS = ['run_id', 'started', 'family', 'rmse', 'mse', 'version', 'role', 'pipeline_uuid', 'pipeline_run_id']

@@ -7,7 +7,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional
 
 from mlops.utils.data_preparation.months import month_label, parse_month
 from mlops.utils.errors import ConfigError
-from mlops.utils.observability.monitoring import Thresholds, breaches, score_month
+from mlops.utils.observability.month_scoring import Thresholds, breaches, score_month
 from mlops.utils.observability.score_log import find_score, log_score, monitoring_experiment
 from mlops.utils.tracking.mlflow_setup import connect, file_lock
 from mlops.utils.tracking.registry import registered_model_name

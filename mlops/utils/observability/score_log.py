@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from typing import Optional
 
-from mlops.utils.observability.monitoring import MONITORING_EXPERIMENT_SUFFIX, MonthScore, Thresholds
+from mlops.utils.observability.month_scoring import MONITORING_EXPERIMENT_SUFFIX, MonthScore, Thresholds
 from mlops.utils.tracking.mlflow_setup import experiment_name, file_lock
 from mlops.utils.tracking.trained_range import TrainedRange
 

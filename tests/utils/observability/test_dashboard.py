@@ -17,7 +17,7 @@ from mlops.utils.observability.dashboard import (
     training_trials_per_run,
     trial_rmse_bins,
 )
-from mlops.utils.observability.monitoring import MonthScore, Thresholds
+from mlops.utils.observability.month_scoring import MonthScore, Thresholds
 from mlops.utils.observability.score_log import log_score, monitoring_experiment
 from mlops.utils.paths import project_dir
 from mlops.utils.tracking.runs import log_trial, start_parent

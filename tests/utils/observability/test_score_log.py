@@ -6,7 +6,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from mlops.utils.observability.history import monitoring_history
-from mlops.utils.observability.monitoring import MonthScore, Thresholds
+from mlops.utils.observability.month_scoring import MonthScore, Thresholds
 from mlops.utils.observability.score_log import find_score, log_score, monitoring_experiment
 from mlops.utils.tracking.mlflow_setup import experiment_name
 from mlops.utils.tracking.trained_range import TrainedRange
