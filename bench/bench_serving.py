@@ -102,8 +102,7 @@ def register_quick_model(kind: str, data: Path) -> str:
     from mlflow.tracking import MlflowClient
     from sklearn.linear_model import LinearRegression
 
-    from mlops.utils.data_preparation.ingest import ingest_files
-    from mlops.utils.data_preparation.steps import build_training_sets, prepare_trips
+    from mlops.utils.data_preparation.steps import build_training_sets, prepare_months
     from mlops.utils.models.metrics import regression_metrics
     from mlops.utils.models.training_data import TrainingData
     from mlops.utils.serving.estimators import BoosterRegressor
@@ -112,9 +111,7 @@ def register_quick_model(kind: str, data: Path) -> str:
     from mlops.utils.tracking.registry import register_and_promote
     from mlops.utils.tracking.runs import log_final_model, start_parent
 
-    prepared = prepare_trips(
-        ingest_files('2024-01', '2024-02', source=str(data)), 'lpep_pickup_datetime', '2024-02-01', 'duration'
-    )
+    prepared = prepare_months(source=str(data))
     _, X_train, X_val, _, y_train, y_val, dv = build_training_sets(*prepared)
     validation = TrainingData(X_train, X_val, y_train, y_val, dv, df_val=prepared[2]).validation_records()
     if kind == 'xgboost':

@@ -22,8 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the documented c
 
 from sklearn.linear_model import LinearRegression  # noqa: E402
 
-from mlops.utils.data_preparation.ingest import ingest_files  # noqa: E402
-from mlops.utils.data_preparation.steps import build_training_sets, prepare_trips  # noqa: E402
+from mlops.utils.data_preparation.steps import build_training_sets, prepare_months  # noqa: E402
 from mlops.utils.models.families import DEFAULT_SKLEARN_MODELS, XGBOOST  # noqa: E402
 from mlops.utils.models.metrics import regression_metrics  # noqa: E402
 from mlops.utils.models.training_data import TrainingData  # noqa: E402
@@ -54,9 +53,7 @@ def main() -> int:
     parser.add_argument('--data', type=Path, default=REPO_ROOT.parent / 'shared' / 'data')
     parser.add_argument('--max-evaluations', help="trials per family (default: each family's budget)")
     args = parser.parse_args()
-    prepared = prepare_trips(
-        ingest_files('2024-01', '2024-02', source=str(args.data)), 'lpep_pickup_datetime', '2024-02-01', 'duration'
-    )
+    prepared = prepare_months(source=str(args.data))
     _, X_train, X_val, _, y_train, y_val, dv = build_training_sets(*prepared)
     data = TrainingData(X_train, X_val, y_train, y_val, dv)
     baseline = regression_metrics(y_val, LinearRegression().fit(X_train, y_train).predict(X_val))['rmse']

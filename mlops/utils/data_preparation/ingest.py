@@ -8,6 +8,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from mlops.utils.data_preparation.config import DEFAULT_CONFIGURATION
 from mlops.utils.data_preparation.download import build_session, check_parquet, fetch
 from mlops.utils.data_preparation.months import Month, month_range
 from mlops.utils.data_preparation.sources import COLOUR_PREFIX, MonthLocation, check_colour, month_location
@@ -54,9 +55,9 @@ def concat_months(tables: Sequence[pa.Table]) -> pd.DataFrame:
 
 
 def ingest_files(
-    start_month: str = '2024-01',
-    end_month: str = '2024-02',
-    colour: str = 'green',
+    start_month: str = DEFAULT_CONFIGURATION['start_month'],
+    end_month: str = DEFAULT_CONFIGURATION['end_month'],
+    colour: str = DEFAULT_CONFIGURATION['taxi_colour'],
     source: Optional[str] = None,
     timeout: float = 60.0,
     retries: int = 3,

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, Mapping, Tuple
+from typing import Any, Dict, Mapping, Optional, Tuple
 
 import pandas as pd
 import scipy.sparse
 from sklearn.feature_extraction import DictVectorizer
 
 from mlops.utils.data_preparation.cleaning import clean, datetime_columns
+from mlops.utils.data_preparation.config import DEFAULT_CONFIGURATION
 from mlops.utils.data_preparation.encoders import vectorize_features
 from mlops.utils.data_preparation.feature_selector import select_features
+from mlops.utils.data_preparation.ingest import ingest_files
 from mlops.utils.data_preparation.sources import default_source
 from mlops.utils.data_preparation.splitters import split_on_value
 from mlops.utils.errors import DataError
@@ -60,6 +62,14 @@ def prepare_trips(
     )
     df_train, df_val = split_on_value(prepared, split_on_feature, split_on_feature_value)
     return prepared, df_train, df_val
+
+
+def prepare_months(source: Optional[str] = None, **overrides: str) -> Tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """``(df, df_train, df_val)`` of data preparation with the seed's configuration
+    (``DEFAULT_CONFIGURATION``), any of it replaced by ``overrides``: the benchmarks' data."""
+    config = {**DEFAULT_CONFIGURATION, **overrides}
+    raw = ingest_files(config['start_month'], config['end_month'], colour=config['taxi_colour'], source=source)
+    return prepare_trips(raw, config['split_on_feature'], config['split_on_feature_value'], config['target'])
 
 
 def build_training_sets(

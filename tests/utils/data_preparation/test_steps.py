@@ -6,7 +6,7 @@ import pytest
 from bench import seed_route
 from mlops.utils.data_preparation.checks import check_invariants, check_seed_shapes
 from mlops.utils.data_preparation.ingest import ingest_files
-from mlops.utils.data_preparation.steps import build_training_sets, prepare_trips
+from mlops.utils.data_preparation.steps import build_training_sets, prepare_months, prepare_trips
 from mlops.utils.errors import DataError
 
 
@@ -68,3 +68,15 @@ def test_unknown_target_is_named(raw):
     df, train, val = prepare_trips(raw, 'lpep_pickup_datetime', '2024-02-01', 'duration')
     with pytest.raises(DataError, match="target 'fare' is not a column of the whole set"):
         build_training_sets(df, train, val, target='fare')
+
+
+def test_prepare_months_is_the_seed_configuration_unless_told_otherwise(shared_data):
+    """The seed's rows (105870 cleaned trips, 54378 before 2024-02-01, 51492 from it) and, with
+    one month replaced, that month's trips only (as ingesting it alone gives)."""
+    df, df_train, df_val = prepare_months(source=str(shared_data))
+    assert (len(df), len(df_train), len(df_val)) == (105870, 54378, 51492)
+    january, _, _ = prepare_months(source=str(shared_data), end_month='2024-01', split_on_feature_value='2024-01-15')
+    alone, _, _ = prepare_trips(
+        ingest_files('2024-01', '2024-01', source=str(shared_data)), 'lpep_pickup_datetime', '2024-01-15', 'duration'
+    )
+    assert len(january) == len(alone)  # (54373: February's file holds 5 more January pickups)
