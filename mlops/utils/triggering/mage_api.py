@@ -6,6 +6,9 @@ Mage 0.9.80's synchronous ``POST /api/runs`` fails (SQLAlchemy 2 rejects its
 ``POST /api/pipeline_schedules/<id>/pipeline_runs/<token>`` (the token is the only credential
 that call needs), ``GET /api/pipeline_runs/<id>``, ``GET /api/block_runs/<id>/outputs``.
 Everything else needs a session when authentication is on (Mage's default).
+
+One client class with the few calls every user of the API needs (sign-in, triggers, runs,
+outputs): about 250 lines, kept whole so its retries and errors are read in one place.
 """
 
 from __future__ import annotations
