@@ -3,49 +3,22 @@ validation records equal the estimator's on the validation matrix; a drift betwe
 fails the run, and nothing is logged or registered."""
 
 import numpy as np
-import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 from sklearn.linear_model import LinearRegression
 
-from mlops.utils.data_preparation.steps import build_training_sets
 from mlops.utils.errors import DataError
 from mlops.utils.models.training_data import unpack_training_set
-from mlops.utils.serving.features import INPUT_COLUMNS, trip_features
 from mlops.utils.serving.model import TripDurationModel
 from mlops.utils.training.serving_contract import check_serving_contract
 from mlops.utils.training.steps import train_and_register, tune_model
 from tests.registered import small_booster
-
-
-def training_set(shift_served_distances: float = 0.0):
-    """400 synthetic trips as data preparation hands them over; with a shift, the validation rows'
-    raw distances (what the served model reads) no longer match the matrix training encoded."""
-    rng = np.random.default_rng(1)
-    trips = pd.DataFrame(
-        {
-            'PULocationID': rng.choice([1, 2, 3], 400),
-            'DOLocationID': rng.choice([4, 5], 400),
-            'trip_distance': rng.uniform(0.5, 10.0, 400),
-        }
-    )
-    trips['lpep_pickup_datetime'] = pd.to_datetime(['2024-01-15'] * 300 + ['2024-02-15'] * 100)
-    trips['duration'] = 3 + 2.5 * trips['trip_distance'] + rng.normal(0, 1, 400)
-    df = pd.concat(
-        [trips[INPUT_COLUMNS[:2]], trip_features(trips), trips[['lpep_pickup_datetime', 'duration']]], axis=1
-    )
-    df_train, df_val = df.iloc[:300], df.iloc[300:]
-    built = build_training_sets(df, df_train, df_val)
-    served_val = df_val.assign(trip_distance=df_val['trip_distance'] + shift_served_distances)
-    return {
-        'build': [*built, {'start_month': '2024-01', 'end_month': '2024-02'}],
-        'prepare': [df, df_train, served_val],
-    }
+from tests.training_sets import synthetic_training_set
 
 
 @pytest.mark.parametrize('kind', ['sklearn', 'xgboost'])
 def test_a_model_served_as_trained_keeps_the_contract(kind):
-    data = unpack_training_set(training_set())
+    data = unpack_training_set(synthetic_training_set())
     estimator = (
         LinearRegression().fit(data.X_train, data.y_train)
         if kind == 'sklearn'
@@ -55,7 +28,7 @@ def test_a_model_served_as_trained_keeps_the_contract(kind):
 
 
 def test_features_served_differently_are_named_with_the_row_and_both_figures():
-    data = unpack_training_set(training_set(shift_served_distances=1.0))
+    data = unpack_training_set(synthetic_training_set(shift_served_distances=1.0))
     estimator = LinearRegression().fit(data.X_train, data.y_train)
     served = TripDurationModel(data.dv, estimator)
     expected = np.abs(served.predict(None, data.validation_records()) - estimator.predict(data.X_val))
@@ -65,7 +38,7 @@ def test_features_served_differently_are_named_with_the_row_and_both_figures():
 
 
 def test_a_training_run_that_breaks_the_contract_fails_and_registers_nothing(tracking_store):
-    broken = training_set(shift_served_distances=1.0)
+    broken = synthetic_training_set(shift_served_distances=1.0)
     tuning = tune_model('linear_model.LinearRegression', broken, {'hyperparameters': '{"fit_intercept": true}'})
     with pytest.raises(DataError, match='predicts differently from training'):
         train_and_register(tuning, broken, {})

@@ -6,42 +6,26 @@ import json
 
 import mlflow
 import numpy as np
-import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 from sklearn.linear_model import LinearRegression
 
-from mlops.utils.data_preparation.steps import build_training_sets
 from mlops.utils.errors import ConfigError
 from mlops.utils.models.training_data import unpack_training_set
-from mlops.utils.serving.features import INPUT_COLUMNS, trip_features
+from mlops.utils.serving.features import INPUT_COLUMNS
 from mlops.utils.training.config import training_settings
 from mlops.utils.training.steps import data_facts, family_for, plan_models, reproduction, train_and_register, tune_model
 from tests.registered import small_booster
+from tests.training_sets import synthetic_training_set
 
 MODEL = 'test-model'  # the tracking_store fixture's registered model name
 MAGE = {'pipeline_uuid': 'sklearn_training', 'pipeline_run_id': 7}
-PREPARATION = {'start_month': '2024-01', 'end_month': '2024-02', 'taxi_colour': 'green'}
 
 
 @pytest.fixture(scope='module')
 def small():
     """The training_set GDP output for 400 synthetic trips (as data preparation hands it over)."""
-    rng = np.random.default_rng(0)
-    trips = pd.DataFrame(
-        {
-            'PULocationID': rng.choice([1, 2, 3], 400),
-            'DOLocationID': rng.choice([4, 5], 400),
-            'trip_distance': rng.uniform(0.5, 10.0, 400),
-        }
-    )
-    trips['lpep_pickup_datetime'] = pd.to_datetime(['2024-01-15'] * 300 + ['2024-02-15'] * 100)
-    trips['duration'] = 3 + 2.5 * trips['trip_distance'] + trips['PULocationID'] + rng.normal(0, 1, 400)
-    df = pd.concat(
-        [trips[INPUT_COLUMNS[:2]], trip_features(trips), trips[['lpep_pickup_datetime', 'duration']]], axis=1
-    )
-    df_train, df_val = df.iloc[:300], df.iloc[300:]
-    return {'build': [*build_training_sets(df, df_train, df_val), dict(PREPARATION)], 'prepare': [df, df_train, df_val]}
+    return synthetic_training_set()
 
 
 def runs(experiment_id, filter_string=''):
