@@ -54,3 +54,19 @@ def run_chain(
 
 def summaries(result: subprocess.CompletedProcess) -> List[dict]:
     return [json.loads(line) for line in result.stdout.splitlines() if line.startswith('{')]
+
+
+def run_headless(
+    root: Path, project: str, pipeline: str, variables: Dict, name: str, env: Dict[str, str], timeout: float
+) -> dict:
+    """One pipeline through the runner's headless process (``headless_command``), as ``run.sh``
+    starts it per step; its result file (``<root>/<name>.json``) with the process's output as ``log``."""
+    from mlops.utils.orchestration.__main__ import headless_command
+
+    result_file = root / f'{name}.json'
+    command = headless_command(
+        'run', project, pipeline, json.dumps(variables), str(result_file), '--timeout', str(timeout)
+    )
+    process = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=timeout + 300)
+    assert result_file.exists(), process.stderr[-3000:]
+    return {**json.loads(result_file.read_text()), 'log': process.stdout + process.stderr}

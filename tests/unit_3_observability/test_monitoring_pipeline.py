@@ -3,14 +3,11 @@ whose champion was fitted on 2023-01 and validated on 2023-02 of the shared data
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from typing import Optional
 
 import pytest
 
-from tests.chain import REPO_ROOT, chain_env
+from tests.chain import chain_env, run_headless
 from tests.registered import embedded_store, register_linear_on
 from tests.servers import MailServer, free_port
 
@@ -27,28 +24,7 @@ def store(tmp_path_factory, shared_data):
 
 
 def run_monitoring(root, variables: dict, name: str, env: Optional[dict] = None) -> dict:
-    result_file = root / f'{name}.json'
-    process = subprocess.run(
-        [
-            sys.executable,
-            '-m',
-            'mlops.utils.orchestration.headless',
-            'run',
-            PROJECT,
-            PIPELINE,
-            json.dumps(variables),
-            str(result_file),
-            '--timeout',
-            '600',
-        ],
-        cwd=REPO_ROOT,
-        env=chain_env(root, env),
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert result_file.exists(), process.stderr[-3000:]
-    return {**json.loads(result_file.read_text()), 'log': process.stdout + process.stderr}
+    return run_headless(root, PROJECT, PIPELINE, variables, name, chain_env(root, env), timeout=600)
 
 
 def test_a_month_is_scored_and_a_crossed_threshold_fails_the_run(store):

@@ -5,16 +5,13 @@ commands each action runs: plan applies nothing, apply and destroy only when ask
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from typing import Dict
 
 import pytest
 
 from mlops.utils.deploying.mail import SUBJECT
 from mlops.utils.deploying.prerequisites import CREDENTIALS_HINT
-from tests.chain import REPO_ROOT, chain_env
+from tests.chain import chain_env, run_headless
 from tests.servers import MailServer
 from tests.utils.deploying import fake_terraform
 from tests.utils.deploying.fake_terraform import AWS_VARIABLES, calls, path_without_terraform, subcommand
@@ -51,28 +48,7 @@ def no_aws_env(root, extra: Dict[str, str]) -> Dict[str, str]:
 
 
 def run_deploying(root, variables: dict, name: str, env: Dict[str, str]) -> dict:
-    result_file = root / f'{name}.json'
-    process = subprocess.run(
-        [
-            sys.executable,
-            '-m',
-            'mlops.utils.orchestration.headless',
-            'run',
-            PROJECT,
-            PIPELINE,
-            json.dumps(variables),
-            str(result_file),
-            '--timeout',
-            '300',
-        ],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert result_file.exists(), process.stderr[-3000:]
-    return {**json.loads(result_file.read_text()), 'log': process.stdout + process.stderr}
+    return run_headless(root, PROJECT, PIPELINE, variables, name, env, timeout=300)
 
 
 @pytest.fixture
