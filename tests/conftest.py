@@ -28,6 +28,15 @@ def pytest_configure(config):
     config.addinivalue_line('markers', 'slow: runs Mage, servers or a browser (pipeline/server layer)')
 
 
+def pytest_collection_modifyitems(config, items):
+    """Files with slow tests first, each file's tests together and in order, then the unit layer.
+
+    pytest.ini runs the suite on two pytest-xdist workers, a whole file at a time: the long
+    server files start early, and the many short files even out the end."""
+    slow_files = {item.path for item in items if item.get_closest_marker('slow')}
+    items.sort(key=lambda item: item.path not in slow_files)
+
+
 @pytest.fixture(scope='session')
 def shared_data() -> Path:
     if not (SHARED_DATA / 'taxi' / 'green').is_dir():

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import glob
+import itertools
 import os
+import random
 import secrets
 import shutil
 import signal
@@ -22,10 +24,34 @@ from tests.mage_database import seeded
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
+# Test servers take ports below the kernel's ephemeral range (32768-60999 on Linux), each
+# pytest-xdist worker from its own slice: a port handed out here cannot be taken by another
+# worker, or by the kernel for a port-0 bind, between the check and the server binding it.
+PORTS = range(20000, 32000)
+
+
+def _port_slice() -> range:
+    workers = int(os.environ.get('PYTEST_XDIST_WORKER_COUNT') or 1)
+    worker = int((os.environ.get('PYTEST_XDIST_WORKER') or 'gw0').removeprefix('gw'))
+    size = len(PORTS) // max(workers, 1)
+    return range(PORTS.start + worker * size, PORTS.start + (worker + 1) * size)
+
+
+_cursor = itertools.count(random.randrange(len(PORTS)))  # a process started by a test starts elsewhere
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
+    """A port on 127.0.0.1 that nothing listens on, from this worker's slice of PORTS."""
+    ports = _port_slice()
+    for _ in range(len(ports)):
+        port = ports[next(_cursor) % len(ports)]
+        with socket.socket() as sock:
+            try:
+                sock.bind(('127.0.0.1', port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f'no free port in {ports}')
 
 
 def http_ok(url: str) -> Callable[[], bool]:
