@@ -112,20 +112,22 @@ def register_quick_model(kind: str, data: Path) -> str:
     from mlops.utils.tracking.runs import log_final_model, start_parent
 
     prepared = prepare_months(source=str(data))
-    _, X_train, X_val, _, y_train, y_val, dv = build_training_sets(*prepared)
-    validation = TrainingData(X_train, X_val, y_train, y_val, dv, df_val=prepared[2]).validation_records()
+    sets = build_training_sets(*prepared)
+    validation = TrainingData.from_sets(sets, df_val=prepared[2]).validation_records()
     if kind == 'xgboost':
         import xgboost
 
         estimator = BoosterRegressor(
             xgboost.train(
-                {'max_depth': 8, 'seed': 1, 'nthread': 2}, xgboost.DMatrix(X_train, label=y_train), num_boost_round=50
+                {'max_depth': 8, 'seed': 1, 'nthread': 2},
+                xgboost.DMatrix(sets.X_train, label=sets.y_train),
+                num_boost_round=50,
             )
         )
     else:
-        estimator = LinearRegression().fit(X_train, y_train)
-    model = TripDurationModel(dv, estimator)
-    rmse = regression_metrics(y_val, model.predict(None, validation))['rmse']
+        estimator = LinearRegression().fit(sets.X_train, sets.y_train)
+    model = TripDurationModel(sets.dv, estimator)
+    rmse = regression_metrics(sets.y_val, model.predict(None, validation))['rmse']
     experiment = connect()  # first: it points MLflow at the store
     client = MlflowClient()
     parent = start_parent(client, experiment, f'bench_serving {kind}', {})

@@ -54,9 +54,10 @@ def main() -> int:
     parser.add_argument('--max-evaluations', help="trials per family (default: each family's budget)")
     args = parser.parse_args()
     prepared = prepare_months(source=str(args.data))
-    _, X_train, X_val, _, y_train, y_val, dv = build_training_sets(*prepared)
-    data = TrainingData(X_train, X_val, y_train, y_val, dv)
-    baseline = regression_metrics(y_val, LinearRegression().fit(X_train, y_train).predict(X_val))['rmse']
+    data = TrainingData.from_sets(build_training_sets(*prepared))
+    baseline = regression_metrics(data.y_val, LinearRegression().fit(data.X_train, data.y_train).predict(data.X_val))[
+        'rmse'
+    ]
     print(f'baseline LinearRegression (no tuning): validation RMSE {baseline:.4f}', flush=True)
     settings = training_settings({'max_evaluations': args.max_evaluations})
     failed = []

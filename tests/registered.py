@@ -82,13 +82,12 @@ def register_linear_on(experiment_id: str, source: str, start_month: str, end_mo
     prepared = prepare_trips(
         ingest_files(start_month, end_month, source=source), 'lpep_pickup_datetime', split, 'duration'
     )
-    _, X_train, X_val, _, y_train, y_val, dv = build_training_sets(*prepared)
-    data = TrainingData(X_train, X_val, y_train, y_val, dv, df_val=prepared[2])
+    data = TrainingData.from_sets(build_training_sets(*prepared), df_val=prepared[2])
     if xgboost_rounds:
-        estimator, family = small_booster(X_train, y_train, xgboost_rounds), 'XGBoost'
+        estimator, family = small_booster(data.X_train, data.y_train, xgboost_rounds), 'XGBoost'
     else:
-        estimator, family = LinearRegression().fit(X_train, y_train), 'LinearRegression'
-    model = TripDurationModel(dv, estimator)
+        estimator, family = LinearRegression().fit(data.X_train, data.y_train), 'LinearRegression'
+    model = TripDurationModel(data.dv, estimator)
     promotion, rmse = register_model(experiment_id, data, model, family, facts=preparation_facts(*prepared, variables))
     assert promotion.promoted
     return model, rmse, prepared[1]

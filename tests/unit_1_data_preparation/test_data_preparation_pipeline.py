@@ -59,8 +59,8 @@ def test_another_month_range_meets_the_invariants(tmp_path, shared_data):
     df, train, val = prepare_trips(
         ingest_files('2023-10', '2023-12', source=str(shared_data)), 'lpep_pickup_datetime', '2023-12-01', 'duration'
     )
-    X, X_train, X_val, *_ = build_training_sets(df, train, val)
-    assert (line['X'], line['X_train'], line['X_val']) == ([*X.shape], [*X_train.shape], [*X_val.shape])
+    sets = build_training_sets(df, train, val)
+    assert (line['X'], line['X_train'], line['X_val']) == ([*sets.X.shape], [*sets.X_train.shape], [*sets.X_val.shape])
 
 
 def test_a_missing_month_fails_naming_it_and_exports_nothing(tmp_path, trip_server):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, Mapping, Optional, Tuple
+from typing import Any, Dict, Mapping, NamedTuple, Optional, Tuple
 
 import pandas as pd
 import scipy.sparse
@@ -18,15 +18,20 @@ from mlops.utils.data_preparation.splitters import split_on_value
 from mlops.utils.errors import DataError
 from mlops.utils.serving.features import INPUT_COLUMNS, trip_features
 
-TrainingSets = Tuple[
-    scipy.sparse.csr_matrix,
-    scipy.sparse.csr_matrix,
-    scipy.sparse.csr_matrix,
-    pd.Series,
-    pd.Series,
-    pd.Series,
-    DictVectorizer,
-]
+
+class TrainingSets(NamedTuple):
+    """What ``build`` hands to training, in the seed's order (Mage stores a block's tuple
+    outputs by position, so the block returns these as a plain tuple)."""
+
+    X: scipy.sparse.csr_matrix
+    X_train: scipy.sparse.csr_matrix
+    X_val: scipy.sparse.csr_matrix
+    y: pd.Series
+    y_train: pd.Series
+    y_val: pd.Series
+    dv: DictVectorizer
+
+
 ID_COLUMNS = INPUT_COLUMNS[:2]
 
 
@@ -78,13 +83,14 @@ def build_training_sets(
     df_val: pd.DataFrame,
     target: str = 'duration',
 ) -> TrainingSets:
-    """(X, X_train, X_val, y, y_train, y_val, dv); X has its own vocabulary, as in the seed."""
+    """The matrices and targets of the whole, training and validation sets, and the training
+    set's vectorizer; X has its own vocabulary, as in the seed."""
     for name, part in (('whole', df), ('training', df_train), ('validation', df_val)):
         if target not in part.columns:
             raise DataError(f'target {target!r} is not a column of the {name} set')
     X, _, _ = vectorize_features(select_features(df))
     X_train, X_val, dv = vectorize_features(select_features(df_train), select_features(df_val))
-    return X, X_train, X_val, df[target], df_train[target], df_val[target], dv
+    return TrainingSets(X, X_train, X_val, df[target], df_train[target], df_val[target], dv)
 
 
 def preparation_facts(

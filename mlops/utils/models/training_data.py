@@ -23,6 +23,11 @@ class TrainingData:
     df_train: Optional[pd.DataFrame] = None
     preparation: Optional[Dict[str, Any]] = None  # what data preparation used (months, split, ...)
 
+    @classmethod
+    def from_sets(cls, sets: Any, **frames: Any) -> 'TrainingData':
+        """From ``data_preparation.steps.build_training_sets``' named result."""
+        return cls(sets.X_train, sets.X_val, sets.y_train, sets.y_val, sets.dv, **frames)
+
     @property
     def feature_names(self):
         return list(self.dv.feature_names_)

@@ -32,6 +32,8 @@ def test_identical_to_the_seed_route(raw, built):
     for ours, theirs in zip(built[3:6], seed[3:6]):
         assert np.array_equal(ours.to_numpy(), theirs.to_numpy())
     assert built[6].feature_names_ == list(seed[6].feature_names_)
+    # the names say the seed's positions: Mage hands the block's outputs on by position
+    assert built.X is built[0] and built.X_val is built[2] and built.y_train is built[4] and built.dv is built[6]
 
 
 def test_default_configuration_meets_the_checks(built):
