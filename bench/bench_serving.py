@@ -48,8 +48,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the documented command runs from anywhere
 
+from mlops.utils.model_code.features import INPUT_TYPES  # noqa: E402
 from mlops.utils.paths import REPO_ROOT  # noqa: E402
-from mlops.utils.serving.features import INPUT_TYPES  # noqa: E402
 from tests.servers import ServerProcess, free_port  # noqa: E402
 from tests.servers import mage_server as start_mage  # noqa: E402
 
@@ -103,10 +103,10 @@ def register_quick_model(kind: str, data: Path) -> str:
     from sklearn.linear_model import LinearRegression
 
     from mlops.utils.data_preparation.steps import build_training_sets, prepare_months
+    from mlops.utils.model_code.estimators import BoosterRegressor
+    from mlops.utils.model_code.model import TripDurationModel
     from mlops.utils.models.metrics import regression_metrics
     from mlops.utils.models.training_data import TrainingData
-    from mlops.utils.serving.estimators import BoosterRegressor
-    from mlops.utils.serving.model import TripDurationModel
     from mlops.utils.tracking.mlflow_setup import connect
     from mlops.utils.tracking.registry import register_and_promote
     from mlops.utils.tracking.runs import log_final_model, start_parent
@@ -308,7 +308,7 @@ def _seconds(timestamp: Optional[str]) -> float:
 
 
 def mage_round_trip(client, trigger, trip: list) -> Dict[str, float]:
-    """One prediction through the API trigger, as ``mage_api.predict`` makes it (post, poll
+    """One prediction through the API trigger, as ``mage_api.predict_through_mage`` makes it (post, poll
     every 0.2 s, read the output), with where the time went from the run's own timestamps:
     waiting for the scheduler to start it, the block, waiting for the scheduler to finish it."""
     from mlops.utils.triggering.mage_api import PREDICT_BLOCK
@@ -334,12 +334,12 @@ def mage_round_trip(client, trigger, trip: list) -> Dict[str, float]:
 def measure_mage_round_trip(url: str, requests_count: int, missed: List[str]) -> None:
     """Single-trip predictions through the predict pipeline's API trigger, post to result, one
     client, then 4 at once; each client signs in once, as a program calling the API would."""
-    from mlops.utils.triggering.mage_api import PREDICT_PIPELINE, PREDICT_TRIGGER, MageClient, predict
+    from mlops.utils.triggering.mage_api import PREDICT_PIPELINE, PREDICT_TRIGGER, MageClient, predict_through_mage
 
     client = MageClient(url)
     client.api_trigger(PREDICT_PIPELINE, PREDICT_TRIGGER, wait=STARTUP_SECONDS)
     trips = [sample_trips(1, seed=seed).to_dict(orient='records') for seed in range(requests_count)]
-    predict(client, {'inputs': trips[0]}, timeout=STARTUP_SECONDS)  # the first run warms the scheduler up
+    predict_through_mage(client, {'inputs': trips[0]}, timeout=STARTUP_SECONDS)  # the first run warms the scheduler up
 
     def round_trips(batch: List[list]) -> List[Dict[str, float]]:
         own = MageClient(url)

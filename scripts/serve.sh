@@ -30,7 +30,7 @@
 # 224-232 with 2.
 #
 # The server runs in an empty temporary folder: uvicorn puts its working directory first on
-# sys.path, and the model must import the serving code it ships, never the repository's.
+# sys.path, and the model must import the model code it ships, never the repository's.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$ROOT/scripts/setup_venv.sh"
@@ -49,7 +49,7 @@ fi
 export MLFLOW_TRACKING_URI="$tracking"
 unset PYTHONPATH  # setup_venv.sh put the repository there; the served model brings its own code
 # The model, once loaded, hides the server's ~340k long-lived objects from the garbage collector:
-# full collections over them paused requests for 0.4-0.6 s (mlops/utils/serving/model.py).
+# full collections over them paused requests for 0.4-0.6 s (mlops/utils/model_code/model.py).
 export MLOPS_SERVING_FREEZE_GC=1
 
 workdir="$(mktemp -d "${TMPDIR:-/tmp}/mlops-serve-XXXXXX")"

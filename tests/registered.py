@@ -1,5 +1,5 @@
 """Quick registered models for tests: a constant predictor logged and promoted through the
-project's own code paths (pyfunc, serving code, registry rule) in seconds."""
+project's own code paths (pyfunc, model code, registry rule) in seconds."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from typing import Any, Dict, Iterator, Optional
 from mlflow.tracking import MlflowClient
 from sklearn.dummy import DummyRegressor
 
+from mlops.utils.model_code.model import TripDurationModel
 from mlops.utils.models.metrics import regression_metrics
 from mlops.utils.observability.explain import explanation_artifacts
-from mlops.utils.serving.model import TripDurationModel
 from mlops.utils.tracking.registry import Promotion, register_and_promote
 from mlops.utils.tracking.runs import log_final_model, start_parent
 
@@ -126,7 +126,7 @@ def small_booster(X_train, y_train, rounds: int = 20):
     """A quick XGBoost model as training wraps one (BoosterRegressor)."""
     import xgboost
 
-    from mlops.utils.serving.estimators import BoosterRegressor
+    from mlops.utils.model_code.estimators import BoosterRegressor
 
     return BoosterRegressor(
         xgboost.train({'max_depth': 6, 'seed': 1}, xgboost.DMatrix(X_train, label=y_train), num_boost_round=rounds)

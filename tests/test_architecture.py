@@ -1,5 +1,5 @@
 """The code's own rules, as pyproject.toml states them: the layers of the import contract
-(blocks -> utils concerns -> serving -> errors), checked by import-linter as `lint-imports`
+(blocks -> utils concerns -> model_code -> errors), checked by import-linter as `lint-imports`
 runs it, and ruff's lint and format. Each check can fail: a copy of the code with one import
 running back up is reported broken; an unused import and a badly formatted file are reported."""
 
@@ -47,11 +47,11 @@ def test_an_import_running_back_up_breaks_it(tmp_path):
         ],
     )
     shutil.copy2(REPO_ROOT / 'pyproject.toml', tmp_path)
-    strings = tmp_path / 'mlops' / 'utils' / 'serving' / 'strings.py'
+    strings = tmp_path / 'mlops' / 'utils' / 'model_code' / 'strings.py'
     strings.write_text(strings.read_text() + '\nfrom mlops.utils.tracking import schema  # noqa\n')
     result = lint_imports(tmp_path)
     assert result.returncode == 1, result.stdout[-3000:]
-    assert 'mlops.utils.serving is not allowed to import mlops.utils.tracking' in result.stdout
+    assert 'mlops.utils.model_code is not allowed to import mlops.utils.tracking' in result.stdout
 
 
 def ruff(*args: str) -> subprocess.CompletedProcess:

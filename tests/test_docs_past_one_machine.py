@@ -35,9 +35,9 @@ def test_the_executor_types_named_are_mage_s_own():
     [
         ('mlops.utils.data_preparation.ingest', ['read_month']),
         ('mlops.utils.data_preparation.cleaning', ['clean']),
-        ('mlops.utils.serving.features', ['trip_features']),
+        ('mlops.utils.model_code.features', ['trip_features']),
         ('mlops.utils.data_preparation.encoders', ['fit_vectorizer']),
-        ('mlops.utils.serving.estimators', ['BoosterRegressor']),
+        ('mlops.utils.model_code.estimators', ['BoosterRegressor']),
         ('mlops.utils.orchestration.workarounds.fork_safety', ['install_fork_safety']),
     ],
 )

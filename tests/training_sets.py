@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from mlops.utils.data_preparation.steps import build_training_sets
-from mlops.utils.serving.features import INPUT_COLUMNS, trip_features
+from mlops.utils.model_code.features import INPUT_COLUMNS, trip_features
 
 PREPARATION = {'start_month': '2024-01', 'end_month': '2024-02', 'taxi_colour': 'green'}
 

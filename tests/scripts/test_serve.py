@@ -17,8 +17,8 @@ import pytest
 import requests
 from sklearn.linear_model import LinearRegression
 
+from mlops.utils.model_code.model import TripDurationModel
 from mlops.utils.models.training_data import TrainingData, unpack_training_set
-from mlops.utils.serving.model import TripDurationModel
 from tests.registered import embedded_store, register_model
 from tests.servers import REPO_ROOT, ServerProcess, free_port
 
@@ -216,7 +216,7 @@ def test_without_a_store_it_says_so_before_starting(tmp_path):
 def test_only_a_model_server_freezes_the_heap_when_loading_the_model(data, monkeypatch):
     """scripts/serve.sh asks for it (MLOPS_SERVING_FREEZE_GC=1); anywhere else (training,
     the registry re-scoring a champion, a notebook) loading the model changes nothing."""
-    from mlops.utils.serving import model as model_module
+    from mlops.utils.model_code import model as model_module
 
     frozen = []
     monkeypatch.setattr(model_module, 'freeze_heap', lambda: frozen.append(True))

@@ -13,8 +13,8 @@ import pytest
 import yaml
 from selenium.common.exceptions import TimeoutException
 
-from mlops.utils.analytics.profiles import summary_overview
 from mlops.utils.data_preparation.ingest import ingest_files
+from mlops.utils.observability.profiles import summary_overview
 from tests.browser import page_text, press, sign_in, wait_until
 from tests.servers import REPO_ROOT, mage_server
 

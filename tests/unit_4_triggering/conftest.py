@@ -10,8 +10,8 @@ from typing import Dict
 import pytest
 from sklearn.linear_model import LinearRegression
 
+from mlops.utils.model_code.model import TripDurationModel
 from mlops.utils.models.training_data import unpack_training_set
-from mlops.utils.serving.model import TripDurationModel
 from mlops.utils.triggering.mage_api import MageClient
 from tests.registered import embedded_store, register_constant, register_model
 from tests.servers import ServerProcess, mage_server

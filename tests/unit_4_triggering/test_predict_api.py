@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
-from mlops.utils.serving.features import INPUT_COLUMNS
+from mlops.utils.model_code.features import INPUT_COLUMNS
 from mlops.utils.triggering.api_command import EXAMPLE_TRIPS
-from mlops.utils.triggering.mage_api import MageApiError, predict
+from mlops.utils.triggering.mage_api import MageApiError, predict_through_mage
 from tests.chain import REPO_ROOT
 from tests.registered import embedded_store
 
@@ -41,7 +41,7 @@ def test_a_batch_through_the_api_equals_the_champions_answers(triggering_server)
     server = triggering_server
     records = server.data.validation_records().drop(columns=['duration']).sample(200, random_state=1)
     server.client.api_trigger('predict', 'predict_api', wait=60)
-    rows = predict(server.client, {'inputs': records.to_dict(orient='records')}, timeout=300)
+    rows = predict_through_mage(server.client, {'inputs': records.to_dict(orient='records')}, timeout=300)
     version, expected = champion_predictions(server, records)
     assert [row['model_version'] for row in rows] == [version] * len(records)
     assert version == server.versions['linear']
@@ -54,7 +54,7 @@ def test_one_trip_from_text_variables_as_a_form_sends_them(triggering_server):
     trip = server.data.validation_records().drop(columns=['duration']).iloc[[7]]
     variables = {k: str(v) for k, v in trip.to_dict(orient='records')[0].items()}
     server.client.api_trigger('predict', 'predict_api', wait=60)
-    rows = predict(server.client, variables, timeout=300)
+    rows = predict_through_mage(server.client, variables, timeout=300)
     _, expected = champion_predictions(server, trip)
     assert len(rows) == 1 and np.allclose(rows[0]['predicted_minutes'], expected, rtol=RTOL, atol=0)
 
@@ -92,7 +92,7 @@ def test_the_next_prediction_follows_a_moved_alias(triggering_server):
     server.client.api_trigger('predict', 'predict_api', wait=60)
     set_champion(server, server.versions['constant'])
     try:
-        rows = predict(server.client, {'inputs': records.to_dict(orient='records')}, timeout=300)
+        rows = predict_through_mage(server.client, {'inputs': records.to_dict(orient='records')}, timeout=300)
         version, expected = champion_predictions(server, records)
     finally:
         set_champion(server, server.versions['linear'])

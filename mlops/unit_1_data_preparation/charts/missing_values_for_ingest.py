@@ -1,3 +1,3 @@
-from mlops.utils.analytics.profiles import first_frame, missing_values
+from mlops.utils.observability.profiles import first_frame, missing_values
 
 x, y = missing_values(first_frame(df_1))  # noqa: F821 (df_1 is given by Mage)

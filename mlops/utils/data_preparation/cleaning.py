@@ -6,7 +6,7 @@ import pandas as pd
 
 from mlops.utils.data_preparation.sources import COLOUR_PREFIX
 from mlops.utils.errors import DataError
-from mlops.utils.serving.strings import as_strings
+from mlops.utils.model_code.strings import as_strings
 
 CATEGORICAL_ID_COLUMNS = ['PULocationID', 'DOLocationID']
 MIN_DURATION_MINUTES = 1

@@ -1,6 +1,6 @@
 """One-hot + numeric encoding equal to ``DictVectorizer`` on row dicts, without the row dicts.
 
-Fitting lives here; ``transform`` lives in ``mlops.utils.serving.vectorizer``, which the
+Fitting lives here; ``transform`` lives in ``mlops.utils.model_code.vectorizer``, which the
 registered model ships.
 
 The seed built one dict per row (``to_dict(orient='records')``) and let DictVectorizer walk
@@ -18,7 +18,7 @@ import scipy.sparse
 from sklearn.feature_extraction import DictVectorizer
 
 from mlops.utils.errors import DataError
-from mlops.utils.serving.vectorizer import check_types, is_categorical, require_strings, transform
+from mlops.utils.model_code.vectorizer import check_types, is_categorical, require_strings, transform
 
 
 def fit_vectorizer(df: pd.DataFrame) -> DictVectorizer:

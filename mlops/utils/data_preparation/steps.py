@@ -16,7 +16,7 @@ from mlops.utils.data_preparation.ingest import ingest_files
 from mlops.utils.data_preparation.sources import default_source
 from mlops.utils.data_preparation.splitters import split_on_value
 from mlops.utils.errors import DataError
-from mlops.utils.serving.features import INPUT_COLUMNS, trip_features
+from mlops.utils.model_code.features import INPUT_COLUMNS, trip_features
 
 
 class TrainingSets(NamedTuple):

@@ -16,7 +16,7 @@ from typing import Any, Dict, List, Mapping
 import pandas as pd
 
 from mlops.utils.errors import DataError
-from mlops.utils.serving.features import INPUT_COLUMNS, INPUT_TYPES
+from mlops.utils.model_code.features import INPUT_COLUMNS, INPUT_TYPES
 
 MAX_RECORDS = 100_000
 

@@ -7,7 +7,7 @@ import os
 import numpy as np
 import pandas as pd
 
-from mlops.utils.serving.features import INPUT_COLUMNS
+from mlops.utils.model_code.features import INPUT_COLUMNS
 
 DEFAULT_URL = 'http://127.0.0.1:5001'
 URL_ENV_VAR = 'MODEL_SERVER_URL'

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from mlops.utils.serving.features import INPUT_COLUMNS
+from mlops.utils.model_code.features import INPUT_COLUMNS
 from mlops.utils.tracking.trained_range import TARGET, TrainedRange, month_trips
 
 

@@ -17,8 +17,8 @@ from hyperopt import hp
 from hyperopt.pyll import scope
 
 from mlops.utils.errors import ConfigError
+from mlops.utils.model_code.estimators import BoosterRegressor
 from mlops.utils.models.training_data import TrainingData
-from mlops.utils.serving.estimators import BoosterRegressor
 
 Params = Dict[str, Any]
 XGBOOST = 'xgboost'

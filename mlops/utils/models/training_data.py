@@ -8,7 +8,7 @@ from typing import Any, Dict, Optional
 import pandas as pd
 
 from mlops.utils.errors import DataError
-from mlops.utils.serving.features import INPUT_COLUMNS
+from mlops.utils.model_code.features import INPUT_COLUMNS
 
 
 @dataclass

@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 
 from mlops.utils.inference.fork_safe import one_openmp_thread
+from mlops.utils.model_code.estimators import BoosterRegressor
 from mlops.utils.observability.tree_shap import UnsupportedTrees, shap_values
-from mlops.utils.serving.estimators import BoosterRegressor
 
 BIAS = 'bias (average prediction)'
 TOLERANCE = 1e-3  # minutes, per trip
@@ -118,7 +118,7 @@ def explanation(
     ``top`` features over ``rows`` validation trips (a fixed sample) and the first sampled
     trip's contributions table. None for models that are not XGBoost boosters; for one that
     cannot be explained, ``{'explained': False, 'reason': ...}``."""
-    from mlops.utils.serving.features import INPUT_COLUMNS
+    from mlops.utils.model_code.features import INPUT_COLUMNS
 
     if not isinstance(getattr(python_model, 'estimator', None), BoosterRegressor):
         return None

@@ -14,9 +14,9 @@ from typing import Any, Dict, List, Mapping
 import pandas as pd
 
 from mlops.utils.errors import ConfigError
+from mlops.utils.model_code.features import INPUT_COLUMNS
 from mlops.utils.models.metrics import regression_metrics
 from mlops.utils.observability.drift import numeric_drift, unseen_share
-from mlops.utils.serving.features import INPUT_COLUMNS
 from mlops.utils.tracking.trained_range import TARGET
 
 # Drift compares distributions: a fixed sample of the training rows is as good as all of them.

@@ -1,4 +1,4 @@
-"""Where models registered before ``mlops.utils.serving`` existed find their class: their
+"""Where models registered before ``mlops.utils.model_code`` existed find their class: their
 pickles name ``mlops.utils.tracking.pyfunc.TripDurationModel`` (same attributes)."""
 
-from mlops.utils.serving.model import TripDurationModel  # noqa: F401
+from mlops.utils.model_code.model import TripDurationModel  # noqa: F401

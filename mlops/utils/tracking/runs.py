@@ -11,11 +11,11 @@ from typing import Any, Dict, List, Mapping, Optional
 
 import pandas as pd
 
+from mlops.utils.model_code.estimators import BoosterRegressor
+from mlops.utils.model_code.features import INPUT_COLUMNS, INPUT_TYPES
+from mlops.utils.model_code.model import TripDurationModel
 from mlops.utils.models.tuning import Trial
 from mlops.utils.paths import REPO_ROOT
-from mlops.utils.serving.estimators import BoosterRegressor
-from mlops.utils.serving.features import INPUT_COLUMNS, INPUT_TYPES
-from mlops.utils.serving.model import TripDurationModel
 from mlops.utils.tracking.schema import MODEL_FAMILY
 from mlops.utils.tracking.trained_range import data_tags
 
@@ -84,8 +84,8 @@ def served_requirements(model: TripDurationModel) -> List[str]:
     return packages
 
 
-def staged_serving_code() -> Path:
-    """A copy of what the registered model imports (``mlops.utils.serving`` and the errors it
+def staged_model_code() -> Path:
+    """A copy of what the registered model imports (``mlops.utils.model_code`` and the errors it
     raises) as an ``mlops`` package: nothing of training, tracking or Mage."""
     stage = Path(tempfile.mkdtemp(prefix='mlops-code-')) / 'mlops'
     (stage / 'utils').mkdir(parents=True)
@@ -93,7 +93,7 @@ def staged_serving_code() -> Path:
         (package / '__init__.py').write_text('')
     source = REPO_ROOT / 'mlops' / 'utils'
     shutil.copytree(
-        source / 'serving', stage / 'utils' / 'serving', ignore=shutil.ignore_patterns('__pycache__', '*.pyc')
+        source / 'model_code', stage / 'utils' / 'model_code', ignore=shutil.ignore_patterns('__pycache__', '*.pyc')
     )
     shutil.copy2(source / 'errors.py', stage / 'utils' / 'errors.py')
     return stage
@@ -119,7 +119,7 @@ def log_final_model(
     run_id = _child(client, parent_run_id, 'final model', {'stage': 'final', **tags})
     example = example[INPUT_COLUMNS].head(5).reset_index(drop=True).astype(INPUT_TYPES)
     signature = infer_signature(example, model.predict(None, example))
-    code = staged_serving_code()
+    code = staged_model_code()
     try:
         with mlflow.start_run(run_id=run_id):
             mlflow.log_params({k: str(v) for k, v in params.items()})

@@ -7,12 +7,12 @@ import json
 from typing import Any, Dict, List, Mapping
 
 from mlops.utils.errors import ConfigError
+from mlops.utils.model_code.features import INPUT_COLUMNS
+from mlops.utils.model_code.model import TripDurationModel
 from mlops.utils.models.families import XGBOOST, ModelFamily, sklearn_family, xgboost_family
 from mlops.utils.models.training_data import TrainingData, unpack_training_set
 from mlops.utils.models.tuning import evaluate, tune
 from mlops.utils.observability.explain import explanation_artifacts
-from mlops.utils.serving.features import INPUT_COLUMNS
-from mlops.utils.serving.model import TripDurationModel
 from mlops.utils.tracking.mlflow_setup import connect
 from mlops.utils.tracking.registry import register_and_promote
 from mlops.utils.tracking.runs import log_final_model, log_trial, start_parent

@@ -214,7 +214,7 @@ class MageClient:
         return self.block_output(run_id, block_uuid)
 
 
-def predict(client: MageClient, variables: Dict[str, Any], timeout: float = 120.0) -> List[Dict[str, Any]]:
+def predict_through_mage(client: MageClient, variables: Dict[str, Any], timeout: float = 120.0) -> List[Dict[str, Any]]:
     """Predictions through the API endpoint: one row per trip with ``predicted_minutes``,
     ``model`` and ``model_version``. ``variables``: ``{"inputs": [trips]}`` or one trip's
     ``PULocationID``, ``DOLocationID``, ``trip_distance``."""

@@ -5,7 +5,7 @@ import pandas as pd
 
 from mlops.utils.data_preparation.feature_engineering import combine_features
 from mlops.utils.data_preparation.feature_selector import CATEGORICAL_FEATURES, NUMERICAL_FEATURES, select_features
-from mlops.utils.serving import features
+from mlops.utils.model_code import features
 
 
 def test_the_seed_modules_are_the_one_implementation_the_served_model_ships():

@@ -7,8 +7,8 @@ from mlops.utils.errors import ConfigError
 from mlops.utils.inference import champion as champion_module
 from mlops.utils.inference.champion import PREDICTION_COLUMN, champion_model, predict_trips
 from mlops.utils.inference.inputs import trip_records
+from mlops.utils.model_code.features import INPUT_COLUMNS
 from mlops.utils.models.training_data import unpack_training_set
-from mlops.utils.serving.features import INPUT_COLUMNS
 from tests.registered import constant_model, register_constant
 
 

@@ -7,8 +7,8 @@ import textwrap
 
 import pytest
 
+from mlops.utils.model_code.model import TripDurationModel
 from mlops.utils.models.training_data import unpack_training_set
-from mlops.utils.serving.model import TripDurationModel
 from tests.chain import REPO_ROOT
 from tests.registered import register_model, small_booster
 

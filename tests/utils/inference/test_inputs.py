@@ -6,7 +6,7 @@ import math
 import pytest
 
 from mlops.utils.inference.inputs import MAX_RECORDS, InputError, trip_records
-from mlops.utils.serving.features import INPUT_COLUMNS, INPUT_TYPES
+from mlops.utils.model_code.features import INPUT_COLUMNS, INPUT_TYPES
 
 TRIPS = [
     {'PULocationID': 74, 'DOLocationID': 75, 'trip_distance': 1.3},

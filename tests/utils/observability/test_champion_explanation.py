@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from mlflow.tracking import MlflowClient
 
+from mlops.utils.model_code.model import TripDurationModel
 from mlops.utils.models.training_data import unpack_training_set
 from mlops.utils.observability.explain import ARTIFACT, BIAS, EXACT, TRIP_COLUMNS
 from mlops.utils.paths import project_dir
-from mlops.utils.serving.model import TripDurationModel
 from tests.registered import register_constant, register_model, small_booster
 
 CHARTS = project_dir('unit_2_training') / 'charts'

@@ -5,6 +5,8 @@ import numpy as np
 import pytest
 from sklearn.linear_model import LinearRegression
 
+from mlops.utils.model_code.estimators import BoosterRegressor
+from mlops.utils.model_code.model import TripDurationModel
 from mlops.utils.models.training_data import unpack_training_set
 from mlops.utils.observability import explain
 from mlops.utils.observability.explain import (
@@ -19,8 +21,6 @@ from mlops.utils.observability.explain import (
     top_features,
     trip_contributions,
 )
-from mlops.utils.serving.estimators import BoosterRegressor
-from mlops.utils.serving.model import TripDurationModel
 from tests.registered import small_booster
 
 

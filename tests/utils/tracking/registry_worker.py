@@ -24,9 +24,9 @@ from mlflow.tracking import MlflowClient
 from sklearn.dummy import DummyRegressor
 
 from mlops.utils.data_preparation.encoders import vectorize_features
+from mlops.utils.model_code.features import trip_features
+from mlops.utils.model_code.model import TripDurationModel
 from mlops.utils.models.metrics import regression_metrics
-from mlops.utils.serving.features import trip_features
-from mlops.utils.serving.model import TripDurationModel
 from mlops.utils.tracking import registry
 from mlops.utils.tracking.mlflow_setup import connect
 from mlops.utils.tracking.runs import log_final_model, start_parent

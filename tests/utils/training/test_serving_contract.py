@@ -8,8 +8,8 @@ from mlflow.tracking import MlflowClient
 from sklearn.linear_model import LinearRegression
 
 from mlops.utils.errors import DataError
+from mlops.utils.model_code.model import TripDurationModel
 from mlops.utils.models.training_data import unpack_training_set
-from mlops.utils.serving.model import TripDurationModel
 from mlops.utils.training.serving_contract import check_serving_contract
 from mlops.utils.training.steps import train_and_register, tune_model
 from tests.registered import small_booster

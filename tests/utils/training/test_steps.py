@@ -11,8 +11,8 @@ from mlflow.tracking import MlflowClient
 from sklearn.linear_model import LinearRegression
 
 from mlops.utils.errors import ConfigError
+from mlops.utils.model_code.features import INPUT_COLUMNS
 from mlops.utils.models.training_data import unpack_training_set
-from mlops.utils.serving.features import INPUT_COLUMNS
 from mlops.utils.training.config import training_settings
 from mlops.utils.training.steps import data_facts, family_for, plan_models, reproduction, train_and_register, tune_model
 from tests.registered import small_booster

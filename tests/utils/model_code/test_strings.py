@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlops.utils.serving.strings import FEW_ROWS, as_strings, join_strings
+from mlops.utils.model_code.strings import FEW_ROWS, as_strings, join_strings
 
 
 def test_same_as_astype_str_for_ints_floats_nan_and_strings():

@@ -7,7 +7,7 @@ import pytest
 from sklearn.feature_extraction import DictVectorizer
 
 from mlops.utils.errors import DataError
-from mlops.utils.serving.vectorizer import FEW_ROWS, transform, vocabulary_of
+from mlops.utils.model_code.vectorizer import FEW_ROWS, transform, vocabulary_of
 
 
 def test_the_vocabulary_is_reused_and_rebuilt_after_a_refit():

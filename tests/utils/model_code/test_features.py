@@ -2,7 +2,7 @@ import pandas as pd
 import pytest
 
 from mlops.utils.errors import DataError
-from mlops.utils.serving.features import combine_features, select_features, trip_features
+from mlops.utils.model_code.features import combine_features, select_features, trip_features
 
 
 def test_frame_gets_pu_do_without_touching_the_input():

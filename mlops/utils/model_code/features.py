@@ -12,7 +12,7 @@ import pandas as pd
 from pandas import DataFrame
 
 from mlops.utils.errors import DataError
-from mlops.utils.serving.strings import join_strings
+from mlops.utils.model_code.strings import join_strings
 
 INPUT_COLUMNS = ['PULocationID', 'DOLocationID', 'trip_distance']
 # The types of the model's signature: JSON integers and numbers as clients send them (a

@@ -10,10 +10,10 @@ from mlflow.tracking import MlflowClient
 from sklearn.linear_model import LinearRegression
 
 from mlops.utils.errors import DataError
+from mlops.utils.model_code.features import INPUT_COLUMNS
+from mlops.utils.model_code.model import TripDurationModel
 from mlops.utils.models.training_data import unpack_training_set
 from mlops.utils.paths import REPO_ROOT
-from mlops.utils.serving.features import INPUT_COLUMNS
-from mlops.utils.serving.model import TripDurationModel
 from mlops.utils.tracking.runs import log_final_model, served_requirements, start_parent
 from tests.registered import small_booster
 
@@ -55,8 +55,8 @@ def test_logged_pyfunc_round_trip(tracking_store, data, booster):
     assert client.get_run(run_id).data.tags['mlflow.parentRunId'] == parent
     code = Path(mlflow.artifacts.download_artifacts(uri)) / 'code'
     shipped = sorted(p.relative_to(code).as_posix() for p in code.rglob('*.py'))
-    serving = sorted(f'mlops/utils/serving/{p.name}' for p in (REPO_ROOT / 'mlops/utils/serving').glob('*.py'))
-    assert shipped == sorted(['mlops/__init__.py', 'mlops/utils/__init__.py', 'mlops/utils/errors.py', *serving])
+    code = sorted(f'mlops/utils/model_code/{p.name}' for p in (REPO_ROOT / 'mlops/utils/model_code').glob('*.py'))
+    assert shipped == sorted(['mlops/__init__.py', 'mlops/utils/__init__.py', 'mlops/utils/errors.py', *code])
 
 
 def test_requirements_name_exactly_what_the_model_imports(data, booster):
@@ -71,18 +71,25 @@ def test_missing_input_columns_are_named(data, booster):
         TripDurationModel(data.dv, booster).predict(None, [{'PULocationID': 1, 'DOLocationID': 2}])
 
 
-def test_models_pickled_under_the_old_module_paths_still_load(data, booster):
-    """Versions registered before mlops.utils.serving existed name the classes by their old
-    modules (tracking.pyfunc, models.families); in this repo those names still resolve."""
+@pytest.mark.parametrize(
+    'model_module, estimator_module',
+    [
+        (b'mlops.utils.tracking.pyfunc', b'mlops.utils.models.families'),  # before the model shipped its code
+        (b'mlops.utils.serving.model', b'mlops.utils.serving.estimators'),  # before model_code had its name
+    ],
+)
+def test_models_pickled_under_the_old_module_paths_still_load(data, booster, model_module, estimator_module):
+    """Versions registered earlier name the classes by their old modules; in a process of this
+    repository (which has imported ``mlops`` already) those names still resolve."""
     import pickle
 
     model = TripDurationModel(data.dv, booster)
     old = (
         pickle.dumps(model, protocol=0)
-        .replace(b'mlops.utils.serving.model\nTripDurationModel', b'mlops.utils.tracking.pyfunc\nTripDurationModel')
-        .replace(b'mlops.utils.serving.estimators\nBoosterRegressor', b'mlops.utils.models.families\nBoosterRegressor')
+        .replace(b'mlops.utils.model_code.model\nTripDurationModel', model_module + b'\nTripDurationModel')
+        .replace(b'mlops.utils.model_code.estimators\nBoosterRegressor', estimator_module + b'\nBoosterRegressor')
     )
-    assert b'mlops.utils.tracking.pyfunc' in old and b'mlops.utils.models.families' in old
+    assert model_module in old and estimator_module in old and b'model_code' not in old
     records = data.validation_records().head(20)
     assert np.array_equal(pickle.loads(old).predict(None, records), model.predict(None, records))
 

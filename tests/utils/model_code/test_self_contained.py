@@ -20,10 +20,10 @@ import xgboost
 from mlflow.tracking import MlflowClient
 from sklearn.linear_model import LinearRegression
 
+from mlops.utils.model_code.estimators import BoosterRegressor
+from mlops.utils.model_code.model import TripDurationModel
 from mlops.utils.models.metrics import regression_metrics
 from mlops.utils.models.training_data import unpack_training_set
-from mlops.utils.serving.estimators import BoosterRegressor
-from mlops.utils.serving.model import TripDurationModel
 from mlops.utils.tracking.registry import register_and_promote
 from mlops.utils.tracking.runs import log_final_model, start_parent
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pandas as pd
 
-from mlops.utils.analytics import profiles
+from mlops.utils.observability import profiles
 
 FRAME = pd.DataFrame(
     {

@@ -10,7 +10,7 @@ import pandas as pd
 import scipy.sparse
 
 from mlops.utils.errors import DataError
-from mlops.utils.serving.strings import FEW_ROWS
+from mlops.utils.model_code.strings import FEW_ROWS
 
 
 def is_categorical(series: pd.Series) -> bool:
