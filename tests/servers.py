@@ -330,6 +330,30 @@ class MailServer:
 WEB_SERVER_ONLY = {'INSTANCE_TYPE': 'web_server'}
 
 
+def signed_in_env(root: Path, project: str) -> Dict[str, str]:
+    """The environment of ``start.sh`` on ``project`` over the embedded store under
+    ``root / 'data'``, with authentication on and a random owner password."""
+    return {
+        'MLOPS_DATA_DIR': str(root / 'data'),
+        'DEFAULT_OWNER_EMAIL': 'owner@example.com',
+        'DEFAULT_OWNER_PASSWORD': secrets.token_urlsafe(12),
+        'REQUIRE_USER_AUTHENTICATION': '1',
+        'MLOPS_UI_PROJECT': project,
+    }
+
+
+def owner_client(server: ServerProcess, env: Dict[str, str], timeout: float = 30.0):
+    """A MageClient of the server started with ``env``, signed in as its owner."""
+    from mlops.utils.triggering.mage_api import MageClient
+
+    return MageClient(
+        f'http://127.0.0.1:{server.port}',
+        email=env['DEFAULT_OWNER_EMAIL'],
+        password=env['DEFAULT_OWNER_PASSWORD'],
+        timeout=timeout,
+    )
+
+
 @contextmanager
 def signed_in_mage(root: Path, project: str, env: Optional[Dict[str, str]] = None, scheduler: bool = False):
     """``start.sh`` on ``project`` with authentication on and a random owner password, over
@@ -338,19 +362,8 @@ def signed_in_mage(root: Path, project: str, env: Optional[Dict[str, str]] = Non
     Without ``scheduler`` the server only serves (Mage's ``web_server`` instance type): the
     project's time triggers (e.g. unit_3's ``daily_monitoring``, which scores a month into the
     store) cannot change what the test is reading."""
-    from mlops.utils.triggering.mage_api import MageClient
-
-    email, password = 'owner@example.com', secrets.token_urlsafe(12)
-    server_env = {
-        'MLOPS_DATA_DIR': str(root / 'data'),
-        'DEFAULT_OWNER_EMAIL': email,
-        'DEFAULT_OWNER_PASSWORD': password,
-        'REQUIRE_USER_AUTHENTICATION': '1',
-        'MLOPS_UI_PROJECT': project,
-        **({} if scheduler else WEB_SERVER_ONLY),
-        **(env or {}),
-    }
+    server_env = {**signed_in_env(root, project), **({} if scheduler else WEB_SERVER_ONLY), **(env or {})}
     with mage_server(root, env=server_env) as mage:
         # Mage runs chart code and API calls one at a time; on a loaded machine a dashboard's
         # requests queue: the client's bound is generous (a bound, not a speed requirement).
-        yield MageClient(f'http://127.0.0.1:{mage.port}', email=email, password=password, timeout=180)
+        yield owner_client(mage, server_env, timeout=180)

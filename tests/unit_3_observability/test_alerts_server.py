@@ -3,13 +3,11 @@ mailed to a real SMTP server on 127.0.0.1: a run that fails, and a run past its 
 
 from __future__ import annotations
 
-import secrets
-
 import pytest
 
 from mlops.utils.triggering.mage_api import ApiTrigger, MageClient
 from tests.registered import embedded_store, register_linear_on
-from tests.servers import MailServer, mage_server
+from tests.servers import MailServer, mage_server, owner_client, signed_in_env
 
 pytestmark = pytest.mark.slow
 PROJECT, PIPELINE, BLOCK = 'unit_3_observability', 'monitoring', 'score_champion'
@@ -20,19 +18,10 @@ def server(tmp_path_factory, shared_data):
     root = tmp_path_factory.mktemp('alerts')
     with embedded_store(root / 'data') as experiment:
         register_linear_on(experiment, str(shared_data), '2023-01', '2023-02')
-    email, password = 'owner@example.com', secrets.token_urlsafe(12)
     with MailServer() as mail:
-        env = {
-            'MLOPS_DATA_DIR': str(root / 'data'),
-            'DEFAULT_OWNER_EMAIL': email,
-            'DEFAULT_OWNER_PASSWORD': password,
-            'REQUIRE_USER_AUTHENTICATION': '1',
-            'SCHEDULER_TRIGGER_INTERVAL': '1',
-            'MLOPS_UI_PROJECT': PROJECT,
-            **mail.env(),
-        }
+        env = {**signed_in_env(root, PROJECT), 'SCHEDULER_TRIGGER_INTERVAL': '1', **mail.env()}
         with mage_server(root, env=env) as mage:
-            yield MageClient(f'http://127.0.0.1:{mage.port}', email=email, password=password), mail
+            yield owner_client(mage, env), mail
 
 
 def api_trigger(client: MageClient, name: str, sla: int) -> ApiTrigger:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict
@@ -14,7 +13,7 @@ from mlops.utils.model_code.model import TripDurationModel
 from mlops.utils.models.training_data import unpack_training_set
 from mlops.utils.triggering.mage_api import MageClient
 from tests.registered import embedded_store, register_constant, register_model
-from tests.servers import ServerProcess, mage_server
+from tests.servers import ServerProcess, mage_server, owner_client, signed_in_env
 
 PROJECT = 'unit_4_triggering'
 
@@ -36,15 +35,10 @@ class TriggeringServer:
 @pytest.fixture(scope='module')
 def triggering_server(tmp_path_factory, default_training_set):
     root = tmp_path_factory.mktemp('triggering')
-    email, password = 'owner@example.com', secrets.token_urlsafe(12)
     env = {
-        'MLOPS_DATA_DIR': str(root / 'data'),
-        'DEFAULT_OWNER_EMAIL': email,
-        'DEFAULT_OWNER_PASSWORD': password,
-        'REQUIRE_USER_AUTHENTICATION': '1',
+        **signed_in_env(root, PROJECT),
         'SCHEDULER_TRIGGER_INTERVAL': '1',
         'MLOPS_REGISTERED_MODEL': 'nyc-taxi-duration',
-        'MLOPS_UI_PROJECT': PROJECT,
     }
     data = unpack_training_set(default_training_set)
     with embedded_store(root / 'data', env['MLOPS_REGISTERED_MODEL']) as experiment:
@@ -54,7 +48,7 @@ def triggering_server(tmp_path_factory, default_training_set):
         better, _ = register_model(experiment, data, linear, 'linear_model.LinearRegression', facts=facts)
         assert better.promoted  # the fixture's premise: the linear model is the champion
     with mage_server(root, env=env) as server:
-        client = MageClient(f'http://127.0.0.1:{server.port}', email=email, password=password)
+        client = owner_client(server, env)
         yield TriggeringServer(
             server, client, root, env, data, {'constant': str(constant.version), 'linear': str(better.version)}
         )

@@ -5,15 +5,13 @@ nothing; a missing source -> the run fails naming it, the champion untouched."""
 
 from __future__ import annotations
 
-import secrets
-
 import pytest
 from mlflow.tracking import MlflowClient
 
 from mlops.utils.triggering.mage_api import MageApiError, MageClient
 from tests.chain import QUICK_XGBOOST, run_chain, settings
 from tests.registered import embedded_store
-from tests.servers import mage_server
+from tests.servers import mage_server, owner_client, signed_in_env
 from tests.sources import link_month, months_folder
 from tests.unit_4_triggering.conftest import PROJECT
 
@@ -53,18 +51,9 @@ def retraining(tmp_path_factory, shared_data):
         timeout=1800,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    email, password = 'owner@example.com', secrets.token_urlsafe(12)
-    env = {
-        'MLOPS_DATA_DIR': str(root / 'data'),
-        'DEFAULT_OWNER_EMAIL': email,
-        'DEFAULT_OWNER_PASSWORD': password,
-        'REQUIRE_USER_AUTHENTICATION': '1',
-        'SCHEDULER_TRIGGER_INTERVAL': '1',
-        'MLOPS_UI_PROJECT': PROJECT,
-    }
+    env = {**signed_in_env(root, PROJECT), 'SCHEDULER_TRIGGER_INTERVAL': '1'}
     with embedded_store(root / 'data'), mage_server(root, env=env) as server:  # the tests read the job's registry
-        client = MageClient(f'http://127.0.0.1:{server.port}', email=email, password=password)
-        yield root, source, client
+        yield root, source, owner_client(server, env)
 
 
 def retrain_now(client: MageClient, variables: dict) -> dict:
