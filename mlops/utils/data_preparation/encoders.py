@@ -11,7 +11,7 @@ dicts at inference time) and the same CSR matrix, entry for entry.
 
 from __future__ import annotations
 
-from typing import List, Optional, Tuple
+from typing import Dict, Iterable, List, Optional, Tuple
 
 import pandas as pd
 import scipy.sparse
@@ -25,12 +25,19 @@ def fit_vectorizer(df: pd.DataFrame) -> DictVectorizer:
     """A DictVectorizer fitted on every distinct (column, value) of ``df``: same vocabulary
     as fitting on all rows, at the cost of the distinct values only."""
     check_types(df)
-    vocabulary_rows: List[dict] = []
-    for column in df.columns:
-        if is_categorical(df[column]):
-            vocabulary_rows.extend({column: v} for v in require_strings(pd.unique(df[column]), column))
-        else:
-            vocabulary_rows.append({column: 0.0})
+    categorical = [column for column in df.columns if is_categorical(df[column])]
+    return vectorizer_from_distinct(
+        {column: pd.unique(df[column]) for column in categorical}, [c for c in df.columns if c not in categorical]
+    )
+
+
+def vectorizer_from_distinct(distinct: Dict[str, Iterable], numeric: Iterable[str]) -> DictVectorizer:
+    """The DictVectorizer of categorical columns with these distinct values and these numeric
+    columns: its feature names are sorted, whatever the order given (the Dask path's unique)."""
+    vocabulary_rows: List[dict] = [
+        {column: value} for column, values in distinct.items() for value in require_strings(values, column)
+    ]
+    vocabulary_rows += [{column: 0.0} for column in numeric]
     return DictVectorizer().fit(vocabulary_rows)
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Tuple, Union
 
+import numpy as np
 import pandas as pd
 from pandas import DataFrame, Index
 
@@ -24,6 +25,14 @@ def coerce_split_value(series: pd.Series, value: SplitValue, feature: str):
     return value
 
 
+def training_rows(df: DataFrame, feature: str, value: SplitValue) -> np.ndarray:
+    """True where ``feature < value``: the rows that train."""
+    if feature not in df.columns:
+        raise ConfigError(f'split_on_feature {feature!r} is not a column of the data')
+    threshold = coerce_split_value(df[feature], value, feature)
+    return (df[feature] < threshold).to_numpy()
+
+
 def split_on_value(
     df: DataFrame,
     feature: str,
@@ -32,10 +41,7 @@ def split_on_value(
     return_indexes: bool = False,
 ) -> Union[Tuple[DataFrame, DataFrame], Tuple[Index, Index]]:
     """Rows with ``feature < value`` train, the rest validate; both must be non-empty."""
-    if feature not in df.columns:
-        raise ConfigError(f'split_on_feature {feature!r} is not a column of the data')
-    threshold = coerce_split_value(df[feature], value, feature)
-    is_train = (df[feature] < threshold).to_numpy()
+    is_train = training_rows(df, feature, value)
     df_train, df_val = df[is_train], df[~is_train]
     for name, part in (('training', df_train), ('validation', df_val)):
         if part.empty:

@@ -43,14 +43,10 @@ def pickup_column_for(df: pd.DataFrame, split_on_feature: str) -> str:
     return split_on_feature
 
 
-def prepare_trips(
-    df: pd.DataFrame,
-    split_on_feature: str,
-    split_on_feature_value,
-    target: str,
-) -> Tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def prepared_rows(df: pd.DataFrame, split_on_feature: str, target: str) -> Tuple[pd.DataFrame, str]:
     """Clean, compute the model features with the served model's own ``trip_features``, keep
-    the raw location ids (as the model takes them), the split column and the target, split.
+    the raw location ids (as the model takes them), the split column and the target; with the
+    split column's name as it is in this data. Row by row: a month at a time gives the same rows.
 
     Columns: ``PULocationID``, ``DOLocationID``, ``PU_DO``, ``trip_distance``, split, target.
     """
@@ -65,7 +61,18 @@ def prepare_trips(
     prepared = pd.concat(
         [raw_ids, trip_features(cleaned), cleaned[list(dict.fromkeys([split_on_feature, target]))]], axis=1
     )
-    df_train, df_val = split_on_value(prepared, split_on_feature, split_on_feature_value)
+    return prepared, split_on_feature
+
+
+def prepare_trips(
+    df: pd.DataFrame,
+    split_on_feature: str,
+    split_on_feature_value,
+    target: str,
+) -> Tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """``prepared_rows``, then split on ``split_on_feature_value``: ``(df, df_train, df_val)``."""
+    prepared, split_column = prepared_rows(df, split_on_feature, target)
+    df_train, df_val = split_on_value(prepared, split_column, split_on_feature_value)
     return prepared, df_train, df_val
 
 
