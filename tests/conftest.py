@@ -194,6 +194,15 @@ def tracking_uri_put_back():
 LEFTOVER_PREFIXES = ('pg-', 'mlops-run-', 'mlops-code-', 'stress-pg-')
 
 
+def _resource_tracker(process) -> bool:
+    import psutil
+
+    try:
+        return 'from multiprocessing.resource_tracker import main' in ' '.join(process.cmdline())
+    except psutil.NoSuchProcess:
+        return False
+
+
 @pytest.fixture(scope='session', autouse=True)
 def nothing_left_behind(tmp_path_factory):
     """Fails the run if a test left a process (a server, Mage's workers) or a PostgreSQL data
@@ -221,7 +230,9 @@ def nothing_left_behind(tmp_path_factory):
         else:
             os.environ['TMPDIR'] = saved
         tempfile.tempdir = None
-    children = psutil.Process().children(recursive=True)
+    # multiprocessing's resource tracker (started by Dask's spawned workers) belongs to this
+    # interpreter and ends with it; anything else still running was left by a test.
+    children = [p for p in psutil.Process().children(recursive=True) if not _resource_tracker(p)]
     _, alive = psutil.wait_procs(children, timeout=15)
     described = []
     for process in alive:  # report, then clean up so the machine is usable

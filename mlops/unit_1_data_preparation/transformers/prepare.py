@@ -2,7 +2,9 @@ from typing import Tuple
 
 import pandas as pd
 
+from mlops.utils.compute.choice import DASK
 from mlops.utils.data_preparation.config import pipeline_variables
+from mlops.utils.data_preparation.on_dask import prepare_outputs
 from mlops.utils.data_preparation.steps import prepare_trips
 
 if 'transformer' not in globals():
@@ -12,6 +14,8 @@ if 'transformer' not in globals():
 @transformer
 def prepare(df: pd.DataFrame, **kwargs) -> Tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     variables = pipeline_variables(kwargs)
+    if variables['compute'] == DASK:  # one task per month on the workers; references come back
+        return prepare_outputs(variables)
     return prepare_trips(
         df,
         split_on_feature=variables['split_on_feature'],

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Tuple
+
 import numpy as np
 import pandas as pd
 import scipy.sparse
 
+from mlops.utils.compute.partitions import PartitionedMatrix, PartitionedTarget
 from mlops.utils.data_preparation.cleaning import MAX_DURATION_MINUTES, MIN_DURATION_MINUTES
 
 # The seed's figures for DEFAULT_CONFIGURATION: (rows, features).
@@ -19,7 +22,17 @@ def check_seed_shapes(X, X_train, X_val) -> None:
 
 
 def _finite(matrix: scipy.sparse.spmatrix) -> bool:
+    """On the Dask path, as the workers found it when they prepared the months."""
+    if isinstance(matrix, PartitionedMatrix):
+        return matrix.all_finite
     return bool(np.isfinite(matrix.data).all())
+
+
+def _target_figures(target) -> Tuple[bool, float, float]:
+    """(all finite, lowest, highest) of the targets; on the Dask path, as the workers found them."""
+    if isinstance(target, PartitionedTarget):
+        return target.all_finite, target.low, target.high
+    return bool(np.isfinite(target.to_numpy(dtype=float)).all()), target.min(), target.max()
 
 
 def check_invariants(
@@ -38,9 +51,9 @@ def check_invariants(
         assert matrix.shape[0] == len(target), f'{name} has {matrix.shape[0]} rows but {len(target)} targets'
         assert matrix.shape[0] > 0, f'{name} is empty'
         assert _finite(matrix), f'{name} has NaN or infinite values'
-        assert np.isfinite(target.to_numpy(dtype=float)).all(), f'targets of {name} have NaN or infinite values'
+        finite, low, high = _target_figures(target)
+        assert finite, f'targets of {name} have NaN or infinite values'
         if target_name == 'duration':
-            low, high = target.min(), target.max()
             assert MIN_DURATION_MINUTES <= low and high <= MAX_DURATION_MINUTES, (
                 f'targets of {name} span {low:.2f}..{high:.2f}, outside '
                 f'[{MIN_DURATION_MINUTES}, {MAX_DURATION_MINUTES}] minutes'

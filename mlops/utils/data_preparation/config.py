@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Dict, Mapping
 
+from mlops.utils.compute.choice import COMPUTE_VARIABLE, compute_choice
+
 DEFAULT_CONFIGURATION: Dict[str, str] = {
     'start_month': '2024-01',
     'end_month': '2024-02',
@@ -12,8 +14,9 @@ DEFAULT_CONFIGURATION: Dict[str, str] = {
     'split_on_feature_value': '2024-02-01',
     'target': 'duration',
 }
-# Empty means: the MLOPS_DATA_SOURCE environment variable, else the upstream mirror.
-OPTIONAL_VARIABLES = ('data_source',)
+# data_source empty means: the MLOPS_DATA_SOURCE environment variable, else the upstream mirror;
+# compute empty means pandas (compute.choice).
+OPTIONAL_VARIABLES = ('data_source', COMPUTE_VARIABLE)
 
 
 def pipeline_variables(kwargs: Mapping[str, Any]) -> Dict[str, Any]:
@@ -22,6 +25,7 @@ def pipeline_variables(kwargs: Mapping[str, Any]) -> Dict[str, Any]:
         k: (str(kwargs[k]) if kwargs.get(k) not in (None, '') else v) for k, v in DEFAULT_CONFIGURATION.items()
     }
     variables.update({k: kwargs.get(k) or None for k in OPTIONAL_VARIABLES})
+    variables[COMPUTE_VARIABLE] = compute_choice(kwargs)
     return variables
 
 

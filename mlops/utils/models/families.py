@@ -16,8 +16,10 @@ import numpy as np
 from hyperopt import hp
 from hyperopt.pyll import scope
 
+from mlops.utils.compute.partitions import gathered, is_partitioned
 from mlops.utils.errors import ConfigError
 from mlops.utils.model_code.estimators import BoosterRegressor
+from mlops.utils.models.on_dask import fit_booster_on_dask
 from mlops.utils.models.training_data import TrainingData
 
 Params = Dict[str, Any]
@@ -147,7 +149,7 @@ def sklearn_family(name: str) -> ModelFamily:
             model = TransformedTargetRegressor(model, transformer=StandardScaler(with_std=False))
         if spec.arcsinh:
             model = make_pipeline(FunctionTransformer(np.arcsinh), model)
-        return model.fit(data.X_train, data.y_train)
+        return model.fit(gathered(data.X_train), gathered(data.y_train))  # one machine, on any compute
 
     steps = [
         step for step, used in (('arcsinh features', spec.arcsinh), ('centred target', spec.centred_target)) if used
@@ -219,6 +221,18 @@ def xgboost_family(
         os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
         import xgboost
 
+        if is_partitioned(data.X_train):
+            return BoosterRegressor(
+                fit_booster_on_dask(
+                    {**fixed, **params},
+                    data.X_train,
+                    data.y_train,
+                    data.X_val,
+                    data.y_val,
+                    num_boost_round,
+                    early_stopping_rounds,
+                )
+            )
         train = xgboost.DMatrix(data.X_train, label=data.y_train)
         validation = xgboost.DMatrix(data.X_val, label=data.y_val)
         booster = xgboost.train(

@@ -7,6 +7,7 @@ from typing import Any, Dict, Optional
 
 import pandas as pd
 
+from mlops.utils.compute.partitions import gathered, referenced
 from mlops.utils.errors import DataError
 from mlops.utils.model_code.features import INPUT_COLUMNS
 
@@ -34,23 +35,24 @@ class TrainingData:
 
     def validation_records(self, target: str = 'duration') -> pd.DataFrame:
         """The validation rows as the served model takes them, with the target beside them."""
-        missing = [c for c in INPUT_COLUMNS if self.df_val is None or c not in self.df_val.columns]
+        df_val = gathered(self.df_val)  # on the Dask path: the validation month's records, read here
+        missing = [c for c in INPUT_COLUMNS if df_val is None or c not in df_val.columns]
         if missing:
             raise DataError(
                 f'the training set lacks the raw inputs {", ".join(missing)}: '
                 'refresh it with the current data_preparation pipeline'
             )
-        return self.df_val[INPUT_COLUMNS].assign(**{target: self.y_val.to_numpy()})
+        return df_val[INPUT_COLUMNS].assign(**{target: gathered(self.y_val).to_numpy()})
 
 
 def unpack_training_set(training_set: Dict[str, Any]) -> TrainingData:
     """From the GDP block's output: ``{'build': [X, X_train, X_val, y, y_train, y_val, dv, facts],
     'prepare': [df, df_train, df_val]}`` (``facts`` absent in sets built before it existed)."""
     try:
-        X, X_train, X_val, y, y_train, y_val, dv, *rest = training_set['build']
+        X, X_train, X_val, y, y_train, y_val, dv, *rest = (referenced(o) for o in training_set['build'])
     except (KeyError, TypeError, ValueError) as error:
         raise DataError(f'training_set lacks the outputs of data_preparation/build: {error}') from error
-    prepared = training_set.get('prepare') or [None, None, None]
+    prepared = [referenced(o) for o in training_set.get('prepare') or [None, None, None]]
     data = TrainingData(
         X_train,
         X_val,

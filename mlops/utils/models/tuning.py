@@ -10,8 +10,10 @@ from typing import Callable, Dict, List, Optional
 import numpy as np
 from hyperopt import STATUS_OK, Trials, fmin, tpe
 
+from mlops.utils.compute.partitions import gathered
 from mlops.utils.models.families import ModelFamily, Params
 from mlops.utils.models.metrics import regression_metrics
+from mlops.utils.models.on_dask import predict_matrix
 from mlops.utils.models.training_data import TrainingData
 
 # hyperopt's TPE samples 20 random points before it models anything; budgets here are
@@ -48,7 +50,7 @@ def _plain(params: Params) -> Params:
 
 def evaluate(family: ModelFamily, params: Params, data: TrainingData):
     model = family.fit(params, data)
-    return model, regression_metrics(data.y_val, model.predict(data.X_val))
+    return model, regression_metrics(gathered(data.y_val), predict_matrix(model, data.X_val))
 
 
 def tune(

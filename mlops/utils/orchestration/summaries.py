@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable, Dict
 
 from mlops.utils import pipelines
+from mlops.utils.compute.partitions import referenced
 from mlops.utils.orchestration.mage_internals import read_block_outputs
 from mlops.utils.paths import project_dir
 
@@ -13,7 +14,8 @@ def data_preparation(result: Dict[str, Any]) -> Dict[str, Any]:
     X, X_train, X_val, *_ = read_block_outputs(
         project_dir(result['project']), result['pipeline'], 'build', result['execution_partition']
     )
-    return {name: list(matrix.shape) for name, matrix in (('X', X), ('X_train', X_train), ('X_val', X_val))}
+    matrices = (('X', X), ('X_train', X_train), ('X_val', X_val))  # on the Dask path: references
+    return {name: list(referenced(matrix).shape) for name, matrix in matrices}
 
 
 def training(result: Dict[str, Any]) -> Dict[str, Any]:

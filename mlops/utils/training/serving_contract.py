@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from mlops.utils.errors import DataError
+from mlops.utils.models.on_dask import predict_matrix
 
 # float32 boosters and float64 sums may differ in their last bits, never by a hundredth of a second.
 TOLERANCE_MINUTES = 1e-4
@@ -20,7 +21,7 @@ def check_serving_contract(served_model: Any, estimator: Any, X_val: Any, valida
     """DataError naming the first validation row where the served model's minutes differ from the
     estimator's on the training matrix, and by how much."""
     served = np.asarray(served_model.predict(None, validation), dtype=float)
-    trained = np.asarray(estimator.predict(X_val), dtype=float)
+    trained = np.asarray(predict_matrix(estimator, X_val), dtype=float)
     if served.shape != trained.shape:
         raise DataError(
             f'the served model gave {served.shape[0]} predictions for {trained.shape[0]} validation rows: '

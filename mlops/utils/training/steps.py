@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any, Dict, List, Mapping
 
+from mlops.utils.compute.cluster import cluster_for
 from mlops.utils.errors import ConfigError
 from mlops.utils.model_code.features import INPUT_COLUMNS
 from mlops.utils.model_code.model import TripDurationModel
@@ -78,14 +79,15 @@ def tune_model(family_name: str, training_set: Dict[str, Any], kwargs: Mapping[s
     if fixed is not None:
         client.set_tag(parent, 'tuning', 'skipped: fixed hyperparameters')
         return {'family': family_name, 'params': fixed, 'parent_run_id': parent, 'trials': 0}
-    result = tune(
-        family,
-        data,
-        settings.budget(family.default_budget),
-        settings.random_state,
-        on_trial=lambda trial: log_trial(client, parent, trial),
-        max_seconds=settings.max_tuning_seconds,
-    )
+    with cluster_for(data.X_train):  # a training set prepared on Dask trains there
+        result = tune(
+            family,
+            data,
+            settings.budget(family.default_budget),
+            settings.random_state,
+            on_trial=lambda trial: log_trial(client, parent, trial),
+            max_seconds=settings.max_tuning_seconds,
+        )
     client.log_metric(parent, 'best_validation_rmse', result.best_rmse)
     summary = {
         'family': family_name,
@@ -150,10 +152,11 @@ def train_and_register(
     client = MlflowClient()
     parent = tuning['parent_run_id']
     try:
-        estimator, metrics = evaluate(family, tuning['params'], data)
-        validation = data.validation_records()
-        model = TripDurationModel(data.dv, estimator)
-        check_serving_contract(model, estimator, data.X_val, validation)
+        with cluster_for(data.X_train):
+            estimator, metrics = evaluate(family, tuning['params'], data)
+            validation = data.validation_records()
+            model = TripDurationModel(data.dv, estimator)
+            check_serving_contract(model, estimator, data.X_val, validation)
         run_id, model_uri = log_final_model(
             client,
             parent,

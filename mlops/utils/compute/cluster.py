@@ -1,0 +1,62 @@
+"""A Dask client for one block: the scheduler at ``DASK_SCHEDULER_ADDRESS``, or a
+``LocalCluster`` of worker processes on 127.0.0.1 started for the block and closed after it."""
+
+from __future__ import annotations
+
+import logging
+import os
+from contextlib import contextmanager, nullcontext
+from typing import Any, ContextManager, Iterator, Optional
+
+from mlops.utils.compute.choice import SCHEDULER_ENV
+from mlops.utils.compute.partitions import is_partitioned
+from mlops.utils.errors import ConfigError
+
+CONNECT_SECONDS = 15
+LOCAL_WORKERS = 2  # this machine's cores; a real cluster is sized where it is deployed
+
+
+class ClusterError(ConfigError):
+    """The Dask scheduler cannot be reached, or a cluster could not start; the message names it."""
+
+
+def scheduler_address() -> str:
+    return os.environ.get(SCHEDULER_ENV, '').strip()
+
+
+def cluster_for(*values: Any) -> ContextManager:
+    """``dask_client()`` when any value is a partitioned reference, else nothing to open."""
+    return dask_client() if any(is_partitioned(value) for value in values) else nullcontext()
+
+
+@contextmanager
+def dask_client(address: Optional[str] = None, workers: int = LOCAL_WORKERS) -> Iterator['distributed.Client']:  # noqa: F821
+    """The Dask client for this block, the default client of ``xgboost.dask`` and ``dask`` too."""
+    # XGBoost's OpenMP threads wait passively (see models.families) in the workers as well.
+    os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
+    from distributed import Client, LocalCluster
+
+    address = scheduler_address() if address is None else address
+    if address:
+        try:
+            client = Client(address, timeout=CONNECT_SECONDS)
+        except (OSError, TimeoutError) as error:
+            raise ClusterError(
+                f'no Dask scheduler answered at {address} ({SCHEDULER_ENV}) within {CONNECT_SECONDS} s: {error}'
+            ) from error
+        with client:
+            yield client
+        return
+    cluster = LocalCluster(
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        host='127.0.0.1',
+        dashboard_address=None,
+        silence_logs=logging.WARNING,
+    )
+    try:
+        with Client(cluster) as client:
+            yield client
+    finally:
+        cluster.close()

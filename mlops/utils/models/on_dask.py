@@ -1,0 +1,89 @@
+"""Models on the Dask path: XGBoost trains with ``xgboost.dask`` on the workers, which read the
+training and validation partitions themselves; predictions on a partitioned matrix are made
+partition by partition on the workers. The result is a plain booster, wrapped, logged and
+served as every other. Runs inside ``compute.cluster.dask_client`` (the default client)."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Optional
+
+import numpy as np
+import scipy.sparse
+
+from mlops.utils.compute.partitions import PartitionedMatrix, PartitionedTarget, is_partitioned
+
+
+def _target_block(target: PartitionedTarget, index: int) -> np.ndarray:
+    return target.block(index).to_numpy(dtype=np.float64)
+
+
+def _arrays(matrix: PartitionedMatrix, target: PartitionedTarget):
+    """Dask arrays of the matrix's CSR blocks and the targets, one chunk per non-empty file."""
+    import dask.array as da
+    from dask import delayed
+
+    width = len(matrix.feature_names)
+    used = [i for i, count in enumerate(matrix.rows.counts) if count]
+    X = da.concatenate(
+        [
+            da.from_delayed(
+                delayed(matrix.block)(i),
+                shape=(matrix.rows.counts[i], width),
+                dtype=np.float64,
+                meta=scipy.sparse.csr_matrix((0, width)),
+            )
+            for i in used
+        ]
+    )
+    y = da.concatenate(
+        [
+            da.from_delayed(delayed(_target_block)(target, i), shape=(target.rows.counts[i],), dtype=np.float64)
+            for i in used
+        ]
+    )
+    return X, y
+
+
+def fit_booster_on_dask(
+    params: Dict[str, Any],
+    X_train: PartitionedMatrix,
+    y_train: PartitionedTarget,
+    X_val: PartitionedMatrix,
+    y_val: PartitionedTarget,
+    num_boost_round: int,
+    early_stopping_rounds: Optional[int],
+):
+    """``xgboost.train``'s booster, trained by ``xgboost.dask`` on the cluster with the same
+    parameters and early stopping on the validation partitions."""
+    from distributed import get_client
+    from xgboost import dask as dxgb
+
+    client = get_client()
+    train = dxgb.DaskDMatrix(client, *_arrays(X_train, y_train))
+    validation = dxgb.DaskDMatrix(client, *_arrays(X_val, y_val))
+    output = dxgb.train(
+        client,
+        params,
+        train,
+        num_boost_round=num_boost_round,
+        evals=[(validation, 'validation')],
+        early_stopping_rounds=early_stopping_rounds or None,
+        verbose_eval=False,
+    )
+    return output['booster']
+
+
+def _predict_block(model, matrix: PartitionedMatrix, index: int) -> np.ndarray:
+    return np.asarray(model.predict(matrix.block(index)), dtype=np.float64)
+
+
+def predict_matrix(model, X) -> np.ndarray:
+    """``model.predict(X)``; on a partitioned X, file by file on the workers, in order."""
+    if not is_partitioned(X):
+        return np.asarray(model.predict(X))
+    from distributed import get_client
+
+    client = get_client()
+    shared = client.scatter(model, broadcast=True)
+    futures = client.map(_predict_block, [shared] * X.partitions, [X] * X.partitions, range(X.partitions), pure=False)
+    return np.concatenate(client.gather(futures))

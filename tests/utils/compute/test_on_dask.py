@@ -1,0 +1,166 @@
+"""The Dask path on a real cluster (a LocalCluster: two worker processes on 127.0.0.1): the same
+matrices as the pandas path on real months, XGBoost within 0.5 % of its RMSE, and the faults."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pandas as pd
+import psutil
+import pytest
+import scipy.sparse
+
+from mlops.utils.compute import cluster as cluster_module
+from mlops.utils.compute.cluster import ClusterError, dask_client
+from mlops.utils.compute.partitions import Rows, gathered, to_output
+from mlops.utils.data_preparation.checks import check_invariants, check_seed_shapes
+from mlops.utils.data_preparation.config import pipeline_variables
+from mlops.utils.data_preparation.ingest import ingest_files
+from mlops.utils.data_preparation.on_dask import (
+    MANIFEST,
+    build_on_dask,
+    months_figures,
+    preparation_facts_on_dask,
+    prepare_on_dask,
+)
+from mlops.utils.data_preparation.steps import build_training_sets, preparation_facts, prepare_trips
+from mlops.utils.errors import DataError
+from mlops.utils.models.families import xgboost_family
+from mlops.utils.models.metrics import regression_metrics
+from mlops.utils.models.training_data import TrainingData, unpack_training_set
+from mlops.utils.models.tuning import evaluate
+from tests.servers import free_port
+
+pytestmark = pytest.mark.slow
+# Fixed parameters for both paths (the XGBoost family's own fixed settings plus these).
+FIXED = {'max_depth': 10, 'max_leaves': 63, 'learning_rate': 0.3, 'min_child_weight': 1.0}
+
+
+@pytest.fixture(scope='module')
+def cluster():
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host='127.0.0.1', dashboard_address='127.0.0.1:0'
+    ) as local:
+        yield local
+
+
+@pytest.fixture(scope='module')
+def variables(shared_data):
+    return pipeline_variables({'data_source': str(shared_data), 'compute': 'dask'})
+
+
+@pytest.fixture(scope='module')
+def pandas_path(shared_data, variables):
+    prepared = prepare_trips(
+        ingest_files('2024-01', '2024-02', source=str(shared_data)), 'lpep_pickup_datetime', '2024-02-01', 'duration'
+    )
+    return prepared, build_training_sets(*prepared), preparation_facts(*prepared, variables)
+
+
+@pytest.fixture(scope='module')
+def dask_path(cluster, variables, tmp_path_factory):
+    state = tmp_path_factory.mktemp('dask-state')
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv('MLOPS_DATA_DIR', str(state))
+        with dask_client(cluster.scheduler_address) as client:
+            selections = prepare_on_dask(client, variables)
+            sets = build_on_dask(client, selections, 'duration')
+    return selections, sets, preparation_facts_on_dask(selections, variables)
+
+
+def assert_same_matrices(ours, theirs) -> None:
+    for name in ('X', 'X_train', 'X_val'):
+        mine, expected = getattr(ours, name), getattr(theirs, name)
+        assert mine.shape == expected.shape, name
+        matrix = gathered(mine)
+        assert np.array_equal(matrix.indptr, expected.indptr) and np.array_equal(matrix.indices, expected.indices)
+        assert np.array_equal(matrix.data, expected.data), name
+    for name in ('y', 'y_train', 'y_val'):
+        assert np.array_equal(gathered(getattr(ours, name)).to_numpy(), getattr(theirs, name).to_numpy()), name
+    assert ours.dv.feature_names_ == theirs.dv.feature_names_
+
+
+def test_preparation_on_dask_gives_the_pandas_paths_matrices_and_facts(dask_path, pandas_path):
+    selections, sets, facts = dask_path
+    prepared, expected, expected_facts = pandas_path
+    assert_same_matrices(sets, expected)
+    assert list(gathered(sets.X).shape) == list(expected.X.shape) and sets.X.partitions == 2  # one file a month
+    assert facts == expected_facts
+    check_seed_shapes(sets.X, sets.X_train, sets.X_val)  # the build block's @test checks, on references
+    check_invariants(*sets)
+    validation, expected_rows = gathered(selections[2]), prepared[2].reset_index(drop=True)
+    pd.testing.assert_frame_equal(validation[expected_rows.columns], expected_rows, check_dtype=False)
+
+
+def training_data(sets, selections) -> TrainingData:
+    """As the training blocks get it: Mage hands the references over as dicts."""
+    outputs = [to_output(x) for x in sets[:6]]
+    return unpack_training_set({'build': [*outputs, sets.dv, {}], 'prepare': [to_output(s) for s in selections]})
+
+
+def test_xgboost_on_dask_is_within_half_a_percent_of_the_pandas_path(cluster, dask_path, pandas_path):
+    family = xgboost_family(early_stopping_rounds=10, num_boost_round=60)
+    prepared, expected, _ = pandas_path
+    local = TrainingData.from_sets(expected, df_val=prepared[2])
+    _, pandas_metrics = evaluate(family, FIXED, local)
+    selections, sets, _ = dask_path
+    with dask_client(cluster.scheduler_address):
+        booster, dask_metrics = evaluate(family, FIXED, training_data(sets, selections))
+    print(f'validation RMSE: pandas path {pandas_metrics["rmse"]:.4f}, Dask path {dask_metrics["rmse"]:.4f}')
+    assert abs(dask_metrics['rmse'] - pandas_metrics['rmse']) <= 0.005 * pandas_metrics['rmse']
+    # the booster trained on the workers predicts in this process as any other booster does
+    in_process = regression_metrics(expected.y_val, booster.predict(expected.X_val))
+    assert in_process['rmse'] == pytest.approx(dask_metrics['rmse'], rel=1e-9)
+
+
+def test_an_unreachable_scheduler_is_named(monkeypatch):
+    monkeypatch.setattr(cluster_module, 'CONNECT_SECONDS', 2)
+    address = f'tcp://127.0.0.1:{free_port()}'
+    monkeypatch.setenv('DASK_SCHEDULER_ADDRESS', address)
+    with pytest.raises(ClusterError, match=f'no Dask scheduler answered at {address} \\(DASK_SCHEDULER_ADDRESS\\)'):
+        with dask_client():
+            pass
+
+
+def test_a_preparation_without_its_manifest_is_never_read(dask_path, tmp_path):
+    selections = dask_path[0]
+    assert [f['month'] for f in months_figures(selections[0])] == ['2024-01', '2024-02']
+    copied = []
+    for path in selections[0].paths:  # the months' files without the manifest written last
+        target = tmp_path / path.rsplit('/', 1)[1]
+        target.write_bytes(open(path, 'rb').read())
+        copied.append(str(target))
+    with pytest.raises(DataError, match=f'incomplete \\(no readable {MANIFEST}\\)'):
+        build_on_dask(None, tuple(Rows(tuple(copied), s.selection, s.counts) for s in selections), 'duration')
+
+
+def test_a_worker_killed_mid_task_is_replaced_and_the_months_come_out_the_same(
+    cluster, variables, pandas_path, tmp_path, monkeypatch
+):
+    monkeypatch.setenv('MLOPS_DATA_DIR', str(tmp_path))
+    result = {}
+    with dask_client(cluster.scheduler_address) as client:
+        running = threading.Thread(target=lambda: result.update(selections=prepare_on_dask(client, variables)))
+        running.start()
+        deadline = time.monotonic() + 60
+        while not any(client.processing().values()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        busy = next(address for address, tasks in client.processing().items() if tasks)
+        pid = client.run(lambda: __import__('os').getpid(), workers=[busy])[busy]
+        psutil.Process(pid).kill()  # as the OOM killer would
+        running.join(timeout=300)
+        assert not running.is_alive(), 'the preparation did not finish after a worker was killed'
+        sets = build_on_dask(client, result['selections'], 'duration')
+    assert_same_matrices(sets, pandas_path[1])
+    assert not list(tmp_path.rglob('*.partial')), 'a half-written file was left'
+
+
+def test_the_matrices_stack_to_one_csr_in_file_order(dask_path):
+    sets = dask_path[1]
+    blocks = [sets.X_train.block(i) for i in range(sets.X_train.partitions)]
+    assert [b.shape[0] for b in blocks] == list(sets.X_train.rows.counts)
+    assert (scipy.sparse.vstack(blocks, format='csr') != gathered(sets.X_train)).nnz == 0

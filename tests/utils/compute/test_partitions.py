@@ -1,0 +1,118 @@
+"""The references the Dask path's blocks hand on, on files written here (no cluster)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.feature_extraction import DictVectorizer
+
+from mlops.utils.compute.partitions import (
+    ALL,
+    TRAIN,
+    TRAINING_ROW,
+    VALIDATION,
+    PartitionedMatrix,
+    PartitionedTarget,
+    Rows,
+    from_output,
+    gathered,
+    is_reference,
+    referenced,
+    to_output,
+    write_parquet,
+)
+from mlops.utils.errors import DataError
+
+
+@pytest.fixture
+def months(tmp_path):
+    frames = [
+        pd.DataFrame(
+            {
+                'PULocationID': [1, 2, 3],
+                'DOLocationID': [4, 5, 6],
+                'PU_DO': ['1_4', '2_5', '3_6'],
+                'trip_distance': [1.5, 0.0, 2.5],
+                'duration': [10.0, 20.0, 30.0],
+                TRAINING_ROW: [True, False, True],
+            }
+        ),
+        pd.DataFrame(
+            {
+                'PULocationID': [7],
+                'DOLocationID': [8],
+                'PU_DO': ['7_8'],
+                'trip_distance': [4.0],
+                'duration': [40.0],
+                TRAINING_ROW: [False],
+            }
+        ),
+    ]
+    paths = [tmp_path / f'{i}.parquet' for i in range(2)]
+    for frame, path in zip(frames, paths):
+        write_parquet(frame, path)
+    return tuple(map(str, paths)), pd.concat(frames, ignore_index=True)
+
+
+def test_a_selection_reads_its_rows_in_file_order(months):
+    paths, whole = months
+    for selection, keep in ((ALL, [True] * 4), (TRAIN, whole[TRAINING_ROW]), (VALIDATION, ~whole[TRAINING_ROW])):
+        rows = Rows(paths, selection, tuple(int(k.sum()) for k in np.split(np.asarray(keep), [3])))
+        expected = whole[np.asarray(keep)].drop(columns=[TRAINING_ROW]).reset_index(drop=True)
+        pd.testing.assert_frame_equal(gathered(rows), expected)
+
+
+def test_the_matrix_of_a_reference_is_what_dictvectorizer_makes(months):
+    paths, whole = months
+    rows = Rows(paths, TRAIN, (2, 0))
+    records = whole[whole[TRAINING_ROW]][['PU_DO', 'trip_distance']].to_dict(orient='records')
+    dv = DictVectorizer().fit(records)
+    matrix = PartitionedMatrix(rows, tuple(dv.feature_names_))
+    assert matrix.shape == (2, len(dv.feature_names_))
+    assert (gathered(matrix) != dv.transform(records)).nnz == 0
+
+
+def test_a_reference_survives_a_block_output_round_trip(months):
+    paths, _ = months
+    rows = Rows(paths, VALIDATION, (1, 1))
+    for reference in (
+        rows,
+        PartitionedMatrix(rows, ('PU_DO=2_5', 'trip_distance')),
+        PartitionedTarget(rows, 'duration', 20.0, 40.0),
+    ):
+        output = to_output(reference)
+        assert is_reference(output) and from_output(output) == reference == referenced(output)
+    assert referenced({'a': 1}) == {'a': 1} and not is_reference({'partitioned': 'other'})
+    assert gathered(PartitionedTarget(rows, 'duration', 20.0, 40.0)).tolist() == [20.0, 40.0]
+
+
+def test_a_file_that_changed_or_went_is_named(months, tmp_path):
+    paths, _ = months
+    with pytest.raises(DataError, match=r'has 2 train rows, not 3'):
+        Rows(paths, TRAIN, (3, 0)).read(0)
+    with pytest.raises(DataError, match=r'cannot be read'):
+        Rows((str(tmp_path / 'gone.parquet'),), ALL, (1,)).read(0)
+
+
+def test_a_file_is_written_whole_or_not_at_all(tmp_path):
+    target = tmp_path / 'month.parquet'
+    with pytest.raises(Exception):
+        write_parquet(pd.DataFrame({'bad': [object()]}), target)  # pyarrow cannot write it
+    assert list(tmp_path.iterdir()) == []  # neither the file nor a partial one
+
+
+def test_old_preparations_go_and_a_running_one_stays(tmp_path, monkeypatch):
+    import os
+
+    from mlops.utils.compute import partitions
+
+    monkeypatch.setenv('MLOPS_PARTITIONS_DIR', str(tmp_path))
+    made = []
+    for age in range(6):  # six finished preparations, the oldest first
+        folder = partitions.new_preparation_folder('figures.json')
+        (folder / 'figures.json').write_text('[]')
+        os.utime(folder, (1000 + age, 1000 + age))
+        made.append(folder)
+    running = tmp_path / 'running'
+    running.mkdir()  # no manifest yet, and young
+    newest = partitions.new_preparation_folder('figures.json')
+    assert sorted(tmp_path.iterdir()) == sorted([*made[-3:], running, newest])
