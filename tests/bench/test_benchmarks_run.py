@@ -148,3 +148,22 @@ def test_dashboards_benchmark_times_every_chart_with_the_main_job_beside(tmp_pat
     ]
     for start in expected:
         assert any(line.startswith(start) for line in lines), (start, result.stdout)
+
+
+def test_scale_benchmark_prints_both_paths_and_the_cost_curve(tmp_path, shared_data):
+    """Two months as scale 1 and twice them: every row, the same model on both paths at a
+    scale (RMSEs printed), and the cost ratio's verdict."""
+    result = run(tmp_path, 'bench_scale.py', '--scales', '1,2', '--base-months', '2', '--data', str(shared_data))
+    assert_exit_follows_the_figures(result)
+    rows = [line.split('|')[1:-1] for line in result.stdout.splitlines() if re.match(r'\| (pandas|dask) \|', line)]
+    assert [(r[0].strip(), r[1].strip()) for r in rows] == [
+        ('pandas', '1x'),
+        ('pandas', '2x'),
+        ('dask', '1x'),
+        ('dask', '2x'),
+    ]
+    trips = {(r[0].strip(), r[1].strip()): int(r[2].replace(',', '')) for r in rows}
+    assert trips[('pandas', '2x')] == 2 * trips[('pandas', '1x')] == 2 * trips[('dask', '1x')] == trips[('dask', '2x')]
+    rmse = {(r[0].strip(), r[1].strip()): float(r[8]) for r in rows}
+    assert abs(rmse[('dask', '1x')] - rmse[('pandas', '1x')]) <= 0.005 * rmse[('pandas', '1x')]
+    assert 'dask: driver peak memory' in result.stdout
