@@ -36,7 +36,10 @@ def test_the_executor_types_named_are_mage_s_own():
         ('mlops.utils.data_preparation.ingest', ['read_month']),
         ('mlops.utils.data_preparation.cleaning', ['clean']),
         ('mlops.utils.model_code.features', ['trip_features']),
-        ('mlops.utils.data_preparation.encoders', ['fit_vectorizer']),
+        ('mlops.utils.data_preparation.encoders', ['fit_vectorizer', 'vectorizer_from_distinct']),
+        ('mlops.utils.data_preparation.steps', ['prepared_rows']),
+        ('mlops.utils.compute.cluster', ['dask_client']),
+        ('mlops.utils.compute.partitions', ['Rows', 'PartitionedMatrix', 'PartitionedTarget', 'transform']),
         ('mlops.utils.model_code.estimators', ['BoosterRegressor']),
         ('mlops.utils.orchestration.workarounds.fork_safety', ['install_fork_safety']),
     ],
@@ -59,7 +62,7 @@ def test_the_blocks_it_names_exist():
 
 def test_what_it_says_is_installed_and_what_is_not():
     assert importlib.util.find_spec('dask.dataframe') is not None  # "comes with mage-ai"
-    assert importlib.util.find_spec('distributed') is None  # "not installed": say otherwise when it is
+    assert importlib.util.find_spec('distributed') is not None  # "the image has distributed"
     import hyperopt
 
     assert hasattr(hyperopt, 'SparkTrials') and importlib.util.find_spec('xgboost.dask') is not None
