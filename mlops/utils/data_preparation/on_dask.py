@@ -43,6 +43,7 @@ from mlops.utils.errors import DataError
 from mlops.utils.model_code.features import CATEGORICAL_FEATURES, NUMERICAL_FEATURES
 
 SELECTIONS = (ALL, TRAIN, VALIDATION)
+MONTH_LIST_COLUMNS = ('month', 'location')  # the ingest block's output on the Dask path
 MANIFEST = 'figures.json'  # beside the months' files, written once every month is complete
 
 
@@ -190,10 +191,11 @@ def months_to_prepare(variables: Mapping[str, Any]) -> pd.DataFrame:
     where (the rows themselves are read by ``prepare_on_dask``'s tasks)."""
     months = month_range(variables['start_month'], variables['end_month'])
     colour, source = variables['taxi_colour'], variables.get('data_source')
+    month, location = MONTH_LIST_COLUMNS
     return pd.DataFrame(
         {
-            'month': [f'{year:04d}-{month:02d}' for year, month in months],
-            'location': [str(month_location(source, colour, month)) for month in months],
+            month: [f'{year:04d}-{number:02d}' for year, number in months],
+            location: [str(month_location(source, colour, m)) for m in months],
         }
     )
 

@@ -7,6 +7,7 @@ from typing import List, Tuple
 import pandas as pd
 
 from mlops.utils.data_preparation.cleaning import datetime_columns
+from mlops.utils.data_preparation.on_dask import MONTH_LIST_COLUMNS
 
 Table = Tuple[List[str], List[str], List[list]]  # (column headers, row index, rows)
 
@@ -69,7 +70,19 @@ def summary_overview(df: pd.DataFrame) -> Table:
 
 
 def first_frame(output) -> pd.DataFrame:
-    """A chart's input: a block's DataFrame, or the first one of a block that returns several."""
+    """A chart's input: a block's DataFrame, or the first one of a block that returns several.
+    With ``compute=dask`` the ingest block lists months and the rows stay on the workers: the
+    charts get no trips (and say so: no data), not that list."""
     if isinstance(output, (list, tuple)):
         output = output[0]
+    if isinstance(output, pd.DataFrame) and tuple(output.columns) == MONTH_LIST_COLUMNS:
+        return pd.DataFrame(
+            {
+                'lpep_pickup_datetime': pd.Series([], dtype='datetime64[ns]'),
+                'lpep_dropoff_datetime': pd.Series([], dtype='datetime64[ns]'),
+                'PULocationID': pd.Series([], dtype='int64'),
+                'DOLocationID': pd.Series([], dtype='int64'),
+                'trip_distance': pd.Series([], dtype='float64'),
+            }
+        )
     return output

@@ -45,3 +45,15 @@ def test_most_frequent_and_overview():
 
 def test_first_frame_of_a_multi_output_block():
     assert profiles.first_frame([FRAME, None]) is FRAME and profiles.first_frame(FRAME) is FRAME
+
+
+def test_on_the_dask_path_every_chart_gets_no_trips_not_the_month_list():
+    from mlops.utils.data_preparation.config import pipeline_variables
+    from mlops.utils.data_preparation.on_dask import months_to_prepare
+
+    months = months_to_prepare(pipeline_variables({'compute': 'dask', 'data_source': '/data'}))
+    assert months['month'].tolist() == ['2024-01', '2024-02']
+    assert months['location'].tolist() == [f'/data/taxi/green/2024/0{m}.parquet' for m in (1, 2)]
+    empty = profiles.first_frame(months)
+    assert profiles.pickups_per_week(empty) == ([], []) and profiles.short_trip_distances(empty).empty
+    assert profiles.missing_values(empty) == ([], []) and profiles.summary_overview(empty)[2][0] == [0]
