@@ -48,6 +48,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the documented command runs from anywhere
 
+from bench.verdicts import exit_status  # noqa: E402
 from mlops.utils.paths import REPO_ROOT  # noqa: E402
 from tests.servers import mage_server  # noqa: E402
 
@@ -365,10 +366,7 @@ def main() -> int:
                 + ('targets met' if not missed else f'{len(missed)} targets missed'),
                 flush=True,
             )
-    if missed:
-        print('targets missed: ' + '; '.join(missed), file=sys.stderr)
-        return 1
-    return 0
+    return exit_status(missed)
 
 
 if __name__ == '__main__':

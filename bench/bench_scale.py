@@ -28,6 +28,7 @@ from typing import Dict, List
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the documented command runs from anywhere
 
+from bench.verdicts import exit_status  # noqa: E402
 from mlops.utils.paths import REPO_ROOT  # noqa: E402
 
 MONTHS = [(2023, m) for m in range(1, 13)] + [(2024, 1), (2024, 2)]
@@ -159,10 +160,7 @@ def main() -> int:
         if path == 'dask':
             growth = large['driver_mb'] / small['driver_mb']
             print(f'dask: driver peak memory at {high}x / at {low}x = {growth:.2f} (flat is 1.0)')
-    if missed:
-        print('targets missed: ' + '; '.join(missed), file=sys.stderr)
-        return 1
-    return 0
+    return exit_status(missed)
 
 
 if __name__ == '__main__':

@@ -48,6 +48,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the documented command runs from anywhere
 
+from bench.verdicts import exit_status  # noqa: E402
 from mlops.utils.model_code.features import INPUT_TYPES  # noqa: E402
 from mlops.utils.paths import REPO_ROOT  # noqa: E402
 from tests.servers import ServerProcess, free_port  # noqa: E402
@@ -482,10 +483,7 @@ def main() -> int:
         if args.mage:  # over the same tracking store: its champion is the model just served
             with mage_server(Path(scratch)) as url:
                 measure_mage_round_trip(url, args.api_requests, missed)
-    if missed:
-        print('targets missed: ' + '; '.join(missed), file=sys.stderr)
-        return 1
-    return 0
+    return exit_status(missed)
 
 
 if __name__ == '__main__':

@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the documented c
 
 from sklearn.linear_model import LinearRegression  # noqa: E402
 
+from bench.verdicts import exit_status  # noqa: E402
 from mlops.utils.data_preparation.steps import build_training_sets, prepare_months  # noqa: E402
 from mlops.utils.models.families import DEFAULT_SKLEARN_MODELS, XGBOOST  # noqa: E402
 from mlops.utils.models.metrics import regression_metrics  # noqa: E402
@@ -83,10 +84,7 @@ def main() -> int:
             f'targets {"missed: " + "; ".join(missed) if missed else "met"}; best {result.best_params}',
             flush=True,
         )
-    if failed:
-        print('targets missed: ' + '; '.join(failed), file=sys.stderr)
-        return 1
-    return 0
+    return exit_status(failed)
 
 
 if __name__ == '__main__':
