@@ -52,7 +52,7 @@ def dask_client(address: Optional[str] = None, workers: int = LOCAL_WORKERS) -> 
         threads_per_worker=1,
         processes=True,
         host='127.0.0.1',
-        dashboard_address=None,
+        dashboard_address='127.0.0.1:0',  # its HTTP server always starts: a free loopback port, never 8787
         silence_logs=logging.WARNING,
     )
     try:
