@@ -5,7 +5,7 @@ served as every other. Runs inside ``compute.cluster.dask_client`` (the default 
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Tuple
 
 import numpy as np
 import scipy.sparse
@@ -44,6 +44,22 @@ def _arrays(matrix: PartitionedMatrix, target: PartitionedTarget):
     return X, y
 
 
+# The DaskDMatrix of each (client, matrix, target): a tuning block fits many boosters on the
+# same partitions, which the workers then read and hold once, not once per trial.
+_DMATRICES: Dict[Tuple[str, PartitionedMatrix, PartitionedTarget], Any] = {}
+
+
+def _dmatrix(client, matrix: PartitionedMatrix, target: PartitionedTarget):
+    from xgboost import dask as dxgb
+
+    key = (client.id, matrix, target)
+    if key not in _DMATRICES:
+        if len(_DMATRICES) >= 2:  # a training and a validation set, of this client only
+            _DMATRICES.clear()
+        _DMATRICES[key] = dxgb.DaskDMatrix(client, *_arrays(matrix, target))
+    return _DMATRICES[key]
+
+
 def fit_booster_on_dask(
     params: Dict[str, Any],
     X_train: PartitionedMatrix,
@@ -59,8 +75,7 @@ def fit_booster_on_dask(
     from xgboost import dask as dxgb
 
     client = get_client()
-    train = dxgb.DaskDMatrix(client, *_arrays(X_train, y_train))
-    validation = dxgb.DaskDMatrix(client, *_arrays(X_val, y_val))
+    train, validation = _dmatrix(client, X_train, y_train), _dmatrix(client, X_val, y_val)
     output = dxgb.train(
         client,
         params,
