@@ -129,6 +129,7 @@ def main() -> int:
     scales = [int(s) for s in args.scales.split(',')]
     paths = args.paths.split(',')
     figures: Dict = {}
+    failures: List[str] = []
     print('| path | scale | trips | prepare s | total s | trips/s | driver peak MB | worker peaks MB | RMSE |')
     print('|---|---|---|---|---|---|---|---|---|')
     with tempfile.TemporaryDirectory(prefix='mlops-bench-scale-') as scratch:
@@ -139,6 +140,8 @@ def main() -> int:
                 )
                 if 'failed' in run:
                     print(f'| {path} | {scale}x | | | | | | | failed: {run["failed"]} |', flush=True)
+                    if run['failed'] != 'out of memory':  # running out of memory is a figure, not a fault
+                        failures.append(f'{path} at {scale}x failed')
                     continue
                 workers = ', '.join(f'{mb:.0f}' for mb in run['workers_mb']) or '-'
                 print(
@@ -146,7 +149,7 @@ def main() -> int:
                     f'{run["trips"] / run["seconds"]:,.0f} | {run["driver_mb"]:.0f} | {workers} | {run["rmse"]:.4f} |',
                     flush=True,
                 )
-    missed = []
+    missed = list(failures)
     low, high = min(scales), max(scales)
     for path in paths:
         small, large = figures[(path, low)], figures[(path, high)]
