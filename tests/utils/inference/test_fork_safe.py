@@ -86,6 +86,11 @@ def test_a_child_forked_after_loading_the_champion_can_load_it_too(tracking_stor
     env = {**os.environ, 'PYTHONPATH': str(REPO_ROOT)}
     assert child_after('champion_model', 120, env) == 'finished'
     # The runtime's bug this guards against: loaded plainly (several OpenMP threads), the child
-    # hangs: blocked, using no CPU. If this ever finishes, libgomp got fork-safe and fork_safe.py
-    # can go.
-    assert child_after('plain', 5, env) == 'hung'
+    # hangs: blocked, using no CPU. Whether a fork catches libgomp's pool in that state is a race
+    # (run 15 of #17, on a machine loaded with two test workers, the main job and a benchmark:
+    # one plain child finished), so the control forks up to three times and needs one hang. If
+    # none ever hangs, libgomp got fork-safe and fork_safe.py can go.
+    outcomes = []
+    while len(outcomes) < 3 and 'hung' not in outcomes:
+        outcomes.append(child_after('plain', 5, env))
+    assert 'hung' in outcomes, outcomes
