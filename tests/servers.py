@@ -367,3 +367,14 @@ def signed_in_mage(root: Path, project: str, env: Optional[Dict[str, str]] = Non
         # Mage runs chart code and API calls one at a time; on a loaded machine a dashboard's
         # requests queue: the client's bound is generous (a bound, not a speed requirement).
         yield owner_client(mage, server_env, timeout=180)
+
+
+@contextmanager
+def dask_cluster():
+    """A real Dask cluster on 127.0.0.1: a scheduler and two worker processes; yields it."""
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host='127.0.0.1', dashboard_address='127.0.0.1:0'
+    ) as cluster:
+        yield cluster

@@ -16,6 +16,7 @@ from mlops.utils.models.training_data import TrainingData
 from mlops.utils.tracking.schema import VALIDATION_RMSE
 from tests.chain import run_chain, summaries
 from tests.registered import embedded_store
+from tests.servers import dask_cluster
 
 pytestmark = pytest.mark.slow
 MODEL = 'nyc-taxi-duration'
@@ -26,11 +27,7 @@ ROUNDS = {'num_boost_round': 60, 'early_stopping_rounds': 10}
 @pytest.fixture(scope='module')
 def scheduler():
     """A real Dask scheduler with two worker processes on 127.0.0.1, stopped after the module."""
-    from distributed import LocalCluster
-
-    with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, host='127.0.0.1', dashboard_address='127.0.0.1:0'
-    ) as cluster:
+    with dask_cluster() as cluster:
         yield cluster.scheduler_address
 
 

@@ -31,7 +31,7 @@ from mlops.utils.models.families import xgboost_family
 from mlops.utils.models.metrics import regression_metrics
 from mlops.utils.models.training_data import TrainingData, unpack_training_set
 from mlops.utils.models.tuning import evaluate
-from tests.servers import free_port
+from tests.servers import dask_cluster, free_port
 
 pytestmark = pytest.mark.slow
 # Fixed parameters for both paths (the XGBoost family's own fixed settings plus these).
@@ -40,11 +40,7 @@ FIXED = {'max_depth': 10, 'max_leaves': 63, 'learning_rate': 0.3, 'min_child_wei
 
 @pytest.fixture(scope='module')
 def cluster():
-    from distributed import LocalCluster
-
-    with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, host='127.0.0.1', dashboard_address='127.0.0.1:0'
-    ) as local:
+    with dask_cluster() as local:
         yield local
 
 
