@@ -371,10 +371,9 @@ def signed_in_mage(root: Path, project: str, env: Optional[Dict[str, str]] = Non
 
 @contextmanager
 def dask_cluster():
-    """A real Dask cluster on 127.0.0.1: a scheduler and two worker processes; yields it."""
-    from distributed import LocalCluster
+    """A real Dask cluster on 127.0.0.1, as a block starts one: a scheduler and two worker
+    processes; yields it."""
+    from mlops.utils.compute.cluster import local_cluster
 
-    with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, host='127.0.0.1', dashboard_address='127.0.0.1:0'
-    ) as cluster:
+    with local_cluster(2) as cluster:
         yield cluster

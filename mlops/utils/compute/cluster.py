@@ -34,7 +34,7 @@ def dask_client(address: Optional[str] = None, workers: int = LOCAL_WORKERS) -> 
     """The Dask client for this block, the default client of ``xgboost.dask`` and ``dask`` too."""
     # XGBoost's OpenMP threads wait passively (see models.families) in the workers as well.
     os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
     address = scheduler_address() if address is None else address
     if address:
@@ -47,16 +47,45 @@ def dask_client(address: Optional[str] = None, workers: int = LOCAL_WORKERS) -> 
         with client:
             yield client
         return
-    cluster = LocalCluster(
-        n_workers=workers,
-        threads_per_worker=1,
-        processes=True,
-        host='127.0.0.1',
-        dashboard_address='127.0.0.1:0',  # its HTTP server always starts: a free loopback port, never 8787
-        silence_logs=logging.WARNING,
-    )
+    with local_cluster(workers) as cluster, Client(cluster) as client:
+        yield client
+
+
+@contextmanager
+def local_cluster(workers: int = LOCAL_WORKERS) -> Iterator['distributed.LocalCluster']:  # noqa: F821
+    """A ``LocalCluster`` of worker processes on 127.0.0.1, one thread each, closed after.
+
+    The environment of this process is the same after as before. distributed's nannies write
+    their ``pre-spawn-environ`` (OMP_NUM_THREADS=1, MKL_NUM_THREADS=1, OPENBLAS_NUM_THREADS=1,
+    MALLOC_TRIM_THRESHOLD_, PYTHONHASHSEED) into the process that starts them, before spawning
+    each worker, and leave it there (documented in distributed.yaml: "this leaks variables into
+    the nanny process"; dask/distributed#6681, #6749). Every process started here afterwards
+    then ran XGBoost on one OpenMP thread: seen in the tests, whose later children inherited it.
+    Goes when distributed passes those variables to the worker's process alone."""
+    import dask
+    from distributed import LocalCluster
+
+    # and, for the process titles of its children, the marker __DASK_PARENT_PID
+    spawn_keys = [*dask.config.get('distributed.nanny.pre-spawn-environ', {}), 'PYTHONHASHSEED', '__DASK_PARENT_PID']
+    before = {key: os.environ.get(key) for key in spawn_keys}
+
+    def put_back() -> None:
+        for key, value in before.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
     try:
-        with Client(cluster) as client:
-            yield client
+        with LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            host='127.0.0.1',
+            dashboard_address='127.0.0.1:0',  # its HTTP server always starts: a free loopback port, never 8787
+            silence_logs=logging.WARNING,
+        ) as cluster:
+            put_back()
+            yield cluster
     finally:
-        cluster.close()
+        put_back()  # a nanny that restarted its worker wrote them again

@@ -3,6 +3,7 @@ matrices as the pandas path on real months, XGBoost within 0.5 % of its RMSE, an
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 
@@ -13,7 +14,7 @@ import pytest
 import scipy.sparse
 
 from mlops.utils.compute import cluster as cluster_module
-from mlops.utils.compute.cluster import ClusterError, dask_client
+from mlops.utils.compute.cluster import ClusterError, dask_client, local_cluster
 from mlops.utils.compute.partitions import Rows, gathered, to_output
 from mlops.utils.data_preparation.checks import check_invariants, check_seed_shapes
 from mlops.utils.data_preparation.config import pipeline_variables
@@ -111,6 +112,20 @@ def test_xgboost_on_dask_is_within_half_a_percent_of_the_pandas_path(cluster, da
     # the booster trained on the workers predicts in this process as any other booster does
     in_process = regression_metrics(expected.y_val, booster.predict(expected.X_val))
     assert in_process['rmse'] == pytest.approx(dask_metrics['rmse'], rel=1e-9)
+
+
+def test_a_local_cluster_gives_its_thread_settings_to_its_workers_alone(monkeypatch):
+    """distributed writes the workers' OMP_NUM_THREADS=1 (and the like) into the process that
+    starts them; every process started after would inherit one OpenMP thread."""
+    from distributed import Client
+
+    monkeypatch.delenv('OMP_NUM_THREADS', raising=False)
+    before = dict(os.environ)
+    with local_cluster(1) as started, Client(started) as client:
+        in_workers = client.run(lambda: os.environ.get('OMP_NUM_THREADS'))
+        assert dict(os.environ) == before
+    assert list(in_workers.values()) == ['1']
+    assert dict(os.environ) == before
 
 
 def test_an_unreachable_scheduler_is_named(monkeypatch):
