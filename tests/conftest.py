@@ -12,6 +12,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from tests.mage_database import TEMPLATE_ENV
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = (REPO_ROOT.parent / 'shared' / 'data').resolve()
 
@@ -177,16 +179,37 @@ def tracking_store(tmp_path):
         yield experiment_id
 
 
+# Set once per worker process on purpose, the same for every module after: the migrated Mage
+# database template (a session fixture), the product's process-wide defaults (connect(),
+# XGBoost's passive OpenMP waiting), MLflow's session id (set at import) and pytest's own.
+SET_ONCE_PER_PROCESS = frozenset(
+    {
+        TEMPLATE_ENV,
+        'MLFLOW_HTTP_REQUEST_MAX_RETRIES',
+        'MLFLOW_HTTP_REQUEST_TIMEOUT',
+        'OMP_WAIT_POLICY',
+        '_MLFLOW_TELEMETRY_SESSION_ID',
+        'PYTEST_CURRENT_TEST',
+    }
+)
+
+
 @pytest.fixture(scope='module', autouse=True)
-def tracking_uri_put_back():
-    """A module leaves MLFLOW_TRACKING_URI as it found it: every process started later (a Mage
-    server, a runner) inherits it, and would read that module's store instead of its own."""
+def environment_put_back():
+    """A module leaves the environment as it found it: every process started later (a Mage
+    server, a runner, a forked child) inherits it. Seen: a module's MLFLOW_TRACKING_URI made a
+    later server read that module's store; a Dask cluster's OMP_NUM_THREADS=1 made later
+    children run XGBoost on one thread."""
     import os
 
-    before = os.environ.get('MLFLOW_TRACKING_URI')
+    before = dict(os.environ)
     yield
-    after = os.environ.get('MLFLOW_TRACKING_URI')
-    assert after == before, f'this module left MLFLOW_TRACKING_URI={after!r} (it was {before!r})'
+    changed = {
+        key: (before.get(key), os.environ.get(key))
+        for key in set(before) | set(os.environ)
+        if before.get(key) != os.environ.get(key) and key not in SET_ONCE_PER_PROCESS
+    }
+    assert not changed, f'this module changed the environment (before, after): {changed}'
 
 
 # Temporary folders of the project and its test servers; none may outlive the session (the
