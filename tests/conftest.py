@@ -181,7 +181,8 @@ def tracking_store(tmp_path):
 
 # Set once per worker process on purpose, the same for every module after: the migrated Mage
 # database template (a session fixture), the product's process-wide defaults (connect(),
-# XGBoost's passive OpenMP waiting), MLflow's session id (set at import) and pytest's own.
+# XGBoost's passive OpenMP waiting), what MLflow and debugpy (a notebook's kernel) set when
+# imported, and pytest's own.
 SET_ONCE_PER_PROCESS = frozenset(
     {
         TEMPLATE_ENV,
@@ -189,6 +190,7 @@ SET_ONCE_PER_PROCESS = frozenset(
         'MLFLOW_HTTP_REQUEST_TIMEOUT',
         'OMP_WAIT_POLICY',
         '_MLFLOW_TELEMETRY_SESSION_ID',
+        'PYDEVD_USE_FRAME_EVAL',
         'PYTEST_CURRENT_TEST',
     }
 )

@@ -1,6 +1,7 @@
 """./scripts/start.sh choosing between Docker (compose v2, compose v1) and the local mode, on a
-copy of the repository's files. No Docker engine runs here: stand-in `docker` and
-`docker-compose` executables first on PATH record how they are called."""
+copy of the repository's files. Stand-in `docker` and `docker-compose` executables record how
+they are called; the system's own commands are on PATH without any real `docker`,
+`docker-compose` or `podman` (the container tests install podman-docker's `docker`)."""
 
 from __future__ import annotations
 
@@ -63,9 +64,25 @@ def fake_bin(tmp_path) -> Path:
     return bin_dir
 
 
+CONTAINER_COMMANDS = re.compile(r'^(docker|podman)')
+
+
+def system_commands(folder: Path) -> Path:
+    """``folder`` with links to /usr/bin's and /bin's commands but the container engines' own."""
+    if not folder.is_dir():
+        folder.mkdir(parents=True)
+        for directory in ('/usr/bin', '/bin'):
+            for command in sorted(Path(directory).iterdir()):
+                link = folder / command.name
+                if not CONTAINER_COMMANDS.match(command.name) and not link.exists():
+                    link.symlink_to(command)
+    return folder
+
+
 def start(repo: Path, bin_dir: Path, env: Dict[str, str], *args: str) -> subprocess.CompletedProcess:
     log = repo.parent / 'calls.log'
-    environment = {'PATH': f'{bin_dir}:/usr/bin:/bin', 'HOME': str(repo.parent), 'FAKE_LOG': str(log), **env}
+    commands = system_commands(repo.parent / 'system-bin')
+    environment = {'PATH': f'{bin_dir}:{commands}', 'HOME': str(repo.parent), 'FAKE_LOG': str(log), **env}
     result = subprocess.run(
         ['bash', str(repo / 'scripts' / 'start.sh'), *args],
         cwd=repo.parent,

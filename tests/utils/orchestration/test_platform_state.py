@@ -21,7 +21,9 @@ from mlops.utils.paths import REPO_ROOT
 
 
 def test_the_database_is_the_platforms_whichever_sub_project(monkeypatch, tmp_path):
-    monkeypatch.delenv(DATABASE_URL_ENV, raising=False)
+    # use_one_database() writes os.environ itself: set first, so that undoing puts back absence
+    monkeypatch.setenv(DATABASE_URL_ENV, '')
+    monkeypatch.delenv(DATABASE_URL_ENV)
     monkeypatch.delenv('MAGE_DATA_DIR', raising=False)
     assert database_url() == f'sqlite:///{REPO_ROOT}/.mage_data/platform/mage-ai.db'
     monkeypatch.setenv('MAGE_DATA_DIR', str(tmp_path))
