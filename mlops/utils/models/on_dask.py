@@ -11,6 +11,7 @@ import numpy as np
 import scipy.sparse
 
 from mlops.utils.compute.partitions import PartitionedMatrix, PartitionedTarget, is_partitioned
+from mlops.utils.models.dask_parts import pin_partitions, workers_in_rank_order
 
 
 def _target_block(target: PartitionedTarget, index: int) -> np.ndarray:
@@ -56,7 +57,9 @@ def _dmatrix(client, matrix: PartitionedMatrix, target: PartitionedTarget):
     if key not in _DMATRICES:
         if len(_DMATRICES) >= 2:  # a training and a validation set, of this client only
             _DMATRICES.clear()
-        _DMATRICES[key] = dxgb.DaskDMatrix(client, *_arrays(matrix, target))
+        _DMATRICES[key] = pin_partitions(
+            dxgb.DaskDMatrix(client, *_arrays(matrix, target)), workers_in_rank_order(client)
+        )
     return _DMATRICES[key]
 
 
