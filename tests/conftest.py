@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -179,29 +180,28 @@ def tracking_store(tmp_path):
         yield experiment_id
 
 
+# What decides how the processes the tests start behave: the project's, Mage's, MLflow's, Dask's,
+# PostgreSQL's and the numeric libraries' settings. (Libraries also leave markers of their own
+# when first imported, in whichever module that happens: sklearn's KMP_*, debugpy's PYDEVD_*.)
+WATCHED = re.compile(
+    r'^(MLOPS_|MAGE_|MLFLOW_|DASK_|OMP_|MKL_|OPENBLAS_|MALLOC_|PG|POSTGRES_|SMTP_|ALERT_|DEFAULT_OWNER_)'
+    r'|^(PYTHONHASHSEED|REQUIRE_USER_AUTHENTICATION)$'
+)
 # Set once per worker process on purpose, the same for every module after: the migrated Mage
-# database template (a session fixture), the product's process-wide defaults (connect(),
-# XGBoost's passive OpenMP waiting), what MLflow and debugpy (a notebook's kernel) set when
-# imported, and pytest's own.
+# database template (a session fixture) and the product's process-wide defaults (connect(),
+# XGBoost's passive OpenMP waiting).
 SET_ONCE_PER_PROCESS = frozenset(
-    {
-        TEMPLATE_ENV,
-        'MLFLOW_HTTP_REQUEST_MAX_RETRIES',
-        'MLFLOW_HTTP_REQUEST_TIMEOUT',
-        'OMP_WAIT_POLICY',
-        '_MLFLOW_TELEMETRY_SESSION_ID',
-        'PYDEVD_USE_FRAME_EVAL',
-        'PYTEST_CURRENT_TEST',
-    }
+    {TEMPLATE_ENV, 'MLFLOW_HTTP_REQUEST_MAX_RETRIES', 'MLFLOW_HTTP_REQUEST_TIMEOUT', 'OMP_WAIT_POLICY'}
 )
 
 
 @pytest.fixture(scope='module', autouse=True)
 def environment_put_back():
-    """A module leaves the environment as it found it: every process started later (a Mage
-    server, a runner, a forked child) inherits it. Seen: a module's MLFLOW_TRACKING_URI made a
-    later server read that module's store; a Dask cluster's OMP_NUM_THREADS=1 made later
-    children run XGBoost on one thread."""
+    """A module leaves the settings in ``WATCHED`` as it found them: every process started
+    later (a Mage server, a runner, a forked child) inherits them. Seen: a module's
+    MLFLOW_TRACKING_URI made a later server read that module's store; a Dask cluster's
+    OMP_NUM_THREADS=1 made later children run XGBoost on one thread; a test's
+    MAGE_DATABASE_CONNECTION_URL stayed behind for later servers."""
     import os
 
     before = dict(os.environ)
@@ -209,7 +209,7 @@ def environment_put_back():
     changed = {
         key: (before.get(key), os.environ.get(key))
         for key in set(before) | set(os.environ)
-        if before.get(key) != os.environ.get(key) and key not in SET_ONCE_PER_PROCESS
+        if before.get(key) != os.environ.get(key) and WATCHED.match(key) and key not in SET_ONCE_PER_PROCESS
     }
     assert not changed, f'this module changed the environment (before, after): {changed}'
 
