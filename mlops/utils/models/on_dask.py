@@ -96,12 +96,16 @@ def _predict_block(model, matrix: PartitionedMatrix, index: int) -> np.ndarray:
 
 
 def predict_matrix(model, X) -> np.ndarray:
-    """``model.predict(X)``; on a partitioned X, file by file on the workers, in order."""
+    """``model.predict(X)``; on a partitioned X, file by file on the workers, in order (files
+    without rows skipped)."""
     if not is_partitioned(X):
         return np.asarray(model.predict(X))
     from distributed import get_client
 
+    used = [i for i, count in enumerate(X.rows.counts) if count]  # scikit-learn refuses 0 rows
+    if not used:
+        return np.empty(0, dtype=np.float64)
     client = get_client()
     shared = client.scatter(model, broadcast=True)
-    futures = client.map(_predict_block, [shared] * X.partitions, [X] * X.partitions, range(X.partitions), pure=False)
+    futures = client.map(_predict_block, [shared] * len(used), [X] * len(used), used, pure=False)
     return np.concatenate(client.gather(futures))

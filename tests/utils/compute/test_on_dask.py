@@ -31,7 +31,7 @@ from mlops.utils.data_preparation.steps import build_training_sets, preparation_
 from mlops.utils.errors import DataError
 from mlops.utils.models import on_dask as models_on_dask
 from mlops.utils.models.dask_parts import pin_partitions, workers_in_rank_order
-from mlops.utils.models.families import xgboost_family
+from mlops.utils.models.families import sklearn_family, xgboost_family
 from mlops.utils.models.metrics import regression_metrics
 from mlops.utils.models.training_data import TrainingData, unpack_training_set
 from mlops.utils.models.tuning import evaluate
@@ -115,6 +115,20 @@ def test_xgboost_on_dask_is_within_half_a_percent_of_the_pandas_path(cluster, da
     # the booster trained on the workers predicts in this process as any other booster does
     in_process = regression_metrics(expected.y_val, booster.predict(expected.X_val))
     assert in_process['rmse'] == pytest.approx(dask_metrics['rmse'], rel=1e-9)
+
+
+def test_a_scikit_learn_family_on_a_dask_prepared_set_scores_as_on_the_pandas_one(cluster, dask_path, pandas_path):
+    """The sklearn families fit in the block's process; validation is scored on the workers,
+    file by file, where the training month's file holds no validation rows (found by the main
+    job with compute=dask: LinearSVR refused a 0-row block)."""
+    family = sklearn_family('svm.LinearSVR')
+    prepared, expected, _ = pandas_path
+    _, pandas_metrics = evaluate(family, {}, TrainingData.from_sets(expected, df_val=prepared[2]))
+    selections, sets, _ = dask_path
+    assert 0 in sets.X_val.rows.counts  # the month that holds no validation rows
+    with dask_client(cluster.scheduler_address):
+        _, dask_metrics = evaluate(family, {}, training_data(sets, selections))
+    assert dask_metrics['rmse'] == pytest.approx(pandas_metrics['rmse'], rel=1e-9)
 
 
 def placed_as(placement, then_pin: bool):
