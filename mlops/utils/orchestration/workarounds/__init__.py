@@ -15,6 +15,7 @@ from mlops.utils.orchestration.workarounds import (
     fork_safety,
     single_block_run_creator,
     smtp_timeout,
+    sqlite_busy_timeout,
     worker_pool_revival,
 )
 
@@ -28,3 +29,4 @@ def install_workarounds() -> None:
     smtp_timeout.install_smtp_timeout()
     atomic_file_writes.install_atomic_file_writes()
     dashboard_item_route.install_dashboard_item_route()
+    sqlite_busy_timeout.install_sqlite_busy_timeout()
