@@ -37,12 +37,17 @@ def partitions_per_worker(partitions: int, workers: Sequence[str]) -> Dict[str, 
     return dict(placement)
 
 
-def pin_partitions(dmatrix: Any, workers: Sequence[str]) -> Any:
-    """``dmatrix`` with its partitions assigned by ``partitions_per_worker``; returns it."""
-    parts = sorted(
+def ordered_parts(dmatrix: Any) -> List[Any]:
+    """The ``DaskDMatrix``'s partitions (futures), in the collection's order, wherever they are."""
+    return sorted(
         (part for held in dmatrix.worker_map.values() for part in held),
         key=lambda part: dmatrix.partition_order[part.key],
     )
+
+
+def pin_partitions(dmatrix: Any, workers: Sequence[str]) -> Any:
+    """``dmatrix`` with its partitions assigned by ``partitions_per_worker``; returns it."""
+    parts = ordered_parts(dmatrix)
     dmatrix.worker_map = defaultdict(
         list,
         {

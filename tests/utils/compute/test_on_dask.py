@@ -30,7 +30,7 @@ from mlops.utils.data_preparation.on_dask import (
 from mlops.utils.data_preparation.steps import build_training_sets, preparation_facts, prepare_trips
 from mlops.utils.errors import DataError
 from mlops.utils.models import on_dask as models_on_dask
-from mlops.utils.models.dask_parts import pin_partitions, workers_in_rank_order
+from mlops.utils.models.dask_parts import ordered_parts, pin_partitions, workers_in_rank_order
 from mlops.utils.models.families import sklearn_family, xgboost_family
 from mlops.utils.models.metrics import regression_metrics
 from mlops.utils.models.training_data import TrainingData, unpack_training_set
@@ -136,10 +136,7 @@ def placed_as(placement, then_pin: bool):
     [partition indices]}) puts them, as a scheduler might have, then pinned or left there."""
 
     def place(dmatrix, workers):
-        parts = sorted(
-            (part for held in dmatrix.worker_map.values() for part in held),
-            key=lambda part: dmatrix.partition_order[part.key],
-        )
+        parts = ordered_parts(dmatrix)
         chosen = {rank: [i for i in indices if i < len(parts)] for rank, indices in placement.items()}
         dmatrix.worker_map = defaultdict(
             list, {workers[rank]: [parts[i] for i in indices] for rank, indices in chosen.items() if indices}
