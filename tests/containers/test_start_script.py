@@ -1,7 +1,8 @@
 """./scripts/start.sh choosing between Docker (compose v2, compose v1) and the local mode, on a
 copy of the repository's files. Stand-in `docker` and `docker-compose` executables record how
 they are called; the system's own commands are on PATH without any real `docker`,
-`docker-compose` or `podman` (the container tests install podman-docker's `docker`)."""
+`docker-compose` or `podman`, which a machine may have in /usr/bin (podman-docker's `docker`
+made the 'not installed' case fail)."""
 
 from __future__ import annotations
 
