@@ -144,7 +144,7 @@ def test_build_context_leaves_out_environments_state_data_and_secrets():
     context = build_context()
     top = {path.split('/')[0] for path in context}
     assert not {name for name in top if name.startswith('.venv')}
-    assert not top & {'.git', '.mage_data', '.lint-node', 'mlflow.db', 'data', '.env', '.pytest_cache'}
+    assert not top & {'.git', '.mage_data', '.lint-node', 'mlflow.db', 'data', '.env', '.gitconfig', '.pytest_cache'}
     assert not [path for path in context if path.endswith(('.parquet', '.db', '.pyc', '.tfstate'))]
     needed = {
         'requirements.txt',
