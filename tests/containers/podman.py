@@ -235,6 +235,9 @@ class Podman:
         self.env: Dict[str, str] = {
             **write_config(self.dir / 'conf', cache_dir, run_dir),
             'DOCKER_HOST': f'unix://{self.socket}',
+            # Images in Docker's format, as `docker build` makes them: the OCI format has no
+            # HEALTHCHECK (podman drops the Dockerfiles' own with a warning).
+            'BUILDAH_FORMAT': 'docker',
         }
         if compose:  # `docker-compose` on PATH, without the rest of its virtualenv's bin/
             (self.dir / 'bin').mkdir()
