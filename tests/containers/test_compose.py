@@ -94,6 +94,15 @@ def test_every_service_is_there_with_a_health_check(rendered):
         assert service['restart'] == 'unless-stopped', name
 
 
+def test_health_check_arguments_have_no_whitespace(rendered):
+    """podman's Docker API splits a CMD health check's arguments at whitespace
+    (containers/podman#26519): `python -c "import x; ..."` would run `python -c import`."""
+    for name, service in rendered['services'].items():
+        kind, *arguments = service['healthcheck']['test']
+        if kind == 'CMD':
+            assert not [argument for argument in arguments if re.search(r'\s', argument)], name
+
+
 def test_start_order_waits_for_healthy_dependencies(rendered):
     services = rendered['services']
     needs = {name: service.get('depends_on', {}) for name, service in services.items()}
