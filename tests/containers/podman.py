@@ -43,9 +43,11 @@ from typing import Dict, List, Optional, Sequence
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CACHE_DIR = Path(os.environ.get('MLOPS_PODMAN_CACHE') or Path.home() / '.cache' / 'mlops-podman')
 RUN_DIR = Path('/run/mlops-podman')
-# The Debian packages the engine needs (scripts/test.sh installs them): podman-docker is the
-# `docker` command; netavark and aardvark-dns the networks, where a service finds another by name.
-PACKAGES = ('podman', 'runc', 'netavark', 'aardvark-dns', 'iptables', 'podman-docker', 'debootstrap')
+# The Debian packages the engine needs (scripts/test.sh installs them): netavark and aardvark-dns
+# make the networks, where a service finds another by name; debootstrap the stand-ins' Debian.
+# Not podman-docker: its /usr/bin/docker (and the docker-compose it recommends) would change what
+# every program on the machine finds; Podman puts a `docker` of its own on the clients' PATH.
+PACKAGES = ('podman', 'runc', 'netavark', 'aardvark-dns', 'iptables', 'debootstrap')
 EXECUTABLES = {'podman': 'podman', 'runc': 'runc', 'debootstrap': 'debootstrap', 'iptables': 'iptables'}
 
 
@@ -239,10 +241,16 @@ class Podman:
             # HEALTHCHECK (podman drops the Dockerfiles' own with a warning).
             'BUILDAH_FORMAT': 'docker',
         }
-        if compose:  # `docker-compose` on PATH, without the rest of its virtualenv's bin/
-            (self.dir / 'bin').mkdir()
-            (self.dir / 'bin' / 'docker-compose').symlink_to(compose)
-            self.env['PATH'] = f'{self.dir / "bin"}:{os.environ["PATH"]}'
+        # First on PATH: `docker-compose` without the rest of its virtualenv's bin/, and where
+        # no Docker command is installed, `docker` as podman (what podman-docker installs in
+        # /usr/bin, without changing the machine for every other program).
+        bin_dir = self.dir / 'bin'
+        bin_dir.mkdir()
+        if compose:
+            (bin_dir / 'docker-compose').symlink_to(compose)
+        if not shutil.which('docker'):
+            (bin_dir / 'docker').symlink_to(shutil.which('podman') or '/usr/bin/podman')
+        self.env['PATH'] = f'{bin_dir}:{os.environ["PATH"]}'
         self.service: Optional[subprocess.Popen] = None
         self.health_checks: Optional[HealthChecks] = None
 
