@@ -1,0 +1,323 @@
+"""The Docker path for real: both images built from the repository's Dockerfiles and the stack
+brought up through ``./scripts/start.sh`` in Docker mode, as a Codespaces user does, with
+``docker`` and docker-compose v1 talking to podman (tests/containers/podman.py; base images that
+cannot be pulled are stood in for: tests/containers/standins.py).
+
+It runs on a copy of the checkout as a fresh clone has it (git's files; its folder's name is the
+compose project's, so volumes and network are the test's own), with the shared months linked
+into its ``data/`` (the container sees only the checkout). start.sh writes ``.env`` there with
+fresh passwords; the test signs in with them. The model server is not started: it serves the
+champion of a training run, and none runs here. Ports 5432, 5000 and 6789 on 127.0.0.1 must be
+free (the compose file publishes them). Everything is removed at the end (``down -v``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Dict, Iterator, List
+
+import pytest
+import requests
+
+from tests.chain import REPO_ROOT
+from tests.containers.podman import EngineUnavailable, Podman, check_usable
+from tests.containers.standins import ensure_base_images
+from tests.linters import _tool_dir
+
+pytestmark = pytest.mark.slow
+
+# Started in this order by docker-compose.yml's `depends_on: condition: service_healthy`.
+SERVICES = ('postgres', 'mlflow', 'mage')
+PORTS = {'postgres': 5432, 'mlflow': 5000, 'mage': 6789}
+HEALTHY_WITHIN = 900.0  # seconds: a bound for a loaded machine, not a speed claim
+
+
+@dataclass
+class Stack:
+    engine: Podman
+    root: Path
+    env: Dict[str, str]
+    timings: Dict[str, float] = field(default_factory=dict)
+    run_id: int = 0
+
+    @property
+    def project(self) -> str:
+        return re.sub(r'[^a-z0-9]', '', self.root.name.lower())
+
+    def settings(self) -> Dict[str, str]:
+        """.env as start.sh wrote it."""
+        return dict(re.findall(r'^([A-Z][A-Z0-9_]*)=(.*)$', (self.root / '.env').read_text(), re.M))
+
+    def start(self) -> subprocess.CompletedProcess:
+        """./scripts/start.sh -d with the services, in Docker mode."""
+        return subprocess.run(
+            ['./scripts/start.sh', '-d', *SERVICES],
+            cwd=self.root,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=3600,
+        )
+
+    def compose(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            ['docker-compose', *args], cwd=self.root, env=self.env, capture_output=True, text=True, timeout=timeout
+        )
+
+    def container(self, service: str) -> dict:
+        inspected = self.engine.run('inspect', f'{self.project}_{service}_1', check=False)
+        return json.loads(inspected.stdout)[0] if inspected.returncode == 0 else {}
+
+    def wait_healthy(self, services=SERVICES, timeout: float = HEALTHY_WITHIN) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            states = {name: self.container(name).get('State', {}) for name in services}
+            health = {name: (state.get('Health') or {}).get('Status') for name, state in states.items()}
+            if all(status == 'healthy' for status in health.values()):
+                return
+            if time.monotonic() > deadline:
+                logs = {
+                    name: self.engine.run('logs', '--tail', '30', f'{self.project}_{name}_1', check=False)
+                    for name in services
+                }
+                details = '\n'.join(f'--- {name}: {r.stdout[-1500:]}{r.stderr[-1500:]}' for name, r in logs.items())
+                raise AssertionError(f'not healthy after {timeout:.0f} s: {health}\n{details}')
+            time.sleep(2)
+
+    def events(self, since: float) -> List[dict]:
+        """The engine's events about this project's containers since ``since`` (time.time())."""
+        found = []
+        for line in (self.engine.run_dir / 'events.log').read_text().splitlines():
+            event = json.loads(line)
+            if event.get('Type') == 'container' and event.get('Name', '').startswith(f'{self.project}_'):
+                event['at'] = _seconds(event['Time'])
+                if event['at'] >= since:
+                    found.append(event)
+        return found
+
+    def containers(self) -> List[str]:
+        """Every container of the project, running or not."""
+        listed = self.engine.run(
+            'ps', '-a', '--format', '{{.Names}}', '--filter', f'label=com.docker.compose.project={self.project}'
+        )
+        return listed.stdout.split()
+
+
+def _seconds(rfc3339: str) -> float:
+    """Podman's event time (nanoseconds, Z) as a Unix time."""
+    whole, _, fraction = rfc3339.rstrip('Z').partition('.')
+    return datetime.fromisoformat(whole).replace(tzinfo=timezone.utc).timestamp() + float(f'0.{fraction or 0}')
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(('127.0.0.1', port))
+        except OSError:
+            return False
+    return True
+
+
+def _copy_checkout(destination: Path, shared_data: Path) -> None:
+    """git's files of this checkout (what a clone has), and the shared months in data/."""
+    files = subprocess.run(['git', 'ls-files', '-z'], cwd=REPO_ROOT, capture_output=True, check=True).stdout
+    for name in filter(None, files.decode().split('\0')):
+        source = REPO_ROOT / name
+        if source.is_file():  # a file deleted in the work tree but not in git's index is skipped
+            target = destination / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target, follow_symlinks=False)
+    for month in (shared_data / 'taxi').rglob('*.parquet'):
+        target = destination / 'data' / month.relative_to(shared_data)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(month, target)
+        except OSError:  # another file system
+            shutil.copy2(month, target)
+
+
+@pytest.fixture(scope='module')
+def engine() -> Iterator[Podman]:
+    try:
+        check_usable()
+    except EngineUnavailable as error:
+        pytest.fail(str(error))  # never a silent skip
+    compose = _tool_dir('MLOPS_COMPOSE_VENV', '.venv-compose') / 'bin' / 'docker-compose'
+    with Podman(compose=compose, nice=int(os.environ.get('MLOPS_PODMAN_NICE') or 0)) as podman:
+        yield podman
+
+
+@pytest.fixture(scope='module')
+def stack(engine, tmp_path_factory, shared_data) -> Iterator[Stack]:
+    busy = [f'{name} ({port})' for name, port in PORTS.items() if not _port_free(port)]
+    if busy:
+        pytest.fail(f'docker-compose.yml publishes these ports on 127.0.0.1, and they are taken: {", ".join(busy)}')
+    timings: Dict[str, float] = {}
+    started = time.monotonic()
+    bases = ensure_base_images(engine, log=print)
+    timings['base images'] = time.monotonic() - started
+    print(f'base images: {bases}')
+    root = tmp_path_factory.mktemp('stack') / f'mlopscheck{secrets.token_hex(3)}'
+    _copy_checkout(root, shared_data)
+    env = engine.environ({**os.environ, 'MLOPS_START_MODE': 'docker', 'MLOPS_DATA_SOURCE': 'data'})
+    for variable in ('POSTGRES_PASSWORD', 'DEFAULT_OWNER_PASSWORD', 'MLOPS_UI_PROJECT'):
+        env.pop(variable, None)  # the values come from the .env start.sh writes
+    built = Stack(engine, root, env, timings)
+    try:
+        yield built
+    finally:
+        down = built.compose('down', '-v', '--remove-orphans')
+        print(f'down -v: {down.returncode} {down.stderr[-500:]}')
+        for name in built.containers():  # whatever compose did not remove
+            engine.run('rm', '-f', '-v', name, check=False)
+        print('timings (s): ' + ', '.join(f'{key} {value:.1f}' for key, value in timings.items()))
+
+
+def test_start_sh_builds_both_images_and_every_service_turns_healthy_in_order(stack):
+    since, started = time.time(), time.monotonic()
+    result = stack.start()
+    stack.timings['start.sh (build + up -d)'] = time.monotonic() - started
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert 'created .env from .env.example with fresh passwords' in result.stderr
+    for image in ('mlops-mage:local', 'mlops-mlflow:local'):
+        assert stack.engine.run('image', 'exists', image, check=False).returncode == 0, image
+    stack.wait_healthy()
+    stack.timings['start.sh to healthy'] = time.monotonic() - started
+    events = stack.events(since)
+
+    def first(service: str, status: str, health: str = '') -> float:
+        name = f'{stack.project}_{service}_1'
+        return min(
+            e['at']
+            for e in events
+            if e['Name'] == name and e['Status'] == status and e.get('health_status', '') == health
+        )
+
+    started_at = {service: first(service, 'start') for service in SERVICES}
+    healthy_at = {service: first(service, 'health_status', 'healthy') for service in SERVICES}
+    print('healthy after start.sh began (s): ' + ', '.join(f'{s} {healthy_at[s] - since:.1f}' for s in SERVICES))
+    assert healthy_at['postgres'] <= started_at['mlflow'], (healthy_at, started_at)
+    assert healthy_at['mlflow'] <= started_at['mage'], (healthy_at, started_at)
+    settings = stack.settings()
+    assert stack.container('mage')['Config']['User'] == f'{settings["MLOPS_UID"]}:{settings["MLOPS_GID"]}'
+
+
+def test_the_ui_signs_in_with_the_password_start_sh_wrote(stack):
+    from mlops.utils.triggering.mage_api import MageApiError, MageClient
+
+    assert requests.get('http://127.0.0.1:6789/api/status', timeout=30).status_code == 200
+    settings = stack.settings()
+    owner = MageClient(
+        'http://127.0.0.1:6789',
+        email=settings['DEFAULT_OWNER_EMAIL'],
+        password=settings['DEFAULT_OWNER_PASSWORD'],
+        timeout=120,
+    )
+    assert 'data_preparation' in {p['uuid'] for p in owner.get('/api/pipelines')['pipelines']}
+    with pytest.raises(MageApiError):
+        MageClient(
+            'http://127.0.0.1:6789', email=settings['DEFAULT_OWNER_EMAIL'], password='admin', timeout=60
+        ).sign_in()
+
+
+def test_the_mlflow_server_answers_and_keeps_an_experiment_in_postgresql(stack):
+    assert requests.get('http://127.0.0.1:5000/health', timeout=30).text == 'OK'
+    created = requests.post(
+        'http://127.0.0.1:5000/api/2.0/mlflow/experiments/create',
+        json={'name': 'container-check'},
+        headers={'Host': 'localhost:5000'},
+        timeout=60,
+    )
+    assert created.status_code == 200, created.text
+
+
+def _run_status(stack: Stack, run_id: int) -> str:
+    import psycopg2
+
+    settings = stack.settings()
+    connection = psycopg2.connect(
+        host='127.0.0.1',
+        port=5432,
+        user=settings['POSTGRES_USER'],
+        password=settings['POSTGRES_PASSWORD'],
+        dbname='mage',
+    )
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute('SELECT status FROM pipeline_run WHERE id = %s', (run_id,))
+            row = cursor.fetchone()
+    finally:
+        connection.close()
+    return row[0] if row else ''
+
+
+def _owner(stack: Stack):
+    from mlops.utils.triggering.mage_api import MageClient
+
+    settings = stack.settings()
+    return MageClient(
+        'http://127.0.0.1:6789',
+        email=settings['DEFAULT_OWNER_EMAIL'],
+        password=settings['DEFAULT_OWNER_PASSWORD'],
+        timeout=120,
+    )
+
+
+def test_a_data_preparation_run_completes_and_is_recorded_in_postgresql(stack):
+    client = _owner(stack)
+    client.post(
+        '/api/pipelines/data_preparation/pipeline_schedules',
+        {'pipeline_schedule': {'name': 'container-check', 'schedule_type': 'api', 'status': 'active'}},
+    )
+    trigger = client.api_trigger('data_preparation', 'container-check', wait=60)
+    started = time.monotonic()
+    run_id = client.start_run(
+        trigger, {'start_month': '2023-01', 'end_month': '2023-02', 'split_on_feature_value': '2023-02-01'}
+    )
+    run = client.wait(run_id, timeout=900, interval=2)
+    stack.timings['data preparation run'] = time.monotonic() - started
+    assert run['status'] == 'completed', client.run_errors('data_preparation', run_id)
+    assert _run_status(stack, run_id) == 'COMPLETED'
+    stack.run_id = run_id
+
+
+def test_down_and_up_keep_the_runs_and_the_experiments(stack):
+    run_id = stack.run_id
+    assert run_id, 'the data preparation run did not complete'
+    down = stack.compose('down')
+    assert down.returncode == 0, down.stderr[-2000:]
+    assert stack.containers() == []
+    started = time.monotonic()
+    result = stack.start()
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert 'created .env' not in result.stderr  # the same passwords: the volumes were made with them
+    stack.wait_healthy()
+    stack.timings['restart to healthy (cached images)'] = time.monotonic() - started
+    assert _run_status(stack, run_id) == 'COMPLETED'
+    assert _owner(stack).get(f'/api/pipeline_runs/{run_id}')['pipeline_run']['status'] == 'completed'
+    found = requests.get(
+        'http://127.0.0.1:5000/api/2.0/mlflow/experiments/get-by-name',
+        params={'experiment_name': 'container-check'},
+        headers={'Host': 'localhost:5000'},
+        timeout=60,
+    )
+    assert found.status_code == 200, found.text
+
+
+def test_down_removes_everything(stack):
+    down = stack.compose('down', '-v', '--remove-orphans')
+    assert down.returncode == 0, down.stderr[-2000:]
+    assert stack.containers() == []
+    volumes = stack.engine.run('volume', 'ls', '--format', '{{.Name}}').stdout.split()
+    assert not [name for name in volumes if name.startswith(f'{stack.project}_')], volumes
+    assert all(_port_free(port) for port in PORTS.values())
