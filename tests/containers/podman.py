@@ -169,6 +169,9 @@ class HealthChecks:
         self.engine = engine
         self.intervals: Dict[str, Optional[float]] = {}  # per container id: it never changes
         self.due: Dict[str, float] = {}
+        # When a container's check first passed (time.time()): when it turned healthy. Podman's
+        # own health_status events carry the status from before the check that emits them.
+        self.healthy_since: Dict[str, float] = {}
         self.running: set = set()
         self.lock = threading.Lock()
         self.stopping = threading.Event()
@@ -218,7 +221,8 @@ class HealthChecks:
 
     def _check(self, container: str) -> None:
         try:
-            self.engine.run('healthcheck', 'run', container, check=False, timeout=300)
+            if self.engine.run('healthcheck', 'run', container, check=False, timeout=300).returncode == 0:
+                self.healthy_since.setdefault(container, time.time())
         finally:
             with self.lock:
                 self.running.discard(container)

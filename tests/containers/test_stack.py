@@ -22,7 +22,7 @@ import socket
 import subprocess
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Dict, Iterator, List
 
@@ -94,17 +94,6 @@ class Stack:
                 raise AssertionError(f'not healthy after {timeout:.0f} s: {health}\n{details}')
             time.sleep(2)
 
-    def events(self, since: float) -> List[dict]:
-        """The engine's events about this project's containers since ``since`` (time.time())."""
-        found = []
-        for line in (self.engine.run_dir / 'events.log').read_text().splitlines():
-            event = json.loads(line)
-            if event.get('Type') == 'container' and event.get('Name', '').startswith(f'{self.project}_'):
-                event['at'] = _seconds(event['Time'])
-                if event['at'] >= since:
-                    found.append(event)
-        return found
-
     def containers(self) -> List[str]:
         """Every container of the project, running or not."""
         listed = self.engine.run(
@@ -114,9 +103,11 @@ class Stack:
 
 
 def _seconds(rfc3339: str) -> float:
-    """Podman's event time (nanoseconds, Z) as a Unix time."""
-    whole, _, fraction = rfc3339.rstrip('Z').partition('.')
-    return datetime.fromisoformat(whole).replace(tzinfo=timezone.utc).timestamp() + float(f'0.{fraction or 0}')
+    """A time podman reports (nanoseconds, Z or an offset) as a Unix time."""
+    match = re.fullmatch(r'(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)', rfc3339)
+    assert match, rfc3339
+    whole = datetime.fromisoformat(match[1] + ('+00:00' if match[3] == 'Z' else match[3]))
+    return whole.timestamp() + float(f'0.{match[2] or 0}')
 
 
 def _port_free(port: int) -> bool:
@@ -193,18 +184,9 @@ def test_start_sh_builds_both_images_and_every_service_turns_healthy_in_order(st
         assert stack.engine.run('image', 'exists', image, check=False).returncode == 0, image
     stack.wait_healthy()
     stack.timings['start.sh to healthy'] = time.monotonic() - started
-    events = stack.events(since)
-
-    def first(service: str, status: str, health: str = '') -> float:
-        name = f'{stack.project}_{service}_1'
-        return min(
-            e['at']
-            for e in events
-            if e['Name'] == name and e['Status'] == status and e.get('health_status', '') == health
-        )
-
-    started_at = {service: first(service, 'start') for service in SERVICES}
-    healthy_at = {service: first(service, 'health_status', 'healthy') for service in SERVICES}
+    containers = {service: stack.container(service) for service in SERVICES}
+    started_at = {service: _seconds(c['State']['StartedAt']) for service, c in containers.items()}
+    healthy_at = {service: stack.engine.health_checks.healthy_since[c['Id']] for service, c in containers.items()}
     print('healthy after start.sh began (s): ' + ', '.join(f'{s} {healthy_at[s] - since:.1f}' for s in SERVICES))
     assert healthy_at['postgres'] <= started_at['mlflow'], (healthy_at, started_at)
     assert healthy_at['mlflow'] <= started_at['mage'], (healthy_at, started_at)
