@@ -6,8 +6,10 @@ cannot be pulled are stood in for: tests/containers/standins.py).
 It runs on a copy of the checkout as a fresh clone has it (git's files; its folder's name is the
 compose project's, so volumes and network are the test's own), with the shared months linked
 into its ``data/`` (the container sees only the checkout). start.sh writes ``.env`` there with
-fresh passwords; the test signs in with them. The model server is not started: it serves the
-champion of a training run, and none runs here. Ports 5432, 5000 and 6789 on 127.0.0.1 must be
+fresh passwords; the test signs in with them. A training run inside the Mage container (the
+runner, as ``docker compose exec mage python -m mlops.utils.orchestration`` runs it) registers a
+champion in the MLflow server; start.sh then starts the model-server service, which must answer
+what the champion answers in this process. Ports 5432, 5000, 6789 and 5001 on 127.0.0.1 must be
 free (the compose file publishes them). Everything is removed at the end (``down -v``).
 MLOPS_PODMAN_NICE=19 runs the engine, its builds and containers at low CPU and I/O priority.
 
@@ -26,12 +28,14 @@ import secrets
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Dict, Iterator, List
 
+import numpy as np
 import pytest
 import requests
 
@@ -44,7 +48,26 @@ pytestmark = pytest.mark.slow
 
 # Started in this order by docker-compose.yml's `depends_on: condition: service_healthy`.
 SERVICES = ('postgres', 'mlflow', 'mage')
-PORTS = {'postgres': 5432, 'mlflow': 5000, 'mage': 6789}
+PORTS = {'postgres': 5432, 'mlflow': 5000, 'mage': 6789, 'model-server': 5001}
+MODEL = 'nyc-taxi-duration'  # .env.example's MLOPS_REGISTERED_MODEL
+# The training run: two months, one quick scikit-learn family (the check is the container path,
+# not model quality).
+TRAINING = {
+    'start_month': '2023-01',
+    'end_month': '2023-02',
+    'split_on_feature_value': '2023-02-01',
+    'models': 'linear_model.LinearRegression',
+    'max_evaluations': '1',
+}
+# The champion in this process, from the MLflow server as any client loads it (a child process:
+# MLflow's tracking URI is process-wide state).
+PREDICT_IN_PROCESS = """
+import json, sys
+import mlflow
+import pandas as pd
+model = mlflow.pyfunc.load_model(sys.argv[1])
+print(json.dumps([float(x) for x in model.predict(pd.DataFrame(json.load(sys.stdin)))]))
+"""
 HEALTHY_WITHIN = 900.0  # seconds: a bound for a loaded machine, not a speed claim
 
 
@@ -55,6 +78,7 @@ class Stack:
     env: Dict[str, str]
     timings: Dict[str, float] = field(default_factory=dict)
     run_id: int = 0
+    champion: str = ''  # the version the training run registered
 
     @property
     def project(self) -> str:
@@ -64,10 +88,10 @@ class Stack:
         """.env as start.sh wrote it."""
         return dict(re.findall(r'^([A-Z][A-Z0-9_]*)=(.*)$', (self.root / '.env').read_text(), re.M))
 
-    def start(self) -> subprocess.CompletedProcess:
-        """./scripts/start.sh -d with the services, in Docker mode."""
+    def start(self, *services: str) -> subprocess.CompletedProcess:
+        """./scripts/start.sh -d with the services (compose's three by default), in Docker mode."""
         return subprocess.run(
-            ['./scripts/start.sh', '-d', *SERVICES],
+            ['./scripts/start.sh', '-d', *(services or SERVICES)],
             cwd=self.root,
             env=self.env,
             capture_output=True,
@@ -279,7 +303,78 @@ def test_a_data_preparation_run_completes_and_is_recorded_in_postgresql(stack):
     stack.run_id = run_id
 
 
-def test_down_and_up_keep_the_runs_and_the_experiments(stack):
+def _trips(shared_data: Path, rows: int = 50) -> List[dict]:
+    """Raw trips of the validation month, as a client sends them."""
+    import pandas as pd
+
+    month = pd.read_parquet(shared_data / 'taxi' / 'green' / '2023' / '02.parquet')
+    trips = month[['PULocationID', 'DOLocationID', 'trip_distance']].sample(rows, random_state=0)
+    return trips.to_dict(orient='records')
+
+
+def _in_process(model_uri: str, trips: List[dict]) -> List[float]:
+    result = subprocess.run(
+        [sys.executable, '-c', PREDICT_IN_PROCESS, model_uri],
+        input=json.dumps(trips),
+        env={**os.environ, 'MLFLOW_TRACKING_URI': 'http://127.0.0.1:5000'},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.splitlines()[-1])
+
+
+def _champion_version() -> str:
+    answer = requests.get(
+        'http://127.0.0.1:5000/api/2.0/mlflow/registered-models/alias',
+        params={'name': MODEL, 'alias': 'champion'},
+        headers={'Host': 'localhost:5000'},
+        timeout=60,
+    )
+    assert answer.status_code == 200, answer.text
+    return answer.json()['model_version']['version']
+
+
+def test_a_training_run_in_the_mage_container_registers_a_champion_the_model_server_serves(stack, shared_data):
+    started = time.monotonic()
+    trained = stack.compose(
+        'exec',
+        '-T',
+        'mage',
+        'python',
+        '-m',
+        'mlops.utils.orchestration',
+        '--pipelines',
+        'prepare_training_set,sklearn_training',
+        *[arg for name, value in TRAINING.items() for arg in ('--set', f'{name}={value}')],
+        timeout=1800,
+    )
+    stack.timings['training run (prepare_training_set, sklearn_training)'] = time.monotonic() - started
+    assert trained.returncode == 0, trained.stdout[-3000:] + trained.stderr[-3000:]
+    summaries = [json.loads(line) for line in trained.stdout.splitlines() if line.startswith('{')]
+    registered = [str(m['version']) for line in summaries for m in line.get('models', [])]
+    stack.champion = _champion_version()
+    assert registered == [stack.champion], summaries  # the store was empty: its one version is champion
+
+    started = time.monotonic()
+    result = stack.start('model-server')
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    stack.wait_healthy(('model-server',))
+    stack.timings['model server to healthy'] = time.monotonic() - started
+    trips = _trips(shared_data)
+    answer = requests.post(
+        'http://127.0.0.1:5001/invocations',
+        json={'dataframe_records': trips},
+        timeout=120,
+    )
+    assert answer.status_code == 200, answer.text
+    expected = _in_process(f'models:/{MODEL}/{stack.champion}', trips)
+    assert np.allclose(answer.json()['predictions'], expected, rtol=0, atol=1e-9)
+    assert len(set(np.round(expected, 6))) > 1  # a fitted model, not a constant
+
+
+def test_down_and_up_keep_the_runs_the_experiments_and_the_champion(stack, shared_data):
     run_id = stack.run_id
     assert run_id, 'the data preparation run did not complete'
     down = stack.compose('down')
@@ -300,6 +395,10 @@ def test_down_and_up_keep_the_runs_and_the_experiments(stack):
         timeout=60,
     )
     assert found.status_code == 200, found.text
+    assert stack.champion, 'the training run did not register a champion'
+    assert _champion_version() == stack.champion  # the registry, in PostgreSQL
+    trips = _trips(shared_data, rows=5)  # the artifacts, in their volume: the model loads again
+    assert len(_in_process(f'models:/{MODEL}/{stack.champion}', trips)) == 5
 
 
 def test_down_removes_everything(stack):
