@@ -244,15 +244,19 @@ def test_the_ui_signs_in_with_the_password_start_sh_wrote(stack):
         ).sign_in()
 
 
+def _mlflow(method: str, path: str, **kwargs) -> dict:
+    """One call of the MLflow server's REST API as a browser on the host makes it (the Host
+    header docker-compose.yml's --allowed-hosts names)."""
+    answer = requests.request(
+        method, f'http://127.0.0.1:5000/api/2.0/mlflow/{path}', headers={'Host': 'localhost:5000'}, timeout=60, **kwargs
+    )
+    assert answer.status_code == 200, f'{method} {path}: {answer.status_code} {answer.text[:2000]}'
+    return answer.json()
+
+
 def test_the_mlflow_server_answers_and_keeps_an_experiment_in_postgresql(stack):
     assert requests.get('http://127.0.0.1:5000/health', timeout=30).text == 'OK'
-    created = requests.post(
-        'http://127.0.0.1:5000/api/2.0/mlflow/experiments/create',
-        json={'name': 'container-check'},
-        headers={'Host': 'localhost:5000'},
-        timeout=60,
-    )
-    assert created.status_code == 200, created.text
+    _mlflow('POST', 'experiments/create', json={'name': 'container-check'})
 
 
 def _run_status(stack: Stack, run_id: int) -> str:
@@ -328,14 +332,8 @@ def _in_process(model_uri: str, trips: List[dict]) -> List[float]:
 
 
 def _champion_version() -> str:
-    answer = requests.get(
-        'http://127.0.0.1:5000/api/2.0/mlflow/registered-models/alias',
-        params={'name': MODEL, 'alias': 'champion'},
-        headers={'Host': 'localhost:5000'},
-        timeout=60,
-    )
-    assert answer.status_code == 200, answer.text
-    return answer.json()['model_version']['version']
+    found = _mlflow('GET', 'registered-models/alias', params={'name': MODEL, 'alias': 'champion'})
+    return found['model_version']['version']
 
 
 def test_a_training_run_in_the_mage_container_registers_a_champion_the_model_server_serves(stack, shared_data):
@@ -390,13 +388,7 @@ def test_down_and_up_keep_the_runs_the_experiments_and_the_champion(stack, share
     stack.timings['restart to healthy (cached images)'] = time.monotonic() - started
     assert _run_status(stack, run_id) == 'COMPLETED'
     assert _owner(stack).get(f'/api/pipeline_runs/{run_id}')['pipeline_run']['status'] == 'completed'
-    found = requests.get(
-        'http://127.0.0.1:5000/api/2.0/mlflow/experiments/get-by-name',
-        params={'experiment_name': 'container-check'},
-        headers={'Host': 'localhost:5000'},
-        timeout=60,
-    )
-    assert found.status_code == 200, found.text
+    _mlflow('GET', 'experiments/get-by-name', params={'experiment_name': 'container-check'})
     assert stack.champion, 'the training run did not register a champion'
     assert _champion_version() == stack.champion  # the registry, in PostgreSQL
     trips = _trips(shared_data, rows=5)  # the artifacts, in their volume: the model loads again
