@@ -5,8 +5,10 @@ Mage 0.9.80 opens its SQLite file with pysqlite's default timeout, 5 s
 scheduler and every block run's worker process write run states to that one file; on a loaded
 machine a writer held the lock longer, and the headless runner's scheduler failed a query with
 ``sqlite3.OperationalError: database is locked`` (seen once in the test suite's main job, fresh-
-clone run 20 of #17). Goes when Mage sets a busy timeout of its own there; PostgreSQL (the
-compose shape) is not concerned.
+clone run 20 of #17; upstream: mage-ai/mage-ai#4756, "Failed to run scheduler", closed without a
+timeout). Goes when Mage sets a busy timeout of its own there; PostgreSQL (the compose shape) is
+not concerned. The listener is on every SQLAlchemy engine, so MLflow's embedded SQLite store in
+the same process waits for its locks as long: one rule for both files, not a second patch.
 """
 
 from __future__ import annotations
