@@ -41,6 +41,7 @@ import numpy as np
 import pytest
 import requests
 
+from tests import chain
 from tests.chain import REPO_ROOT
 from tests.containers.podman import EngineUnavailable, Podman, check_usable
 from tests.containers.standins import ensure_base_images
@@ -347,7 +348,7 @@ def test_a_training_run_in_the_mage_container_registers_a_champion_the_model_ser
         'mlops.utils.orchestration',
         '--pipelines',
         'prepare_training_set,sklearn_training',
-        *[arg for name, value in TRAINING.items() for arg in ('--set', f'{name}={value}')],
+        *chain.settings(TRAINING),  # the runner's --set arguments
         timeout=1800,
     )
     stack.timings['training run (prepare_training_set, sklearn_training)'] = time.monotonic() - started
