@@ -13,6 +13,7 @@ from mlops.utils.orchestration.workarounds import (
     dashboard_item_route,
     failure_alert_details,
     fork_safety,
+    pipeline_home,
     single_block_run_creator,
     smtp_timeout,
     sqlite_busy_timeout,
@@ -30,3 +31,4 @@ def install_workarounds() -> None:
     atomic_file_writes.install_atomic_file_writes()
     dashboard_item_route.install_dashboard_item_route()
     sqlite_busy_timeout.install_sqlite_busy_timeout()
+    pipeline_home.install_pipeline_home()
