@@ -59,7 +59,7 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
 def main(argv: List[str]) -> int:
     args = parse_args(argv)
     pipeline, trigger_name, block, example = TARGETS['retrain' if args.retrain else 'predict']
-    client = MageClient(args.url)
+    client = MageClient(args.url, keep_session=True)  # one sign-in (a second of bcrypt) for many commands
     try:
         trigger = client.api_trigger(pipeline, trigger_name)
         if args.run is None:

@@ -23,6 +23,7 @@ import requests
 
 from mlops.utils import pipelines
 from mlops.utils.errors import ConfigError
+from mlops.utils.triggering.sessions import keep_token, kept_token
 
 DEFAULT_URL = 'http://127.0.0.1:6789'
 URL_ENV_VAR = 'MAGE_URL'
@@ -80,6 +81,7 @@ class MageClient:
         email: Optional[str] = None,
         password: Optional[str] = None,
         timeout: float = 30.0,
+        keep_session: bool = False,
     ):
         self.base_url = (base_url or os.environ.get(URL_ENV_VAR) or DEFAULT_URL).rstrip('/')
         self.email = email or os.environ.get('DEFAULT_OWNER_EMAIL') or DEFAULT_EMAIL
@@ -87,7 +89,8 @@ class MageClient:
         self.timeout = timeout
         self.http = requests.Session()
         self.http.headers['X-API-KEY'] = frontend_client_id()
-        self._signed_in = False
+        self.keep_session = keep_session  # sign in once across commands (``sessions``)
+        self._signed_in = self._kept = False
 
     # -- plumbing ------------------------------------------------------------------------------
 
@@ -107,24 +110,43 @@ class MageClient:
     def sign_in(self) -> None:
         if self._signed_in:
             return
+        kept = kept_token(self.base_url, self.email) if self.keep_session else None
+        if kept:
+            self.http.cookies.set('oauth_token', kept)
+            self._signed_in = self._kept = True
+            return
         body = self._call('POST', '/api/sessions', json={'session': {'email': self.email, 'password': self.password}})
         token = (body.get('session') or {}).get('token')
         if not token:
             raise MageApiError(f'signing in to {self.base_url} as {self.email} returned no session token')
         self.http.cookies.set('oauth_token', token)
         self._signed_in = True
+        if self.keep_session:
+            keep_token(self.base_url, self.email, token)
+
+    def _signed_in_call(self, method: str, path: str, **kwargs) -> Dict[str, Any]:
+        """A call with the session; a kept session Mage refuses is dropped, and the call made
+        again after a fresh sign-in."""
+        self.sign_in()
+        try:
+            return self._call(method, path, **kwargs)
+        except MageApiError:
+            if not self._kept:
+                raise
+            keep_token(self.base_url, self.email, None)
+            self.http.cookies.clear()
+            self._signed_in = self._kept = False
+            self.sign_in()
+            return self._call(method, path, **kwargs)
 
     def get(self, path: str, **params) -> Dict[str, Any]:
-        self.sign_in()
-        return self._call('GET', path, params=params)
+        return self._signed_in_call('GET', path, params=params)
 
     def post(self, path: str, body: Dict[str, Any]) -> Dict[str, Any]:
-        self.sign_in()
-        return self._call('POST', path, json=body)
+        return self._signed_in_call('POST', path, json=body)
 
     def put(self, path: str, body: Dict[str, Any]) -> Dict[str, Any]:
-        self.sign_in()
-        return self._call('PUT', path, json=body)
+        return self._signed_in_call('PUT', path, json=body)
 
     # -- triggers and runs ---------------------------------------------------------------------
 
@@ -162,13 +184,20 @@ class MageClient:
         return int(body['pipeline_run']['id'])
 
     def wait(
-        self, run_id: int, timeout: float, interval: float = 0.2, clock: Callable[[], float] = time.monotonic
+        self,
+        run_id: int,
+        timeout: float,
+        interval: float = 0.1,
+        clock: Callable[[], float] = time.monotonic,
+        until_block: Optional[str] = None,
     ) -> Dict[str, Any]:
-        """The run once it has finished; MageApiError past ``timeout`` seconds."""
+        """The run once it has finished, or once its block ``until_block`` has completed (that
+        block's output is then written; Mage marks the run itself completed at its scheduler's
+        next tick, up to a tick later); MageApiError past ``timeout`` seconds."""
         deadline = clock() + timeout
         while True:
             run = self.get(f'/api/pipeline_runs/{run_id}')['pipeline_run']
-            if run['status'] in FINISHED:
+            if run['status'] in FINISHED or _completed_block_run(run, until_block):
                 return run
             if clock() > deadline:
                 raise MageApiError(f'run {run_id} still {run["status"]} after {timeout:.0f} s')
@@ -188,9 +217,11 @@ class MageClient:
                     errors[entry.get('block_uuid', '?')] = entry['error'].strip().splitlines()[-1]
         return errors
 
-    def block_output(self, run_id: int, block_uuid: str) -> Any:
-        """What ``block_uuid`` returned in the run: a dict output comes back as a dict."""
-        block_run = next((b for b in self.block_runs(run_id) if b['block_uuid'] == block_uuid), None)
+    def block_output(self, run_id: int, block_uuid: str, run: Optional[Dict[str, Any]] = None) -> Any:
+        """What ``block_uuid`` returned in the run (``run``: as ``wait`` returned it, which lists
+        its block runs): a dict output comes back as a dict."""
+        listed = (run or {}).get('block_runs') or self.block_runs(run_id)
+        block_run = next((b for b in listed if b['block_uuid'] == block_uuid), None)
         if block_run is None:
             raise MageApiError(f'run {run_id} has no block {block_uuid!r}')
         outputs = self.get(f'/api/block_runs/{block_run["id"]}/outputs').get('outputs') or []
@@ -203,15 +234,21 @@ class MageClient:
     ) -> Any:
         """Post, poll, read: the block's output, or MageApiError naming the failed blocks."""
         run_id = self.start_run(trigger, variables)
-        run = self.wait(run_id, timeout)
-        if run['status'] != 'completed':
+        run = self.wait(run_id, timeout, until_block=block_uuid)
+        if run['status'] != 'completed' and not _completed_block_run(run, block_uuid):
             details = '; '.join(
                 f'{block}: {error}' for block, error in self.run_errors(trigger.pipeline_uuid, run_id).items()
             )
             raise MageApiError(
                 f'run {run_id} of {trigger.pipeline_uuid} {run["status"]}' + (f': {details}' if details else '')
             )
-        return self.block_output(run_id, block_uuid)
+        return self.block_output(run_id, block_uuid, run)
+
+
+def _completed_block_run(run: Dict[str, Any], block_uuid: Optional[str]) -> bool:
+    return block_uuid is not None and any(
+        b.get('block_uuid') == block_uuid and b.get('status') == 'completed' for b in run.get('block_runs') or []
+    )
 
 
 def predict_through_mage(client: MageClient, variables: Dict[str, Any], timeout: float = 120.0) -> List[Dict[str, Any]]:
