@@ -4,6 +4,7 @@
                                         [--source URL_OR_FOLDER]
 
 Variables go to every pipeline that declares them; a name no pipeline declares is an error.
+``MLOPS_RUN_VARS`` (a JSON object) sets variables under ``--vars`` and ``--set``.
 Exit status: 0 all pipelines completed, 1 one failed, crashed or timed out (its failed blocks
 and log tail go to stderr), 2 bad arguments.
 """
@@ -22,7 +23,7 @@ from typing import Any, Dict, List, Tuple
 from mlops.utils.errors import ConfigError
 from mlops.utils.orchestration.chain import CHAIN, Step
 from mlops.utils.orchestration.headless import TIMED_OUT
-from mlops.utils.orchestration.variables import check_known, parse_assignments, parse_vars
+from mlops.utils.orchestration.variables import check_known, environment_vars, parse_assignments, parse_vars
 from mlops.utils.paths import REPO_ROOT, data_dir
 
 
@@ -52,7 +53,8 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
 
 def plan(args: argparse.Namespace) -> List[Tuple[Step, Dict[str, Any]]]:
     """The steps to run with each one's variables; ConfigError for anything invalid."""
-    variables = parse_vars(args.vars)
+    variables = environment_vars()  # MLOPS_RUN_VARS, under what the command line says
+    variables.update(parse_vars(args.vars))
     variables.update(parse_assignments(args.set))
     if args.source:
         variables['data_source'] = args.source

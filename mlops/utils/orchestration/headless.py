@@ -137,6 +137,8 @@ def main(argv: List[str]) -> int:
 if __name__ == '__main__':
     try:
         code = main(sys.argv[1:])
+    except SystemExit as exit:  # argparse: --help (0) or bad arguments (2), already printed
+        code = exit.code
     except BaseException:  # report, then still end the queue's processes
         traceback.print_exc()
         code = 1

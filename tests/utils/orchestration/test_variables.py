@@ -1,7 +1,7 @@
 import pytest
 
 from mlops.utils.errors import ConfigError
-from mlops.utils.orchestration.variables import check_known, parse_assignments, parse_vars
+from mlops.utils.orchestration.variables import check_known, environment_vars, parse_assignments, parse_vars
 
 
 def test_json_object():
@@ -12,6 +12,38 @@ def test_json_object():
 def test_bad_json_is_an_error(text, message):
     with pytest.raises(ConfigError, match=message):
         parse_vars(text)
+
+
+def test_the_environments_variables_and_their_errors_name_it():
+    assert environment_vars({}) == {} and environment_vars({'MLOPS_RUN_VARS': ''}) == {}
+    assert environment_vars({'MLOPS_RUN_VARS': '{"max_evaluations": 1}'}) == {'max_evaluations': 1}
+    with pytest.raises(ConfigError, match='MLOPS_RUN_VARS must be a JSON object'):
+        environment_vars({'MLOPS_RUN_VARS': '3'})
+
+
+def test_the_command_line_overrides_the_environment_and_a_bad_one_is_refused():
+    """Through the runner's plan: --vars and --set over MLOPS_RUN_VARS; a misspelt name there is
+    refused as on the command line (exit 2, naming it), before anything runs."""
+    import os
+    import subprocess
+    import sys
+
+    from mlops.utils.orchestration.__main__ import parse_args, plan
+    from mlops.utils.paths import REPO_ROOT
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv('MLOPS_RUN_VARS', '{"start_month": "2023-01", "end_month": "2023-03"}')
+        [(_, variables)] = plan(parse_args(['--pipelines', 'data_preparation', '--set', 'end_month=2023-02']))
+    assert variables['start_month'] == '2023-01' and variables['end_month'] == '2023-02'
+    result = subprocess.run(
+        [sys.executable, '-m', 'mlops.utils.orchestration'],
+        cwd=REPO_ROOT,
+        env={**os.environ, 'MLOPS_RUN_VARS': '{"strat_month": "2024-01"}'},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2 and 'unknown pipeline variable(s) strat_month' in result.stderr, result.stderr
 
 
 def test_assignments():
