@@ -119,9 +119,11 @@ class ServerProcess:
         self.process.wait()
 
 
-def mage_server(tmp_path: Path, env: Optional[Dict[str, str]] = None, repo: Path = REPO_ROOT) -> ServerProcess:
-    """``scripts/start.sh`` (of ``repo``: a copy where the test lets Mage write pipeline files)
-    without Docker, on a free port, with Mage state under tmp_path. Its time triggers stay
+def mage_server(
+    tmp_path: Path, env: Optional[Dict[str, str]] = None, repo: Path = REPO_ROOT, command: str = './scripts/start.sh'
+) -> ServerProcess:
+    """``command`` (``./scripts/start.sh`` of ``repo``: a copy where the test lets Mage write
+    pipeline files) without Docker, on a free port, with Mage state under tmp_path. Its time triggers stay
     inactive (``MLOPS_TIME_TRIGGERS=off``) unless the test turns them on: no daily monitoring or
     retraining changes a store or mails an alert while a test looks."""
     port = free_port()
@@ -137,7 +139,7 @@ def mage_server(tmp_path: Path, env: Optional[Dict[str, str]] = None, repo: Path
     if 'MAGE_DATABASE_CONNECTION_URL' not in server_env:
         seeded(Path(server_env['MAGE_DATA_DIR']))
     server = ServerProcess(
-        ['bash', 'scripts/start.sh'],
+        ['bash', '-c', command],
         f'http://127.0.0.1:{port}/api/status',
         tmp_path / 'mage-server.log',
         env=server_env,
@@ -330,15 +332,15 @@ class MailServer:
 WEB_SERVER_ONLY = {'INSTANCE_TYPE': 'web_server'}
 
 
-def signed_in_env(root: Path, project: str) -> Dict[str, str]:
-    """The environment of ``start.sh`` on ``project`` over the embedded store under
-    ``root / 'data'``, with authentication on and a random owner password."""
+def signed_in_env(root: Path) -> Dict[str, str]:
+    """The environment of a default ``start.sh`` (the UI opens on unit_1_data_preparation, as a
+    new user's does: every sub-project's pipelines must work from there) over the embedded store
+    under ``root / 'data'``, with authentication on and a random owner password."""
     return {
         'MLOPS_DATA_DIR': str(root / 'data'),
         'DEFAULT_OWNER_EMAIL': 'owner@example.com',
         'DEFAULT_OWNER_PASSWORD': secrets.token_urlsafe(12),
         'REQUIRE_USER_AUTHENTICATION': '1',
-        'MLOPS_UI_PROJECT': project,
     }
 
 
@@ -355,14 +357,14 @@ def owner_client(server: ServerProcess, env: Dict[str, str], timeout: float = 30
 
 
 @contextmanager
-def signed_in_mage(root: Path, project: str, env: Optional[Dict[str, str]] = None, scheduler: bool = False):
-    """``start.sh`` on ``project`` with authentication on and a random owner password, over
+def signed_in_mage(root: Path, env: Optional[Dict[str, str]] = None, scheduler: bool = False):
+    """A default ``start.sh`` with authentication on and a random owner password, over
     the embedded store under ``root / 'data'``; yields a MageClient signed in as that owner.
 
     Without ``scheduler`` the server only serves (Mage's ``web_server`` instance type): the
     project's time triggers (e.g. unit_3's ``daily_monitoring``, which scores a month into the
     store) cannot change what the test is reading."""
-    server_env = {**signed_in_env(root, project), **({} if scheduler else WEB_SERVER_ONLY), **(env or {})}
+    server_env = {**signed_in_env(root), **({} if scheduler else WEB_SERVER_ONLY), **(env or {})}
     with mage_server(root, env=server_env) as mage:
         # Mage runs chart code and API calls one at a time; on a loaded machine a dashboard's
         # requests queue: the client's bound is generous (a bound, not a speed requirement).

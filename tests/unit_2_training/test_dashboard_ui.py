@@ -1,5 +1,5 @@
 """The xgboost_training pipeline's dashboard (explainability) through a Mage server (auth on)
-on unit_2_training, with an XGBoost champion: each chart's data equals the SHAP figures its
+started the default way (the UI on unit_1), with an XGBoost champion: each chart's data equals the SHAP figures its
 registration logged (checked here against XGBoost's own values for that shallow booster), and
 headless Chromium sees the bar chart drawn and the table filled (screenshot kept)."""
 
@@ -21,7 +21,7 @@ from tests.registered import embedded_store, register_linear_on
 from tests.servers import signed_in_mage
 
 pytestmark = pytest.mark.slow
-PROJECT, PAGE = 'unit_2_training', 'pipelines/xgboost_training/dashboard'
+PAGE = 'pipelines/xgboost_training/dashboard'
 
 
 @pytest.fixture(scope='module')
@@ -41,7 +41,7 @@ def server(tmp_path_factory, shared_data):
             ),
             'trip_prediction_contributions': (logged['trip']['columns'], logged['trip']['rows']),
         }
-    with signed_in_mage(root, PROJECT) as client:
+    with signed_in_mage(root) as client:
         yield client, expected
 
 

@@ -301,7 +301,7 @@ def test_run_health_dashboards_show_the_jobs_runs(trained, browser, tmp_path):
     root, _ = trained
     with embedded_store(root / 'data') as experiment:
         trials = tuning_trials(MlflowClient(), experiment)
-    with signed_in_mage(root, 'unit_2_training') as client:
+    with signed_in_mage(root) as client:
         sign_in(browser, client.base_url, client.email, client.password)
         browser.set_window_size(1600, 1600)
         for pipeline in ('sklearn_training', 'xgboost_training'):

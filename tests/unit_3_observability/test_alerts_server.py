@@ -1,4 +1,4 @@
-"""Alerts from a running Mage server (``./scripts/start.sh``, auth on) on unit_3_observability,
+"""Alerts from a running Mage server (``./scripts/start.sh``, auth on; the UI on unit_1, as a default start),
 mailed to a real SMTP server on 127.0.0.1: a run that fails, and a run past its trigger's SLA."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from tests.registered import embedded_store, register_linear_on
 from tests.servers import MailServer, mage_server, owner_client, signed_in_env
 
 pytestmark = pytest.mark.slow
-PROJECT, PIPELINE, BLOCK = 'unit_3_observability', 'monitoring', 'score_champion'
+PIPELINE, BLOCK = 'monitoring', 'score_champion'
 
 
 @pytest.fixture(scope='module')
@@ -19,7 +19,7 @@ def server(tmp_path_factory, shared_data):
     with embedded_store(root / 'data') as experiment:
         register_linear_on(experiment, str(shared_data), '2023-01', '2023-02')
     with MailServer() as mail:
-        env = {**signed_in_env(root, PROJECT), 'SCHEDULER_TRIGGER_INTERVAL': '1', **mail.env()}
+        env = {**signed_in_env(root), 'SCHEDULER_TRIGGER_INTERVAL': '1', **mail.env()}
         with mage_server(root, env=env) as mage:
             yield owner_client(mage, env), mail
 

@@ -17,7 +17,7 @@ from tests.registered import embedded_store, register_linear_on
 from tests.servers import signed_in_mage
 
 pytestmark = pytest.mark.slow
-PROJECT, PAGE = 'unit_3_observability', 'pipelines/monitoring/dashboard'
+PAGE = 'pipelines/monitoring/dashboard'
 
 
 TRIAL_RMSES = [6.1, 5.9, 6.4, 5.8, 6.0, 6.2]
@@ -81,7 +81,7 @@ def server(tmp_path_factory, shared_data):
             'monitoring_rmse_by_month': (list(MONTHS), [round(m['rmse'], 4) for m in scored]),
             'monitoring_drift_by_month': (list(MONTHS), [round(m['predictions_psi'], 4) for m in scored]),
         }
-    with signed_in_mage(root, PROJECT) as client:
+    with signed_in_mage(root) as client:
         yield client, expected
 
 
@@ -115,7 +115,7 @@ def test_with_mlflow_unreachable_the_page_loads_and_each_chart_names_the_cause(t
 
     unreachable = f'http://127.0.0.1:{free_port()}'  # nothing listens there
     blocks = layout_blocks(PAGE)
-    with signed_in_mage(tmp_path, PROJECT, env={'MLFLOW_TRACKING_URI': unreachable}) as client:
+    with signed_in_mage(tmp_path, env={'MLFLOW_TRACKING_URI': unreachable}) as client:
         for uuid in blocks:
             with pytest.raises(MageApiError, match=f'MLflow tracking at {unreachable} cannot be used'):
                 chart_data(client, PAGE, uuid)

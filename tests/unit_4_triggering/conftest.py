@@ -1,4 +1,5 @@
-"""A Mage server on unit_4_triggering (auth on, 127.0.0.1) with a registered champion."""
+"""A Mage server started the default way (the UI on unit_1; auth on, 127.0.0.1) with a registered
+champion: unit_4's endpoints and forms must work whichever sub-project the UI shows."""
 
 from __future__ import annotations
 
@@ -14,8 +15,6 @@ from mlops.utils.models.training_data import unpack_training_set
 from mlops.utils.triggering.mage_api import MageClient
 from tests.registered import embedded_store, register_constant, register_model
 from tests.servers import ServerProcess, mage_server, owner_client, signed_in_env
-
-PROJECT = 'unit_4_triggering'
 
 
 @dataclass
@@ -36,7 +35,7 @@ class TriggeringServer:
 def triggering_server(tmp_path_factory, default_training_set):
     root = tmp_path_factory.mktemp('triggering')
     env = {
-        **signed_in_env(root, PROJECT),
+        **signed_in_env(root),
         'SCHEDULER_TRIGGER_INTERVAL': '1',
         'MLOPS_REGISTERED_MODEL': 'nyc-taxi-duration',
     }

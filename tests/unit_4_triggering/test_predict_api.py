@@ -102,12 +102,14 @@ def test_the_next_prediction_follows_a_moved_alias(triggering_server):
     assert len(set(minutes)) == 1  # the constant model answers one value for all
 
 
-def predict_api_sh(server, *args):
+def predict_api_sh(server, *args, **extra: str):
     env = {
         **os.environ,
         'MAGE_URL': server.url,
         'DEFAULT_OWNER_EMAIL': server.client.email,
         'DEFAULT_OWNER_PASSWORD': server.client.password,
+        'MLOPS_SESSION_FILE': str(server.root / 'mage-sessions.json'),
+        **extra,
     }
     return subprocess.run(
         ['bash', 'scripts/predict_api.sh', *args], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600
@@ -152,3 +154,29 @@ def test_predict_api_sh_retrain_prints_the_retrain_now_curl_and_runs_it(triggeri
     facts = server.data.preparation
     assert summary['retrained'] is False
     assert summary['message'].startswith(f'no new month after {facts["end_month"]} at {facts["data_source"]}')
+
+
+def test_predict_api_sh_signs_in_once_and_again_when_mage_refuses_the_kept_session(triggering_server, tmp_path):
+    """A sign-in is a second of bcrypt on the server: the script keeps the session it got (a file
+    only its owner reads) and signs in again only when Mage refuses it."""
+    server = triggering_server
+    sessions, log = tmp_path / 'sessions.json', server.root / 'mage-server.log'
+    trip = json.dumps({'inputs': [{'PULocationID': 41, 'DOLocationID': 42, 'trip_distance': 2.5}]})
+
+    def sign_ins() -> int:
+        return log.read_text().count('POST /api/sessions')
+
+    before = sign_ins()
+    for _ in range(3):
+        ran = predict_api_sh(server, '--run', trip, MLOPS_SESSION_FILE=str(sessions))
+        assert ran.returncode == 0, ran.stderr
+    assert sign_ins() == before + 1
+    assert sessions.stat().st_mode & 0o777 == 0o600
+    [(key, token)] = json.loads(sessions.read_text()).items()
+    assert key == f'{server.client.email} @ {server.url}'
+    sessions.write_text(json.dumps({key: 'a-token-mage-never-issued'}))
+    sessions.chmod(0o600)
+    ran = predict_api_sh(server, '--run', trip, MLOPS_SESSION_FILE=str(sessions))
+    assert ran.returncode == 0, ran.stderr
+    assert sign_ins() == before + 2
+    assert json.loads(sessions.read_text())[key] not in (token, 'a-token-mage-never-issued')

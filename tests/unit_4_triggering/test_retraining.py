@@ -13,7 +13,6 @@ from tests.chain import QUICK_XGBOOST, run_chain, settings
 from tests.registered import embedded_store
 from tests.servers import mage_server, owner_client, signed_in_env
 from tests.sources import link_month, months_folder
-from tests.unit_4_triggering.conftest import PROJECT
 
 pytestmark = pytest.mark.slow
 MODEL = 'nyc-taxi-duration'
@@ -51,7 +50,7 @@ def retraining(tmp_path_factory, shared_data):
         timeout=1800,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    env = {**signed_in_env(root, PROJECT), 'SCHEDULER_TRIGGER_INTERVAL': '1'}
+    env = {**signed_in_env(root), 'SCHEDULER_TRIGGER_INTERVAL': '1'}
     with embedded_store(root / 'data'), mage_server(root, env=env) as server:  # the tests read the job's registry
         yield root, source, owner_client(server, env)
 
