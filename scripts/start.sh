@@ -11,8 +11,7 @@
 # sign in with DEFAULT_OWNER_EMAIL / DEFAULT_OWNER_PASSWORD from there.
 # Local: `mage start mlops` from .venv on Mage's embedded SQLite DB.
 # Environment: MAGE_HOST (127.0.0.1), MAGE_PORT (6789) (local), DEFAULT_OWNER_EMAIL / _PASSWORD,
-# REQUIRE_USER_AUTHENTICATION, MLOPS_UI_PROJECT, SCHEDULER_TRIGGER_INTERVAL (1; both modes); see
-# README.md and .env.example.
+# REQUIRE_USER_AUTHENTICATION, MLOPS_UI_PROJECT (both modes); see README.md and .env.example.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -54,11 +53,6 @@ create_env_file() {
   mv .env.new .env
   echo "created .env from .env.example with fresh passwords (git-ignored; edit it to change them)" >&2
 }
-
-# Seconds between the scheduler's ticks: an API-triggered run (the prediction endpoint) waits up
-# to one tick to start and one to be seen finished. Mage's default is 10 s (a 20 s prediction);
-# 1 s answers in about a second for a few % of a core while idle (docs/model-server.md).
-export SCHEDULER_TRIGGER_INTERVAL="${SCHEDULER_TRIGGER_INTERVAL:-1}"
 
 mode="${MLOPS_START_MODE:-auto}"
 if [[ "$mode" == auto ]]; then

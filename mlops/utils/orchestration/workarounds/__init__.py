@@ -14,6 +14,7 @@ from mlops.utils.orchestration.workarounds import (
     failure_alert_details,
     fork_safety,
     pipeline_home,
+    scheduler_wakeup,
     single_block_run_creator,
     smtp_timeout,
     sqlite_busy_timeout,
@@ -32,3 +33,4 @@ def install_workarounds() -> None:
     dashboard_item_route.install_dashboard_item_route()
     sqlite_busy_timeout.install_sqlite_busy_timeout()
     pipeline_home.install_pipeline_home()
+    scheduler_wakeup.install_scheduler_wakeup()
