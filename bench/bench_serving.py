@@ -3,7 +3,6 @@ loopback, with clients on keep-alive connections.
 
     python bench/bench_serving.py [--quick [linear|xgboost]] [--model-uri URI] [--workers N]
                                   [--requests 2000] [--batches 20] [--data ../shared/data]
-                                  [--mage [--api-requests 20]]
 
 Model: by default the champion of the default tracking store (as ``scripts/serve.sh`` serves
 it); ``--model-uri`` another one; ``--quick`` fits and registers a small model (LinearRegression,
@@ -17,11 +16,9 @@ Figures: single-trip p50/p99 latency and requests/s with 1 and with 16 concurren
 Beside each: the CPU time the server used per request (from /proc), which, unlike the times, does
 not depend much on what else the machine is running: 1000 / that is what one worker can serve a
 second on one core.
-With ``--mage``: the same model's predictions through the Mage API trigger of the ``predict``
-pipeline (``scripts/start.sh`` on unit_4_triggering, started here over the same tracking store,
-``SCHEDULER_TRIGGER_INTERVAL`` 1 s unless set): post to result, one client then four.
+(The Mage API endpoint, ``scripts/predict_api.sh``, has its own: ``bench/bench_predict_api.py``.)
 Targets (on this 2-core machine, clients included): p50 <= 5 ms, p99 <= 25 ms, >= 500
-requests/s with 16 clients, >= 200k rows/s for the batch; Mage API round trip p50 <= 2 s. Exit status 1 when a target is missed
+requests/s with 16 clients, >= 200k rows/s for the batch. Exit status 1 when a target is missed
 or the answers differ (the benchmark reports; the tests time nothing).
 """
 
@@ -52,13 +49,11 @@ from bench.verdicts import exit_status  # noqa: E402
 from mlops.utils.model_code.features import INPUT_TYPES  # noqa: E402
 from mlops.utils.paths import REPO_ROOT  # noqa: E402
 from tests.servers import ServerProcess, free_port  # noqa: E402
-from tests.servers import mage_server as start_mage  # noqa: E402
 
 TARGET_P50_MS = 5.0
 TARGET_P99_MS = 25.0
 TARGET_REQUESTS_PER_SECOND = 500.0  # with 16 clients
 TARGET_ROWS_PER_SECOND = 200_000.0  # 10k-trip batches
-TARGET_API_P50_MS = 2000.0  # Mage API trigger, post to result
 CONCURRENT_CLIENTS = 16
 BATCH_ROWS = 10_000
 QUICK_MODEL_NAME = 'bench-serving'
@@ -283,99 +278,6 @@ def served_predictions(port: int, body: bytes) -> np.ndarray:
     return np.asarray(json.loads(answer)['predictions'], dtype=float)
 
 
-@contextmanager
-def mage_server(scratch: Path) -> Iterator[str]:
-    """``scripts/start.sh`` on unit_4_triggering (auth on) over the current tracking store, with
-    tests/servers.py's harness; its URL."""
-    import secrets
-
-    password = secrets.token_urlsafe(12)
-    os.environ.update({'DEFAULT_OWNER_EMAIL': 'bench@example.com', 'DEFAULT_OWNER_PASSWORD': password})
-    (scratch / 'tmp').mkdir(exist_ok=True)
-    env = {
-        'MLOPS_UI_PROJECT': 'unit_4_triggering',
-        'SCHEDULER_TRIGGER_INTERVAL': os.environ.get('SCHEDULER_TRIGGER_INTERVAL', '1'),
-        'REQUIRE_USER_AUTHENTICATION': '1',
-        'TMPDIR': str(scratch / 'tmp'),  # what Mage leaves behind (pymp-*, kernel files) goes with scratch
-    }
-    server = start_mage(scratch, env=env)
-    server.timeout = STARTUP_SECONDS
-    with server:
-        yield f'http://127.0.0.1:{server.port}'
-
-
-def _seconds(timestamp: Optional[str]) -> float:
-    return pd.Timestamp(timestamp).timestamp() if timestamp else float('nan')
-
-
-def mage_round_trip(client, trigger, trip: list) -> Dict[str, float]:
-    """One prediction through the API trigger, as ``mage_api.predict_through_mage`` makes it (post, poll
-    every 0.2 s, read the output), with where the time went from the run's own timestamps:
-    waiting for the scheduler to start it, the block, waiting for the scheduler to finish it."""
-    from mlops.utils.triggering.mage_api import PREDICT_BLOCK
-
-    started = time.time()
-    run_id = client.start_run(trigger, {'inputs': trip})
-    run = client.wait(run_id, STARTUP_SECONDS)
-    if run['status'] != 'completed':
-        raise RuntimeError(f'Mage run {run_id} {run["status"]}')
-    client.block_output(run_id, PREDICT_BLOCK)
-    total = time.time() - started
-    block = next(b for b in client.block_runs(run_id) if b['block_uuid'] == PREDICT_BLOCK)
-    created, done = _seconds(run['created_at']), _seconds(run['completed_at'])
-    block_start, block_end = _seconds(block['started_at']), _seconds(block['completed_at'])
-    return {
-        'total': total,
-        'to block start': block_start - created,
-        'block': block_end - block_start,
-        'to run completed': done - block_end,
-    }
-
-
-def measure_mage_round_trip(url: str, requests_count: int, missed: List[str]) -> None:
-    """Single-trip predictions through the predict pipeline's API trigger, post to result, one
-    client, then 4 at once; each client signs in once, as a program calling the API would."""
-    from mlops.utils.triggering.mage_api import PREDICT_PIPELINE, PREDICT_TRIGGER, MageClient, predict_through_mage
-
-    client = MageClient(url)
-    client.api_trigger(PREDICT_PIPELINE, PREDICT_TRIGGER, wait=STARTUP_SECONDS)
-    trips = [sample_trips(1, seed=seed).to_dict(orient='records') for seed in range(requests_count)]
-    predict_through_mage(client, {'inputs': trips[0]}, timeout=STARTUP_SECONDS)  # the first run warms the scheduler up
-
-    def round_trips(batch: List[list]) -> List[Dict[str, float]]:
-        own = MageClient(url)
-        trigger = own.api_trigger(PREDICT_PIPELINE, PREDICT_TRIGGER)
-        return [mage_round_trip(own, trigger, trip) for trip in batch]
-
-    one = round_trips(trips)
-    seconds = [r['total'] for r in one]
-    p50 = float(np.percentile(seconds, 50))
-    phases = ', '.join(
-        f'{name} {np.median([r[name] for r in one]) * 1000:,.0f}'
-        for name in ('to block start', 'block', 'to run completed')
-    )
-    print(
-        f'Mage API trigger, 1 client, 1 trip a run (SCHEDULER_TRIGGER_INTERVAL='
-        f'{os.environ.get("SCHEDULER_TRIGGER_INTERVAL", "1")} s): '
-        + check('p50', p50 * 1000, TARGET_API_P50_MS, False, 'ms', missed)
-        + f', p90 {np.percentile(seconds, 90) * 1000:,.0f} ms, {len(one)} runs; medians in ms: {phases}',
-        flush=True,
-    )
-    results: List[List[Dict[str, float]]] = [[] for _ in range(4)]
-    started = time.perf_counter()
-    threads = [threading.Thread(target=lambda i=i: results[i].extend(round_trips(trips[i::4]))) for i in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - started
-    print(
-        f'Mage API trigger, 4 clients: {len(trips) / elapsed:.2f} runs/s, '
-        f'p50 {np.percentile([r["total"] for r in sum(results, [])], 50) * 1000:,.0f} ms',
-        flush=True,
-    )
-
-
 # ----------------------------------------------------------------------------------- report
 
 
@@ -452,12 +354,6 @@ def main() -> int:
     parser.add_argument('--workers', type=int, help="uvicorn workers (default: scripts/serve.sh's)")
     parser.add_argument('--requests', type=int, default=2000, help='single-trip requests per measurement')
     parser.add_argument('--batches', type=int, default=20, help='10k-trip requests per format')
-    parser.add_argument(
-        '--mage',
-        action='store_true',
-        help='also time the Mage API trigger: starts scripts/start.sh on unit_4_triggering',
-    )
-    parser.add_argument('--api-requests', type=int, default=20, help='runs per Mage measurement')
     args = parser.parse_args()
     if args.quick and args.model_uri:
         parser.error('--quick registers its own model: leave out --model-uri')
@@ -480,9 +376,6 @@ def main() -> int:
             )
             print(f'error: {error}{hint}', file=sys.stderr)
             return 1
-        if args.mage:  # over the same tracking store: its champion is the model just served
-            with mage_server(Path(scratch)) as url:
-                measure_mage_round_trip(url, args.api_requests, missed)
     return exit_status(missed)
 
 

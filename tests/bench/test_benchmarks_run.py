@@ -77,9 +77,8 @@ def test_data_preparation_benchmark_checks_identity_then_times(tmp_path, shared_
 
 
 def test_serving_benchmark_checks_answers_then_prints_figures(tmp_path, shared_data):
-    """A quick model in a temporary store, served by scripts/serve.sh and, with --mage, through
-    a Mage server's predict API trigger (one run covers both: the model-server figures come
-    first either way); under load a latency target may be missed (exit 1), an error may not."""
+    """A quick model in a temporary store, served by scripts/serve.sh; under load a latency
+    target may be missed (exit 1), an error may not."""
     result = run(
         tmp_path,
         'bench_serving.py',
@@ -89,9 +88,6 @@ def test_serving_benchmark_checks_answers_then_prints_figures(tmp_path, shared_d
         '--requests',
         '64',
         '--batches',
-        '2',
-        '--mage',
-        '--api-requests',
         '2',
     )
     lines = result.stdout.splitlines()
@@ -104,9 +100,48 @@ def test_serving_benchmark_checks_answers_then_prints_figures(tmp_path, shared_d
         '16 clients, 1 trip a request: throughput ',
         '10000 trips a request, dataframe_split: throughput ',
     ]
-    api = ['Mage API trigger, 1 client, 1 trip a run (SCHEDULER_TRIGGER_INTERVAL=', 'Mage API trigger, 4 clients: ']
-    for start in expected + api:
+    for start in expected:
         assert any(line.startswith(start) for line in lines), (start, result.stdout)
+
+
+def test_predict_api_benchmark_checks_answers_then_prints_latency_and_idle_cpu(tmp_path, shared_data):
+    """A quick champion, then scripts/start.sh as the README starts it (on unit_1_data_preparation)
+    timed through scripts/predict_api.sh --run and left idle at Mage's 10 s scheduler tick (API
+    requests wake the scheduler), then idle at a 1 s tick; under load a latency target may be missed (exit 1), a wrong answer may not."""
+    result = run(
+        tmp_path,
+        'bench_predict_api.py',
+        '--data',
+        str(shared_data),
+        '--requests',
+        '3',
+        '--idle-seconds',
+        '5',
+        '--settle-seconds',
+        '1',
+    )
+    assert 'wrong or missing' not in result.stderr, result.stderr[-3000:]
+    assert_exit_follows_the_figures(result)
+    lines = result.stdout.splitlines()
+    expected = [
+        'state: quick champion trained in ',
+        'champion: version 1, ',
+        'server (SCHEDULER_TRIGGER_INTERVAL=10 s) on unit_1_data_preparation: ready in ',
+        'predict_api.sh --run, one trip, 3 of 3 calls answered right: p50 ',
+        'where the time went, medians: to run start ',
+        'idle CPU, SCHEDULER_TRIGGER_INTERVAL=10 s: ',
+        'server (SCHEDULER_TRIGGER_INTERVAL=1 s) on unit_1_data_preparation: ready in ',
+        'idle CPU, SCHEDULER_TRIGGER_INTERVAL=1 s: ',
+    ]
+    for start in expected:
+        assert any(line.startswith(start) for line in lines), (start, [line[:300] for line in lines])
+    assert re.search(
+        r'p50 [\d.]+ s \(target ≤ 2 s: (met|MISSED)\), p95 [\d.]+ s \(target ≤ 3 s: (met|MISSED)\)', result.stdout
+    )
+    idle = re.findall(r'^idle CPU, SCHEDULER_TRIGGER_INTERVAL=(\d+) s: ([\d.]+) % of one core', result.stdout, re.M)
+    assert [tick for tick, _ in idle] == ['10', '1'], result.stdout
+    table = [line for line in lines if line.startswith('| ')]  # a header and four rows
+    assert len(table) == 5 and 'Mage default' in table[-2] and table[-1].startswith('| idle CPU, tick 1 s | ')
 
 
 def test_dashboards_benchmark_times_every_chart_with_the_main_job_beside(tmp_path, shared_data):
