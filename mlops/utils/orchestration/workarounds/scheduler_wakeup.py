@@ -5,13 +5,15 @@ every ``SCHEDULER_TRIGGER_INTERVAL`` seconds, 10 by default), so a run posted th
 trigger (the prediction endpoint, ``retrain_now``) waits up to a tick before its first block
 starts; a 1 s tick answers sooner but keeps about a tenth of a core busy while nothing happens
 (``bench/bench_predict_api.py`` measures both). Here the scheduler also wakes when a datagram
-reaches a socket in the platform's state folder, and an API trigger's request sends one once its
-run is committed. Can go when Mage starts API-triggered runs itself (check: the benchmark's p50
+reaches a socket in the platform's state folder: an API trigger's request sends one once its run
+is committed, and a block run's process once its block has ended (so the next block starts, or
+the run is marked finished, at once rather than up to a tick later). Can go when Mage starts API-triggered runs itself (check: the benchmark's p50
 with this module left out of ``install_workarounds``).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import select
 import socket
@@ -96,7 +98,22 @@ def _api_runs_wake_the_scheduler(module: ModuleType) -> None:
     module.create_and_start_pipeline_run = create_and_start_pipeline_run
 
 
+def _block_ends_wake_the_scheduler(module: ModuleType) -> None:
+    original = module.run_block
+
+    @functools.wraps(original)
+    def run_block(*args, **kwargs):
+        try:
+            return original(*args, **kwargs)
+        finally:
+            wake_scheduler()
+
+    module.run_block = run_block
+
+
 def install_scheduler_wakeup() -> None:
-    """The scheduler's loop sleeps on the wake-up socket; API triggers' requests wake it."""
+    """The scheduler's loop sleeps on the wake-up socket; API triggers' requests and the ends of
+    block runs wake it."""
     patch_on_import('mage_ai.orchestration.triggers.loop_time_trigger', _ticks_that_wake)
     patch_on_import('mage_ai.orchestration.triggers.utils', _api_runs_wake_the_scheduler)
+    patch_on_import('mage_ai.orchestration.pipeline_scheduler_original', _block_ends_wake_the_scheduler)
