@@ -375,6 +375,39 @@ def test_a_training_run_in_the_mage_container_registers_a_champion_the_model_ser
     assert len(set(np.round(expected, 6))) > 1  # a fitted model, not a constant
 
 
+def test_the_api_endpoint_answers_what_the_champion_answers_with_the_ui_on_unit_1(stack, shared_data):
+    """``predict_api.sh --run`` against the stack's Mage (its UI on unit_1_data_preparation, as
+    start.sh opens it), the scheduler ticking every second as compose sets it."""
+    assert stack.champion, 'the training run did not register a champion'
+    trips = _trips(shared_data, rows=3)
+    settings = stack.settings()
+    env = {
+        **os.environ,
+        'MAGE_URL': 'http://127.0.0.1:6789',
+        'DEFAULT_OWNER_EMAIL': settings['DEFAULT_OWNER_EMAIL'],
+        'DEFAULT_OWNER_PASSWORD': settings['DEFAULT_OWNER_PASSWORD'],
+        'MLOPS_SESSION_FILE': str(stack.root / 'mage-sessions.json'),
+    }
+    seconds = []
+    for _ in range(3):
+        started = time.monotonic()
+        ran = subprocess.run(
+            ['bash', 'scripts/predict_api.sh', '--run', json.dumps({'inputs': trips})],
+            cwd=REPO_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        seconds.append(time.monotonic() - started)
+        assert ran.returncode == 0, ran.stderr[-3000:]
+    stack.timings['predict_api.sh --run (3 trips), each'] = max(seconds)
+    rows = json.loads(ran.stdout)
+    assert {row['model_version'] for row in rows} == {stack.champion}
+    expected = _in_process(f'models:/{MODEL}/{stack.champion}', trips)
+    assert np.allclose([row['predicted_minutes'] for row in rows], expected, rtol=1e-9, atol=0)
+
+
 def test_down_and_up_keep_the_runs_the_experiments_and_the_champion(stack, shared_data):
     run_id = stack.run_id
     assert run_id, 'the data preparation run did not complete'

@@ -59,7 +59,7 @@ return [...document.querySelectorAll('svg rect')].filter(r => {
 def repo_copy(tmp_path: Path) -> Path:
     copy = tmp_path / 'repo'
     ignore = shutil.ignore_patterns('__pycache__', '.file_versions', '.mage_data')
-    for folder in ('mlops', 'scripts'):
+    for folder in ('mlops', 'scripts', 'notebooks'):
         shutil.copytree(REPO_ROOT / folder, copy / folder, ignore=ignore)
     for name in ('requirements.txt', 'requirements-dev.txt', 'constraints.txt'):
         shutil.copy2(REPO_ROOT / name, copy / name)
