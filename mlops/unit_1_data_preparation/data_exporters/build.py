@@ -18,16 +18,17 @@ if 'test' not in globals():
 
 @data_exporter
 def build(
-    data: Tuple[DataFrame, DataFrame, DataFrame], *args, **kwargs
+    data: Tuple[DataFrame, DataFrame, DataFrame, Dict[str, Any]], *args, **kwargs
 ) -> Tuple[csr_matrix, csr_matrix, csr_matrix, Series, Series, Series, DictVectorizer, Dict[str, Any]]:
-    """The seed's seven outputs, then what this preparation used (months, source, split as it fell)."""
-    df, df_train, df_val = data
+    """The seed's seven outputs, then what this preparation used (months, source, split as it
+    fell, rows read and dropped by cleaning)."""
+    df, df_train, df_val, *cleaning = data  # (a prepare output stored before the report: three)
     variables = pipeline_variables(kwargs)
     if is_reference(df):  # prepared on Dask: references to the months' files
         return build_outputs(data, variables)
     return (
         *build_training_sets(df, df_train, df_val, target=variables['target']),
-        preparation_facts(df, df_train, df_val, variables),
+        preparation_facts(df, df_train, df_val, variables, cleaning[0] if cleaning else None),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Dict, Mapping
 
 from mlops.utils.compute.choice import COMPUTE_VARIABLE, compute_choice
+from mlops.utils.data_preparation.sources import check_source
 
 DEFAULT_CONFIGURATION: Dict[str, str] = {
     'start_month': '2024-01',
@@ -25,6 +26,7 @@ def pipeline_variables(kwargs: Mapping[str, Any]) -> Dict[str, Any]:
         k: (str(kwargs[k]) if kwargs.get(k) not in (None, '') else v) for k, v in DEFAULT_CONFIGURATION.items()
     }
     variables.update({k: kwargs.get(k) or None for k in OPTIONAL_VARIABLES})
+    variables['data_source'] = check_source(kwargs.get('data_source'))
     variables[COMPUTE_VARIABLE] = compute_choice(kwargs)
     return variables
 

@@ -2,6 +2,9 @@
 
 A file enters the cache only after it has been read back as parquet, so a truncated
 or wrong download is never re-used, and a killed download leaves only a temporary file.
+A cached file damaged later on disk (truncated, bytes overwritten) is found when it is
+reused or read (``read_download``), removed and downloaded again, so one bad copy never
+fails every later run.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Optional
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import requests
 from requests.adapters import HTTPAdapter
@@ -21,6 +25,9 @@ from mlops.utils.errors import DataError, SourceError
 from mlops.utils.paths import data_dir
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
+# What pyarrow raises for an unreadable file: OSError (truncated, bad compression), ArrowInvalid
+# (no parquet footer, bad metadata) and the other ArrowException kinds.
+UNREADABLE = (OSError, pa.ArrowException)
 
 
 def build_session(retries: int = 3, backoff_factor: float = 0.5) -> requests.Session:
@@ -61,6 +68,28 @@ def check_parquet(path: Path, what: str) -> int:
         raise DataError(f'{what} is not a readable parquet file (truncated or wrong format): {error}') from error
 
 
+def one_line(error: BaseException) -> str:
+    """An error's text on one line (Arrow's span several)."""
+    return ' '.join(str(error).split())
+
+
+def read_parquet(path: Path, what: str) -> pa.Table:
+    """The whole table at ``path``; DataError naming ``what`` if a part of it cannot be read."""
+    try:
+        return pq.read_table(path)
+    except UNREADABLE as error:
+        raise DataError(f'{what} is not a readable parquet file (damaged data): {one_line(error)}') from error
+
+
+def discard(path: Path, label: str, url: str, error: BaseException) -> None:
+    """Remove a damaged cached copy, saying so in the block's log."""
+    print(
+        f'WARNING: {label}: the cached copy of {url} ({path}) is damaged ({one_line(error)}); downloading it again',
+        flush=True,
+    )
+    path.unlink(missing_ok=True)
+
+
 def fetch(
     url: str,
     label: str,
@@ -68,10 +97,15 @@ def fetch(
     timeout: float = 60.0,
     cache_root: Optional[Path] = None,
 ) -> Path:
-    """Path of a verified local copy of ``url``, downloading it once."""
+    """Path of a verified local copy of ``url``, downloading it once (again if the cached
+    copy no longer has a readable parquet footer)."""
     target = cache_path_for(url, cache_root)
     if target.exists():
-        return target
+        try:
+            check_parquet(target, f'{label} (cached {url})')
+            return target
+        except DataError as error:
+            discard(target, label, url, error.__cause__ or error)
     session = session or build_session()
     try:
         response = session.get(url, timeout=timeout, stream=True)
@@ -94,3 +128,26 @@ def fetch(
         finally:
             tmp.unlink(missing_ok=True)
     return target
+
+
+def read_download(
+    url: str,
+    label: str,
+    session: Optional[requests.Session] = None,
+    timeout: float = 60.0,
+    cache_root: Optional[Path] = None,
+) -> pa.Table:
+    """``url``'s table from the cache (``fetch``). A cached copy whose data cannot be read is
+    downloaded again once; if the fresh copy cannot be read either, it leaves the cache too
+    and the DataError names the month and URL."""
+    path = fetch(url, label, session=session, timeout=timeout, cache_root=cache_root)
+    try:
+        return pq.read_table(path)
+    except UNREADABLE as error:
+        discard(path, label, url, error)
+    path = fetch(url, label, session=session, timeout=timeout, cache_root=cache_root)
+    try:
+        return read_parquet(path, f'{label} ({url})')
+    except DataError:
+        path.unlink(missing_ok=True)
+        raise

@@ -2,8 +2,9 @@
 the pandas path, with the data on the workers and on disk.
 
 - ``prepare_on_dask``: one task per month reads, cleans and builds the features on a worker
-  (``prepared_rows``, the pandas path's own function) and writes the month to a Parquet file
-  with the split marked; the block gets references (``compute.partitions.Rows``).
+  (``prepared_rows``, the pandas path's own function: the same rows dropped, counted the same
+  way) and writes the month to a Parquet file with the split marked; the block gets references
+  (``compute.partitions.Rows``) and the months' cleaning reports.
 - ``build_on_dask``: the vocabulary is a distributed unique of each selection's categories; the
   matrices and targets are references with the figures the ``@test`` checks read, computed on
   the workers. No process but a worker holds a month's rows.
@@ -14,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 import pandas as pd
@@ -33,12 +34,13 @@ from mlops.utils.compute.partitions import (
     to_output,
     write_parquet,
 )
+from mlops.utils.data_preparation.cleaning import CleaningReport
 from mlops.utils.data_preparation.encoders import vectorizer_from_distinct
 from mlops.utils.data_preparation.ingest import ingest_files
 from mlops.utils.data_preparation.months import month_range
 from mlops.utils.data_preparation.sources import default_source, month_location
 from mlops.utils.data_preparation.splitters import training_rows
-from mlops.utils.data_preparation.steps import TrainingSets, prepared_rows
+from mlops.utils.data_preparation.steps import TrainingSets, cleaning_facts, prepared_rows
 from mlops.utils.errors import DataError
 from mlops.utils.model_code.features import CATEGORICAL_FEATURES, NUMERICAL_FEATURES
 
@@ -49,14 +51,15 @@ MANIFEST = 'figures.json'  # beside the months' files, written once every month 
 
 def prepare_month(month: str, path: str, variables: Mapping[str, Any]) -> Dict[str, Any]:
     """On a worker: one month read, cleaned and featurized as the pandas path does it, the rows
-    before the split value marked, written whole to ``path``; returns its figures."""
+    before the split value marked, written whole to ``path``; returns its figures (with its
+    cleaning report)."""
     raw = ingest_files(month, month, colour=variables['taxi_colour'], source=variables['data_source'])
-    prepared, split_column = prepared_rows(raw, variables['split_on_feature'], variables['target'])
+    prepared, split_column, cleaning = prepared_rows(raw, variables['split_on_feature'], variables['target'])
     prepared[TRAINING_ROW] = training_rows(prepared, split_column, variables['split_on_feature_value'])
     write_parquet(prepared, Path(path))
     is_train = prepared[TRAINING_ROW].to_numpy()
     times = prepared[split_column]
-    figures: Dict[str, Any] = {'month': month, 'path': path, 'split_column': split_column}
+    figures: Dict[str, Any] = {'month': month, 'path': path, 'split_column': split_column, 'cleaning': cleaning}
     for selection, keep in ((ALL, np.ones(len(prepared), bool)), (TRAIN, is_train), (VALIDATION, ~is_train)):
         part = prepared[keep]
         target = part[variables['target']].to_numpy(dtype=float)
@@ -114,7 +117,16 @@ def months_figures(rows: Rows) -> List[Dict[str, Any]]:
         raise DataError(f'the prepared months at {manifest.parent} are incomplete (no readable {MANIFEST})') from error
 
 
-def preparation_facts_on_dask(selections: Tuple[Rows, Rows, Rows], variables: Mapping[str, Any]) -> Dict[str, Any]:
+def cleaning_report(figures: List[Dict[str, Any]]) -> CleaningReport:
+    """The months' cleaning reports as one, in month order (as the pandas path's)."""
+    return {month: counts for f in figures for month, counts in (f.get('cleaning') or {}).items()}
+
+
+def preparation_facts_on_dask(
+    selections: Tuple[Rows, Rows, Rows],
+    variables: Mapping[str, Any],
+    cleaning: Optional[CleaningReport] = None,
+) -> Dict[str, Any]:
     """``steps.preparation_facts`` from the months' figures (the same keys and values)."""
     figures = months_figures(selections[0])
     facts: Dict[str, Any] = {
@@ -139,6 +151,7 @@ def preparation_facts_on_dask(selections: Tuple[Rows, Rows, Rows], variables: Ma
             'validation_start': edge(VALIDATION, 'time_low', min),
         }
     )
+    facts.update(cleaning_facts(cleaning))
     return facts
 
 
@@ -201,19 +214,22 @@ def months_to_prepare(variables: Mapping[str, Any]) -> pd.DataFrame:
 
 
 def prepare_outputs(variables: Mapping[str, Any]) -> Tuple[Dict[str, Any], ...]:
-    """The prepare block's three outputs on the Dask path: references to the prepared months."""
+    """The prepare block's four outputs on the Dask path: references to the prepared months,
+    then what cleaning dropped per month and reason (as the pandas path's fourth output)."""
     with dask_client() as client:
-        return tuple(to_output(rows) for rows in prepare_on_dask(client, variables))
+        selections = prepare_on_dask(client, variables)
+    return (*(to_output(rows) for rows in selections), cleaning_report(months_figures(selections[0])))
 
 
 def build_outputs(prepared: Sequence[Any], variables: Mapping[str, Any]) -> Tuple[Any, ...]:
     """The build block's eight outputs on the Dask path: six references, the fitted vectorizer
-    and what this preparation used."""
-    selections = tuple(referenced(output) for output in prepared)
+    and what this preparation used (the cleaning counts from the months' figures)."""
+    selections = tuple(referenced(output) for output in prepared[:3])
     with dask_client() as client:
         sets = build_on_dask(client, selections, variables['target'])
+    cleaning = cleaning_report(months_figures(selections[0]))
     return (
         *(to_output(reference) for reference in sets[:6]),
         sets.dv,
-        preparation_facts_on_dask(selections, variables),
+        preparation_facts_on_dask(selections, variables, cleaning),
     )

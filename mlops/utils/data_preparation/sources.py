@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Optional
+from typing import Any, Dict, Optional
 from urllib.parse import unquote, urlparse
 
 from mlops.utils.data_preparation.months import Month
@@ -38,6 +38,20 @@ def default_source() -> str:
     return os.environ.get(SOURCE_ENV_VAR) or DEFAULT_SOURCE
 
 
+def check_source(base: Any) -> Optional[str]:
+    """``data_source`` as text (a path object becomes its text; None and blank mean the default);
+    ConfigError for anything else, e.g. a number or a list from ``--vars`` JSON."""
+    if isinstance(base, os.PathLike):
+        base = os.fspath(base)
+    if base is None or (isinstance(base, str) and not base.strip()):
+        return None
+    if not isinstance(base, str):
+        raise ConfigError(
+            f'data_source must be text (an http(s):// or file:// URL, or a folder), got {type(base).__name__} {base!r}'
+        )
+    return base.strip()
+
+
 def check_colour(colour: str) -> str:
     if colour not in COLOURS:
         raise ConfigError(f'taxi_colour must be one of {", ".join(COLOURS)}, got {colour!r}')
@@ -46,7 +60,7 @@ def check_colour(colour: str) -> str:
 
 def month_location(base: Optional[str], colour: str, month: Month) -> MonthLocation:
     """Where ``month`` of ``colour`` trips lives under ``base`` (default: env var, then upstream)."""
-    base = (base or default_source()).strip()
+    base = (check_source(base) or default_source()).strip()
     check_colour(colour)
     relative = f'taxi/{colour}/{month[0]:04d}/{month[1]:02d}.parquet'
     label = f'{colour} {month[0]:04d}-{month[1]:02d}'

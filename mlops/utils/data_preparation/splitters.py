@@ -6,16 +6,18 @@ import numpy as np
 import pandas as pd
 from pandas import DataFrame, Index
 
+from mlops.utils.data_preparation.times import split_timestamp
 from mlops.utils.errors import ConfigError, DataError
 
 SplitValue = Union[float, int, str]
 
 
 def coerce_split_value(series: pd.Series, value: SplitValue, feature: str):
-    """``value`` in the column's own type, so a bad value fails here and not mid-comparison."""
+    """``value`` in the column's own type, so a bad value fails here and not mid-comparison
+    (time zones: ``times.split_timestamp``)."""
+    if pd.api.types.is_datetime64_any_dtype(series.dtype):
+        return split_timestamp(value, series, feature)
     try:
-        if pd.api.types.is_datetime64_any_dtype(series):
-            return pd.Timestamp(value)
         if pd.api.types.is_numeric_dtype(series):
             return float(value)
     except (TypeError, ValueError) as error:

@@ -8,7 +8,14 @@ import pandas as pd
 import scipy.sparse
 from sklearn.feature_extraction import DictVectorizer
 
-from mlops.utils.data_preparation.cleaning import clean, datetime_columns
+from mlops.utils.data_preparation.cleaning import (
+    CleaningReport,
+    check_usable_months,
+    datetime_columns,
+    dropped_by_month,
+    dropped_totals,
+    usable_trips,
+)
 from mlops.utils.data_preparation.config import DEFAULT_CONFIGURATION
 from mlops.utils.data_preparation.encoders import vectorize_features
 from mlops.utils.data_preparation.feature_selector import select_features
@@ -43,25 +50,50 @@ def pickup_column_for(df: pd.DataFrame, split_on_feature: str) -> str:
     return split_on_feature
 
 
-def prepared_rows(df: pd.DataFrame, split_on_feature: str, target: str) -> Tuple[pd.DataFrame, str]:
+class PreparedRows(NamedTuple):
+    rows: pd.DataFrame
+    split_column: str  # the split column's name as it is in this data
+    cleaning: CleaningReport  # rows read, dropped per reason and kept, per month
+
+
+def prepared_rows(df: pd.DataFrame, split_on_feature: str, target: str) -> PreparedRows:
     """Clean, compute the model features with the served model's own ``trip_features``, keep
-    the raw location ids (as the model takes them), the split column and the target; with the
-    split column's name as it is in this data. Row by row: a month at a time gives the same rows.
+    the raw location ids (as the model takes them: integers), the split column and the target;
+    with what cleaning dropped per month. Row by row: a month at a time gives the same rows.
+    DataError naming a month none of whose rows are usable (``check_usable_months``).
 
     Columns: ``PULocationID``, ``DOLocationID``, ``PU_DO``, ``trip_distance``, split, target.
     """
     if not df.index.is_unique:
         df = df.reset_index(drop=True)
-    cleaned = clean(df)
+    cleaned, report = usable_trips(df)
+    check_usable_months(report)
     split_on_feature = pickup_column_for(cleaned, split_on_feature)
     missing = [c for c in (split_on_feature, target) if c and c not in cleaned.columns]
     if missing:
         raise DataError(f'columns not in the data: {", ".join(missing)}')
-    raw_ids = df.loc[cleaned.index, ID_COLUMNS]  # clean() turned them into strings
     prepared = pd.concat(
-        [raw_ids, trip_features(cleaned), cleaned[list(dict.fromkeys([split_on_feature, target]))]], axis=1
+        [
+            cleaned[ID_COLUMNS],  # null ids are gone before any id becomes text: '74_75', never '74.0_75.0'
+            trip_features(cleaned),
+            cleaned[list(dict.fromkeys([split_on_feature, target]))],
+        ],
+        axis=1,
     )
-    return prepared, split_on_feature
+    return PreparedRows(prepared, split_on_feature, report)
+
+
+def prepare_and_count(
+    df: pd.DataFrame,
+    split_on_feature: str,
+    split_on_feature_value,
+    target: str,
+) -> Tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, CleaningReport]:
+    """The prepare block's outputs: ``prepared_rows`` split on ``split_on_feature_value``
+    (``df, df_train, df_val``), then what cleaning dropped per month and reason."""
+    prepared, split_column, report = prepared_rows(df, split_on_feature, target)
+    df_train, df_val = split_on_value(prepared, split_column, split_on_feature_value)
+    return prepared, df_train, df_val, report
 
 
 def prepare_trips(
@@ -71,9 +103,7 @@ def prepare_trips(
     target: str,
 ) -> Tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """``prepared_rows``, then split on ``split_on_feature_value``: ``(df, df_train, df_val)``."""
-    prepared, split_column = prepared_rows(df, split_on_feature, target)
-    df_train, df_val = split_on_value(prepared, split_column, split_on_feature_value)
-    return prepared, df_train, df_val
+    return prepare_and_count(df, split_on_feature, split_on_feature_value, target)[:3]
 
 
 def prepare_months(source: Optional[str] = None, **overrides: str) -> Tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -100,11 +130,28 @@ def build_training_sets(
     return TrainingSets(X, X_train, X_val, df[target], df_train[target], df_val[target], dv)
 
 
+def cleaning_facts(report: Optional[CleaningReport]) -> Dict[str, Any]:
+    """The facts of what cleaning dropped: ``rows_read``, ``dropped_rows`` (per reason) and
+    ``dropped_rows_by_month`` (per month, the reasons that dropped any); none without a report."""
+    if not report:
+        return {}
+    return {
+        'rows_read': int(sum(counts['rows'] for counts in report.values())),
+        'dropped_rows': dropped_totals(report),
+        'dropped_rows_by_month': dropped_by_month(report),
+    }
+
+
 def preparation_facts(
-    df: pd.DataFrame, df_train: pd.DataFrame, df_val: pd.DataFrame, variables: Mapping[str, Any]
+    df: pd.DataFrame,
+    df_train: pd.DataFrame,
+    df_val: pd.DataFrame,
+    variables: Mapping[str, Any],
+    cleaning: Optional[CleaningReport] = None,
 ) -> Dict[str, Any]:
-    """What this preparation used, for whoever trains on it: the variables as resolved and
-    the time range and split as they fell in the data."""
+    """What this preparation used, for whoever trains on it: the variables as resolved, the
+    time range and split as they fell in the data, and what cleaning dropped (``cleaning``:
+    the prepare block's report)."""
     facts: Dict[str, Any] = {
         k: variables[k]
         for k in ('start_month', 'end_month', 'taxi_colour', 'data_source', 'split_on_feature_value', 'target')
@@ -124,4 +171,5 @@ def preparation_facts(
                 'validation_start': str(times.loc[df_val.index].min()),
             }
         )
+    facts.update(cleaning_facts(cleaning))
     return facts

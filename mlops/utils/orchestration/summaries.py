@@ -9,13 +9,19 @@ from mlops.utils.compute.partitions import referenced
 from mlops.utils.orchestration.mage_internals import read_block_outputs
 from mlops.utils.paths import project_dir
 
+# What cleaning read and dropped (build's facts, its last output), beside the matrices' shapes.
+CLEANING_FACTS = ('rows_read', 'dropped_rows')
+
 
 def data_preparation(result: Dict[str, Any]) -> Dict[str, Any]:
-    X, X_train, X_val, *_ = read_block_outputs(
+    X, X_train, X_val, *rest = read_block_outputs(
         project_dir(result['project']), result['pipeline'], 'build', result['execution_partition']
     )
     matrices = (('X', X), ('X_train', X_train), ('X_val', X_val))  # on the Dask path: references
-    return {name: list(referenced(matrix).shape) for name, matrix in matrices}
+    summary: Dict[str, Any] = {name: list(referenced(matrix).shape) for name, matrix in matrices}
+    facts = rest[-1] if rest and isinstance(rest[-1], dict) else {}
+    summary.update({key: facts[key] for key in CLEANING_FACTS if key in facts})
+    return summary
 
 
 def training(result: Dict[str, Any]) -> Dict[str, Any]:

@@ -1,4 +1,7 @@
+import pytest
+
 from mlops.utils.data_preparation.config import DEFAULT_CONFIGURATION, is_default_configuration, pipeline_variables
+from mlops.utils.errors import ConfigError
 
 
 def test_missing_and_empty_variables_take_defaults():
@@ -27,3 +30,9 @@ def test_both_data_preparation_pipelines_declare_the_codes_defaults():
         declared = yaml.safe_load(metadata.read_text())['variables']
         assert {k: str(v) for k, v in declared.items() if k in DEFAULT_CONFIGURATION} == DEFAULT_CONFIGURATION
         assert set(declared) == set(DEFAULT_CONFIGURATION) | set(OPTIONAL_VARIABLES)
+
+
+def test_a_data_source_that_is_not_text_is_a_config_error():
+    with pytest.raises(ConfigError, match='data_source must be text .*, got int 5'):
+        pipeline_variables({'data_source': 5})
+    assert pipeline_variables({'data_source': '  /data  '})['data_source'] == '/data'

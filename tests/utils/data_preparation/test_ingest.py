@@ -1,9 +1,18 @@
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 from mlops.utils.data_preparation.ingest import ingest_files
 from mlops.utils.errors import ConfigError, DataError, SourceError
+from tests.utils.data_preparation.faults import (
+    as_zoned,
+    damage_data_page,
+    link_months,
+    month_file,
+    original,
+    write_month,
+)
 
 
 def rows_in(shared_data, *months):
@@ -68,3 +77,51 @@ def test_yellow_trips_use_tpep_columns(shared_data, tmp_path):
     with pytest.raises(DataError, match='lacks required columns: tpep_pickup_datetime, tpep_dropoff_datetime'):
         pq.write_table(green, target / '01.parquet')
         ingest_files('2024-01', '2024-01', colour='yellow', source=str(tmp_path))
+
+
+def test_months_whose_column_types_clash_name_the_month_and_column(shared_data, tmp_path):
+    link_months(tmp_path, shared_data, ['2024-01'])
+    february = pq.read_table(month_file(shared_data, '2024-02'))
+    ids = february.column_names.index('PULocationID')
+    write_month(tmp_path, '2024-02', february.set_column(ids, 'PULocationID', february.column(ids).cast(pa.string())))
+    january_type = pq.read_schema(month_file(shared_data, '2024-01')).field('PULocationID').type
+    with pytest.raises(DataError) as error:
+        ingest_files('2024-01', '2024-02', source=str(tmp_path))
+    assert str(error.value) == (
+        'months 2024-01..2024-02 cannot be read as one table: month 2024-02 stores column PULocationID as '
+        f'string, month 2024-01 as {january_type}, and the two cannot be combined'
+    )
+
+
+def test_zone_aware_months_are_read_as_new_york_times_like_the_others(shared_data, tmp_path):
+    """January stored with UTC times, February with New York ones (the same instants): the same
+    frame as the upstream files give."""
+    write_month(tmp_path, '2024-01', as_zoned(original(shared_data, '2024-01'), 'UTC'))
+    write_month(tmp_path, '2024-02', as_zoned(original(shared_data, '2024-02'), 'America/New_York'))
+    assert pq.read_schema(month_file(tmp_path, '2024-01')).field('lpep_pickup_datetime').type.tz == 'UTC'
+    pd.testing.assert_frame_equal(
+        ingest_files('2024-01', '2024-02', source=str(tmp_path)),
+        ingest_files('2024-01', '2024-02', source=str(shared_data)),
+    )
+
+
+def test_each_row_says_its_month(shared_data):
+    df = ingest_files('2024-01', '2024-02', source=str(shared_data))
+    assert df['source_month'].astype(str).tolist() == ['2024-01'] * rows_in(shared_data, '2024-01') + [
+        '2024-02'
+    ] * rows_in(shared_data, '2024-02')
+
+
+@pytest.mark.parametrize('source', [5, ['/data'], {'path': '/data'}])
+def test_a_data_source_that_is_not_text_is_a_config_error(source):
+    with pytest.raises(ConfigError, match=f'data_source must be text .* got {type(source).__name__}'):
+        ingest_files('2024-01', '2024-01', source=source)
+
+
+def test_a_damaged_local_month_names_the_month_and_file(shared_data, tmp_path):
+    path = write_month(tmp_path, '2024-01', pq.read_table(month_file(shared_data, '2024-01')))
+    damage_data_page(path)
+    with pytest.raises(
+        DataError, match=f'green 2024-01 \\({path}\\) is not a readable parquet file \\(damaged data\\)'
+    ):
+        ingest_files('2024-01', '2024-01', source=str(tmp_path))
