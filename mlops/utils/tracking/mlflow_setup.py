@@ -21,6 +21,11 @@ class TrackingError(ConfigError):
     """The tracking server cannot be used; raised before any training starts."""
 
 
+class RegistryError(TrackingError):
+    """The model registry did not answer a question (no connection, a server error): never
+    taken for "no such model" or "no champion"; the message names the registry."""
+
+
 def mlflow_dir() -> Path:
     return data_dir() / 'mlflow'
 

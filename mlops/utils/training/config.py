@@ -8,6 +8,9 @@ from typing import Any, Dict, List, Mapping, Optional
 from mlops.utils.errors import ConfigError
 from mlops.utils.json_objects import parse_json_object
 from mlops.utils.models.families import DEFAULT_SKLEARN_MODELS, sklearn_class
+from mlops.utils.tracking.contract import SERVED_TARGET, DataContract, target_unit, unserved_target
+from mlops.utils.tracking.registry import AUTO, NEVER, promote_mode
+from mlops.utils.tracking.schema import CHAMPION
 
 
 def model_names(value: Any) -> List[str]:
@@ -60,6 +63,7 @@ DEFAULTS: Dict[str, Any] = {
     # A safety net, far above the normal tuning time (XGBoost: about 270 s here); reported
     # when it cuts, since then the figures depend on the machine's speed.
     'max_tuning_seconds': 1800,
+    'promote': AUTO,  # never: an experiment (registered, compared, not champion); force: champion regardless
 }
 
 
@@ -72,6 +76,7 @@ class TrainingSettings:
     num_boost_round: int
     max_depth: int
     max_tuning_seconds: int  # no new trial starts after this; the running one finishes
+    promote: str = AUTO  # what registering may do to the champion alias (tracking.registry)
 
     def budget(self, default_budget: int) -> int:
         return self.max_evaluations if self.max_evaluations is not None else default_budget
@@ -86,7 +91,23 @@ def training_settings(kwargs: Mapping) -> TrainingSettings:
         num_boost_round=whole_number(kwargs, 'num_boost_round', DEFAULTS['num_boost_round'], minimum=1),
         max_depth=whole_number(kwargs, 'max_depth', DEFAULTS['max_depth'], minimum=4),
         max_tuning_seconds=whole_number(kwargs, 'max_tuning_seconds', DEFAULTS['max_tuning_seconds'], minimum=1),
+        promote=promote_mode(kwargs.get('promote')),
     )
+
+
+def check_target(target: str, settings: TrainingSettings) -> None:
+    """Refused before any training time is spent: a model of another target than the served
+    one (duration, minutes) with ``promote`` other than never. Data preparation accepts any
+    numeric column as its target, and a model of dollars is a fine experiment, but it cannot be
+    the champion that every way of serving returns as minutes (the registry would tag it not
+    comparable anyway; this says so before the tuning, not after)."""
+    reason = unserved_target(DataContract(target=target, target_unit=target_unit(target)))
+    if reason and settings.promote != NEVER:
+        raise ConfigError(
+            f'{reason}; with promote={settings.promote} the training set of target {target!r} is refused: train it '
+            f'as an experiment with promote=never (registered and compared, never the {CHAMPION}), or prepare the '
+            f'training set with target={SERVED_TARGET}'
+        )
 
 
 def params_for(settings: TrainingSettings, family_name: str) -> Optional[Dict[str, Any]]:

@@ -14,11 +14,12 @@ from mlops.utils.models.families import XGBOOST, ModelFamily, sklearn_family, xg
 from mlops.utils.models.training_data import TrainingData, unpack_training_set
 from mlops.utils.models.tuning import evaluate, tune
 from mlops.utils.observability.explain import explanation_artifacts
+from mlops.utils.tracking.contract import SERVED_TARGET
 from mlops.utils.tracking.mlflow_setup import connect
 from mlops.utils.tracking.registry import register_and_promote
 from mlops.utils.tracking.runs import log_final_model, log_trial, start_parent
 from mlops.utils.tracking.schema import MODEL_FAMILY, REPRODUCE_TAG_PREFIX
-from mlops.utils.training.config import TrainingSettings, model_names, params_for, training_settings
+from mlops.utils.training.config import TrainingSettings, check_target, model_names, params_for, training_settings
 from mlops.utils.training.serving_contract import check_serving_contract
 
 
@@ -72,8 +73,9 @@ def tune_model(family_name: str, training_set: Dict[str, Any], kwargs: Mapping[s
     fixed = params_for(settings, family_name)
     if fixed is not None:
         check_fixed_params(family, fixed)
-    experiment_id = connect()
     data = unpack_training_set(training_set)
+    check_target(training_target(data), settings)
+    experiment_id = connect()
     client = MlflowClient()
     parent = start_parent(client, experiment_id, family_name, kwargs)
     if fixed is not None:
@@ -107,12 +109,19 @@ def tune_model(family_name: str, training_set: Dict[str, Any], kwargs: Mapping[s
     return summary
 
 
+def training_target(data: TrainingData) -> str:
+    """The column the training set's targets are: data preparation's record, else their name."""
+    recorded = (data.preparation or {}).get('target') or getattr(data.y_train, 'name', None)
+    return str(recorded or SERVED_TARGET)
+
+
 def data_facts(data: TrainingData, estimator: Any) -> Dict[str, Any]:
     """What the final model was trained on: data preparation's own record (months, source,
     split as it fell) and the matrices and features the model saw."""
     facts: Dict[str, Any] = dict(data.preparation or {})
     facts.update(
         {
+            'target': training_target(data),  # the registry reads the version's data contract from these
             'training_rows': int(data.X_train.shape[0]),
             'validation_rows': int(data.X_val.shape[0]),
             'feature_count': len(data.feature_names),
@@ -149,6 +158,7 @@ def train_and_register(
     data = unpack_training_set(training_set)
     if data.df_val is None:
         raise ConfigError('training_set must include the prepare block (validation rows for the champion check)')
+    check_target(training_target(data), settings)
     client = MlflowClient()
     parent = tuning['parent_run_id']
     try:
@@ -172,7 +182,7 @@ def train_and_register(
             validation,
             explanation_artifacts(model, validation),
         )
-        promotion = register_and_promote(model_uri, metrics['rmse'], validation)
+        promotion = register_and_promote(model_uri, metrics['rmse'], validation, promote=settings.promote)
     except BaseException:
         client.set_terminated(parent, 'FAILED')
         raise
@@ -184,5 +194,6 @@ def train_and_register(
         'validation_rmse': metrics['rmse'],
         'champion_validation_rmse': promotion.champion_rmse,
         'promoted': promotion.promoted,
+        'role': promotion.role,
         'params': tuning['params'],
     }

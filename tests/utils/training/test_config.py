@@ -83,3 +83,26 @@ def test_pipeline_defaults_are_the_codes_defaults(pipeline):
         DEFAULTS[k]
         for k in ('random_state', 'early_stopping_rounds', 'num_boost_round', 'max_depth', 'max_tuning_seconds')
     )
+
+
+def test_promote_defaults_to_auto_and_unknown_values_are_named():
+    from mlops.utils.training.config import DEFAULTS
+
+    assert training_settings({}).promote == DEFAULTS['promote'] == 'auto'
+    assert training_settings({'promote': 'never'}).promote == 'never'
+    with pytest.raises(ConfigError, match="promote must be auto, never or force, got 'sometimes'"):
+        training_settings({'promote': 'sometimes'})
+
+
+@pytest.mark.parametrize('promote', ['auto', 'force'])
+def test_a_target_other_than_duration_is_refused_unless_promote_is_never(promote):
+    from mlops.utils.training.config import check_target
+
+    check_target('duration', training_settings({'promote': promote}))
+    check_target('tip_amount', training_settings({'promote': 'never'}))  # an experiment: fine
+    with pytest.raises(
+        ConfigError,
+        match=r'target tip_amount \(dollars\) is not what the champion serves: duration \(minutes\); '
+        f'with promote={promote} the training set of target .tip_amount. is refused',
+    ):
+        check_target('tip_amount', training_settings({'promote': promote}))

@@ -130,3 +130,38 @@ def test_an_xgboost_models_reproduction_and_facts_carry_its_rounds_and_fixed_set
     facts = data_facts(data, booster)
     assert facts['boosting_rounds'] == 12 and facts['training_rows'] == 300 and facts['validation_rows'] == 100
     assert facts['start_month'] == '2024-01'  # data preparation's own record, kept
+
+
+def dollars(small):
+    """The small training set as data preparation hands over one prepared with target=tip_amount."""
+    build = list(small['build'])
+    build[-1] = {**build[-1], 'target': 'tip_amount'}
+    return {**small, 'build': build}
+
+
+def test_a_training_set_of_another_target_is_refused_before_any_run_unless_promote_is_never(tracking_store, small):
+    with pytest.raises(ConfigError, match=r'target tip_amount \(dollars\) is not what the champion serves'):
+        tune_model('linear_model.LinearRegression', dollars(small), {'hyperparameters': '{"fit_intercept": true}'})
+    assert runs(tracking_store) == []
+    variables = {'hyperparameters': '{"fit_intercept": true}', 'promote': 'never'}
+    tuning = tune_model('linear_model.LinearRegression', dollars(small), variables)
+    result = train_and_register(tuning, dollars(small), variables)
+    version = MlflowClient().get_model_version(MODEL, result['version'])
+    assert not result['promoted'] and result['role'] == version.tags['role']
+    assert version.tags['role'].startswith('not comparable: target tip_amount (dollars)')
+    assert version.tags['contract.target'] == 'tip_amount' and version.tags['promote'] == 'never'
+    assert MlflowClient().get_registered_model(MODEL).aliases == {}
+
+
+def test_promote_never_registers_an_experiment_compared_with_the_champion(tracking_store, small):
+    fixed = {'hyperparameters': '{"fit_intercept": true}'}
+    champion = train_and_register(tune_model('linear_model.LinearRegression', small, fixed), small, fixed)
+    experiment_variables = {'hyperparameters': '{"alpha": 0.001}', 'promote': 'never'}
+    experiment = train_and_register(
+        tune_model('linear_model.Lasso', small, experiment_variables), small, experiment_variables
+    )
+    tags = MlflowClient().get_model_version(MODEL, experiment['version']).tags
+    assert not experiment['promoted'] and experiment['role'] == tags['role']
+    assert tags['role'].startswith('experiment (promote=never), auto would say: ')
+    assert experiment['champion_validation_rmse'] == pytest.approx(champion['validation_rmse'])
+    assert str(MlflowClient().get_model_version_by_alias(MODEL, 'champion').version) == str(champion['version'])
