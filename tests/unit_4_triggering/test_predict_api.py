@@ -76,6 +76,15 @@ def test_one_trip_from_text_variables_as_a_form_sends_them(triggering_server):
             "inputs[0].trip_distance must be a number of miles, got 'far'",
         ),
         ({'PULocationID': 74}, 'missing: DOLocationID, trip_distance'),
+        (
+            {'inputs': [{'PULocationID': 10**20, 'DOLocationID': 75, 'trip_distance': 1.3}]},
+            'inputs[0].PULocationID must be a location id (an integer in [1, 2147483647]), got 100000000000000000000',
+        ),
+        # only predict's own variables through the API; a posted trigger_name cannot pose as another trigger
+        (
+            {'inputs': [{'PULocationID': 74, 'DOLocationID': 75, 'trip_distance': 1.3}], 'trigger_name': 'x'},
+            'predict_api takes no variable(s) trigger_name through the API',
+        ),
     ],
 )
 def test_bad_inputs_fail_the_run_with_the_reason(triggering_server, variables, message):
@@ -180,3 +189,21 @@ def test_predict_api_sh_signs_in_once_and_again_when_mage_refuses_the_kept_sessi
     assert ran.returncode == 0, ran.stderr
     assert sign_ins() == before + 2
     assert json.loads(sessions.read_text())[key] not in (token, 'a-token-mage-never-issued')
+
+
+@pytest.mark.parametrize(
+    'variables, message',
+    [
+        ({'data_source': '/srv/elsewhere'}, "data_source cannot be set through the API (got '/srv/elsewhere')"),
+        ({'child_timeout_seconds': 'nan'}, "child_timeout_seconds must be a finite number in [60, 86400], got 'nan'"),
+        ({'xgboost_variables': {'num_boost_round': 10**6}}, 'xgboost_variables.num_boost_round must be a whole number'),
+        ({'retrain': 'yes'}, 'retrain_now takes no variable(s) retrain through the API'),
+    ],
+)
+def test_retrain_now_takes_only_what_the_operator_allows(triggering_server, variables, message):
+    """Refused by the first block (the sensor), before the source is asked or anything trained."""
+    server = triggering_server
+    trigger = server.client.api_trigger('automatic_retraining', 'retrain_now', wait=60)
+    with pytest.raises(MageApiError) as failed:
+        server.client.run_and_read(trigger, variables, 'retrain', timeout=300)
+    assert 'failed' in str(failed.value) and message in str(failed.value) and 'detect_new_data' in str(failed.value)

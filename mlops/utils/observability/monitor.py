@@ -42,19 +42,20 @@ class MonitoringResult:
 def monitor(variables: Mapping[str, Any], mage_run: Optional[str] = None) -> MonitoringResult:
     """Scores the champion on ``variables['month']`` (default: the newest month at the source
     after its training range); a month already scored by this version is read back, not redone."""
+    thresholds = Thresholds.from_variables(variables)  # the variables first: a bad one costs no work
+    month = variables.get('month') or None
+    if month:
+        month = month_label(parse_month(str(month), 'month'))
     import mlflow
     from mlflow.tracking import MlflowClient
 
-    training_id = connect()  # first: it points MLflow at the store
+    training_id = connect()  # first of the work: it points MLflow at the store
     client = MlflowClient()
     experiment_id = monitoring_experiment(client, training_id)
     name = registered_model_name()
     trained = champion_range(client, name)
     source = variables.get('data_source') or None
-    month = variables.get('month') or None
-    if month:
-        month = month_label(parse_month(str(month), 'month'))
-    else:
+    if not month:
         later = new_months(trained, source)
         if not later:
             raise NothingToScore(
@@ -67,7 +68,6 @@ def monitor(variables: Mapping[str, Any], mage_run: Optional[str] = None) -> Mon
             f'{name} v{trained.version} was trained and validated on {trained.start_month}..'
             f'{trained.end_month}: score a later month, not {month}'
         )
-    thresholds = Thresholds.from_variables(variables)
     with file_lock(f'monitoring-{name}-{trained.version}-{month}'):
         existing = find_score(client, experiment_id, name, trained.version, month)
         if existing is not None:

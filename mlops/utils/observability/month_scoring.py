@@ -9,14 +9,14 @@ again from the same source.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from typing import Any, Dict, List, Mapping
+from typing import Any, Dict, List, Mapping, Tuple
 
 import pandas as pd
 
-from mlops.utils.errors import ConfigError
 from mlops.utils.model_code.features import INPUT_COLUMNS
 from mlops.utils.models.metrics import regression_metrics
 from mlops.utils.observability.drift import numeric_drift, unseen_share
+from mlops.utils.orchestration.variables import bounded_number
 from mlops.utils.tracking.trained_range import TARGET
 
 # Drift compares distributions: a fixed sample of the training rows is as good as all of them.
@@ -34,19 +34,27 @@ class Thresholds:
 
     @classmethod
     def from_variables(cls, variables: Mapping[str, Any]) -> 'Thresholds':
-        """From pipeline variables ``threshold_<name>``; defaults for missing or empty ones."""
+        """From pipeline variables ``threshold_<name>``; defaults for missing or empty ones.
+        Each must be a finite number within ``THRESHOLD_BOUNDS`` (with NaN or ``inf`` nothing
+        would ever breach; a negative one flags a model that got better): ConfigError naming it."""
         values = {}
         for item in fields(cls):
-            raw = variables.get(f'threshold_{item.name}')
+            name = f'threshold_{item.name}'
+            raw = variables.get(name)
             if raw in (None, ''):
                 continue
-            try:
-                values[item.name] = float(raw)
-            except (TypeError, ValueError):
-                raise ConfigError(f'threshold_{item.name} must be a number, got {raw!r}') from None
-            if values[item.name] < 0:
-                raise ConfigError(f'threshold_{item.name} must not be negative, got {raw!r}')
+            values[item.name] = float(bounded_number(raw, name, *THRESHOLD_BOUNDS[item.name]))
         return cls(**values)
+
+
+# The range each threshold accepts, inclusive. unseen_routes is a share of trips (1: never
+# breaches); the RMSE increase (10: 11 times the validation RMSE) and a PSI (above 0.25 is
+# already a large shift) of 10 are far past any useful alert, so a larger value is a mistake.
+THRESHOLD_BOUNDS: Dict[str, Tuple[float, float]] = {
+    'rmse_increase': (0.0, 10.0),
+    'unseen_routes': (0.0, 1.0),
+    'psi': (0.0, 10.0),
+}
 
 
 @dataclass

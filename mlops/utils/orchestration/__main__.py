@@ -5,6 +5,9 @@
 
 Variables go to every pipeline that declares them; a name no pipeline declares is an error.
 ``MLOPS_RUN_VARS`` (a JSON object) sets variables under ``--vars`` and ``--set``.
+``--timeout`` is seconds per pipeline, more than 0 and at most 604800 (7 days).
+``--rollback [VERSION] --reason TEXT`` runs nothing: it moves the champion alias back
+(``tracking/rollback.py``).
 Exit status: 0 all pipelines completed, 1 one failed, crashed or timed out (its failed blocks
 and log tail go to stderr), 2 bad arguments.
 """
@@ -23,7 +26,13 @@ from typing import Any, Dict, List, Tuple
 from mlops.utils.errors import ConfigError
 from mlops.utils.orchestration.chain import CHAIN, Step
 from mlops.utils.orchestration.headless import TIMED_OUT
-from mlops.utils.orchestration.variables import check_known, environment_vars, parse_assignments, parse_vars
+from mlops.utils.orchestration.variables import (
+    bounded_number,
+    check_known,
+    environment_vars,
+    parse_assignments,
+    parse_vars,
+)
 from mlops.utils.paths import REPO_ROOT, data_dir
 
 
@@ -47,8 +56,42 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
         help='refit this version of the registered model '
         'exactly (its training pipeline with its reproduce.* tags as variables)',
     )
-    parser.add_argument('--timeout', type=float, default=3600.0, help='seconds per pipeline')
+    parser.add_argument(
+        '--rollback',
+        nargs='?',
+        const='',
+        metavar='VERSION',
+        help='run nothing: move the champion alias back to VERSION (default: the previous good '
+        'champion), kept in the alias history with who, when and --reason',
+    )
+    parser.add_argument('--reason', help='with --rollback: why (required)')
+    parser.add_argument(
+        '--timeout',
+        default='3600',
+        help=f'seconds per pipeline, more than 0 and at most {MAX_TIMEOUT_SECONDS:.0f} (7 days); default 3600',
+    )
     return parser.parse_args(argv)
+
+
+# A pipeline's whole budget: the main job takes minutes; a week is far past any real run, and
+# with no upper bound ``inf`` (or ``nan``) would mean a stuck run is never stopped.
+MAX_TIMEOUT_SECONDS = 7 * 24 * 3600.0
+
+
+def timeout_seconds(args: argparse.Namespace) -> float:
+    """``--timeout`` as seconds in (0, MAX_TIMEOUT_SECONDS]; ConfigError naming it otherwise."""
+    return float(bounded_number(args.timeout, '--timeout', 0, MAX_TIMEOUT_SECONDS, above_minimum=True))
+
+
+def wanted_steps(text: str) -> List[str]:
+    """The names ``--pipelines`` gives; ConfigError when it gives none (``,`` or blanks): an
+    empty list would plan nothing and report success."""
+    names = [name.strip() for name in text.split(',') if name.strip()]
+    if not names:
+        raise ConfigError(
+            f'--pipelines names no pipeline, got {text!r}; give one or more of: {", ".join(s.label for s in CHAIN)}'
+        )
+    return names
 
 
 def plan(args: argparse.Namespace) -> List[Tuple[Step, Dict[str, Any]]]:
@@ -59,14 +102,14 @@ def plan(args: argparse.Namespace) -> List[Tuple[Step, Dict[str, Any]]]:
     if args.source:
         variables['data_source'] = args.source
     steps = CHAIN
+    wanted = None if args.pipelines is None else wanted_steps(args.pipelines)  # before the registry is asked
     if args.reproduce:
         from mlops.utils.tracking.reproduce import reproduction_of
 
         pipeline, reproduced = reproduction_of(args.reproduce)
         variables = {**reproduced, **variables}
-        args.pipelines = args.pipelines or pipeline
-    if args.pipelines:
-        wanted = [name.strip() for name in args.pipelines.split(',') if name.strip()]
+        wanted = wanted or [pipeline]
+    if wanted:
         check_known(wanted, {s.pipeline for s in CHAIN} | {s.label for s in CHAIN}, what='pipeline')
         steps = [s for s in CHAIN if s.pipeline in wanted or s.label in wanted]
     declared = {step: step.declared_variables() for step in steps}
@@ -147,13 +190,18 @@ def run_step(step: Step, variables: Dict[str, Any], timeout: float) -> Dict[str,
 
 def main(argv: List[str]) -> int:
     args = parse_args(argv)
+    if args.rollback is not None:  # an operator's command: nothing runs
+        from mlops.utils.tracking.rollback import main as rollback
+
+        return rollback([*([args.rollback] if args.rollback else []), '--reason', args.reason or ''])
     try:
+        timeout = timeout_seconds(args)
         steps = plan(args)
     except ConfigError as error:
         print(f'error: {error}', file=sys.stderr)
         return 2
     for step, variables in steps:
-        result = run_step(step, variables, args.timeout)
+        result = run_step(step, variables, timeout)
         failures = result.pop('failures', [])
         result.pop('execution_partition', None)
         result.pop('started_at', None)

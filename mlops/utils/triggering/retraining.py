@@ -8,7 +8,8 @@ pipelines. Whoever drives the database's runs (the server's scheduler, see ``dri
 runs them while this run waits. The training set is refreshed under its global data
 product's own schedule, so the training runs read it as the product's latest. The registry rule
 decides promotion, as for any training run; a child that does not complete fails the
-retraining run and names it.
+retraining run and names it. What a ``retrain_now`` request may set, and every bound, is
+``api_variables``'s: checked first, before the source is asked anything.
 """
 
 from __future__ import annotations
@@ -17,10 +18,10 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from mlops.utils import pipelines
 from mlops.utils.errors import ConfigError
-from mlops.utils.json_objects import parse_json_object
 from mlops.utils.orchestration.chain import CHAIN, Step
 from mlops.utils.paths import project_dir
 from mlops.utils.tracking.trained_range import champion_range
+from mlops.utils.triggering.api_variables import check_api_run, child_timeout_seconds, json_object
 from mlops.utils.triggering.new_data import new_months
 from mlops.utils.triggering.plan import RetrainingPlan, plan_retraining
 
@@ -31,7 +32,6 @@ TRAINING_VARIABLES = {
     pipelines.SKLEARN_TRAINING.pipeline: 'sklearn_variables',
     pipelines.XGBOOST_TRAINING.pipeline: 'xgboost_variables',
 }
-DEFAULT_CHILD_TIMEOUT_SECONDS = 7200.0
 # The trigger (Mage schedule) the children run under, as the UI lists it beside their runs.
 CHILD_TRIGGER = 'automatic retraining'
 # The variable of each child run that holds the id of the retraining run that started it.
@@ -43,7 +43,10 @@ class RetrainingError(RuntimeError):
 
 
 def retraining_plan(variables: Mapping[str, Any]) -> RetrainingPlan:
-    """What this retraining run should do, from the registry's champion and the source."""
+    """What this retraining run should do, from the registry's champion and the source; the
+    variables are checked first (ConfigError), so a refused request costs no work."""
+    check_api_run(pipelines.RETRAIN_NOW, variables)
+    child_timeout_seconds(variables)
     from mlflow.tracking import MlflowClient
 
     from mlops.utils.tracking.mlflow_setup import connect
@@ -55,14 +58,6 @@ def retraining_plan(variables: Mapping[str, Any]) -> RetrainingPlan:
     return plan_retraining(trained, new_months(trained, source), source)
 
 
-def _object(value: Any, name: str) -> Dict[str, Any]:
-    if value in (None, ''):
-        return {}
-    if isinstance(value, Mapping):
-        return dict(value)
-    return parse_json_object(str(value), name, example='{"max_evaluations": 10}')
-
-
 def child_runs(plan: RetrainingPlan, variables: Mapping[str, Any]) -> List[Tuple[Step, Dict[str, Any]]]:
     """Each child pipeline with its variables; ConfigError for a variable it does not declare."""
     runs = []
@@ -71,7 +66,7 @@ def child_runs(plan: RetrainingPlan, variables: Mapping[str, Any]) -> List[Tuple
             own = dict(plan.preparation_variables)
         else:
             name = TRAINING_VARIABLES[step.pipeline]
-            own = _object(variables.get(name), name)
+            own = json_object(variables.get(name), name)
             declared = step.declared_variables()
             unknown = sorted(set(own) - set(declared))
             if unknown:
@@ -134,7 +129,7 @@ def retrain(
     if not plan.retrain:
         return summary
     children = child_runs(plan, variables)  # every variable checked before the first child runs
-    timeout = float(variables.get('child_timeout_seconds') or DEFAULT_CHILD_TIMEOUT_SECONDS)
+    timeout = child_timeout_seconds(variables)
     parent = variables.get('pipeline_run_id')  # Mage's id of this retraining run, when Mage runs it
     tie = {CHILD_PARENT_VARIABLE: parent} if parent is not None else {}
     for step, own in children:

@@ -52,7 +52,30 @@ def test_a_list_its_json_and_the_single_trip_variables():
         ({'inputs': [{**TRIPS[0], 'DOLocationID': True}]}, 'inputs[0].DOLocationID must be a location id'),
         (
             {'PULocationID': 'x', 'DOLocationID': 2, 'trip_distance': 1},
-            "trip.PULocationID must be a location id (an integer >= 1), got 'x'",
+            "trip.PULocationID must be a location id (an integer in [1, 2147483647]), got 'x'",
+        ),
+        # past int32, the type the source stores ids in: named, not an OverflowError
+        (
+            {'inputs': [{**TRIPS[0], 'PULocationID': 10**20}]},
+            'inputs[0].PULocationID must be a location id (an integer in [1, 2147483647]), got 100000000000000000000',
+        ),
+        (
+            {'PULocationID': 1, 'DOLocationID': '99999999999999999999', 'trip_distance': 1},
+            "trip.DOLocationID must be a location id (an integer in [1, 2147483647]), got '99999999999999999999'",
+        ),
+        ({'inputs': [{**TRIPS[0], 'DOLocationID': 2**31}]}, 'inputs[0].DOLocationID must be a location id'),
+        ({'inputs': [{**TRIPS[0], 'DOLocationID': 1e20}]}, 'inputs[0].DOLocationID must be a location id'),
+        ({'inputs': [{**TRIPS[0], 'DOLocationID': '1' * 5000}]}, 'inputs[0].DOLocationID must be a location id'),
+        ({'inputs': [{**TRIPS[0], 'DOLocationID': '²'}]}, 'inputs[0].DOLocationID must be a location id'),
+        (
+            {'inputs': [{**TRIPS[0], 'trip_distance': 10**400}]},
+            'inputs[0].trip_distance must be a finite number >= 0, got 1000000000',
+        ),
+        ({'inputs': [{**TRIPS[0], 'trip_distance': 'inf'}]}, 'inputs[0].trip_distance must be a finite number >= 0'),
+        ({'inputs': [{**TRIPS[0], 'trip_distance': '1e400'}]}, 'inputs[0].trip_distance must be a finite number >= 0'),
+        (
+            {'inputs': [{**TRIPS[0], 'trip_distance': -math.inf}]},
+            'inputs[0].trip_distance must be a finite number >= 0',
         ),
     ],
 )
@@ -65,3 +88,9 @@ def test_bad_inputs_are_named(variables, message):
 def test_a_batch_over_the_limit_is_refused_before_any_work():
     with pytest.raises(InputError, match=f'at most {MAX_RECORDS}'):
         trip_records({'inputs': [TRIPS[0]] * (MAX_RECORDS + 1)})
+
+
+def test_ids_the_model_never_saw_are_accepted_up_to_int32():
+    """Unseen ids are predicted from the distance; the bound is the source's column type."""
+    frame = trip_records({'inputs': [{**TRIPS[0], 'PULocationID': 2**31 - 1, 'DOLocationID': '300'}]})
+    assert frame.loc[0, 'PULocationID'] == 2**31 - 1 and frame.loc[0, 'DOLocationID'] == 300

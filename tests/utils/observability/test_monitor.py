@@ -63,7 +63,7 @@ def test_default_month_is_the_newest_at_the_source_and_low_thresholds_breach(cha
 def test_what_cannot_be_scored_is_named(champion, shared_data, tmp_path):
     with pytest.raises(ConfigError, match='score a later month, not 2023-02'):
         monitor({'month': '2023-02'})
-    with pytest.raises(ConfigError, match='threshold_psi must be a number'):
+    with pytest.raises(ConfigError, match='threshold_psi must be a finite number'):
         monitor({'month': '2023-03', 'threshold_psi': 'high'})
     (tmp_path / 'empty' / 'taxi' / 'green').mkdir(parents=True)
     with pytest.raises(NothingToScore, match='no month after 2023-02 at .*empty'):
@@ -91,11 +91,37 @@ def test_an_unreachable_tracking_server_is_named(tracking_store, monkeypatch):
         monitor({'month': '2023-03'})
 
 
-def test_thresholds_default_and_refuse_negatives():
+def test_thresholds_default_and_take_numbers_or_their_text():
     assert Thresholds.from_variables({'threshold_psi': ''}) == Thresholds()
     assert Thresholds.from_variables({'threshold_rmse_increase': '0.1'}).rmse_increase == 0.1
-    with pytest.raises(ConfigError, match='must not be negative'):
-        Thresholds.from_variables({'threshold_unseen_routes': -1})
+    assert Thresholds.from_variables({'threshold_unseen_routes': 1, 'threshold_psi': 0}) == Thresholds(
+        unseen_routes=1.0, psi=0.0
+    )
+
+
+@pytest.mark.parametrize(
+    'variables, message',
+    [
+        ({'threshold_unseen_routes': -1}, 'threshold_unseen_routes must be a finite number in [0, 1], got -1'),
+        ({'threshold_unseen_routes': 1.5}, 'threshold_unseen_routes must be a finite number in [0, 1], got 1.5'),
+        ({'threshold_psi': 'nan'}, "threshold_psi must be a finite number in [0, 10], got 'nan'"),
+        ({'threshold_psi': float('nan')}, 'threshold_psi must be a finite number in [0, 10], got nan'),
+        ({'threshold_rmse_increase': 'inf'}, "threshold_rmse_increase must be a finite number in [0, 10], got 'inf'"),
+        ({'threshold_rmse_increase': '-0.1'}, "threshold_rmse_increase must be a finite number in [0, 10], got '-0.1'"),
+        ({'threshold_rmse_increase': 'high'}, "threshold_rmse_increase must be a finite number in [0, 10], got 'high'"),
+        ({'threshold_psi': True}, 'threshold_psi must be a finite number in [0, 10], got True'),
+        ({'month': '2023-13'}, 'month'),
+    ],
+)
+def test_a_bad_variable_is_named_before_any_work(variables, message, monkeypatch):
+    """Through the monitoring block's function: refused before MLflow is even reached (its
+    tracking URI here points where nothing listens, which would be a TrackingError)."""
+    from mlops.utils.observability.monitor import run_monitoring
+
+    monkeypatch.setenv('MLFLOW_TRACKING_URI', f'http://127.0.0.1:{free_port()}')
+    with pytest.raises(ConfigError) as refused:
+        run_monitoring(variables, log=lambda message: None)
+    assert message in str(refused.value)
 
 
 def test_the_pipelines_threshold_defaults_are_the_codes():

@@ -92,3 +92,42 @@ def test_the_result_the_process_wrote_is_reported(fake_headless):
     )
     result = cli.run_step(CHAIN[0], {}, timeout=30)
     assert result['status'] == 'failed' and result['failures'] == [{'block': 'b', 'log': 'boom'}]
+
+
+@pytest.mark.parametrize(
+    'argv, message',
+    [
+        (['--timeout', 'nan'], "--timeout must be a finite number in (0, 604800], got 'nan'"),
+        (['--timeout', 'inf'], "--timeout must be a finite number in (0, 604800], got 'inf'"),
+        (['--timeout', '0'], "--timeout must be a finite number in (0, 604800], got '0'"),
+        (['--timeout', '-1'], "--timeout must be a finite number in (0, 604800], got '-1'"),
+        (['--timeout', '604801'], "--timeout must be a finite number in (0, 604800], got '604801'"),
+        (['--pipelines', ','], "--pipelines names no pipeline, got ','; give one or more of: unit_1_data_preparation/"),
+        (['--pipelines', ' , '], "--pipelines names no pipeline, got ' , '"),
+        (['--pipelines', ''], "--pipelines names no pipeline, got ''"),
+    ],
+)
+def test_the_runner_refuses_what_would_never_time_out_or_run_nothing(argv, message, tmp_path):
+    """The command line as run.sh runs it: exit 2 and the reason, before any pipeline starts
+    (NaN or inf: a stuck pipeline never stopped; an empty --pipelines: nothing run, exit 0)."""
+    import os
+    import subprocess
+
+    from mlops.utils.paths import REPO_ROOT
+
+    result = subprocess.run(
+        [sys.executable, '-m', 'mlops.utils.orchestration', *argv],
+        cwd=REPO_ROOT,
+        env={**os.environ, 'MLOPS_DATA_DIR': str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2 and f'error: {message}' in result.stderr, result.stderr
+    assert result.stdout == '' and not (tmp_path / 'logs').exists()  # nothing ran
+
+
+def test_a_bounded_timeout_is_taken_in_seconds():
+    assert cli.timeout_seconds(cli.parse_args([])) == 3600.0
+    assert cli.timeout_seconds(cli.parse_args(['--timeout', '0.5'])) == 0.5
+    assert cli.timeout_seconds(cli.parse_args(['--timeout', '604800'])) == cli.MAX_TIMEOUT_SECONDS

@@ -1,7 +1,13 @@
 import pytest
 
 from mlops.utils.errors import ConfigError
-from mlops.utils.orchestration.variables import check_known, environment_vars, parse_assignments, parse_vars
+from mlops.utils.orchestration.variables import (
+    bounded_number,
+    check_known,
+    environment_vars,
+    parse_assignments,
+    parse_vars,
+)
 
 
 def test_json_object():
@@ -73,3 +79,16 @@ def test_unknown_pipeline_steps_are_named():
     )
     assert result.returncode == 2
     assert 'unknown pipeline(s) nope; known: ' in result.stderr and 'xgboost_training' in result.stderr
+
+
+def test_bounded_numbers_take_numbers_or_their_text_and_name_the_rest():
+    assert bounded_number(' 2.5 ', 'x', 0, 10) == 2.5 and bounded_number(0, 'x', 0, 10) == 0
+    assert bounded_number('+3', 'n', 1, 5, whole=True) == 3 and bounded_number(5, 'n', 1, 5, whole=True) == 5
+    for value in ('nan', float('nan'), 'inf', -float('inf'), '1e400', 10**400, True, None, [], 'x', -0.1, 10.5):
+        with pytest.raises(ConfigError, match=r'x must be a finite number in \[0, 10\], got '):
+            bounded_number(value, 'x', 0, 10)
+    for value in ('3.0', 3.0, 3.5, '1_000', 10**40, '9' * 5000, False, 0, 6):
+        with pytest.raises(ConfigError, match=r'n must be a whole number in \[1, 5\], got '):
+            bounded_number(value, 'n', 1, 5, whole=True)
+    with pytest.raises(ConfigError, match=r"t must be a finite number in \(0, 1\], got '0'"):
+        bounded_number('0', 't', 0, 1, above_minimum=True)

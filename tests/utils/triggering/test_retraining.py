@@ -101,3 +101,60 @@ def test_variables_are_checked_before_any_child_runs(champion_on):
     with pytest.raises(ConfigError, match='sklearn_variables is not valid JSON'):
         retrain({'sklearn_variables': '{max_evaluations: 2}'}, run_child=run_child, log=lambda message: None)
     assert calls == []
+
+
+@pytest.mark.parametrize(
+    'variables, posted, message',
+    [
+        # a retrain_now request: what it posted, checked against the allow-list and bounds
+        (
+            {'trigger_name': 'retrain_now', 'pipeline_run_id': 5, 'data_source': '/srv/other'},
+            {'data_source': '/srv/other'},
+            "data_source cannot be set through the API (got '/srv/other')",
+        ),
+        (
+            {'trigger_name': 'retrain_now', 'pipeline_run_id': 5},
+            {'xgboost_variables': {'num_boost_round': 10**6}},
+            'xgboost_variables.num_boost_round must be a whole number in [1, 10000], got 1000000',
+        ),
+        # any run: the child timeout is a bounded number
+        (
+            {'child_timeout_seconds': 'nan'},
+            {},
+            "child_timeout_seconds must be a finite number in [60, 86400], got 'nan'",
+        ),
+        (
+            {'child_timeout_seconds': 'abc'},
+            {},
+            "child_timeout_seconds must be a finite number in [60, 86400], got 'abc'",
+        ),
+    ],
+)
+def test_a_refused_variable_stops_the_run_before_any_work(variables, posted, message, monkeypatch):
+    """Through ``retrain`` (the block's function; the sensor's ``retraining_plan`` checks the
+    same first): refused before MLflow is reached (nothing listens at its URI here) and before
+    any child runs."""
+    from mlops.utils.triggering import api_variables
+    from tests.servers import free_port
+
+    monkeypatch.setenv('MLFLOW_TRACKING_URI', f'http://127.0.0.1:{free_port()}')
+    monkeypatch.delenv(api_variables.ALLOW_DATA_SOURCE_ENV, raising=False)
+    monkeypatch.setattr(api_variables, 'posted_variables', lambda run_id: posted)
+    calls, run_child = recorder()
+    with pytest.raises(ConfigError) as refused:
+        retrain(variables, run_child=run_child, log=lambda message: None)
+    assert message in str(refused.value) and calls == []
+
+
+def test_the_operator_may_let_the_api_choose_the_source(champion_on, monkeypatch):
+    from mlops.utils.triggering import api_variables
+
+    monkeypatch.setenv(api_variables.ALLOW_DATA_SOURCE_ENV, 'on')
+    monkeypatch.setattr(api_variables, 'posted_variables', lambda run_id: {'data_source': str(champion_on)})
+    calls, run_child = recorder()
+    summary = retrain(
+        {'trigger_name': 'retrain_now', 'pipeline_run_id': 5, 'data_source': str(champion_on)},
+        run_child=run_child,
+        log=lambda message: None,
+    )
+    assert summary['retrained'] is False and summary['message'].startswith('no new month after 2023-03')
