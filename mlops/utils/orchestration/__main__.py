@@ -9,7 +9,8 @@ Variables go to every pipeline that declares them; a name no pipeline declares i
 ``--rollback [VERSION] --reason TEXT`` runs nothing: it moves the champion alias back
 (``tracking/rollback.py``).
 Exit status: 0 all pipelines completed, 1 one failed, crashed or timed out (its failed blocks
-and log tail go to stderr), 2 bad arguments.
+and log tail go to stderr), 2 bad arguments, 3 another runner is running on the same state
+(``runner_lock``: refused at once, naming it).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import Any, Dict, List, Tuple
 from mlops.utils.errors import ConfigError
 from mlops.utils.orchestration.chain import CHAIN, Step
 from mlops.utils.orchestration.headless import TIMED_OUT
+from mlops.utils.orchestration.runner_lock import RunnerLock
 from mlops.utils.orchestration.variables import (
     bounded_number,
     check_known,
@@ -200,15 +202,29 @@ def main(argv: List[str]) -> int:
     except ConfigError as error:
         print(f'error: {error}', file=sys.stderr)
         return 2
+    lock = RunnerLock()
+    if not lock.try_acquire(','.join(step.label for step, _ in steps)):
+        print(f'error: {lock.refusal()}', file=sys.stderr)
+        return 3
+    try:
+        return run_steps(steps, timeout)
+    finally:
+        lock.release()
+
+
+def run_steps(steps: List[Tuple[Step, Dict[str, Any]]], timeout: float) -> int:
     for step, variables in steps:
         result = run_step(step, variables, timeout)
         failures = result.pop('failures', [])
+        reason = result.pop('reason', None)
         result.pop('execution_partition', None)
         result.pop('started_at', None)
         print(json.dumps(result), flush=True)
         if result['status'] != 'completed':
             for failure in failures:
                 print(f'--- block {failure["block"]} failed; log tail:\n{failure["log"]}', file=sys.stderr)
+            if reason:
+                print(f'{step.pipeline}: {reason}', file=sys.stderr)
             print(f'{step.pipeline}: {result["status"]}; full log: {result["log"]}', file=sys.stderr)
             return 1
     return 0

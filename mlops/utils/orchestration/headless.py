@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 import traceback
@@ -29,6 +30,10 @@ from mlops.utils.paths import project_dir
 
 TERMINAL = ('completed', 'failed', 'cancelled')
 TIMED_OUT = 'timed out'
+NOT_STARTED = 'not started'
+# Seconds a run handed to the lease holder's scheduler may stay 'initial': a server on this
+# database starts it within a tick (10 s); one that does not is not scheduling this database.
+HANDOFF_SECONDS_ENV, HANDOFF_SECONDS = 'MLOPS_HANDOFF_SECONDS', 90.0
 
 
 def wait_for_end(
@@ -46,7 +51,7 @@ def wait_for_end(
     while True:
         tick()
         state = status()
-        if state in TERMINAL:
+        if state in TERMINAL or state == NOT_STARTED:
             return state
         if clock() - started > timeout:
             stop()
@@ -80,10 +85,25 @@ def run_pipeline(
                 mage.drive_active_runs()
                 revive_worker_pool(job_manager)
 
-        status = wait_for_end(
-            tick, lambda: mage.run_status(run), lambda: mage.stop_run(run), timeout, interval=0.5 if driving else 2.0
-        )
+        def run_status() -> str:
+            state = mage.run_status(run)
+            if not driving and state == 'initial' and time.monotonic() - started > handoff_seconds():
+                mage.stop_run(run)
+                return NOT_STARTED
+            return state
+
+        status = wait_for_end(tick, run_status, lambda: mage.stop_run(run), timeout, interval=0.5 if driving else 2.0)
+        reason = {}
+        if status == NOT_STARTED:
+            holder = lease.path.read_text().strip() if lease.path.exists() else '?'
+            reason['reason'] = (
+                f'the scheduler that holds {lease.path} (pid {holder}) did not start run {run.id} within '
+                f'{handoff_seconds():.0f} s, so it is not scheduling this database: a server on another database '
+                '(the Docker stack keeps its runs in PostgreSQL: run the job inside it, docker compose exec mage '
+                'python -m mlops.utils.orchestration ...), or a scheduler that is stuck; the run was cancelled'
+            )
         return {
+            **reason,
             'project': project,
             'pipeline': pipeline_uuid,
             'status': status,
@@ -97,6 +117,13 @@ def run_pipeline(
         if job_manager is not None:
             job_manager.stop()
         lease.release()
+
+
+def handoff_seconds() -> float:
+    try:
+        return float(os.environ.get(HANDOFF_SECONDS_ENV) or HANDOFF_SECONDS)
+    except ValueError:
+        return HANDOFF_SECONDS
 
 
 def parse_args(argv: List[str]) -> argparse.Namespace:
