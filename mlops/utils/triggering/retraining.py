@@ -132,6 +132,44 @@ def retrain(
     timeout = child_timeout_seconds(variables)
     parent = variables.get('pipeline_run_id')  # Mage's id of this retraining run, when Mage runs it
     tie = {CHILD_PARENT_VARIABLE: parent} if parent is not None else {}
+    lock = retraining_lock()
+    if not lock.try_acquire(f'retraining run {parent}'):
+        held = lock.holder()
+        summary.update(
+            retrained=False,
+            message=f'another retraining is running ({held.get("doing", "?")}, since {held.get("since", "?")}): '
+            f'this one trains nothing; {plan.trained.model} version {plan.trained.version} stays champion',
+        )
+        log(summary['message'])
+        return summary
+    try:
+        run_children(children, tie, timeout, run_child, summary, plan, log)
+    finally:
+        lock.release()
+    summary['champion_after'] = champion_number()
+    return summary
+
+
+def retraining_lock():
+    """One retraining at a time, whichever trigger started it (``daily_retraining``,
+    ``retrain_now``): two at once would train twice, and a training child reads the training
+    set the latest refresh made, which could be the other retraining's."""
+    from mlops.utils.orchestration.platform_state import platform_state_dir
+    from mlops.utils.orchestration.runner_lock import RunnerLock
+
+    return RunnerLock(platform_state_dir() / 'retraining.lock')
+
+
+def run_children(
+    children: List[Tuple[Step, Dict[str, Any]]],
+    tie: Dict[str, Any],
+    timeout: float,
+    run_child: RunChild,
+    summary: Dict[str, Any],
+    plan: RetrainingPlan,
+    log: Callable[[str], None],
+) -> None:
+    """Each child in turn; the first that does not complete fails the retraining."""
     for step, own in children:
         result = run_child(step, {**own, **tie}, timeout)
         summary['children'].append(result)
@@ -143,8 +181,6 @@ def retrain(
                 + f'; {plan.trained.model} version {plan.trained.version} stays champion '
                 'unless a completed training run beat it'
             )
-    summary['champion_after'] = champion_number()
-    return summary
 
 
 def champion_number() -> Optional[str]:

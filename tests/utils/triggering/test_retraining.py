@@ -93,6 +93,28 @@ def test_a_failed_child_fails_the_retraining_and_stops_there(champion_on):
     assert [label for label, _, _ in calls] == [step.label for step in RETRAINING_STEPS[:2]]
 
 
+def test_a_retraining_while_another_runs_trains_nothing_and_says_so(champion_on, tmp_path, monkeypatch):
+    """One retraining at a time, whichever trigger started it: the lock is held by a live
+    retraining (here this process), so the second runs no child and names the first."""
+    from mlops.utils.triggering.retraining import retraining_lock
+
+    monkeypatch.setenv('MAGE_DATA_DIR', str(tmp_path / 'mage'))  # the platform state: its lock
+    (champion_on / 'taxi' / 'green' / '2023' / '04.parquet').write_bytes(b'')
+    first = retraining_lock()
+    assert first.try_acquire('retraining run 7')
+    try:
+        calls, run_child = recorder()
+        summary = retrain({'pipeline_run_id': 8}, run_child=run_child, log=lambda message: None)
+    finally:
+        first.release()
+    assert calls == [] and summary['retrained'] is False
+    assert summary['message'].startswith('another retraining is running (retraining run 7, since ')
+    assert summary['message'].endswith('test-model version 1 stays champion')
+    calls, run_child = recorder()
+    assert retrain({'pipeline_run_id': 9}, run_child=run_child, log=lambda message: None)['retrained'] is True
+    assert len(calls) == len(RETRAINING_STEPS)
+
+
 def test_variables_are_checked_before_any_child_runs(champion_on):
     (champion_on / 'taxi' / 'green' / '2023' / '04.parquet').write_bytes(b'')
     calls, run_child = recorder()
