@@ -11,13 +11,13 @@ it taken skips its ticks until the runner is done. The lock is the operating sys
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 from pathlib import Path
 from types import ModuleType
 from typing import Optional
 
-from mlops.utils.orchestration.file_locks import give_back, take
 from mlops.utils.orchestration.patching import patch_on_import
 from mlops.utils.orchestration.platform_state import platform_state_dir
 
@@ -39,12 +39,22 @@ class DriverLease:
     def try_acquire(self) -> bool:
         if self._fd is not None:
             return True
-        self._fd = take(self.path, f'{os.getpid()}\n')
-        return self._fd is not None
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        os.ftruncate(fd, 0)
+        os.write(fd, f'{os.getpid()}\n'.encode())
+        self._fd = fd
+        return True
 
     def release(self) -> None:
         if self._fd is not None:
-            give_back(self._fd)
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
             self._fd = None
 
 

@@ -11,13 +11,13 @@ runs a killed runner left active are cancelled by the next one, which holds the 
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import time
 from pathlib import Path
 from typing import Any, Dict, Optional
 
-from mlops.utils.orchestration.file_locks import give_back, take
 from mlops.utils.orchestration.platform_state import platform_state_dir
 
 LOCK_FILE = 'runner.lock'
@@ -33,9 +33,19 @@ class RunnerLock:
     def try_acquire(self, doing: str) -> bool:
         """Take the lock and write who holds it (``doing``: what this runner runs); False when a
         live runner has it."""
-        who = {'pid': os.getpid(), 'since': time.strftime('%Y-%m-%d %H:%M:%S'), 'doing': doing}
-        self._fd = take(self.path, json.dumps(who))
-        return self._fd is not None
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        os.ftruncate(fd, 0)
+        os.write(
+            fd, json.dumps({'pid': os.getpid(), 'since': time.strftime('%Y-%m-%d %H:%M:%S'), 'doing': doing}).encode()
+        )
+        self._fd = fd
+        return True
 
     def holder(self) -> Dict[str, Any]:
         """What the holder wrote ({} when unreadable: it is writing it right now)."""
@@ -57,5 +67,6 @@ class RunnerLock:
 
     def release(self) -> None:
         if self._fd is not None:
-            give_back(self._fd)
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
             self._fd = None
