@@ -512,6 +512,46 @@ def test_every_dashboard_chart_serves_data(platform):
                 assert sum(row[1] for row in data['y']) == completed, (page, uuid)
 
 
+def expected_drops(source: Path, months: List[str]) -> List[list]:
+    """Per month, computed here from the parquet files with plain pandas: rows read, dropped for
+    a missing time, a null location id, a missing distance, a duration outside 1..60 minutes
+    (the first reason that applies), kept."""
+    import numpy as np
+    import pandas as pd
+
+    table = []
+    for month in months:
+        year, number = month.split('-')
+        trips = pd.read_parquet(source / 'taxi' / 'green' / year / f'{number}.parquet')
+        minutes = (trips['lpep_dropoff_datetime'] - trips['lpep_pickup_datetime']).dt.total_seconds() / 60
+        left = pd.Series(True, index=trips.index)
+        counts = []
+        for dropped in (
+            minutes.isna(),
+            trips[['PULocationID', 'DOLocationID']].isna().any(axis=1),
+            ~np.isfinite(trips['trip_distance'].astype(float)),
+            ~minutes.between(1, 60),
+        ):
+            counts.append(int((left & dropped).sum()))
+            left &= ~dropped
+        table.append([month, len(trips), *counts, int(left.sum())])
+    return table
+
+
+def test_unit_1s_dashboard_shows_what_cleaning_dropped_per_month_and_reason(platform):
+    """The data_preparation Dashboard tab: the newest completed preparation is the main job's
+    (FIRST..VALIDATED); its rows read, dropped per reason and kept, per month, are the counts
+    of the month files themselves, and the reasons' bars add up the months."""
+    page = 'pipelines/data_preparation/dashboard'
+    table = chart_data(platform.client, page, 'rows_dropped_by_month')
+    expected = expected_drops(platform.source, [FIRST, VALIDATED])
+    assert [row[:-1] for row in table['y']] == expected, (table, expected)
+    assert [row[-1] for row in table['y']] == [round(100 * row[-1] / row[1], 2) for row in expected]
+    bars = chart_data(platform.client, page, 'rows_dropped_by_reason')
+    assert bars['y'] == [[sum(row[2 + i] for row in expected) for i in range(4)]], bars
+    assert sum(bars['y'][0]) > 0, 'the real months drop rows: the chart shows them'
+
+
 def test_a_walk_through_the_ui_finds_no_error_on_any_page_with_unit_1_active(platform, browser, tmp_path):
     """As a person clicks: every sub-project's pipelines, their Triggers, Runs, newest run,
     Dashboard and editor, with the default start's sub-project active; then each sub-project in

@@ -34,6 +34,13 @@ LOCATION_ID_NULL = 'location_id_null'
 DISTANCE_MISSING = 'trip_distance_missing'
 DURATION_OUT_OF_RANGE = 'duration_out_of_range'
 DROP_REASONS = (TIME_MISSING, LOCATION_ID_NULL, DISTANCE_MISSING, DURATION_OUT_OF_RANGE)
+# Each reason as a person reads it, short enough for a chart's axis and a table's header.
+DROP_REASON_LABELS = {
+    TIME_MISSING: 'no valid time',
+    LOCATION_ID_NULL: 'null location id',
+    DISTANCE_MISSING: 'no trip distance',
+    DURATION_OUT_OF_RANGE: f'not {MIN_DURATION_MINUTES}-{MAX_DURATION_MINUTES} minutes',
+}
 
 # Per month (``MONTH_COLUMN``'s value): rows read, rows dropped per reason, rows kept.
 CleaningReport = Dict[str, Dict[str, int]]

@@ -8,8 +8,9 @@ are in ``workarounds/``, one module each.
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, NamedTuple, Optional
 
 SCHEDULE_NAME = 'headless runner'
 ACTIVE = ('initial', 'running')
@@ -175,6 +176,43 @@ def log_tail(block_run, lines: int = 25) -> str:
 
 def failed_blocks(run) -> List[Dict[str, str]]:
     return [{'block': br.block_uuid, 'log': log_tail(br)} for br in run.block_runs if status_of(br.status) == 'failed']
+
+
+class FinishedRun(NamedTuple):
+    """A completed run of a pipeline, as Mage recorded it."""
+
+    run_id: int
+    completed_at: Optional[datetime]
+    execution_partition: str
+
+
+def latest_completed_run(pipeline_uuid: str) -> Optional[FinishedRun]:
+    """The newest completed run of ``pipeline_uuid`` in Mage's database (any trigger), or None
+    when it never completed."""
+    from mage_ai.orchestration.db.models.schedules import PipelineRun
+
+    run = (
+        PipelineRun.query.filter(
+            PipelineRun.pipeline_uuid == pipeline_uuid,
+            PipelineRun.status == PipelineRun.PipelineRunStatus.COMPLETED,
+        )
+        .order_by(PipelineRun.id.desc())
+        .first()
+    )
+    return None if run is None else FinishedRun(run.id, run.completed_at, run.execution_partition)
+
+
+def read_block_output(project_dir: Path, pipeline_uuid: str, block_uuid: str, partition: str, index: int) -> Any:
+    """One stored output (``output_<index>``) of a block of a finished run, without reading the
+    others (a preparation's frames are millions of rows); None when the run stored none."""
+    from mage_ai.data_preparation.models.pipeline import Pipeline
+
+    pipeline = Pipeline.get(pipeline_uuid, repo_path=str(project_dir))
+    manager = pipeline.variable_manager
+    name = f'output_{index}'
+    if name not in manager.get_variables_by_block(pipeline_uuid, block_uuid, partition=partition):
+        return None
+    return manager.get_variable(pipeline_uuid, block_uuid, name, partition=partition)
 
 
 def read_block_outputs(project_dir: Path, pipeline_uuid: str, block_uuid: str, partition: str) -> List[Any]:
