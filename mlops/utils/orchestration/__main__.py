@@ -27,6 +27,7 @@ from typing import Any, Dict, List, Tuple
 from mlops.utils.errors import ConfigError
 from mlops.utils.orchestration.chain import CHAIN, Step
 from mlops.utils.orchestration.headless import TIMED_OUT
+from mlops.utils.orchestration.leftovers import RUNNER_ENV_VAR, die_with_runner, scratch_dir, stop_leftovers
 from mlops.utils.orchestration.runner_lock import RunnerLock
 from mlops.utils.orchestration.variables import (
     bounded_number,
@@ -147,25 +148,40 @@ def end_process_tree(process: subprocess.Popen) -> None:
     psutil.wait_procs(tree, timeout=10)
 
 
-def run_step(step: Step, variables: Dict[str, Any], timeout: float) -> Dict[str, Any]:
+def run_step(step: Step, variables: Dict[str, Any], timeout: float, runner_lock: Path) -> Dict[str, Any]:
     """Run one pipeline in a fresh process (Mage binds one sub-project per process).
 
     The headless process stops its run itself after ``timeout`` seconds; if it is still alive
     ``GRACE_SECONDS`` later, its whole process group is killed and the run it left active is
-    cancelled by a second, short process."""
+    cancelled by a second, short process. It ends with this runner, and carries the runner's
+    lock in its environment for the next runner to find (``leftovers``)."""
     log_dir = data_dir() / 'logs'
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f'headless-{step.project}-{step.pipeline}.log'
-    env = {**os.environ, 'PYTHONPATH': os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get('PYTHONPATH')]))}
+    env = {
+        **os.environ,
+        'PYTHONPATH': os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get('PYTHONPATH')])),
+        RUNNER_ENV_VAR: str(runner_lock),
+    }
     result: Dict[str, Any] = {'project': step.project, 'pipeline': step.pipeline, 'failures': []}
-    with tempfile.TemporaryDirectory(prefix='mlops-run-') as tmp, open(log_path, 'w') as log:
+    with (
+        tempfile.TemporaryDirectory(prefix='mlops-run-', dir=scratch_dir(runner_lock)) as tmp,
+        open(log_path, 'w') as log,
+    ):
         result_file = Path(tmp) / 'result.json'
         command = headless_command(
             'run', step.project, step.pipeline, json.dumps(variables), str(result_file), '--timeout', str(timeout)
         )
         if step.data_product:
             command += ['--data-product', step.data_product]
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO_ROOT)
+        process = subprocess.Popen(
+            command,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=REPO_ROOT,
+            preexec_fn=die_with_runner(os.getpid()),
+        )
         try:
             process.wait(timeout=timeout + GRACE_SECONDS)
         except subprocess.TimeoutExpired:
@@ -207,14 +223,18 @@ def main(argv: List[str]) -> int:
         print(f'error: {lock.refusal()}', file=sys.stderr)
         return 3
     try:
-        return run_steps(steps, timeout)
+        stopped = stop_leftovers(lock.path)
+        if stopped:
+            pids = ', '.join(map(str, stopped))
+            print(f'stopped {len(stopped)} processes a killed runner left on this state (pids {pids})', file=sys.stderr)
+        return run_steps(steps, timeout, lock.path)
     finally:
         lock.release()
 
 
-def run_steps(steps: List[Tuple[Step, Dict[str, Any]]], timeout: float) -> int:
+def run_steps(steps: List[Tuple[Step, Dict[str, Any]]], timeout: float, runner_lock: Path) -> int:
     for step, variables in steps:
-        result = run_step(step, variables, timeout)
+        result = run_step(step, variables, timeout, runner_lock)
         failures = result.pop('failures', [])
         reason = result.pop('reason', None)
         result.pop('execution_partition', None)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 import time
 import traceback
@@ -34,6 +35,22 @@ NOT_STARTED = 'not started'
 # Seconds a run handed to the lease holder's scheduler may stay 'initial': a server on this
 # database starts it within a tick (10 s); one that does not is not scheduling this database.
 HANDOFF_SECONDS_ENV, HANDOFF_SECONDS = 'MLOPS_HANDOFF_SECONDS', 90.0
+
+
+class Terminated(BaseException):
+    """SIGTERM reached this process: its runner ended (``leftovers.die_with_runner``) or
+    someone stopped it. Raised where the process is, so the run is cancelled on the way out."""
+
+
+_HEADLESS_PID = os.getpid()
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    if os.getpid() != _HEADLESS_PID:  # a process Mage's job queue forked: it just ends, as by default
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
+        return
+    raise Terminated('stopped by SIGTERM (the runner that started this process ended, or it was stopped)')
 
 
 def wait_for_end(
@@ -92,7 +109,13 @@ def run_pipeline(
                 return NOT_STARTED
             return state
 
-        status = wait_for_end(tick, run_status, lambda: mage.stop_run(run), timeout, interval=0.5 if driving else 2.0)
+        try:
+            status = wait_for_end(
+                tick, run_status, lambda: mage.stop_run(run), timeout, interval=0.5 if driving else 2.0
+            )
+        except (Terminated, KeyboardInterrupt):  # cancelled now, not left running for the next runner
+            mage.stop_run(run)
+            raise
         reason = {}
         if status == NOT_STARTED:
             holder = lease.path.read_text().strip() if lease.path.exists() else '?'
@@ -162,10 +185,14 @@ def main(argv: List[str]) -> int:
 
 
 if __name__ == '__main__':
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         code = main(sys.argv[1:])
     except SystemExit as exit:  # argparse: --help (0) or bad arguments (2), already printed
         code = exit.code
+    except Terminated as stopped:
+        print(f'headless run {stopped}; its run was cancelled', file=sys.stderr)
+        code = 128 + signal.SIGTERM
     except BaseException:  # report, then still end the queue's processes
         traceback.print_exc()
         code = 1

@@ -64,33 +64,33 @@ def fake_headless(monkeypatch, tmp_path):
     return fake_headless, calls
 
 
-def test_a_step_whose_process_dies_is_reported_crashed(fake_headless):
+def test_a_step_whose_process_dies_is_reported_crashed(fake_headless, tmp_path):
     fake, calls = fake_headless
     fake.script = 'import os; os._exit(3)'
-    result = cli.run_step(CHAIN[0], {}, timeout=30)
+    result = cli.run_step(CHAIN[0], {}, timeout=30, runner_lock=tmp_path / 'runner.lock')
     assert result['status'] == 'crashed' and result['log'].endswith(
         'headless-unit_1_data_preparation-data_preparation.log'
     )
     assert calls[0][:3] == ('run', 'unit_1_data_preparation', 'data_preparation') and '--timeout' in calls[0]
 
 
-def test_a_step_past_its_timeout_is_killed_cancelled_and_reported_timed_out(fake_headless):
+def test_a_step_past_its_timeout_is_killed_cancelled_and_reported_timed_out(fake_headless, tmp_path):
     fake, calls = fake_headless
     fake.script = 'import time; time.sleep(600)'
-    result = cli.run_step(CHAIN[0], {}, timeout=0.5)
+    result = cli.run_step(CHAIN[0], {}, timeout=0.5, runner_lock=tmp_path / 'runner.lock')
     assert result['status'] == 'timed out'
     assert calls[-1] == ('cancel', 'unit_1_data_preparation', 'data_preparation')
     assert calls[0][calls[0].index('--timeout') + 1] == '0.5'  # the timeout reached the headless process
 
 
-def test_the_result_the_process_wrote_is_reported(fake_headless):
+def test_the_result_the_process_wrote_is_reported(fake_headless, tmp_path):
     fake, _ = fake_headless
     fake.script = (
         'import json, sys; from pathlib import Path; '
         'Path(sys.argv[5]).write_text(json.dumps({"project": "p", "pipeline": "q", "status": "failed", '
         '"failures": [{"block": "b", "log": "boom"}]}))'
     )
-    result = cli.run_step(CHAIN[0], {}, timeout=30)
+    result = cli.run_step(CHAIN[0], {}, timeout=30, runner_lock=tmp_path / 'runner.lock')
     assert result['status'] == 'failed' and result['failures'] == [{'block': 'b', 'log': 'boom'}]
 
 
