@@ -44,7 +44,7 @@ create_env_file() {
   while IFS= read -r line || [[ -n "$line" ]]; do
     key="${line%%=*}"
     case "$key" in
-      POSTGRES_PASSWORD|DEFAULT_OWNER_PASSWORD) line="$key=$(od -vAn -N18 -tx1 /dev/urandom | tr -d ' \n')" ;;
+      POSTGRES_PASSWORD|DEFAULT_OWNER_PASSWORD|MLFLOW_TRACKING_PASSWORD) line="$key=$(od -vAn -N18 -tx1 /dev/urandom | tr -d ' \n')" ;;
       MLOPS_UID) line="$key=$(id -u)" ;;
       MLOPS_GID) line="$key=$(id -g)" ;;
     esac

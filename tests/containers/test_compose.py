@@ -24,8 +24,15 @@ COMPOSE = REPO_ROOT / 'docker-compose.yml'
 ENV_EXAMPLE = REPO_ROOT / '.env.example'
 START = REPO_ROOT / 'scripts' / 'start.sh'
 SERVICES = {'postgres', 'mlflow', 'mage', 'model-server'}
-# Secrets without a default: `docker compose` refuses to start without them.
-REQUIRED = ('POSTGRES_PASSWORD', 'DEFAULT_OWNER_PASSWORD')
+# Secrets without a default: `docker compose` refuses to start without them, saying how to get one.
+REFUSALS = {
+    'POSTGRES_PASSWORD': 'set POSTGRES_PASSWORD in .env (./scripts/start.sh creates it from .env.example)',
+    'DEFAULT_OWNER_PASSWORD': 'set DEFAULT_OWNER_PASSWORD in .env (./scripts/start.sh creates it from .env.example)',
+    'MLFLOW_TRACKING_PASSWORD': (
+        'set MLFLOW_TRACKING_PASSWORD in .env, 12 or more characters (openssl rand -hex 18 makes one)'
+    ),
+}
+REQUIRED = tuple(REFUSALS)
 SECRET_NAME = re.compile(r'PASSWORD|SECRET|TOKEN|_KEY\b')
 
 
@@ -147,19 +154,40 @@ def test_secrets_come_only_from_the_environment(example_values, rendered):
     assert env['postgres']['POSTGRES_PASSWORD'] == example_values['POSTGRES_PASSWORD']
     assert env['mlflow']['PGPASSWORD'] == env['mage']['PGPASSWORD'] == example_values['POSTGRES_PASSWORD']
     assert env['mage']['DEFAULT_OWNER_PASSWORD'] == example_values['DEFAULT_OWNER_PASSWORD']
+    # The MLflow server's admin, and the clients that sign in as it (MLflow's client reads these).
+    for name in ('mlflow', 'mage', 'model-server'):
+        environment = rendered['services'][name]['environment']
+        assert environment['MLFLOW_TRACKING_PASSWORD'] == example_values['MLFLOW_TRACKING_PASSWORD'], name
+        assert environment['MLFLOW_TRACKING_USERNAME'] == example_values['MLFLOW_TRACKING_USERNAME'], name
 
 
 @pytest.mark.parametrize('missing', REQUIRED)
 def test_without_a_secret_compose_refuses_and_says_which(example_values, missing):
     result = config({**example_values, missing: ''})
     assert result.returncode != 0
-    assert f'set {missing} in .env (./scripts/start.sh creates it from .env.example)' in result.stderr
+    assert REFUSALS[missing] in result.stderr
 
 
 def test_with_an_empty_environment_compose_refuses():
     result = config({})
     assert result.returncode != 0 and 'Missing mandatory value' in result.stderr
-    assert re.search(r'set (POSTGRES|DEFAULT_OWNER)_PASSWORD in \.env', result.stderr), result.stderr
+    assert re.search(r'set (POSTGRES|DEFAULT_OWNER|MLFLOW_TRACKING)_PASSWORD in \.env', result.stderr), result.stderr
+
+
+def test_mlflow_runs_behind_its_basic_authentication(rendered):
+    """The server's command is the auth wrapper (`mlflow server --app-name basic-auth`), from the
+    image's copy of the repository's script; its users live in a named volume of their own."""
+    mlflow = rendered['services']['mlflow']
+    program = shlex.split(mlflow['command'])[0]
+    assert program == '/opt/mlflow-setup/scripts/mlflow_auth_server.sh'
+    assert (
+        'COPY scripts/mlflow_auth_server.sh scripts/mlflow_auth_admin.py scripts/'
+        in (REPO_ROOT / 'mlflow.Dockerfile').read_text()
+    )
+    assert '--app-name basic-auth' in (REPO_ROOT / 'scripts' / 'mlflow_auth_server.sh').read_text()
+    volumes = {volume.split(':')[1]: volume.split(':')[0] for volume in mlflow['volumes']}
+    assert volumes['/mlflow/auth'] in rendered['volumes']
+    assert 'ENV MLOPS_MLFLOW_AUTH_DIR=/mlflow/auth' in (REPO_ROOT / 'mlflow.Dockerfile').read_text()
 
 
 def test_mage_keeps_its_settings_with_authentication_on(example_values, rendered):
@@ -288,20 +316,39 @@ def test_the_stack_runs_on_postgresql_as_the_compose_file_configures_it(tmp_path
     ):
         arguments[arguments.index(option) + 1] = value
     assert healthcheck(services['mlflow'], port).returncode != 0
+    # The image's copy of the script is the repository's (mlflow.Dockerfile), run with the
+    # server's virtualenv and its users in this test's folder.
+    assert arguments[0] == '/opt/mlflow-setup/scripts/mlflow_auth_server.sh'
+    mlflow_env = here(services['mlflow']['environment'])
+    login = (mlflow_env['MLFLOW_TRACKING_USERNAME'], mlflow_env['MLFLOW_TRACKING_PASSWORD'])
     with ServerProcess(
-        [mlflow_server_bin(), *arguments[1:]],
+        ['bash', str(REPO_ROOT / 'scripts' / 'mlflow_auth_server.sh'), *arguments[1:]],
         f'http://127.0.0.1:{port}/health',
         tmp_path / 'mlflow.log',
-        env={**here(services['mlflow']['environment']), **database_env},
+        env={
+            **mlflow_env,
+            **database_env,
+            'MLFLOW_SERVER_BIN': mlflow_server_bin(),
+            'MLOPS_MLFLOW_AUTH_DIR': str(tmp_path / 'auth'),
+        },
     ):
         assert healthy(services['mlflow'], port)
+        api = f'http://127.0.0.1:{port}/api/2.0/mlflow'
+        host = {'Host': 'mlflow:5000'}
+        # Anyone else on the network: no write, no read (401), the registry untouched.
+        anonymous_write = requests.post(
+            f'{api}/registered-models/create', json={'name': 'intruder'}, headers=host, timeout=60
+        )
+        assert anonymous_write.status_code == 401, anonymous_write.text[:300]
+        anonymous_read = requests.get(f'{api}/registered-models/search', headers=host, timeout=60)
+        assert anonymous_read.status_code == 401, anonymous_read.text[:300]
+        # Mage and the model server, with the credentials the file gives them.
         created = requests.post(
-            f'http://127.0.0.1:{port}/api/2.0/mlflow/experiments/create',
-            json={'name': 'compose-check'},
-            headers={'Host': 'mlflow:5000'},
-            timeout=60,
+            f'{api}/experiments/create', json={'name': 'compose-check'}, headers=host, auth=login, timeout=60
         )
         assert created.status_code == 200, created.text
+        models = requests.get(f'{api}/registered-models/search', headers=host, auth=login, timeout=60)
+        assert models.status_code == 200 and 'intruder' not in models.text, models.text[:300]
 
     mage_env = {**here(services['mage']['environment']), **database_env}
     mage_env = {

@@ -91,6 +91,11 @@ class Stack:
         """.env as start.sh wrote it."""
         return dict(re.findall(r'^([A-Z][A-Z0-9_]*)=(.*)$', (self.root / '.env').read_text(), re.M))
 
+    def mlflow_login(self) -> Dict[str, str]:
+        """The MLflow server's credentials from .env, as MLflow's client reads them."""
+        settings = self.settings()
+        return {name: settings[name] for name in ('MLFLOW_TRACKING_USERNAME', 'MLFLOW_TRACKING_PASSWORD')}
+
     def start(self, *services: str) -> subprocess.CompletedProcess:
         """./scripts/start.sh -d with the services (compose's three by default), in Docker mode."""
         return subprocess.run(
@@ -194,7 +199,13 @@ def stack(engine, tmp_path_factory, shared_data) -> Iterator[Stack]:
     root = tmp_path_factory.mktemp('stack') / f'mlopscheck{secrets.token_hex(3)}'
     _copy_checkout(root, shared_data)
     env = engine.environ({**os.environ, 'MLOPS_START_MODE': 'docker', 'MLOPS_DATA_SOURCE': 'data'})
-    for variable in ('POSTGRES_PASSWORD', 'DEFAULT_OWNER_PASSWORD', 'MLOPS_UI_PROJECT'):
+    for variable in (
+        'POSTGRES_PASSWORD',
+        'DEFAULT_OWNER_PASSWORD',
+        'MLFLOW_TRACKING_USERNAME',
+        'MLFLOW_TRACKING_PASSWORD',
+        'MLOPS_UI_PROJECT',
+    ):
         env.pop(variable, None)  # the values come from the .env start.sh writes
     built = Stack(engine, root, env, timings)
     try:
@@ -245,19 +256,34 @@ def test_the_ui_signs_in_with_the_password_start_sh_wrote(stack):
         ).sign_in()
 
 
-def _mlflow(method: str, path: str, **kwargs) -> dict:
+def _mlflow_call(method: str, path: str, **kwargs) -> requests.Response:
     """One call of the MLflow server's REST API as a browser on the host makes it (the Host
     header docker-compose.yml's --allowed-hosts names)."""
-    answer = requests.request(
+    return requests.request(
         method, f'http://127.0.0.1:5000/api/2.0/mlflow/{path}', headers={'Host': 'localhost:5000'}, timeout=60, **kwargs
+    )
+
+
+def _mlflow(stack: Stack, method: str, path: str, **kwargs) -> dict:
+    """The same, signed in with the credentials start.sh wrote into .env."""
+    login = stack.mlflow_login()
+    answer = _mlflow_call(
+        method, path, auth=(login['MLFLOW_TRACKING_USERNAME'], login['MLFLOW_TRACKING_PASSWORD']), **kwargs
     )
     assert answer.status_code == 200, f'{method} {path}: {answer.status_code} {answer.text[:2000]}'
     return answer.json()
 
 
-def test_the_mlflow_server_answers_and_keeps_an_experiment_in_postgresql(stack):
+def test_the_mlflow_server_answers_only_its_user_and_keeps_an_experiment_in_postgresql(stack):
     assert requests.get('http://127.0.0.1:5000/health', timeout=30).text == 'OK'
-    _mlflow('POST', 'experiments/create', json={'name': 'container-check'})
+    password = stack.mlflow_login()['MLFLOW_TRACKING_PASSWORD']
+    assert len(password) >= 12  # start.sh wrote a fresh one into .env (.env.example has none)
+    anonymous_write = _mlflow_call('POST', 'registered-models/create', json={'name': 'intruder'})
+    assert anonymous_write.status_code == 401, anonymous_write.text[:300]
+    anonymous_read = _mlflow_call('GET', 'registered-models/search')
+    assert anonymous_read.status_code == 401, anonymous_read.text[:300]
+    _mlflow(stack, 'POST', 'experiments/create', json={'name': 'container-check'})
+    assert 'intruder' not in json.dumps(_mlflow(stack, 'GET', 'registered-models/search'))
 
 
 def _run_status(stack: Stack, run_id: int) -> str:
@@ -319,11 +345,11 @@ def _trips(shared_data: Path, rows: int = 50) -> List[dict]:
     return trips.to_dict(orient='records')
 
 
-def _in_process(model_uri: str, trips: List[dict]) -> List[float]:
+def _in_process(stack: Stack, model_uri: str, trips: List[dict]) -> List[float]:
     result = subprocess.run(
         [sys.executable, '-c', PREDICT_IN_PROCESS, model_uri],
         input=json.dumps(trips),
-        env={**os.environ, 'MLFLOW_TRACKING_URI': 'http://127.0.0.1:5000'},
+        env={**os.environ, 'MLFLOW_TRACKING_URI': 'http://127.0.0.1:5000', **stack.mlflow_login()},
         capture_output=True,
         text=True,
         timeout=600,
@@ -332,8 +358,8 @@ def _in_process(model_uri: str, trips: List[dict]) -> List[float]:
     return json.loads(result.stdout.splitlines()[-1])
 
 
-def _champion_version() -> str:
-    found = _mlflow('GET', 'registered-models/alias', params={'name': MODEL, 'alias': 'champion'})
+def _champion_version(stack: Stack) -> str:
+    found = _mlflow(stack, 'GET', 'registered-models/alias', params={'name': MODEL, 'alias': 'champion'})
     return found['model_version']['version']
 
 
@@ -355,7 +381,7 @@ def test_a_training_run_in_the_mage_container_registers_a_champion_the_model_ser
     assert trained.returncode == 0, trained.stdout[-3000:] + trained.stderr[-3000:]
     summaries = [json.loads(line) for line in trained.stdout.splitlines() if line.startswith('{')]
     registered = [str(m['version']) for line in summaries for m in line.get('models', [])]
-    stack.champion = _champion_version()
+    stack.champion = _champion_version(stack)
     assert registered == [stack.champion], summaries  # the store was empty: its one version is champion
 
     started = time.monotonic()
@@ -370,7 +396,7 @@ def test_a_training_run_in_the_mage_container_registers_a_champion_the_model_ser
         timeout=120,
     )
     assert answer.status_code == 200, answer.text
-    expected = _in_process(f'models:/{MODEL}/{stack.champion}', trips)
+    expected = _in_process(stack, f'models:/{MODEL}/{stack.champion}', trips)
     assert np.allclose(answer.json()['predictions'], expected, rtol=0, atol=1e-9)
     assert len(set(np.round(expected, 6))) > 1  # a fitted model, not a constant
 
@@ -404,7 +430,7 @@ def test_the_api_endpoint_answers_what_the_champion_answers_with_the_ui_on_unit_
     stack.timings['predict_api.sh --run (3 trips), each'] = max(seconds)
     rows = json.loads(ran.stdout)
     assert {row['model_version'] for row in rows} == {stack.champion}
-    expected = _in_process(f'models:/{MODEL}/{stack.champion}', trips)
+    expected = _in_process(stack, f'models:/{MODEL}/{stack.champion}', trips)
     assert np.allclose([row['predicted_minutes'] for row in rows], expected, rtol=1e-9, atol=0)
 
 
@@ -422,11 +448,11 @@ def test_down_and_up_keep_the_runs_the_experiments_and_the_champion(stack, share
     stack.timings['restart to healthy (cached images)'] = time.monotonic() - started
     assert _run_status(stack, run_id) == 'COMPLETED'
     assert _owner(stack).get(f'/api/pipeline_runs/{run_id}')['pipeline_run']['status'] == 'completed'
-    _mlflow('GET', 'experiments/get-by-name', params={'experiment_name': 'container-check'})
+    _mlflow(stack, 'GET', 'experiments/get-by-name', params={'experiment_name': 'container-check'})
     assert stack.champion, 'the training run did not register a champion'
-    assert _champion_version() == stack.champion  # the registry, in PostgreSQL
+    assert _champion_version(stack) == stack.champion  # the registry, in PostgreSQL
     trips = _trips(shared_data, rows=5)  # the artifacts, in their volume: the model loads again
-    assert len(_in_process(f'models:/{MODEL}/{stack.champion}', trips)) == 5
+    assert len(_in_process(stack, f'models:/{MODEL}/{stack.champion}', trips)) == 5
 
 
 def test_down_removes_everything(stack):

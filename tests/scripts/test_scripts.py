@@ -67,9 +67,10 @@ def test_run_sh_rejects_a_misspelt_variable_then_runs_data_preparation(tmp_path,
     assert (tmp_path / 'mage' / 'mlops' / 'mage-ai.db').is_file()  # the platform's one database
 
 
-def test_mlflow_server_sh_serves_the_store_the_pipelines_write(tmp_path):
+def test_mlflow_server_sh_serves_the_store_the_pipelines_write(tmp_path, monkeypatch):
     """A run logged through the server lands in the embedded store (the pipelines' default);
-    one logged into the store directly is listed by the server."""
+    one logged into the store directly is listed by the server. The client signs in with the
+    credentials the script generated (tests/scripts/test_mlflow_auth.py: the login itself)."""
     from mlflow.tracking import MlflowClient
 
     from tests.registered import embedded_store
@@ -77,12 +78,22 @@ def test_mlflow_server_sh_serves_the_store_the_pipelines_write(tmp_path):
     with embedded_store(tmp_path / 'data') as experiment_id:
         direct = MlflowClient().create_run(experiment_id).info.run_id
     port = free_port()
+    credentials = {'MLFLOW_TRACKING_USERNAME', 'MLFLOW_TRACKING_PASSWORD'}
     with ServerProcess(
         ['bash', str(REPO_ROOT / 'scripts' / 'mlflow_server.sh'), '--workers', '1'],
         f'http://127.0.0.1:{port}/health',
         tmp_path / 'mlflow.log',
-        env={'MLOPS_DATA_DIR': str(tmp_path / 'data'), 'MLFLOW_PORT': str(port)},
+        env={
+            **{k: v for k, v in os.environ.items() if k not in credentials},
+            'MLOPS_DATA_DIR': str(tmp_path / 'data'),
+            'MLFLOW_PORT': str(port),
+        },
+        inherit_env=False,
     ):
+        for line in (tmp_path / 'data' / 'mlflow' / 'credentials').read_text().splitlines():
+            name, _, value = line.partition('=')
+            if name in credentials:
+                monkeypatch.setenv(name, value)
         served = MlflowClient(f'http://127.0.0.1:{port}')
         assert served.get_run(direct).info.experiment_id == experiment_id
         through = served.create_run(experiment_id).info.run_id

@@ -1,5 +1,8 @@
 """Where MLflow tracks: ``MLFLOW_TRACKING_URI``, else an embedded SQLite store and local
-artifacts under the repository's data folder (never the current directory)."""
+artifacts under the repository's data folder (never the current directory). An MLflow server
+(scripts/mlflow_server.sh, docker-compose) asks for a login: MLflow's client sends
+``MLFLOW_TRACKING_USERNAME`` / ``MLFLOW_TRACKING_PASSWORD``, and a refusal is a TrackingError
+naming the server and the user, never the password."""
 
 from __future__ import annotations
 
@@ -8,7 +11,8 @@ import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Optional
+from urllib.parse import urlsplit, urlunsplit
 
 from mlops.utils.errors import ConfigError
 from mlops.utils.paths import data_dir
@@ -32,6 +36,40 @@ def mlflow_dir() -> Path:
 
 def tracking_uri() -> str:
     return os.environ.get('MLFLOW_TRACKING_URI') or f'sqlite:///{mlflow_dir() / "mlflow.db"}'
+
+
+def shown_uri(uri: str) -> str:
+    """``uri`` for a message: a password in it (``http://user:secret@host``) is masked."""
+    parts = urlsplit(uri)
+    if parts.password is None:
+        return uri
+    host = parts.netloc.rpartition('@')[2]
+    return urlunsplit(parts._replace(netloc=f'{parts.username}:***@{host}'))
+
+
+def refusal(uri: str, status: int) -> str:
+    """What an MLflow server's 401 (no or wrong login) or 403 (signed in, not allowed) means,
+    naming the server and the user the client sent (MLflow's client reads the same variables)."""
+    in_uri = urlsplit(uri)  # http://user:password@host also signs in
+    user = os.environ.get('MLFLOW_TRACKING_USERNAME') or in_uri.username
+    token = os.environ.get('MLFLOW_TRACKING_TOKEN')
+    signed_in = bool(user and (os.environ.get('MLFLOW_TRACKING_PASSWORD') or in_uri.password)) or bool(token)
+    where = f'MLflow tracking at {shown_uri(uri)}'
+    who = f'user {user!r}' if user else 'the MLFLOW_TRACKING_TOKEN'
+    if status == 403:
+        return (
+            f'{where} does not allow {who} what this needs (HTTP 403): give the user EDIT on the '
+            "experiment and the registered model, or sign in as the server's admin"
+        )
+    if not signed_in:
+        return (
+            f'{where} asks for a login (HTTP 401) and none is set: set MLFLOW_TRACKING_USERNAME and '
+            'MLFLOW_TRACKING_PASSWORD (scripts/mlflow_server.sh: from its credentials file; Docker: from .env)'
+        )
+    return (
+        f'{where} refused {who} (HTTP 401): MLFLOW_TRACKING_PASSWORD is not its password on this '
+        'server, or there is no such user'
+    )
 
 
 def experiment_name() -> str:
@@ -75,7 +113,19 @@ def connect() -> str:
     except TrackingError:
         raise
     except Exception as error:
-        raise TrackingError(f'MLflow tracking at {uri} cannot be used: {error}') from error
+        status = _http_status(error)
+        if status in (401, 403):
+            raise TrackingError(refusal(uri, status)) from error
+        raise TrackingError(f'MLflow tracking at {shown_uri(uri)} cannot be used: {error}') from error
+
+
+def _http_status(error: Exception) -> Optional[int]:
+    """The HTTP status an MLflow server answered with, when ``error`` carries one."""
+    status = getattr(error, 'get_http_status_code', None)
+    try:
+        return int(status()) if callable(status) else None
+    except (TypeError, ValueError):
+        return None
 
 
 # MLflow's SQL stores keep one SQLAlchemy engine per database for the whole process.
