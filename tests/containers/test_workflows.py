@@ -1,6 +1,7 @@
-"""The GitHub workflows: actionlint on each; CI runs exactly the README's test command and
-fetches the shared data the tests read; CD builds and pushes both images and applies Terraform
-behind the production environment, with the variables and outputs the module declares."""
+"""The GitHub workflows: actionlint on each; CI runs exactly the README's test command (the
+dependency audit beside it: tests/test_supply_chain.py) and fetches the shared data the tests
+read; CD builds and pushes both images and applies Terraform behind the production
+environment, with the variables and outputs the module declares."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import yaml
 from tests.chain import REPO_ROOT
 from tests.linters import actionlint
 from tests.terraform.module import blocks, plain
+from tests.test_supply_chain import action_pins
 
 WORKFLOWS = REPO_ROOT / '.github' / 'workflows'
 TERRAFORM = REPO_ROOT / 'terraform' / 'aws'
@@ -20,9 +22,10 @@ TERRAFORM = REPO_ROOT / 'terraform' / 'aws'
 # environment variables, which GitHub added in January 2023 and actionlint 1.6.23 learnt): it
 # reports each use as an undefined variable. Only that message is set aside.
 VARS_CONTEXT_GAP = re.compile(r'undefined variable "vars"\. available variables are ')
-# The actions used, at the major version used, with the inputs used. actionlint 1.6.22 knows
-# the inputs of older majors only (checkout@v3, setup-python@v4...), which run on Node 16 and
-# upload-artifact@v3 no longer runs at all; these inputs are those of the actions' action.yml.
+# The actions used, at the major version their tag comment names (each is pinned by commit), with
+# the inputs used. actionlint 1.6.22 knows the inputs of older majors only (checkout@v3,
+# setup-python@v4...), which run on Node 16 and upload-artifact@v3 no longer runs at all; these
+# inputs are those of the actions' action.yml.
 ACTIONS = {
     'actions/checkout@v4': set(),
     'actions/setup-python@v5': {'python-version'},
@@ -86,11 +89,14 @@ def test_actionlint_still_reports_a_broken_workflow(tmp_path):
 
 
 def test_actions_are_known_majors_with_known_inputs():
+    """Each action is pinned by commit (tests/test_supply_chain.py); its tag comment names the major."""
     for name in ('ci.yml', 'cd.yml'):
-        for step in steps(workflow(name)):
-            if 'uses' in step:
-                assert step['uses'] in ACTIONS, step['uses']
-                assert set(step.get('with', {})) <= ACTIONS[step['uses']], step
+        used = [step for step in steps(workflow(name)) if 'uses' in step]
+        pins = action_pins(WORKFLOWS / name)
+        assert [step['uses'] for step in used] == [f'{pin.action}@{pin.ref}' for pin in pins]
+        for step, pin in zip(used, pins):
+            assert pin.major in ACTIONS, pin
+            assert set(step.get('with', {})) <= ACTIONS[pin.major], step
 
 
 def test_ci_runs_exactly_the_readme_test_command():
@@ -104,8 +110,8 @@ def test_ci_runs_exactly_the_readme_test_command():
     assert ci_run == [f'exec {command}']
     ci = workflow('ci.yml')
     assert {'pull_request', 'push'} <= set(ci['on'])
-    assert len(ci['jobs']) == 1
-    [job] = ci['jobs'].values()
+    assert set(ci['jobs']) == {'test', 'audit'}  # audit: tests/test_supply_chain.py
+    job = ci['jobs']['test']
     assert job['timeout-minutes'] == 90
     assert str({**ci.get('env', {}), **job.get('env', {})}.get('CI')).lower() == 'true'
     runs = [one_line(step['run']) for step in job['steps'] if 'run' in step]
@@ -117,9 +123,9 @@ def test_ci_runs_exactly_the_readme_test_command():
 
 
 def test_ci_uses_the_python_minor_version_of_the_images():
-    [setup] = [step for step in steps(workflow('ci.yml')) if step.get('uses', '').startswith('actions/setup-python')]
+    setups = [step for step in steps(workflow('ci.yml')) if step.get('uses', '').startswith('actions/setup-python')]
     version = re.search(r'FROM python:(\d+\.\d+)\.', (REPO_ROOT / 'Dockerfile').read_text())[1]
-    assert str(setup['with']['python-version']) == version
+    assert setups and {str(setup['with']['python-version']) for setup in setups} == {version}
 
 
 def test_ci_fetches_the_shared_data_the_tests_read(tmp_path, shared_data):
