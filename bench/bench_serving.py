@@ -1,4 +1,4 @@
-"""Latency and throughput of the model server (``scripts/serve.sh``: ``mlflow models serve``) on
+"""Latency and throughput of the model server (``scripts/serve.sh``: MLflow's scoring server) on
 loopback, with clients on keep-alive connections.
 
     python bench/bench_serving.py [--quick [linear|xgboost]] [--model-uri URI] [--workers N]

@@ -1,25 +1,34 @@
 #!/usr/bin/env bash
-# Serve the champion over HTTP with MLflow's scoring server: `mlflow models serve` on
-# models:/<registered model>@champion, from .venv (--env-manager local), on loopback.
+# Serve the champion over HTTP with MLflow's scoring server (mlflow.pyfunc.scoring_server, what
+# `mlflow models serve` runs) on models:/<registered model>@champion, from .venv, on loopback,
+# behind a guard on the request size.
 #
 #   ./scripts/serve.sh                          http://127.0.0.1:5001/invocations
-#   MODEL_SERVER_PORT=8080 ./scripts/serve.sh --timeout 30    (options go to `mlflow models serve`)
+#   MODEL_SERVER_PORT=8080 ./scripts/serve.sh --timeout-keep-alive 30    (options go to uvicorn)
 #   curl -s 127.0.0.1:5001/invocations -H 'Content-Type: application/json' \
 #     -d '{"dataframe_records": [{"PULocationID": 74, "DOLocationID": 75, "trip_distance": 1.2}]}'
 #
 # Environment: MODEL_SERVER_HOST (127.0.0.1), MODEL_SERVER_PORT (5001), MODEL_SERVER_WORKERS (2),
 # MODEL_SERVER_MODEL_URI (default models:/$MLOPS_REGISTERED_MODEL@champion, resolved when the
 # server starts: restart it to serve a new champion), MLFLOW_TRACKING_URI and MLOPS_REGISTERED_MODEL
-# as for the pipelines; uvicorn also reads UVICORN_* variables (UVICORN_ACCESS_LOG=false: no line
-# per request). See README.md.
+# as for the pipelines; the request limits MLOPS_MAX_RECORDS (100000 trips a request, the same
+# limit as the predict pipeline's) and MODEL_SERVER_MAX_BODY_BYTES (default 160 bytes a record of
+# it: 16000000); MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT (60 s) as for `mlflow models serve`.
+# uvicorn also reads UVICORN_* variables (UVICORN_ACCESS_LOG=false: no line per request). See
+# docs/model-server.md.
 #
 # Answers: {"predictions": [minutes, ...]} in the order of the trips. Bad input is a 400 whose
 # JSON "message" names the problem: a missing field ("Model is missing inputs ['trip_distance']"),
-# a value of the wrong type ("Failed to convert column trip_distance to type 'float64'"), an
-# empty list (no columns at all: every input is reported missing), a payload that is not JSON or
-# lacks dataframe_records / dataframe_split / inputs / instances. No batch limit: 100k trips
-# (6.6 MB of JSON) take about a second; send big batches as Parquet (Content-Type
-# application/vnd.apache.parquet) or text/csv: parsing JSON is most of a big request's time.
+# a value of the wrong type ("Failed to convert column trip_distance to type 'float64'"), a value
+# the input rule refuses (mlops/utils/model_code/input_rule.py: location ids are integers in
+# [1, 2147483647], trip_distance a finite number in [0, 1000000] miles, null refused; "records[3].
+# trip_distance must be a finite number >= 0, got -100.0"), an empty list (no columns at all:
+# every input is reported missing), a payload that is not JSON or lacks dataframe_records /
+# dataframe_split / inputs / instances. Too large is a 413: a body over MODEL_SERVER_MAX_BODY_BYTES
+# (judged by its Content-Length before it is read; a chunked one once it passes the limit), more
+# trips than MLOPS_MAX_RECORDS (counted by the model once parsed). 100k trips (6.6 MB of JSON)
+# take about a second; send big batches as Parquet (Content-Type application/vnd.apache.parquet)
+# or text/csv: parsing JSON is most of a big request's time.
 #
 # Workers: 2, one per core. A worker is one process that parses, predicts and answers in its
 # threads, so it uses about one core (the GIL). uvicorn runs on uvloop and httptools
@@ -29,18 +38,28 @@
 # machine: one client p50 8.1 ms with 1 worker, 7.5 with 2; 16 clients 150 requests/s with 1,
 # 224-232 with 2.
 #
-# The server runs in an empty temporary folder: uvicorn puts its working directory first on
-# sys.path, and the model must import the model code it ships, never the repository's.
+# How: the model is downloaded into a temporary folder, and uvicorn started there on
+# request_limits:limited_scoring_server (mlops/utils/model_code/request_limits.py, copied in):
+# MLflow's scoring server app on that model, wrapped in the body-size guard; `mlflow models serve`
+# has no place for one. uvicorn puts its working directory first on sys.path, and that folder holds
+# nothing else importable: the model must import the model code it ships, never the repository's.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$ROOT/scripts/setup_venv.sh"
 
-# The registry's name and tracking store exactly as the pipelines resolve them.
-{ IFS= read -r champion && IFS= read -r tracking; } < <("$VENV_PYTHON" -c '
+# The registry's name and tracking store exactly as the pipelines resolve them, and the request
+# limits (a bad setting stops here, named).
+{ IFS= read -r champion && IFS= read -r tracking && IFS= read -r limits; } < <("$VENV_PYTHON" -c '
+import sys
+from mlops.utils.model_code.request_limits import max_body_bytes, max_records
 from mlops.utils.tracking.mlflow_setup import tracking_uri
 from mlops.utils.tracking.registry import registered_model_name
 from mlops.utils.tracking.schema import CHAMPION
-print(f"models:/{registered_model_name()}@{CHAMPION}"); print(tracking_uri())')
+try:
+    limits = f"at most {max_records()} trips and {max_body_bytes()} bytes a request"
+except ValueError as error:
+    sys.exit(f"error: {error}")
+print(f"models:/{registered_model_name()}@{CHAMPION}"); print(tracking_uri()); print(limits)')
 model_uri="${MODEL_SERVER_MODEL_URI:-$champion}"
 if [[ "$tracking" == sqlite:///* && ! -f "${tracking#sqlite:///}" ]]; then
   echo "error: no MLflow store at ${tracking#sqlite:///}: train a model first (./scripts/run.sh)" >&2
@@ -55,14 +74,18 @@ export MLOPS_SERVING_FREEZE_GC=1
 workdir="$(mktemp -d "${TMPDIR:-/tmp}/mlops-serve-XXXXXX")"
 trap 'rm -rf "$workdir"' EXIT
 cd "$workdir"
+"$VENV_PYTHON" -c 'import sys, mlflow; mlflow.artifacts.download_artifacts(artifact_uri=sys.argv[1], dst_path=sys.argv[2])' \
+  "$model_uri" "$workdir/served-model" >/dev/null
+export MLOPS_SERVED_MODEL_PATH="$workdir/served-model"
+cp "$ROOT/mlops/utils/model_code/request_limits.py" "$workdir/"
 host="${MODEL_SERVER_HOST:-127.0.0.1}"
 port="${MODEL_SERVER_PORT:-5001}"
 workers="${MODEL_SERVER_WORKERS:-2}"
-echo "serving $model_uri on http://$host:$port/invocations with $workers workers" >&2
+echo "serving $model_uri on http://$host:$port/invocations with $workers workers, $limits" >&2
 
 # In the background so that the trap can remove the folder: a TERM or INT to this script is
 # passed on to the server, and the script exits once the server has.
-"$VENV/bin/mlflow" models serve -m "$model_uri" --env-manager local --host "$host" --port "$port" \
+"$VENV/bin/uvicorn" --factory request_limits:limited_scoring_server --host "$host" --port "$port" \
   --workers "$workers" "$@" &
 server=$!
 trap 'kill -TERM "$server" 2>/dev/null || true' TERM INT HUP

@@ -1,5 +1,6 @@
-"""./scripts/serve.sh: `mlflow models serve` on the champion answers raw trips with the minutes the
-model gives in-process, refuses bad payloads with a 400 that names the problem, and keeps serving."""
+"""./scripts/serve.sh: MLflow's scoring server on the champion answers raw trips with the minutes
+the model gives in-process, refuses bad payloads with a 400 that names the problem (the model's
+input rule: the field and record), too large ones with a 413, and keeps serving."""
 
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ from tests.registered import embedded_store, register_model
 from tests.servers import REPO_ROOT, ServerProcess, free_port
 
 MODEL = 'test-model'
-BATCH_ROWS = 100_000  # served whole: the documented answer to a large batch
+BATCH_ROWS = 100_000  # served whole: the documented answer to a large batch, and the record limit
+MAX_BODY_BYTES = 16_000_000  # the documented default body limit (docs/model-server.md)
 
 
 @dataclass
@@ -66,7 +68,9 @@ def served(tmp_path_factory, data) -> Iterator[Served]:
 
 
 def post(url: str, payload) -> requests.Response:
-    body = payload if isinstance(payload, (str, bytes)) else json.dumps(payload)
+    """``payload`` as JSON (text, bytes and byte iterators as they are: an iterator is sent chunked,
+    without a Content-Length)."""
+    body = payload if isinstance(payload, (str, bytes, Iterator)) else json.dumps(payload)
     return requests.post(url, data=body, headers={'Content-Type': 'application/json'}, timeout=120)
 
 
@@ -146,11 +150,83 @@ def test_a_bad_payload_is_a_400_naming_the_problem_and_serving_goes_on(served, p
     assert np.allclose(good.json()['predictions'], expected, rtol=0, atol=1e-9)
 
 
+def assert_still_serving(served: Served) -> None:
+    good = post(served.url, {'dataframe_records': [GOOD_TRIP]})
+    assert good.status_code == 200, good.text
+    expected = expected_minutes(served, pd.DataFrame([GOOD_TRIP]))
+    assert np.allclose(good.json()['predictions'], expected, rtol=0, atol=1e-9)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    'trip, words',
+    [
+        ({'trip_distance': -100}, 'records[2].trip_distance must be a finite number >= 0, got -100.0'),
+        ({'PULocationID': 0}, 'records[2].PULocationID must be a location id (an integer in [1, 2147483647]), got 0'),
+        ({'DOLocationID': -7}, 'records[2].DOLocationID must be a location id (an integer in [1, 2147483647]), got -7'),
+        ({'trip_distance': 1e308}, 'records[2].trip_distance must be at most 1000000 miles, got 1e+308'),
+        ({'trip_distance': None}, 'records[2].trip_distance must be a finite number >= 0, got null or NaN'),
+        ({'trip_distance': 'NaN'}, 'records[2].trip_distance must be a finite number >= 0, got null or NaN'),
+        ({'PULocationID': 2**31}, 'records[2].PULocationID must be a location id'),
+        ({'PULocationID': 1e308}, 'PULocationID'),  # not an int64: MLflow's signature refuses it first
+    ],
+    ids=[
+        '-100 miles',
+        'id 0',
+        'negative id',
+        '1e308 miles',
+        'null distance',
+        'NaN distance',
+        'id past int32',
+        '1e308 id',
+    ],
+)
+def test_a_trip_the_input_rule_refuses_is_a_400_naming_record_and_field(served, trip, words):
+    """The rule the predict pipeline applies (mlops/utils/model_code/input_rule.py), applied by
+    the model itself: the first bad record of a batch is named."""
+    trips = [GOOD_TRIP, GOOD_TRIP, {**GOOD_TRIP, **trip}, GOOD_TRIP]
+    body = json.dumps({'dataframe_records': trips}).replace('"NaN"', 'NaN')  # JSON has no NaN; Python's parser does
+    answer = post(served.url, body)
+    assert answer.status_code == 400, answer.text
+    assert answer.json()['error_code'] == 'INVALID_PARAMETER_VALUE'
+    assert words in answer.json()['message'], answer.json()['message']
+    assert_still_serving(served)
+
+
+@pytest.mark.slow
+def test_too_many_trips_or_too_large_a_body_is_a_413(served, data):
+    """Limits of one request: 100,000 trips (counted by the model once parsed, as in the predict
+    pipeline) and 16,000,000 bytes of body (judged before the body is read)."""
+    trips = trips_of(data, BATCH_ROWS + 1, seed=3)
+    too_many = post(served.url, {'dataframe_split': trips.to_dict(orient='split', index=False)})
+    assert too_many.status_code == 413, too_many.text[:500]
+    assert too_many.json()['error_code'] == 'RESOURCE_LIMIT_EXCEEDED'
+    assert (
+        'the request has 100001 records; at most 100000 per request (MLOPS_MAX_RECORDS)' in too_many.json()['message']
+    )
+
+    padded = json.dumps({'dataframe_records': [GOOD_TRIP]}).encode()
+    padded += b' ' * (MAX_BODY_BYTES + 1 - len(padded))  # valid JSON, one byte over
+    too_large = post(served.url, padded)
+    assert too_large.status_code == 413, too_large.text[:500]
+    assert too_large.json() == {
+        'error_code': 'RESOURCE_LIMIT_EXCEEDED',
+        'message': f'the request body has {MAX_BODY_BYTES + 1} bytes; at most {MAX_BODY_BYTES} bytes a request '
+        '(MODEL_SERVER_MAX_BODY_BYTES)',
+    }
+    chunked = post(served.url, iter([padded[: MAX_BODY_BYTES // 2], padded[MAX_BODY_BYTES // 2 :]]))
+    assert chunked.status_code == 413 and f'has more than {MAX_BODY_BYTES} bytes' in chunked.json()['message']
+    exactly = post(served.url, padded[:MAX_BODY_BYTES])  # at the limit: parsed and answered
+    assert exactly.status_code == 200, exactly.text[:500]
+    assert_still_serving(served)
+
+
 @pytest.mark.slow
 def test_the_environment_picks_the_version_workers_and_address_and_options_reach_mlflow(tmp_path, data):
     """MODEL_SERVER_MODEL_URI serves another version than the champion, with
-    MODEL_SERVER_WORKERS workers on MODEL_SERVER_HOST:MODEL_SERVER_PORT; arguments go to
-    ``mlflow models serve`` (an unknown one stops it, naming it)."""
+    MODEL_SERVER_WORKERS workers on MODEL_SERVER_HOST:MODEL_SERVER_PORT, with the request limits
+    of MLOPS_MAX_RECORDS and MODEL_SERVER_MAX_BODY_BYTES; arguments go to uvicorn (an unknown one
+    stops it, naming it), and a bad limit stops it before it starts, named."""
     import mlflow
 
     from tests.registered import register_constant
@@ -172,20 +248,27 @@ def test_the_environment_picks_the_version_workers_and_address_and_options_reach
         'MODEL_SERVER_PORT': str(port),
         'MODEL_SERVER_WORKERS': '1',
         'MODEL_SERVER_MODEL_URI': f'models:/{MODEL}/{other.version}',
+        'MLOPS_MAX_RECORDS': '3',
+        'MODEL_SERVER_MAX_BODY_BYTES': '1000',
     }
     log = tmp_path / 'serve.log'
     with ServerProcess(
-        ['bash', 'scripts/serve.sh', '--timeout', '30'],
+        ['bash', 'scripts/serve.sh', '--timeout-keep-alive', '30'],
         f'http://127.0.0.1:{port}/ping',
         log,
         env=env,
         inherit_env=False,
     ):
-        answer = post(f'http://127.0.0.1:{port}/invocations', {'dataframe_records': [GOOD_TRIP]})
+        url = f'http://127.0.0.1:{port}/invocations'
+        answer = post(url, {'dataframe_records': [GOOD_TRIP]})
+        four = post(url, {'dataframe_records': [GOOD_TRIP] * 4})
+        large = post(url, {'dataframe_records': [GOOD_TRIP] * 3, 'padding': ' ' * 1000})
     assert answer.status_code == 200 and np.allclose(answer.json()['predictions'], expected, rtol=0, atol=1e-9)
+    assert four.status_code == 413 and 'at most 3 per request' in four.json()['message']
+    assert large.status_code == 413 and 'at most 1000 bytes a request' in large.json()['message']
     assert (
-        f'serving models:/{MODEL}/{other.version} on http://127.0.0.1:{port}/invocations with 1 workers'
-        in log.read_text()
+        f'serving models:/{MODEL}/{other.version} on http://127.0.0.1:{port}/invocations with 1 workers, '
+        'at most 3 trips and 1000 bytes a request' in log.read_text()
     )
     refused = subprocess.run(
         ['bash', 'scripts/serve.sh', '--no-such-option'],
@@ -196,6 +279,16 @@ def test_the_environment_picks_the_version_workers_and_address_and_options_reach
         env={**env, 'MODEL_SERVER_PORT': str(free_port())},
     )
     assert refused.returncode != 0 and '--no-such-option' in refused.stderr, refused.stderr[-2000:]
+    bad_limit = subprocess.run(
+        ['bash', 'scripts/serve.sh'],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**env, 'MODEL_SERVER_PORT': str(free_port()), 'MLOPS_MAX_RECORDS': 'lots'},
+    )
+    assert bad_limit.returncode == 1, bad_limit.stderr[-2000:]
+    assert "error: MLOPS_MAX_RECORDS must be a positive integer, got 'lots'" in bad_limit.stderr
 
 
 @pytest.mark.slow

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import gc
 import os
-from typing import Any, List, Union
+from typing import Any, List, Optional, Union
 
 import numpy as np
 import pandas as pd
 from mlflow.pyfunc import PythonModel
 
 from mlops.utils.model_code.features import trip_features
+from mlops.utils.model_code.input_rule import check_record_count, checked_trips
+from mlops.utils.model_code.request_limits import max_records, serving_requests
 from mlops.utils.model_code.vectorizer import transform
 
 # Set by scripts/serve.sh: the process exists to serve this model (see freeze_heap).
@@ -28,13 +30,20 @@ def freeze_heap() -> None:
 
 class TripDurationModel(PythonModel):
     """Predicts trip minutes from ``PULocationID``, ``DOLocationID`` and ``trip_distance``
-    (a DataFrame or a list of dicts), with the features training computed."""
+    (a DataFrame or a list of dicts), with the features training computed. Trips that break
+    the input rule (input_rule.py) are refused, naming the record and field."""
+
+    # In a model server, each predict call is one request, held to this many trips (set when
+    # the model loads there); None elsewhere: monitoring scores a whole month in one call.
+    request_limit: Optional[int] = None
 
     def __init__(self, vectorizer, estimator):
         self.vectorizer = vectorizer
         self.estimator = estimator
 
     def load_context(self, context) -> None:
+        if serving_requests():
+            self.request_limit = max_records()
         if os.environ.get(FREEZE_GC_ENV_VAR) == '1':  # a model server; elsewhere loading has no side effect
             freeze_heap()
 
@@ -42,4 +51,6 @@ class TripDurationModel(PythonModel):
         return transform(self.vectorizer, trip_features(records))
 
     def predict(self, context, model_input, params=None) -> np.ndarray:
-        return np.asarray(self.estimator.predict(self.features(model_input)), dtype=float)
+        if self.request_limit is not None:
+            check_record_count(len(model_input), limit=self.request_limit)
+        return np.asarray(self.estimator.predict(self.features(checked_trips(model_input))), dtype=float)

@@ -3,10 +3,16 @@
 import json
 import math
 
+import numpy as np
+import pandas as pd
 import pytest
 
-from mlops.utils.inference.inputs import MAX_RECORDS, InputError, trip_records
+from mlops.utils.inference.inputs import InputError, trip_records
 from mlops.utils.model_code.features import INPUT_COLUMNS, INPUT_TYPES
+from mlops.utils.model_code.input_rule import TooManyRecords, checked_trips
+from mlops.utils.model_code.request_limits import MAX_RECORDS_ENV_VAR
+
+MAX_RECORDS = 100_000  # the documented default (docs/model-server.md)
 
 TRIPS = [
     {'PULocationID': 74, 'DOLocationID': 75, 'trip_distance': 1.3},
@@ -85,9 +91,46 @@ def test_bad_inputs_are_named(variables, message):
     assert message in str(refused.value)
 
 
-def test_a_batch_over_the_limit_is_refused_before_any_work():
-    with pytest.raises(InputError, match=f'at most {MAX_RECORDS}'):
+def test_a_batch_over_the_limit_is_refused_before_any_work(monkeypatch):
+    monkeypatch.delenv(MAX_RECORDS_ENV_VAR, raising=False)
+    assert len(trip_records({'inputs': [TRIPS[0]] * MAX_RECORDS})) == MAX_RECORDS
+    with pytest.raises(TooManyRecords, match=f'inputs has {MAX_RECORDS + 1} records; at most {MAX_RECORDS} per'):
         trip_records({'inputs': [TRIPS[0]] * (MAX_RECORDS + 1)})
+    # the same variable as the model server's: one limit for every request
+    monkeypatch.setenv(MAX_RECORDS_ENV_VAR, '2')
+    with pytest.raises(
+        TooManyRecords, match=f'inputs has 3 records; at most 2 per request \\({MAX_RECORDS_ENV_VAR}\\)'
+    ):
+        trip_records({'inputs': TRIPS + TRIPS[:1]})
+
+
+@pytest.mark.parametrize(
+    'trip, field',
+    [
+        ({'PULocationID': -100}, 'PULocationID'),
+        ({'DOLocationID': 0}, 'DOLocationID'),
+        ({'trip_distance': -100}, 'trip_distance'),
+        ({'trip_distance': 1e308}, 'trip_distance'),
+        ({'trip_distance': math.nan}, 'trip_distance'),
+    ],
+)
+def test_the_mage_path_refuses_in_the_words_of_the_models_rule(trip, field):
+    """The predict pipeline and the model (hence the model server) apply one rule: a value
+    refused here is refused by the model with the same message, but for the record's name."""
+    bad = {**TRIPS[0], **trip}
+    with pytest.raises(InputError) as mage:
+        trip_records({'inputs': [TRIPS[1], bad]})
+    typed = pd.DataFrame([TRIPS[1], bad]).astype({'PULocationID': 'int64', 'DOLocationID': 'int64'})
+    with pytest.raises(InputError) as model:
+        checked_trips(typed)
+    assert str(mage.value).startswith(f'inputs[1].{field} must be ')
+    assert str(mage.value).removeprefix('inputs[1]') == str(model.value).removeprefix('records[1]')
+
+
+def test_a_good_batch_comes_out_as_the_model_takes_it():
+    frame = trip_records({'inputs': [{**TRIPS[0], 'trip_distance': '0'}, {**TRIPS[1], 'PULocationID': 74.0}]})
+    assert frame['PULocationID'].tolist() == [74, 74] and frame['trip_distance'].tolist() == [0.0, 0.0]
+    assert dict(frame.dtypes.astype(str)) == INPUT_TYPES and np.isfinite(frame['trip_distance']).all()
 
 
 def test_ids_the_model_never_saw_are_accepted_up_to_int32():

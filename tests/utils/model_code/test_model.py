@@ -11,7 +11,9 @@ from sklearn.linear_model import LinearRegression
 
 from mlops.utils.errors import DataError
 from mlops.utils.model_code.features import INPUT_COLUMNS
+from mlops.utils.model_code.input_rule import InputError, TooManyRecords
 from mlops.utils.model_code.model import TripDurationModel
+from mlops.utils.model_code.request_limits import MAX_RECORDS_ENV_VAR, SERVING_REQUESTS_ENV_VAR
 from mlops.utils.models.training_data import unpack_training_set
 from mlops.utils.paths import REPO_ROOT
 from mlops.utils.tracking.runs import log_final_model, served_requirements, start_parent
@@ -69,6 +71,26 @@ def test_requirements_name_exactly_what_the_model_imports(data, booster):
 def test_missing_input_columns_are_named(data, booster):
     with pytest.raises(DataError, match='trip records lack trip_distance'):
         TripDurationModel(data.dv, booster).predict(None, [{'PULocationID': 1, 'DOLocationID': 2}])
+
+
+def test_the_model_applies_the_input_rule_and_in_a_model_server_the_record_limit(data, booster, monkeypatch):
+    """Wherever it runs, the model refuses trips that break the input rule; where it serves
+    requests (scripts/serve.sh's server sets the variable before loading it), each predict call
+    is a request, held to the record limit. Elsewhere (monitoring a month, re-scoring the
+    champion) one call scores any number of trips."""
+    model = TripDurationModel(data.dv, booster)
+    records = data.validation_records().head(5).drop(columns=['duration'])
+    with pytest.raises(InputError, match=r'^records\[0\]\.trip_distance must be a finite number >= 0, got -1\.0 \(5'):
+        model.predict(None, records.assign(trip_distance=-1.0))
+    monkeypatch.setenv(MAX_RECORDS_ENV_VAR, '4')
+    monkeypatch.delenv(SERVING_REQUESTS_ENV_VAR, raising=False)
+    model.load_context(None)
+    assert np.allclose(model.predict(None, records), booster.predict(data.X_val[:5]))
+    monkeypatch.setenv(SERVING_REQUESTS_ENV_VAR, '1')
+    model.load_context(None)
+    with pytest.raises(TooManyRecords, match='the request has 5 records; at most 4 per request'):
+        model.predict(None, records)
+    assert np.allclose(model.predict(None, records.head(4)), booster.predict(data.X_val[:4]))
 
 
 @pytest.mark.parametrize(
