@@ -514,7 +514,8 @@ def test_every_dashboard_chart_serves_data(platform):
 
 def expected_drops(source: Path, months: List[str]) -> List[list]:
     """Per month, computed here from the parquet files with plain pandas: rows read, dropped for
-    a missing time, a null location id, a missing distance, a duration outside 1..60 minutes
+    a missing time, a null location id, a missing distance, an id or distance a prediction
+    refuses, a duration outside 1..60 minutes
     (the first reason that applies), kept."""
     import numpy as np
     import pandas as pd
@@ -530,6 +531,11 @@ def expected_drops(source: Path, months: List[str]) -> List[list]:
             minutes.isna(),
             trips[['PULocationID', 'DOLocationID']].isna().any(axis=1),
             ~np.isfinite(trips['trip_distance'].astype(float)),
+            ~(  # what a prediction refuses: ids outside 1..2**31-1, miles outside 0..1e6
+                trips['PULocationID'].between(1, 2**31 - 1)
+                & trips['DOLocationID'].between(1, 2**31 - 1)
+                & trips['trip_distance'].between(0, 1e6)
+            ),
             ~minutes.between(1, 60),
         ):
             counts.append(int((left & dropped).sum()))
@@ -548,7 +554,7 @@ def test_unit_1s_dashboard_shows_what_cleaning_dropped_per_month_and_reason(plat
     assert [row[:-1] for row in table['y']] == expected, (table, expected)
     assert [row[-1] for row in table['y']] == [round(100 * row[-1] / row[1], 2) for row in expected]
     bars = chart_data(platform.client, page, 'rows_dropped_by_reason')
-    assert bars['y'] == [[sum(row[2 + i] for row in expected) for i in range(4)]], bars
+    assert bars['y'] == [[sum(row[2 + i] for row in expected) for i in range(5)]], bars
     assert sum(bars['y'][0]) > 0, 'the real months drop rows: the chart shows them'
 
 

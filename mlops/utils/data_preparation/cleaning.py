@@ -2,9 +2,12 @@
 
 A row is dropped for the first of ``DROP_REASONS`` that applies to it (so the counts add up to
 the rows dropped): its pickup or dropoff time is missing or unparsable, a location id is null,
-its trip_distance is missing or not finite, or (the seed's rule) its duration is outside 1..60
-minutes. The rows that survive are the seed's: the first three reasons only remove rows the
-seed kept and then turned into ``'nan'`` routes or NaN features.
+its trip_distance is missing or not finite, a prediction would refuse it (an id or a distance
+outside the model's input rule, ``model_code/input_rule.py``: monitoring and re-scoring predict
+the months preparation keeps), or (the seed's rule) its duration is outside 1..60 minutes. On
+the taxi months the rows that survive are the seed's: the first four reasons only remove rows
+the seed kept and then turned into ``'nan'`` routes or NaN features (none of the green months
+2023-01..2024-02 holds a refused id or distance).
 
 Null ids are dropped *before* the ids are used: one null makes pandas store the whole column
 as floats, and ``str(74.0)`` routes (``'74.0_75.0'``) match nothing a served trip gives.
@@ -20,6 +23,7 @@ import pandas as pd
 from mlops.utils.data_preparation.sources import COLOUR_PREFIX
 from mlops.utils.data_preparation.times import parse_times
 from mlops.utils.errors import DataError
+from mlops.utils.model_code.input_rule import refused_rows
 from mlops.utils.model_code.strings import as_strings
 
 CATEGORICAL_ID_COLUMNS = ['PULocationID', 'DOLocationID']
@@ -32,13 +36,15 @@ WHOLE_FRAME = 'all'
 TIME_MISSING = 'time_missing_or_unparsable'
 LOCATION_ID_NULL = 'location_id_null'
 DISTANCE_MISSING = 'trip_distance_missing'
+VALUE_OUT_OF_RANGE = 'outside_input_rule'
 DURATION_OUT_OF_RANGE = 'duration_out_of_range'
-DROP_REASONS = (TIME_MISSING, LOCATION_ID_NULL, DISTANCE_MISSING, DURATION_OUT_OF_RANGE)
+DROP_REASONS = (TIME_MISSING, LOCATION_ID_NULL, DISTANCE_MISSING, VALUE_OUT_OF_RANGE, DURATION_OUT_OF_RANGE)
 # Each reason as a person reads it, short enough for a chart's axis and a table's header.
 DROP_REASON_LABELS = {
     TIME_MISSING: 'no valid time',
     LOCATION_ID_NULL: 'null location id',
     DISTANCE_MISSING: 'no trip distance',
+    VALUE_OUT_OF_RANGE: 'id/miles refused',
     DURATION_OUT_OF_RANGE: f'not {MIN_DURATION_MINUTES}-{MAX_DURATION_MINUTES} minutes',
 }
 
@@ -94,6 +100,8 @@ def drop_reasons(df: pd.DataFrame, duration: pd.Series, include_extreme_duration
     mark(df[CATEGORICAL_ID_COLUMNS].isna().any(axis=1).to_numpy(), LOCATION_ID_NULL)
     if 'trip_distance' in df.columns and pd.api.types.is_numeric_dtype(df['trip_distance'].dtype):
         mark(~np.isfinite(df['trip_distance'].to_numpy(dtype=float, na_value=np.nan)), DISTANCE_MISSING)
+        if all(pd.api.types.is_numeric_dtype(df[c].dtype) for c in CATEGORICAL_ID_COLUMNS):
+            mark(refused_rows(df), VALUE_OUT_OF_RANGE)  # what a prediction would refuse
     if not include_extreme_durations:
         mark(~duration.between(MIN_DURATION_MINUTES, MAX_DURATION_MINUTES).to_numpy(), DURATION_OUT_OF_RANGE)
     return reason

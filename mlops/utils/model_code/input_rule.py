@@ -154,6 +154,19 @@ def _refusal(column: str, value: Any, where: str) -> str:
     return f'{where}.{column} must be a finite number >= 0, got {shown(value)}'
 
 
+def refused_rows(trips: pd.DataFrame) -> np.ndarray:
+    """Per row of a frame of numbers (a month of trips), whether its ids or distance are out of
+    the rule's range: what data preparation drops, so that no trip it keeps is one a prediction
+    would refuse (monitoring and champion re-scoring predict whole months). Not fractions: a
+    fractional id is a damaged column, which preparation names."""
+    ids = [trips[c].to_numpy(dtype=float, na_value=np.nan) for c in LOCATION_COLUMNS]
+    distances = trips[DISTANCE_COLUMN].to_numpy(dtype=float, na_value=np.nan)
+    in_range = (distances >= 0) & (distances <= MAX_TRIP_MILES)
+    for values in ids:
+        in_range &= (values >= 1) & (values <= MAX_LOCATION_ID)
+    return ~in_range
+
+
 def checked_trips(trips: Union[pd.DataFrame, Records], where: Where = records_label) -> pd.DataFrame:
     """``trips`` with their ``INPUT_COLUMNS`` typed as ``INPUT_TYPES`` (the frame itself when
     they are already), or InputError naming the first record that breaks the rule, its field

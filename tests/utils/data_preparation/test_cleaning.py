@@ -72,10 +72,24 @@ def test_each_dropped_row_is_counted_once_under_its_first_reason():
             'time_missing_or_unparsable': 2,
             'location_id_null': 1,
             'trip_distance_missing': 1,
+            'outside_input_rule': 0,
             'duration_out_of_range': 0,
             'kept': 0,
         }
     }
+
+
+def test_rows_a_prediction_would_refuse_are_dropped_and_counted():
+    """Ids below 1 or past int32 and negative or impossible distances: a prediction refuses
+    them (the model's input rule), so monitoring could not score a month that kept one."""
+    raw = trips(
+        PULocationID=[0, 2**31, 3, 4],
+        DOLocationID=[5, 6, 7, 8],
+        trip_distance=[1.0, 1.0, -0.5, 2e6],
+        lpep_dropoff_datetime=pd.to_datetime(['2024-01-01 10:10:00'] * 4),
+    )
+    cleaned, report = usable_trips(raw)
+    assert cleaned.empty and report['all']['outside_input_rule'] == 4 and report['all']['rows'] == 4
 
 
 def test_counts_per_month_in_month_order():

@@ -40,12 +40,17 @@ def expected_counts(frame: pd.DataFrame) -> dict:
     times = frame[PICKUP].isna() | frame[DROPOFF].isna()
     ids = frame[IDS].isna().any(axis=1) & ~times
     distance = frame['trip_distance'].isna() & ~times & ~ids
+    in_range = frame['trip_distance'].between(0, 1e6)
+    for column in IDS:
+        in_range &= frame[column].between(1, 2**31 - 1)
+    refused = ~in_range & ~times & ~ids & ~distance
     minutes = (frame[DROPOFF] - frame[PICKUP]).dt.total_seconds() / 60
-    duration = ~minutes.between(1, 60) & ~times & ~ids & ~distance
+    duration = ~minutes.between(1, 60) & ~times & ~ids & ~distance & ~refused
     counts = {
         'time_missing_or_unparsable': int(times.sum()),
         'location_id_null': int(ids.sum()),
         'trip_distance_missing': int(distance.sum()),
+        'outside_input_rule': int(refused.sum()),
         'duration_out_of_range': int(duration.sum()),
     }
     return {'rows': len(frame), **counts, 'kept': len(frame) - sum(counts.values())}
