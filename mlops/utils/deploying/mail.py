@@ -1,7 +1,8 @@
 """setup_email: the alerts' SMTP settings proven by a test mail, sent by Mage's own sender with
-the same environment variables and defaults as the alerts' notification_config (README:
-Alerts): STARTTLS and login only when SMTP_USER and SMTP_PASSWORD are both set, SMTP_TIMEOUT
-seconds per step."""
+the same environment variables and defaults as the alerts' notification_config (docs: Monitoring
+and alerts): STARTTLS and login only when SMTP_USER and SMTP_PASSWORD are both set, the server's
+certificate checked (SMTP_TLS_VERIFY, SMTP_CA_FILE), SMTP_TIMEOUT seconds per step. Those three
+and the port are read and checked in ``workarounds.smtp_settings``, as the server's start does."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ from datetime import datetime, timezone
 from typing import Any, Dict, Mapping, Optional
 
 from mlops.utils.errors import ConfigError
+from mlops.utils.orchestration.workarounds.smtp_settings import smtp_port, smtp_settings
 
 REQUIRED = ('SMTP_HOST', 'ALERT_EMAILS')
-DEFAULT_PORT = 587
 SUBJECT = 'Mage deploying_to_production: test mail'
 
 
@@ -31,12 +32,13 @@ def email_config(env: Optional[Mapping[str, str]] = None):
             f'setup_email: {" and ".join(missing)} not set; the alerts use SMTP_HOST, SMTP_PORT, '
             'SMTP_USER, SMTP_PASSWORD, SMTP_MAIL_FROM and ALERT_EMAILS (README: Alerts)'
         )
-    port = (env.get('SMTP_PORT') or '').strip() or str(DEFAULT_PORT)
-    if not port.isdigit():
-        raise ConfigError(f'setup_email: SMTP_PORT must be a port number, got {port!r}')
+    try:
+        port = smtp_port(env)
+    except ConfigError as error:
+        raise ConfigError(f'setup_email: {error}') from None
     return EmailConfig(
         smtp_host=env['SMTP_HOST'].strip(),
-        smtp_port=int(port),
+        smtp_port=port,
         smtp_user=env.get('SMTP_USER') or '',
         smtp_password=env.get('SMTP_PASSWORD') or '',
         smtp_mail_from=env.get('SMTP_MAIL_FROM') or env.get('SMTP_USER') or 'mage@localhost',
@@ -45,9 +47,9 @@ def email_config(env: Optional[Mapping[str, str]] = None):
     )
 
 
-def mail_body(config, sent_at: str) -> str:
+def mail_body(config, sent_at: str, certificate: str = 'checked against the system CAs') -> str:
     login = (
-        f'STARTTLS, then login as {config.smtp_user}'
+        f'STARTTLS (the server certificate {certificate}), then login as {config.smtp_user}'
         if config.smtp_user and config.smtp_password
         else 'none (plain SMTP: SMTP_USER and SMTP_PASSWORD are not both set)'
     )
@@ -65,17 +67,31 @@ def mail_body(config, sent_at: str) -> str:
     )
 
 
+def certificate_check(env: Optional[Mapping[str, str]] = None) -> str:
+    """How STARTTLS checks the server's certificate, in words (``SMTP_TLS_VERIFY``, ``SMTP_CA_FILE``)."""
+    settings = smtp_settings(env)
+    if not settings.verify:
+        return 'not checked (SMTP_TLS_VERIFY=false)'
+    return f'checked against {settings.ca_file}' if settings.ca_file else 'checked against the system CAs'
+
+
 def send_test_mail(env: Optional[Mapping[str, str]] = None) -> Dict[str, Any]:
-    """Send the test mail; a refused or unreachable server raises MailCheckFailed naming it."""
+    """Send the test mail; a refused or unreachable server, or a certificate STARTTLS does not
+    trust, raises MailCheckFailed naming it. ``env`` gives the server, the account and the
+    recipients (default: the environment); the timeout and the certificate check are read from
+    the environment, as the alerts' are."""
     from mage_ai.services.email import email as sender
 
     from mlops.utils.orchestration.workarounds.smtp_timeout import install_smtp_timeout
+    from mlops.utils.orchestration.workarounds.smtp_tls_verify import install_smtp_tls_verify
 
     config = email_config(env)
     install_smtp_timeout()  # the alerts' timeout on Mage's sender (SMTP_TIMEOUT)
+    install_smtp_tls_verify()  # and their certificate check (SMTP_TLS_VERIFY, SMTP_CA_FILE)
     sent_at = datetime.now(timezone.utc).isoformat(timespec='seconds')
+    body = mail_body(config, sent_at, certificate_check())
     try:
-        sender.send_email(config, subject=SUBJECT, message=mail_body(config, sent_at), verbose=False)
+        sender.send_email(config, subject=SUBJECT, message=body, verbose=False)
     except (OSError, ValueError) as error:  # smtplib's errors are OSErrors
         raise MailCheckFailed(
             f'setup_email: the test mail to {", ".join(config.to_emails)} through '

@@ -77,7 +77,7 @@ def test_the_settings_are_the_alerts_settings(monkeypatch, env):
         ({'ALERT_EMAILS': 'a@example.com', 'SMTP_HOST': ' '}, 'SMTP_HOST not set'),
         (
             {'SMTP_HOST': 'h', 'ALERT_EMAILS': 'a@example.com', 'SMTP_PORT': 'smtp'},
-            "SMTP_PORT must be a port number, got 'smtp'",
+            "setup_email: SMTP_PORT must be a port number \\(1-65535\\), got 'smtp'",
         ),
     ],
 )
