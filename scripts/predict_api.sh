@@ -4,6 +4,11 @@
 #   ./scripts/predict_api.sh --run '{"inputs": [{"PULocationID": 74, "DOLocationID": 75, "trip_distance": 1.3}]}'
 #                                                 post, wait, print the predictions
 #   ./scripts/predict_api.sh --retrain            the same for automatic_retraining's retrain_now
+#   ./scripts/predict_api.sh --show-token         the curl with the trigger's token in its URL (by
+#                                                 default it reads it from $MLOPS_API_TOKEN)
+#   ./scripts/predict_api.sh --rotate-token [TRIGGER]
+#                                                 a new token (predict_api or retrain_now): the
+#                                                 old URL is refused from then on
 # The trigger's id and token are read through Mage's API: MAGE_URL (http://127.0.0.1:6789),
 # DEFAULT_OWNER_EMAIL / DEFAULT_OWNER_PASSWORD (Mage's local defaults admin@admin.com / admin).
 set -euo pipefail

@@ -298,7 +298,9 @@ def test_the_curl_the_readme_has_printed_answers_through_mage(platform):
     printed = typed(platform, the_command(server_commands(), './scripts/predict_api.sh', exact=True))
     assert printed.returncode == 0, printed.stderr[-3000:]
     [curl] = [line for line in printed.stdout.splitlines() if line.startswith('curl ')]
-    posted = typed(platform, curl)
+    token = schedules(platform.client)['predict_api']['token']
+    assert token not in printed.stdout  # the printed command reads it from MLOPS_API_TOKEN
+    posted = typed(platform, curl, MLOPS_API_TOKEN=token)
     assert posted.returncode == 0, posted.stderr
     run = platform.client.wait(json.loads(posted.stdout)['pipeline_run']['id'], timeout=300)
     assert run['status'] == 'completed', run
@@ -318,7 +320,8 @@ def test_the_readmes_retrain_command_prints_the_retrain_now_trigger(platform):
     schedule = schedules(platform.client)[RETRAIN_NOW.trigger]
     assert schedule['pipeline_uuid'] == RETRAIN_NOW.pipeline
     [curl] = [line for line in printed.stdout.splitlines() if line.startswith('curl ')]
-    assert f'/api/pipeline_schedules/{schedule["id"]}/pipeline_runs/{schedule["token"]}' in curl
+    assert f'/api/pipeline_schedules/{schedule["id"]}/pipeline_runs/${{MLOPS_API_TOKEN:?' in curl
+    assert schedule['token'] not in printed.stdout
 
 
 def test_the_readmes_form_shows_the_champions_prediction(platform, browser, tmp_path):

@@ -128,7 +128,7 @@ def predict_api_sh(server, *args, **extra: str):
 def test_predict_api_sh_prints_a_curl_that_works_and_runs_a_request(triggering_server):
     server = triggering_server
     server.client.api_trigger('predict', 'predict_api', wait=60)
-    printed = predict_api_sh(server)
+    printed = predict_api_sh(server, '--show-token')  # the token is left out unless asked
     assert printed.returncode == 0, printed.stderr
     curl = printed.stdout.strip()
     assert curl.startswith('curl ') and server.client.api_trigger('predict').token in curl
@@ -154,7 +154,7 @@ def test_predict_api_sh_retrain_prints_the_retrain_now_curl_and_runs_it(triggeri
     all there is, the run completes and says so."""
     server = triggering_server
     trigger = server.client.api_trigger('automatic_retraining', 'retrain_now', wait=60)
-    printed = predict_api_sh(server, '--retrain')
+    printed = predict_api_sh(server, '--retrain', '--show-token')
     assert printed.returncode == 0, printed.stderr
     assert printed.stdout.startswith('curl ') and trigger.token in printed.stdout and "'retrain'" in printed.stderr
     ran = predict_api_sh(server, '--retrain', '--run', '{}', '--timeout', '300')

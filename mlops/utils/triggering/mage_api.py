@@ -1,22 +1,26 @@
 """A client for a running Mage server's API triggers: sign in, find a trigger's id and token,
-post a run, poll it to its end, read a block's output.
+rotate the token, post a run, poll it to its end, read a block's output.
 
 Mage 0.9.80's synchronous ``POST /api/runs`` fails (SQLAlchemy 2 rejects its
 ``load_only('id')``, ``mage_ai/server/api/runs.py``), so a prediction is post, poll, read:
 ``POST /api/pipeline_schedules/<id>/pipeline_runs/<token>`` (the token is the only credential
 that call needs), ``GET /api/pipeline_runs/<id>``, ``GET /api/block_runs/<id>/outputs``.
-Everything else needs a session when authentication is on (Mage's default).
+Everything else needs a session when authentication is on (Mage's default). Mage 0.9.80 shows
+every API trigger's token to any signed-in user with at least the viewer role (the trigger's
+page, ``GET /api/pipeline_schedules``), and changes it only when asked (``rotate_token``, editor
+role).
 
 One client class with the few calls every user of the API needs (sign-in, triggers, runs,
-outputs): about 250 lines, kept whole so its retries and errors are read in one place.
+outputs): about 320 lines, kept whole so its retries and errors are read in one place.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Dict, List, Optional
 
 import requests
@@ -58,7 +62,11 @@ class ApiTrigger:
     name: str
 
     def url(self, base_url: str) -> str:
-        return f'{base_url.rstrip("/")}/api/pipeline_schedules/{self.schedule_id}/pipeline_runs/{self.token}'
+        return f'{self.url_before_token(base_url)}{self.token}'
+
+    def url_before_token(self, base_url: str) -> str:
+        """The trigger's URL up to its token: Mage takes the token as the path's last part."""
+        return f'{base_url.rstrip("/")}/api/pipeline_schedules/{self.schedule_id}/pipeline_runs/'
 
 
 def _error_text(response: requests.Response) -> str:
@@ -173,9 +181,23 @@ class MageClient:
                 'is the server running on the sub-project that holds it (unit_4_triggering)?'
             )
         schedule = sorted(found, key=lambda s: s['id'])[0]
-        if not schedule.get('token'):
-            raise ConfigError(f'trigger {schedule["name"]!r} has no token visible (HIDE_API_TRIGGER_TOKEN is set?)')
+        if not re.fullmatch(r'\w+', schedule.get('token') or ''):  # Mage's route takes \w+ as the token
+            raise ConfigError(
+                f'trigger {schedule["name"]!r} shows no token ({schedule.get("token")!r}: '
+                'is HIDE_API_TRIGGER_TOKEN set on the server?)'
+            )
         return ApiTrigger(schedule['id'], schedule['token'], pipeline_uuid, schedule['name'])
+
+    def rotate_token(self, trigger: ApiTrigger) -> ApiTrigger:
+        """A new token for the trigger (Mage's ``rotate_token``: a fresh ``uuid4().hex`` on the
+        pipeline schedule, which its API checks on every post): its old URL is refused from now
+        on. Needs the editor role; the new token is not written to the repo's ``triggers.yaml``
+        (``workarounds/trigger_token_out_of_code.py``)."""
+        body = self.put(f'/api/pipeline_schedules/{trigger.schedule_id}', {'pipeline_schedule': {'rotate_token': True}})
+        token = (body.get('pipeline_schedule') or {}).get('token')
+        if not token or token == trigger.token:
+            raise MageApiError(f'rotating the token of trigger {trigger.name!r} on {self.base_url} gave no new token')
+        return replace(trigger, token=token)
 
     def start_run(self, trigger: ApiTrigger, variables: Dict[str, Any]) -> int:
         """Post a run through the trigger's URL (no session needed, only the token)."""

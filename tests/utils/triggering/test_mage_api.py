@@ -1,11 +1,15 @@
-"""The Mage API client's parsing and the printed curl command (the server tests use both live)."""
+"""The Mage API client's parsing, the printed curl command as bash reads it, and the options that
+choose a trigger (the server tests use them live)."""
 
 import json
+import os
 import shlex
+import subprocess
 
 import pytest
 
-from mlops.utils.triggering.api_command import curl_command
+from mlops.utils.errors import ConfigError
+from mlops.utils.triggering.api_command import curl_command, parse_args, target
 from mlops.utils.triggering.mage_api import ApiTrigger, MageApiError, MageClient, _log_entry, output_value
 
 
@@ -24,15 +28,68 @@ def test_log_lines_are_read_or_ignored():
     assert _log_entry('  File "x.py", line 3') == {} and _log_entry('2026 {broken') == {}
 
 
-def test_the_curl_posts_the_variables_to_the_trigger_url():
+def words_as_bash_reads(command: str, **env: str):
+    """The words of the printed command after bash's expansions (``curl`` swapped for ``printf``)."""
+    result = subprocess.run(
+        ['bash', '-c', command.replace('curl ', 'printf "%s\\n" ', 1)],
+        env={'PATH': os.environ['PATH'], **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return result.returncode, result.stdout.splitlines(), result.stderr
+
+
+def test_the_curl_posts_the_variables_to_the_trigger_url_with_the_token_only_when_asked():
     trigger = ApiTrigger(7, 'abc123', 'predict', 'predict_api')
-    command = curl_command('http://127.0.0.1:6789', trigger, {'inputs': [{'PULocationID': 1}]})
-    words = shlex.split(command)
+    shown = curl_command('http://127.0.0.1:6789', trigger, {'inputs': [{'PULocationID': 1}]}, show_token=True)
+    words = shlex.split(shown)
     assert words[:4] == ['curl', '-sS', '-X', 'POST']
     assert words[4] == 'http://127.0.0.1:6789/api/pipeline_schedules/7/pipeline_runs/abc123'
     assert json.loads(words[words.index('-d') + 1]) == {
         'pipeline_run': {'variables': {'inputs': [{'PULocationID': 1}]}}
     }
+    hidden = curl_command('http://127.0.0.1:6789', trigger, {'inputs': [{'PULocationID': 1}]})
+    assert 'abc123' not in hidden
+    assert '/api/pipeline_schedules/7/pipeline_runs/${MLOPS_API_TOKEN:?' in hidden
+    code, words, _ = words_as_bash_reads(hidden, MLOPS_API_TOKEN='abc123')
+    assert code == 0 and words == ['-sS', '-X', 'POST', *shlex.split(shown)[4:]]
+
+
+def test_without_the_token_variable_the_shell_stops_saying_what_to_set():
+    trigger = ApiTrigger(7, 'abc123', 'predict', 'predict_api')
+    code, words, stderr = words_as_bash_reads(curl_command('http://127.0.0.1:6789', trigger, {}))
+    assert code != 0 and words == []
+    assert 'MLOPS_API_TOKEN: set MLOPS_API_TOKEN to the token of trigger predict_api' in stderr
+
+
+def test_the_server_address_is_taken_literally_by_the_shell():
+    trigger = ApiTrigger(7, 'abc123', 'predict', 'predict_api')
+    base = 'http://127.0.0.1:6789/$HOME/`id`/"x"\\'
+    _, words, _ = words_as_bash_reads(curl_command(base, trigger, {}), MLOPS_API_TOKEN='abc123')
+    assert words[3] == trigger.url(base)
+
+
+@pytest.mark.parametrize(
+    'argv, chosen',
+    [
+        ([], 'predict_api'),
+        (['--retrain'], 'retrain_now'),
+        (['--rotate-token'], 'predict_api'),
+        (['--retrain', '--rotate-token'], 'retrain_now'),
+        (['--rotate-token', 'retrain_now', '--show-token'], 'retrain_now'),
+        (['--rotate-token', 'predict_api'], 'predict_api'),
+    ],
+)
+def test_the_options_choose_the_trigger(argv, chosen):
+    assert target(parse_args(argv))[1] == chosen
+
+
+def test_an_unknown_trigger_to_rotate_is_named_with_the_known_ones():
+    with pytest.raises(
+        ConfigError, match='--rotate-token nope: no such API trigger; the API triggers are predict_api, retrain_now'
+    ):
+        target(parse_args(['--rotate-token', 'nope']))
 
 
 def test_an_unreachable_server_is_named():

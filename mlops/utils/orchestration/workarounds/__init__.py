@@ -17,7 +17,9 @@ from mlops.utils.orchestration.workarounds import (
     scheduler_wakeup,
     single_block_run_creator,
     smtp_timeout,
+    smtp_tls_verify,
     sqlite_busy_timeout,
+    trigger_token_out_of_code,
     worker_pool_revival,
 )
 
@@ -29,8 +31,10 @@ def install_workarounds() -> None:
     single_block_run_creator.install_single_block_run_creator()
     failure_alert_details.install_failure_alert_details()
     smtp_timeout.install_smtp_timeout()
+    smtp_tls_verify.install_smtp_tls_verify()  # also checks the SMTP settings: a bad one stops the start
     atomic_file_writes.install_atomic_file_writes()
     dashboard_item_route.install_dashboard_item_route()
     sqlite_busy_timeout.install_sqlite_busy_timeout()
     pipeline_home.install_pipeline_home()
     scheduler_wakeup.install_scheduler_wakeup()
+    trigger_token_out_of_code.install_trigger_token_out_of_code()
