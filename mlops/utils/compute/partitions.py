@@ -43,14 +43,33 @@ def partitions_root() -> Path:
 # one's references fail naming the missing file. One left unfinished goes after a day.
 KEEP_PREPARATIONS = 4
 UNFINISHED_SECONDS = 86400
+# Written into each preparation folder when it is made, naming the state folder it belongs to:
+# clean-up removes only folders holding it (MLOPS_PARTITIONS_DIR may be a folder others share).
+MARKER = '.mlops-preparation'
+
+
+def owner() -> str:
+    """What a marker names: this platform's state folder (``MLOPS_DATA_DIR``)."""
+    return f'mlops preparation of {data_dir()}\n'
+
+
+def ours(folder: Path) -> bool:
+    """``folder`` was made by ``new_preparation_folder`` for this state folder: it holds our
+    marker naming it. Anything else (no marker, another owner, unreadable, a link) is not."""
+    try:
+        return not folder.is_symlink() and folder.is_dir() and (folder / MARKER).read_text() == owner()
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 def new_preparation_folder(manifest: str) -> Path:
-    """A new folder for one preparation's files, after removing old ones (``manifest``: the file
-    a finished preparation has)."""
+    """A new folder for one preparation's files, marked as ours, after removing old ones of ours
+    (``manifest``: the file a finished preparation has): beyond the newest ``KEEP_PREPARATIONS``
+    finished ones, and unfinished ones older than ``UNFINISHED_SECONDS``. A folder without our
+    marker is never touched."""
     root = partitions_root()
     root.mkdir(parents=True, exist_ok=True)
-    folders = sorted((f for f in root.iterdir() if f.is_dir()), key=lambda f: f.stat().st_mtime, reverse=True)
+    folders = sorted(filter(ours, root.iterdir()), key=lambda f: f.stat().st_mtime, reverse=True)
     finished = [f for f in folders if (f / manifest).exists()]
     stale = finished[KEEP_PREPARATIONS - 1 :] + [
         f for f in folders if f not in finished and time.time() - f.stat().st_mtime > UNFINISHED_SECONDS
@@ -59,6 +78,7 @@ def new_preparation_folder(manifest: str) -> Path:
         shutil.rmtree(folder, ignore_errors=True)
     folder = root / uuid.uuid4().hex
     folder.mkdir()
+    (folder / MARKER).write_text(owner())
     return folder
 
 

@@ -22,6 +22,8 @@ from mlops.utils.compute.partitions import (
 )
 from mlops.utils.errors import DataError
 
+KEEP = 4  # preparations kept: partitions.KEEP_PREPARATIONS, restated
+
 
 @pytest.fixture
 def months(tmp_path):
@@ -100,9 +102,20 @@ def test_a_file_is_written_whole_or_not_at_all(tmp_path):
     assert list(tmp_path.iterdir()) == []  # neither the file nor a partial one
 
 
-def test_old_preparations_go_and_a_running_one_stays(tmp_path, monkeypatch):
-    import os
+DAY = 86400
 
+
+def aged(path, seconds_old: float):
+    """``path`` last modified ``seconds_old`` ago."""
+    import os
+    import time
+
+    when = time.time() - seconds_old
+    os.utime(path, (when, when))
+    return path
+
+
+def test_old_preparations_go_and_a_running_one_stays(tmp_path, monkeypatch):
     from mlops.utils.compute import partitions
 
     monkeypatch.setenv('MLOPS_PARTITIONS_DIR', str(tmp_path))
@@ -110,9 +123,68 @@ def test_old_preparations_go_and_a_running_one_stays(tmp_path, monkeypatch):
     for age in range(6):  # six finished preparations, the oldest first
         folder = partitions.new_preparation_folder('figures.json')
         (folder / 'figures.json').write_text('[]')
-        os.utime(folder, (1000 + age, 1000 + age))
-        made.append(folder)
-    running = tmp_path / 'running'
-    running.mkdir()  # no manifest yet, and young
+        made.append(aged(folder, 10 * DAY - age))
+    running = partitions.new_preparation_folder('figures.json')  # no manifest yet, and young
+    abandoned = aged(partitions.new_preparation_folder('figures.json'), DAY + 60)  # unfinished for over a day
     newest = partitions.new_preparation_folder('figures.json')
     assert sorted(tmp_path.iterdir()) == sorted([*made[-3:], running, newest])
+    assert abandoned not in made
+
+
+def test_clean_up_never_touches_a_folder_it_did_not_make(tmp_path, monkeypatch):
+    """MLOPS_PARTITIONS_DIR may be a folder others share: folders without our marker, or with the
+    marker of another state folder, old and finished-looking or not, and files, stay as they are;
+    so does what a link points to."""
+    from mlops.utils.compute import partitions
+
+    monkeypatch.setenv('MLOPS_PARTITIONS_DIR', str(tmp_path / 'shared'))
+    monkeypatch.setenv('MLOPS_DATA_DIR', str(tmp_path / 'state'))
+    shared = tmp_path / 'shared'
+    shared.mkdir()
+    foreign = {
+        'someone-elses': {'notes.txt': 'keep me'},
+        'looks-finished': {'figures.json': '[]'},
+        'a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6': {'01.parquet': 'not ours'},  # named as ours are
+        'other-platform': {
+            partitions.MARKER: f'mlops preparation of {tmp_path / "other-state"}\n',
+            'figures.json': '[]',
+        },
+        'empty-marker': {partitions.MARKER: ''},
+    }
+    for name, files in foreign.items():
+        (shared / name).mkdir()
+        for file, text in files.items():
+            (shared / name / file).write_text(text)
+        aged(shared / name, 30 * DAY)
+    (shared / 'README').write_text('a file')
+    aged(shared / 'README', 30 * DAY)
+    outside = tmp_path / 'outside'
+    outside.mkdir()
+    monkeypatch.setenv('MLOPS_PARTITIONS_DIR', str(outside))
+    linked_target = aged(partitions.new_preparation_folder('figures.json'), 30 * DAY)  # ours, elsewhere
+    monkeypatch.setenv('MLOPS_PARTITIONS_DIR', str(shared))
+    (shared / 'link').symlink_to(linked_target)
+
+    before = {p.relative_to(shared): p.read_text() for p in shared.rglob('*') if p.is_file() and not p.is_symlink()}
+    for _ in range(KEEP + 2):  # enough preparations of ours to clean up after
+        (partitions.new_preparation_folder('figures.json') / 'figures.json').write_text('[]')
+    after = {p.relative_to(shared): p.read_text() for p in shared.rglob('*') if p.is_file() and not p.is_symlink()}
+    assert {k: v for k, v in after.items() if k in before} == before
+    assert (shared / 'link').resolve() == linked_target and linked_target.exists()
+    ours = [
+        f for f in shared.iterdir() if (f / partitions.MARKER).is_file() and f.name not in foreign and f.name != 'link'
+    ]
+    assert len(ours) == KEEP
+
+
+def test_the_marker_is_written_when_the_folder_is_made(tmp_path, monkeypatch):
+    from mlops.utils.compute import partitions
+
+    monkeypatch.setenv('MLOPS_PARTITIONS_DIR', str(tmp_path / 'parts'))
+    monkeypatch.setenv('MLOPS_DATA_DIR', str(tmp_path / 'state'))
+    folder = partitions.new_preparation_folder('figures.json')
+    assert [p.name for p in folder.iterdir()] == ['.mlops-preparation']
+    assert (folder / '.mlops-preparation').read_text() == f'mlops preparation of {tmp_path / "state"}\n'
+    assert partitions.ours(folder)
+    monkeypatch.setenv('MLOPS_DATA_DIR', str(tmp_path / 'another-state'))
+    assert not partitions.ours(folder)  # another platform's state folder does not claim it
