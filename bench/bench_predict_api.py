@@ -51,7 +51,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the documented c
 
 from bench.verdicts import exit_status  # noqa: E402
 from mlops.utils.paths import REPO_ROOT  # noqa: E402
-from mlops.utils.triggering.mage_api import DEFAULT_EMAIL, DEFAULT_PASSWORD  # noqa: E402
 from tests.chain import settings  # noqa: E402
 from tests.servers import mage_server  # noqa: E402
 
@@ -266,9 +265,9 @@ def main() -> int:
     sys.stdout.reconfigure(line_buffering=True)  # each figure as soon as it is measured
     for name in ('MLFLOW_TRACKING_URI', 'MLOPS_UI_PROJECT'):  # the state's own store; a default start
         os.environ.pop(name, None)
-    # The owner the state's Mage database has (Mage creates it once, at the first start): the
-    # environment's, else Mage's defaults for an existing state, else a fresh one.
-    fresh = (EMAIL, secrets.token_urlsafe(12)) if not args.state else (DEFAULT_EMAIL, DEFAULT_PASSWORD)
+    # The environment's owner, else a fresh one: the server's start makes the state's database
+    # agree (workarounds.owner_password), an existing state included.
+    fresh = (EMAIL, secrets.token_urlsafe(12))
     owner = {key: os.environ.get(key) or value for key, value in zip(OWNER_KEYS, fresh)}
     with tempfile.TemporaryDirectory(prefix='mlops-bench-predict-api-') as scratch_dir:
         scratch = Path(scratch_dir)

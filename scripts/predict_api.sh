@@ -10,7 +10,8 @@
 #                                                 a new token (predict_api or retrain_now): the
 #                                                 old URL is refused from then on
 # The trigger's id and token are read through Mage's API: MAGE_URL (http://127.0.0.1:6789),
-# DEFAULT_OWNER_EMAIL / DEFAULT_OWNER_PASSWORD (Mage's local defaults admin@admin.com / admin).
+# DEFAULT_OWNER_EMAIL / DEFAULT_OWNER_PASSWORD when set, else the owner start.sh wrote for this install
+# (<state>/owner-credentials, .mage_data/platform/ by default), else .env (the Docker stack).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$ROOT/scripts/setup_venv.sh"

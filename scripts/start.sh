@@ -9,9 +9,12 @@
 # MLflow server (:5000), Mage (:6789), the champion's model server (:5001). The first time it
 # writes .env (git-ignored) from .env.example with fresh passwords and your user and group ids;
 # sign in with DEFAULT_OWNER_EMAIL / DEFAULT_OWNER_PASSWORD from there.
-# Local: `mage start mlops` from .venv on Mage's embedded SQLite DB.
-# Environment: MAGE_HOST (127.0.0.1), MAGE_PORT (6789) (local), DEFAULT_OWNER_EMAIL / _PASSWORD,
-# REQUIRE_USER_AUTHENTICATION, MLOPS_UI_PROJECT (both modes); see README.md and .env.example.
+# Local: `mage start mlops` from .venv on Mage's embedded SQLite DB. The owner's password is
+# DEFAULT_OWNER_PASSWORD when set, else the one in <state>/owner-credentials (.mage_data/platform/
+# by default), made with a random password at the first start and printed then (readable only by you).
+# Environment: MAGE_HOST (127.0.0.1; anything but loopback also needs MLOPS_EXPOSE_MAGE=1), MAGE_PORT
+# (6789) (local), DEFAULT_OWNER_EMAIL / _PASSWORD, REQUIRE_USER_AUTHENTICATION, MLOPS_UI_PROJECT
+# (both modes); see README.md and .env.example.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -84,7 +87,20 @@ case "$mode" in
     export MAGE_PRESENTERS_DIRECTORY="${MAGE_PRESENTERS_DIRECTORY:-$ROOT/mlops/presenters}"
     host="${MAGE_HOST:-127.0.0.1}"
     port="${MAGE_PORT:-6789}"
-    echo "Mage UI: http://localhost:$port (sign in with \$DEFAULT_OWNER_EMAIL, default admin@admin.com)" >&2
+    case "$host" in
+      127.*|localhost|::1) ;;
+      *)
+        if [[ "${MLOPS_EXPOSE_MAGE:-}" != 1 ]]; then
+          echo "error: MAGE_HOST=$host would let other machines reach Mage, whose blocks and terminal run any code" \
+               "as $(id -un). Keep 127.0.0.1 (the default), or set MLOPS_EXPOSE_MAGE=1 to do it on purpose." >&2
+          exit 2
+        fi
+        echo "warning: Mage listens on $host:$port (MLOPS_EXPOSE_MAGE=1): whoever reaches it and signs in runs code as" \
+             "$(id -un); only the host names in MLOPS_ALLOWED_HOSTS are answered besides localhost." >&2
+        ;;
+    esac
+    "$VENV_PYTHON" -m mlops.utils.orchestration.workarounds  # settings checked now (SMTP), not at the first alert
+    echo "Mage UI: http://localhost:$port" >&2
     exec "$VENV_PYTHON" -m mlops.utils.orchestration.mage_cli start mlops --host "$host" --port "$port" "$@"
     ;;
   *)

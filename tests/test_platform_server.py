@@ -24,7 +24,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import secrets
 import shlex
 import signal
 import subprocess
@@ -37,6 +36,7 @@ import psutil
 import pytest
 import yaml
 
+from mlops.utils.orchestration.owner_credentials import read_settings
 from tests.chain import QUICK_XGBOOST, chain_env, run_chain, summaries
 from tests.dashboards import chart_data, layouts
 from tests.readme import readme_commands, server_commands, the_command
@@ -118,17 +118,20 @@ def platform(tmp_path_factory, shared_data):
         timeout=1800,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    email, password = 'owner@example.com', secrets.token_urlsafe(12)
     env = {
         'MLOPS_DATA_DIR': str(root / 'data'),
         'MLOPS_DATA_SOURCE': str(source),
-        'DEFAULT_OWNER_EMAIL': email,
-        'DEFAULT_OWNER_PASSWORD': password,
+        'DEFAULT_OWNER_EMAIL': '',  # a default start: the owner's password is the install's own
+        'DEFAULT_OWNER_PASSWORD': '',
         'REQUIRE_USER_AUTHENTICATION': '1',
         'MLOPS_TIME_TRIGGERS': 'on',
     }
     start = the_command(commands, './scripts/start.sh')
     with mage_server(root, env=env, repo=repo, command=start) as server:  # MAGE_DATA_DIR = root/mage, as the main job's
+        # What start.sh wrote for this install (<state>/owner-credentials), as every client reads it.
+        owner = read_settings(root / 'mage' / 'mlops' / 'owner-credentials')
+        email, password = owner['DEFAULT_OWNER_EMAIL'], owner['DEFAULT_OWNER_PASSWORD']
+        assert password in server.log_path.read_text()  # printed once, at this first start
         client = MageClient(f'http://127.0.0.1:{server.port}', email=email, password=password, timeout=120)
         yield Platform(root, repo, source, server, client, summaries(result), env)
 
@@ -234,12 +237,16 @@ def settled(platform) -> None:
 
 def typed(platform, command: str, timeout: float = 300, **extra: str) -> subprocess.CompletedProcess:
     """A command of the README typed in a shell at the repo copy's root, as a person who exported
-    the server's address and owner account (``MAGE_URL``, ``DEFAULT_OWNER_*``) would."""
-    env = {k: v for k, v in os.environ.items() if k not in ('PYTHONPATH', 'MLFLOW_TRACKING_URI')}
+    the server's address (``MAGE_URL``) would; the owner's password is read where the server's
+    start wrote it (``MAGE_DATA_DIR``: the state the main job and the server share)."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ('PYTHONPATH', 'MLFLOW_TRACKING_URI', 'DEFAULT_OWNER_EMAIL', 'DEFAULT_OWNER_PASSWORD')
+    }
     env.update(
         MAGE_URL=platform.client.base_url,
-        DEFAULT_OWNER_EMAIL=platform.client.email,
-        DEFAULT_OWNER_PASSWORD=platform.client.password,
+        MAGE_DATA_DIR=str(platform.root / 'mage'),
         MLOPS_DATA_DIR=platform.env['MLOPS_DATA_DIR'],
         MLOPS_SESSION_FILE=str(platform.root / 'mage-sessions.json'),
         **VENV,
@@ -378,12 +385,12 @@ def test_the_readmes_model_server_and_notebook_answer_the_champions_prediction(p
             'MLOPS_DATA_DIR': platform.env['MLOPS_DATA_DIR'],
             'MAGE_URL': platform.client.base_url,
             'MODEL_SERVER_URL': url,
-            'DEFAULT_OWNER_EMAIL': platform.client.email,
-            'DEFAULT_OWNER_PASSWORD': platform.client.password,
+            'MAGE_DATA_DIR': str(platform.root / 'mage'),  # the owner's password: where start.sh wrote it
             'SAMPLE_ROWS': '50',
         }.items():
             monkeypatch.setenv(name, value)
-        monkeypatch.delenv('MLFLOW_TRACKING_URI', raising=False)
+        for name in ('MLFLOW_TRACKING_URI', 'DEFAULT_OWNER_EMAIL', 'DEFAULT_OWNER_PASSWORD'):
+            monkeypatch.delenv(name, raising=False)
         notebook = nbformat.read(platform.repo / 'notebooks' / 'inference.ipynb', as_version=4)
         NotebookClient(
             notebook,

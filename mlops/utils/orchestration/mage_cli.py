@@ -11,16 +11,34 @@ data product's runs belong to its own sub-project (``data_product_schedules``), 
 their run's id there too (``run_variables``).
 """
 
+import os
 import sys
 
+from mlops.utils.errors import ConfigError
 from mlops.utils.orchestration.data_product_schedules import install_data_product_schedules
 from mlops.utils.orchestration.driver_lease import install_scheduler_lease
+from mlops.utils.orchestration.owner_credentials import EMAIL_ENV, PASSWORD_ENV, announce, server_credentials
 from mlops.utils.orchestration.platform_state import use_one_database
 from mlops.utils.orchestration.platform_triggers import install_platform_trigger_sync
 from mlops.utils.orchestration.run_variables import install_platform_run_variables
 from mlops.utils.orchestration.workarounds import install_workarounds
 
+
+def use_owner_credentials() -> None:
+    """The owner this install signs in with, in the environment Mage reads at import (and
+    ``workarounds.owner_password`` applies); a published or short password stops the start."""
+    try:
+        credentials, created = server_credentials()
+    except ConfigError as error:
+        print(f'error: {error}', file=sys.stderr)
+        sys.exit(2)
+    os.environ[EMAIL_ENV], os.environ[PASSWORD_ENV] = credentials.email, credentials.password
+    print(announce(credentials, created), file=sys.stderr, flush=True)
+
+
 if __name__ == '__main__':
+    if sys.argv[1:2] == ['start']:
+        use_owner_credentials()  # first: before Mage reads DEFAULT_OWNER_* at import
     use_one_database()  # first: Mage reads the URL when its database module is imported
     install_workarounds()
     install_platform_trigger_sync()

@@ -27,12 +27,11 @@ import requests
 
 from mlops.utils import pipelines
 from mlops.utils.errors import ConfigError
+from mlops.utils.orchestration.owner_credentials import DEFAULT_EMAIL, client_credentials
 from mlops.utils.triggering.sessions import keep_token, kept_token
 
 DEFAULT_URL = 'http://127.0.0.1:6789'
 URL_ENV_VAR = 'MAGE_URL'
-# Mage's own local defaults for the owner account (README: change them for anything shared).
-DEFAULT_EMAIL, DEFAULT_PASSWORD = 'admin@admin.com', 'admin'
 FINISHED = ('completed', 'failed', 'cancelled')
 # The prediction endpoint: unit_4_triggering's predict pipeline, its API trigger, its output.
 PREDICT_PIPELINE, PREDICT_TRIGGER, PREDICT_BLOCK = pipelines.PREDICT_API
@@ -92,8 +91,10 @@ class MageClient:
         keep_session: bool = False,
     ):
         self.base_url = (base_url or os.environ.get(URL_ENV_VAR) or DEFAULT_URL).rstrip('/')
-        self.email = email or os.environ.get('DEFAULT_OWNER_EMAIL') or DEFAULT_EMAIL
-        self.password = password or os.environ.get('DEFAULT_OWNER_PASSWORD') or DEFAULT_PASSWORD
+        if password is None:  # the environment's, else what the server's start wrote (owner_credentials)
+            found = client_credentials()
+            email, password = email or found.email, found.password
+        self.email, self.password = email or DEFAULT_EMAIL, password
         self.timeout = timeout
         self.http = requests.Session()
         self.http.headers['X-API-KEY'] = frontend_client_id()

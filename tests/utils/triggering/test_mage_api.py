@@ -99,4 +99,4 @@ def test_an_unreachable_server_is_named():
         sock.bind(('127.0.0.1', 0))
         url = f'http://127.0.0.1:{sock.getsockname()[1]}'
     with pytest.raises(MageApiError, match=f'Mage server at {url} unreachable'):
-        MageClient(url, timeout=5).sign_in()
+        MageClient(url, email='owner@example.com', password='a-password-of-its-own', timeout=5).sign_in()

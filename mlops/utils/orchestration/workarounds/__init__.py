@@ -13,6 +13,7 @@ from mlops.utils.orchestration.workarounds import (
     dashboard_item_route,
     failure_alert_details,
     fork_safety,
+    owner_password,
     pipeline_home,
     scheduler_wakeup,
     single_block_run_creator,
@@ -38,3 +39,4 @@ def install_workarounds() -> None:
     pipeline_home.install_pipeline_home()
     scheduler_wakeup.install_scheduler_wakeup()
     trigger_token_out_of_code.install_trigger_token_out_of_code()
+    owner_password.install_owner_password()
