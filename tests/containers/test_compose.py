@@ -209,6 +209,8 @@ def test_mage_keeps_its_settings_with_authentication_on(example_values, rendered
         'SMTP_PASSWORD',
         'SMTP_MAIL_FROM',
         'SMTP_TIMEOUT',
+        'SMTP_TLS_VERIFY',
+        'SMTP_CA_FILE',
         'ALERT_EMAILS',
         'ALERT_ON_SUCCESS',
         'MLOPS_REGISTERED_MODEL',
