@@ -1,6 +1,13 @@
-# The application load balancer: Mage on 443 (HTTPS, with certificate_arn; port 80 redirects)
-# or, without a certificate, on 80 in plain HTTP; MLflow on 5000 (HTTPS or HTTP alike), open
-# only to mlflow_allowed_cidr_blocks. TLS ends here; the targets are in private subnets.
+# The application load balancer: Mage on 443 (HTTPS, with certificate_arn; port 80 only
+# redirects to it) or, without a certificate, on 80 in plain HTTP; MLflow on 5000 (HTTPS or HTTP
+# alike). Clients: allowed_cidr_blocks for Mage, mlflow_allowed_cidr_blocks for MLflow
+# (security_groups.tf); plain HTTP open to the whole internet only with allow_public_http
+# (variables.tf). TLS ends here; the targets are in private subnets.
+
+locals {
+  # TLS 1.3 and 1.2 only, forward-secret ciphers (AWS's recommended policy for new listeners).
+  tls_policy = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+}
 
 resource "aws_lb" "this" {
   name                       = local.name
@@ -48,8 +55,8 @@ resource "aws_lb_listener" "https" {
   load_balancer_arn = aws_lb.this.arn
   port              = 443
   protocol          = "HTTPS"
-  ssl_policy        = "ELBSecurityPolicy-TLS13-1-2-2021-06"
-  certificate_arn   = var.certificate_arn
+  ssl_policy        = local.tls_policy
+  certificate_arn   = local.certificate_arn
 
   default_action {
     type             = "forward"
@@ -76,7 +83,8 @@ resource "aws_lb_listener" "http_redirect" {
   }
 }
 
-# Without a certificate only: Mage in plain HTTP (the documented fallback for a first try).
+# Without a certificate only: Mage in plain HTTP (a first try: to narrowed allowed_cidr_blocks,
+# or to the whole internet with allow_public_http = true).
 resource "aws_lb_listener" "http_forward" {
   count = local.https ? 0 : 1
 
@@ -94,8 +102,8 @@ resource "aws_lb_listener" "mlflow" {
   load_balancer_arn = aws_lb.this.arn
   port              = local.ports.mlflow
   protocol          = local.https ? "HTTPS" : "HTTP"
-  ssl_policy        = local.https ? "ELBSecurityPolicy-TLS13-1-2-2021-06" : null
-  certificate_arn   = var.certificate_arn
+  ssl_policy        = local.https ? local.tls_policy : null
+  certificate_arn   = local.certificate_arn
 
   default_action {
     type             = "forward"

@@ -51,10 +51,16 @@ locals {
   }
   cpu    = { mage = var.mage_cpu, mlflow = var.mlflow_cpu }
   memory = { mage = var.mage_memory, mlflow = var.mlflow_memory }
-  # Where each service's EFS access point is mounted.
-  mount_paths = {
-    mage   = "/home/src/.mage_data"
-    mlflow = "/mlflow/artifacts"
+  # Each service's EFS volumes: name -> its access point (efs.tf) and where it is mounted.
+  volumes = {
+    mage = {
+      data = { access_point = "mage", path = "/home/src/.mage_data" }
+    }
+    mlflow = {
+      data = { access_point = "mlflow", path = "/mlflow/artifacts" }
+      # MLOPS_MLFLOW_AUTH_DIR: the users' database of MLflow's basic-auth app, kept across restarts.
+      auth = { access_point = "mlflow-auth", path = "/mlflow/auth" }
+    }
   }
   # As in docker-compose.yml: the password comes as PGPASSWORD (libpq reads it), so the URLs
   # carry none.
@@ -62,9 +68,13 @@ locals {
     # Creates the `mage` database on the first start (RDS creates only `mlflow`), then Mage
     # through the project's entry point (Dockerfile's CMD).
     mage = ["sh", "-c", "python -m mlops.utils.deploying.database && exec python -m mlops.utils.orchestration.mage_cli start mlops --host 0.0.0.0 --port ${local.ports.mage}"]
+    # `mlflow server --app-name basic-auth` as in docker-compose.yml (mlflow.Dockerfile's script):
+    # its admin is MLFLOW_TRACKING_USERNAME / MLFLOW_TRACKING_PASSWORD (iam.tf), it refuses to
+    # start without them and answers nothing but /health (the load balancer's check) without them.
     mlflow = [
-      "mlflow", "server", "--host", "0.0.0.0", "--port", tostring(local.ports.mlflow), "--workers", "2",
-      "--artifacts-destination", local.mount_paths.mlflow, "--serve-artifacts",
+      "/opt/mlflow-setup/scripts/mlflow_auth_server.sh",
+      "--host", "0.0.0.0", "--port", tostring(local.ports.mlflow), "--workers", "2",
+      "--artifacts-destination", local.volumes.mlflow.data.path, "--serve-artifacts",
     ]
   }
   environment = {
@@ -78,6 +88,7 @@ locals {
     })
     mlflow = {
       MLFLOW_BACKEND_STORE_URI = "postgresql://${var.db_username}@${local.database_host}:5432/mlflow?sslmode=require"
+      MLOPS_MLFLOW_AUTH_DIR    = local.volumes.mlflow.auth.path
       # MLflow 3 answers only the Host names it is told (403 otherwise); health checks are exempt.
       MLFLOW_SERVER_ALLOWED_HOSTS        = "${local.mlflow_internal}:*,${local.public_host}:*"
       MLFLOW_SERVER_ENABLE_JOB_EXECUTION = "false"
@@ -101,16 +112,20 @@ resource "aws_ecs_task_definition" "this" {
     cpu_architecture        = "X86_64"
   }
 
-  volume {
-    name = "data"
+  dynamic "volume" {
+    for_each = local.volumes[each.key]
 
-    efs_volume_configuration {
-      file_system_id     = aws_efs_file_system.this.id
-      transit_encryption = "ENABLED"
+    content {
+      name = volume.key
 
-      authorization_config {
-        access_point_id = aws_efs_access_point.this[each.key].id
-        iam             = "ENABLED"
+      efs_volume_configuration {
+        file_system_id     = aws_efs_file_system.this.id
+        transit_encryption = "ENABLED"
+
+        authorization_config {
+          access_point_id = aws_efs_access_point.this[volume.value.access_point].id
+          iam             = "ENABLED"
+        }
       }
     }
   }
@@ -123,7 +138,7 @@ resource "aws_ecs_task_definition" "this" {
     portMappings = [{ containerPort = local.ports[each.key], protocol = "tcp" }]
     environment  = [for name, value in local.environment[each.key] : { name = name, value = value }]
     secrets      = [for name, reference in local.container_secrets[each.key] : { name = name, valueFrom = reference }]
-    mountPoints  = [{ sourceVolume = "data", containerPath = local.mount_paths[each.key], readOnly = false }]
+    mountPoints  = [for name, volume in local.volumes[each.key] : { sourceVolume = name, containerPath = volume.path, readOnly = false }]
     # Mage writes its pipeline files, logs and caches beside its code; MLflow its temporary files.
     readonlyRootFilesystem = false
     logConfiguration = {

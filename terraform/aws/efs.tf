@@ -1,6 +1,7 @@
 # EFS (encrypted with the project key, TLS and IAM required, backed up by AWS Backup): Mage's
-# state under /home/src/.mage_data (block outputs, logs, caches) and MLflow's artifacts. Each
-# service mounts its own access point, as user 1000, and may use no other.
+# state under /home/src/.mage_data (block outputs, logs, caches), MLflow's artifacts and, apart
+# from them, MLflow's users (its basic-auth database). Each service mounts its own access points
+# (local.volumes in ecs.tf), as user 1000, and may use no other.
 
 resource "aws_efs_file_system" "this" {
   encrypted        = true
@@ -31,8 +32,18 @@ resource "aws_efs_mount_target" "this" {
   security_groups = [aws_security_group.this["efs"].id]
 }
 
+locals {
+  # Access point -> its folder's permissions; the folder is /<access point>.
+  access_points = {
+    mage   = "0750"
+    mlflow = "0750"
+    # MLflow's users and password hashes (SQLite): never under the artifacts it serves.
+    mlflow-auth = "0700"
+  }
+}
+
 resource "aws_efs_access_point" "this" {
-  for_each = local.service_names
+  for_each = local.access_points
 
   file_system_id = aws_efs_file_system.this.id
 
@@ -47,7 +58,7 @@ resource "aws_efs_access_point" "this" {
     creation_info {
       owner_uid   = 1000
       owner_gid   = 1000
-      permissions = "0750"
+      permissions = each.value
     }
   }
 
@@ -94,7 +105,7 @@ data "aws_iam_policy_document" "efs" {
       condition {
         test     = "StringEquals"
         variable = "elasticfilesystem:AccessPointArn"
-        values   = [aws_efs_access_point.this[statement.value].arn]
+        values   = [for volume in local.volumes[statement.value] : aws_efs_access_point.this[volume.access_point].arn]
       }
     }
   }

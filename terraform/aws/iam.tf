@@ -7,20 +7,32 @@
 
 locals {
   db_secret_arn = aws_db_instance.this.master_user_secret[0].secret_arn
+  # The secrets' ARNs through their versions: a task starts only once a value is stored.
+  mage_owner_secret_arn = aws_secretsmanager_secret_version.mage_owner_password.arn
+  mlflow_secret_arn     = aws_secretsmanager_secret_version.mlflow_credentials.arn
+  # MLflow's admin, as MLflow's client and scripts/mlflow_auth_server.sh read it (both tasks).
+  mlflow_credentials = {
+    MLFLOW_TRACKING_USERNAME = "${local.mlflow_secret_arn}:username::"
+    MLFLOW_TRACKING_PASSWORD = "${local.mlflow_secret_arn}:password::"
+  }
   # Secrets each container gets (name -> Secrets Manager reference); iam.tf grants exactly these.
   container_secrets = {
     mage = merge(
       {
         PGPASSWORD             = "${local.db_secret_arn}:password::"
-        DEFAULT_OWNER_PASSWORD = aws_secretsmanager_secret.mage_owner_password.arn
+        DEFAULT_OWNER_PASSWORD = local.mage_owner_secret_arn
       },
+      local.mlflow_credentials,
       var.smtp_password_secret_arn == null ? {} : { SMTP_PASSWORD = var.smtp_password_secret_arn },
     )
-    mlflow = { PGPASSWORD = "${local.db_secret_arn}:password::" }
+    mlflow = merge(local.mlflow_credentials, {
+      PGPASSWORD                     = "${local.db_secret_arn}:password::"
+      MLFLOW_FLASK_SERVER_SECRET_KEY = "${local.mlflow_secret_arn}:flask_secret_key::"
+    })
   }
   secret_arns = {
-    mage   = compact([local.db_secret_arn, aws_secretsmanager_secret.mage_owner_password.arn, var.smtp_password_secret_arn])
-    mlflow = [local.db_secret_arn]
+    mage   = compact([local.db_secret_arn, local.mage_owner_secret_arn, local.mlflow_secret_arn, var.smtp_password_secret_arn])
+    mlflow = [local.db_secret_arn, local.mlflow_secret_arn]
   }
 }
 

@@ -22,7 +22,9 @@ locals {
   name       = var.project_name
   account_id = data.aws_caller_identity.current.account_id
   partition  = data.aws_partition.current.partition
-  https      = var.certificate_arn != null
+  # No certificate: null, or empty as the CD workflow passes an unset CERTIFICATE_ARN.
+  https           = var.certificate_arn != null && var.certificate_arn != ""
+  certificate_arn = local.https ? var.certificate_arn : null
 
   # The two services; ecs.tf, iam.tf, logs.tf and efs.tf iterate over them.
   service_names = toset(["mage", "mlflow"])

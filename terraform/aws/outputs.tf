@@ -6,7 +6,7 @@ output "mage_url" {
 }
 
 output "mlflow_url" {
-  description = "The MLflow server's address on the load balancer (reachable from mlflow_allowed_cidr_blocks only)."
+  description = "The MLflow server's address on the load balancer (reachable from mlflow_allowed_cidr_blocks only; it asks for the login in mlflow_credentials_secret_arn)."
   value       = local.mlflow_url
 }
 
@@ -28,6 +28,11 @@ output "ecs_cluster_name" {
 output "mage_owner_password_secret_arn" {
   description = "Secrets Manager secret holding the password of Mage's first user (default_owner_email)."
   value       = aws_secretsmanager_secret.mage_owner_password.arn
+}
+
+output "mlflow_credentials_secret_arn" {
+  description = "Secrets Manager secret (JSON: username, password) of the MLflow server's admin user, which Mage signs in with."
+  value       = aws_secretsmanager_secret.mlflow_credentials.arn
 }
 
 output "database_secret_arn" {

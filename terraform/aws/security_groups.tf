@@ -22,8 +22,9 @@ locals {
     mage-efs    = { from = "mage", to = "efs", port = 2049 }
     mlflow-efs  = { from = "mlflow", to = "efs", port = 2049 }
   }
+  # With a certificate 80 only redirects to 443 (alb.tf).
   mage_ports = local.https ? [80, 443] : [80]
-  # client rules: one per (port, CIDR)
+  # client rules, the load balancer's only ingress: one per (port, CIDR)
   client_ingress = merge(
     { for pair in setproduct(local.mage_ports, var.allowed_cidr_blocks) : "mage-${pair[0]}-${pair[1]}" => { port = pair[0], cidr = pair[1] } },
     { for cidr in var.mlflow_allowed_cidr_blocks : "mlflow-${cidr}" => { port = local.ports.mlflow, cidr = cidr } },
@@ -102,7 +103,8 @@ resource "aws_vpc_security_group_ingress_rule" "alb_clients" {
   ip_protocol       = "tcp"
   from_port         = each.value.port
   to_port           = each.value.port
-  cidr_ipv4         = each.value.cidr
+  cidr_ipv4         = strcontains(each.value.cidr, ":") ? null : each.value.cidr
+  cidr_ipv6         = strcontains(each.value.cidr, ":") ? each.value.cidr : null
 }
 
 resource "aws_vpc_security_group_egress_rule" "service_outside" {

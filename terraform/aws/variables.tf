@@ -113,9 +113,14 @@ variable "availability_zone_count" {
 # -- load balancer ---------------------------------------------------------------------------
 
 variable "certificate_arn" {
-  description = "ACM certificate for HTTPS on the load balancer (443 for Mage, 5000 for MLflow; port 80 then redirects to 443). Null: plain HTTP on 80 and 5000, for a first try only, since passwords would cross the network in clear."
+  description = "ACM certificate for HTTPS on the load balancer: Mage on 443 and MLflow on 5000 with a TLS 1.3/1.2 policy, port 80 only redirects to 443. Null: plain HTTP on 80 and 5000, refused while a client network is the whole internet unless allow_public_http says so (logins would cross the internet in clear). The deploy pipeline and the CD workflow pass it from CERTIFICATE_ARN on every run; empty (\"\", the CD workflow's value while CERTIFICATE_ARN is unset) is the same as null."
   type        = string
   default     = null
+
+  validation {
+    condition     = var.certificate_arn == null || var.certificate_arn == "" || can(regex("^arn:aws[a-z-]*:acm:[a-z]{2}(-[a-z]+)+-[0-9]:[0-9]{12}:certificate/[0-9a-zA-Z-]+$", var.certificate_arn))
+    error_message = "certificate_arn must be an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>) in the load balancer's region, or null (or empty) for none."
+  }
 }
 
 variable "public_hostname" {
@@ -125,15 +130,44 @@ variable "public_hostname" {
 }
 
 variable "allowed_cidr_blocks" {
-  description = "Client networks allowed to reach Mage (ports 80/443). Mage asks for a login; narrow this to your offices or VPN where you can."
+  description = "Client networks (CIDRs, IPv4 or IPv6) allowed to reach Mage on the load balancer (port 443, and 80 which then only redirects; 80 alone without a certificate): the only ingress of its security group. Narrow it to your offices or VPN. The default, the whole internet, needs certificate_arn (or allow_public_http)."
   type        = list(string)
   default     = ["0.0.0.0/0"]
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for cidr in var.allowed_cidr_blocks : can(cidrhost(cidr, 0)) && try(cidrsubnet(cidr, 0, 0) == cidr, false)])
+    error_message = "allowed_cidr_blocks: each entry must be a network in CIDR notation with no host bits set, e.g. 203.0.113.0/24 or 2001:db8::/32."
+  }
 }
 
 variable "mlflow_allowed_cidr_blocks" {
-  description = "Client networks allowed to reach the MLflow UI and API on port 5000 of the load balancer. The MLflow server has no login: empty (default) means reachable from Mage inside the VPC only."
+  description = "Client networks (CIDRs) allowed to reach the MLflow UI and API on port 5000 of the load balancer, which ask for MLflow's login (basic authentication). Empty (default): MLflow is reachable from Mage inside the VPC only."
   type        = list(string)
   default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for cidr in var.mlflow_allowed_cidr_blocks : can(cidrhost(cidr, 0)) && try(cidrsubnet(cidr, 0, 0) == cidr, false)])
+    error_message = "mlflow_allowed_cidr_blocks: each entry must be a network in CIDR notation with no host bits set, e.g. 203.0.113.0/24 or 2001:db8::/32."
+  }
+}
+
+# Secure by default (issue #30): no plan serves plain HTTP to the whole internet by accident.
+variable "allow_public_http" {
+  description = "Accept plain HTTP (no certificate_arn) while allowed_cidr_blocks or mlflow_allowed_cidr_blocks holds the whole internet (a /0: 0.0.0.0/0 or ::/0), on purpose, e.g. for a first try without a domain: Mage's and MLflow's logins then cross the internet in clear. False (default): such a plan fails."
+  type        = bool
+  default     = false
+  nullable    = false
+
+  validation {
+    condition = (
+      var.allow_public_http
+      || (var.certificate_arn != null && var.certificate_arn != "")
+      || length([for cidr in concat(var.allowed_cidr_blocks, var.mlflow_allowed_cidr_blocks) : cidr if endswith(cidr, "/0")]) == 0
+    )
+    error_message = "Refusing plain HTTP open to the whole internet: certificate_arn is not set and allowed_cidr_blocks or mlflow_allowed_cidr_blocks holds a /0 (0.0.0.0/0 or ::/0), so Mage's and MLflow's passwords would cross the internet in clear. Set certificate_arn (an ACM certificate: HTTPS, port 80 only redirects), or narrow allowed_cidr_blocks and mlflow_allowed_cidr_blocks to your networks, or set allow_public_http = true to accept it on purpose. The deploy pipeline and the CD workflow take them from CERTIFICATE_ARN, ALLOWED_CIDR_BLOCKS, MLFLOW_ALLOWED_CIDR_BLOCKS and ALLOW_PUBLIC_HTTP."
+  }
 }
 
 variable "alb_access_logs_bucket" {
@@ -240,6 +274,22 @@ variable "mage_environment" {
   description = "Extra plain environment variables of the Mage container, e.g. SMTP_HOST, SMTP_PORT, SMTP_USER, SMTP_MAIL_FROM, ALERT_EMAILS, MLOPS_DATA_SOURCE (README: Alerts, Configuration). No secrets here: see smtp_password_secret_arn."
   type        = map(string)
   default     = {}
+
+  validation {
+    condition     = length(setintersection(keys(var.mage_environment), ["PGPASSWORD", "DEFAULT_OWNER_PASSWORD", "SMTP_PASSWORD", "MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD"])) == 0
+    error_message = "mage_environment must not set PGPASSWORD, DEFAULT_OWNER_PASSWORD, SMTP_PASSWORD, MLFLOW_TRACKING_USERNAME or MLFLOW_TRACKING_PASSWORD: the module injects them from Secrets Manager (smtp_password_secret_arn for SMTP)."
+  }
+}
+
+variable "mlflow_username" {
+  description = "The MLflow server's admin user (basic authentication). Its password is generated into Secrets Manager with it (output mlflow_credentials_secret_arn); both tasks get them as MLFLOW_TRACKING_USERNAME / MLFLOW_TRACKING_PASSWORD."
+  type        = string
+  default     = "mlops"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9._@-]{1,64}$", var.mlflow_username))
+    error_message = "mlflow_username: 1-64 letters, digits and . _ @ - (no colon: it is an HTTP basic-auth user name)."
+  }
 }
 
 variable "smtp_password_secret_arn" {

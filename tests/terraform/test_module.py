@@ -2,14 +2,17 @@
 by python-hcl2, the module's variables and outputs against the deploy steps that use them and
 the CD workflow's contract, and no secret in a default."""
 
+import json
 import re
 
+from mlops.utils.deploying import access
 from mlops.utils.deploying import terraform as tf
 from mlops.utils.deploying.settings import DEFAULT_PROJECT_NAME, DEFAULT_STATE_KEY, deploy_settings
 from tests.terraform.module import MODULE, blocks, module, parse_files, plain, resources
 
-# The CD workflow's contract (issue #10): it passes these variables and reads these outputs.
-CD_VARIABLES = {'project_name', 'aws_region', 'mage_image', 'mlflow_image'}
+# The CD workflow's contract (issue #10): it passes these variables and reads these outputs;
+# the certificate and client networks too, as TF_VAR_* (issue #30).
+CD_VARIABLES = {'project_name', 'aws_region', 'mage_image', 'mlflow_image', *access.NAMES}
 CD_OUTPUTS = {'mage_url', 'mlflow_url', 'ecr_mage_repository_url', 'ecr_mlflow_repository_url', 'ecs_cluster_name'}
 
 
@@ -101,3 +104,83 @@ def test_the_database_password_is_managed_and_the_storage_encrypted():
     settings = {key: plain(value) for key, value in body.items()}
     assert settings['manage_master_user_password'] is True and settings['storage_encrypted'] is True
     assert settings['publicly_accessible'] is False and 'password' not in settings
+
+
+def document(name: str) -> dict:
+    return module()['parsed'][str(MODULE / name)]
+
+
+def resource(name: str, kind: str, label: str) -> dict:
+    return next(
+        plain(named[label])
+        for r in document(name).get('resource', [])
+        for k, named in r.items()
+        if k == kind and label in named
+    )
+
+
+def local_values(name: str) -> dict:
+    return {key: value for entry in document(name).get('locals', []) for key, value in entry.items()}
+
+
+def test_the_access_defaults_are_refused_until_something_is_set():
+    """The defaults (no certificate, Mage open to 0.0.0.0/0) are what the guard refuses
+    (tests/terraform/test_access_rules.py plans them)."""
+    variables = blocks('variable')
+    assert plain(variables['certificate_arn'].get('default')) is None
+    assert variables['allowed_cidr_blocks']['default'] == ['0.0.0.0/0']
+    assert variables['mlflow_allowed_cidr_blocks']['default'] == []
+    assert plain(variables['allow_public_http']['default']) is False
+    guard = plain(variables['allow_public_http']['validation'])
+    assert 'var.certificate_arn' in guard['condition'] and 'Refusing plain HTTP' in guard['error_message']
+
+
+def test_with_a_certificate_https_on_443_and_80_only_redirects():
+    assert re.fullmatch(r'ELBSecurityPolicy-TLS13-1-2-[\w-]+', local_values('alb.tf')['tls_policy'])
+    https = resource('alb.tf', 'aws_lb_listener', 'https')
+    assert (https['port'], https['protocol'], https['ssl_policy']) == (443, 'HTTPS', '${local.tls_policy}')
+    assert https['count'] == '${local.https ? 1 : 0}' and https['certificate_arn'] == '${local.certificate_arn}'
+    redirect = resource('alb.tf', 'aws_lb_listener', 'http_redirect')
+    assert redirect['count'] == https['count'] and redirect['port'] == 80
+    action = plain(redirect['default_action'])
+    assert action['type'] == 'redirect' and plain(action['redirect'])['protocol'] == 'HTTPS'
+    assert plain(action['redirect'])['port'] == '443'
+    assert resource('alb.tf', 'aws_lb_listener', 'http_forward')['count'] == '${local.https ? 0 : 1}'
+    mlflow = resource('alb.tf', 'aws_lb_listener', 'mlflow')
+    assert mlflow['protocol'] == '${local.https ? "HTTPS" : "HTTP"}'
+    assert mlflow['ssl_policy'] == '${local.https ? local.tls_policy : null}'
+
+
+def test_the_load_balancer_admits_only_the_allowed_networks():
+    groups = local_values('security_groups.tf')
+    assert all(plain(link)['to'] != 'alb' for link in groups['links'].values())  # nothing else reaches it
+    ingress = groups['client_ingress']
+    assert 'var.allowed_cidr_blocks' in ingress and 'var.mlflow_allowed_cidr_blocks' in ingress
+    clients = resource('security_groups.tf', 'aws_vpc_security_group_ingress_rule', 'alb_clients')
+    assert clients['for_each'] == '${local.client_ingress}'
+    assert clients['security_group_id'] == '${aws_security_group.this["alb"].id}'
+
+
+def test_mlflow_runs_its_basic_auth_app_with_credentials_from_secrets_manager():
+    dockerfile = (MODULE.parents[1] / 'mlflow.Dockerfile').read_text()
+    image_command = json.loads(re.search(r'^CMD (\[.*?\])\s*$', dockerfile.replace('\\\n', ''), re.M | re.S)[1])
+    auth_dir = re.search(r'^ENV MLOPS_MLFLOW_AUTH_DIR=(\S+)', dockerfile, re.M)[1]
+    ecs = local_values('ecs.tf')
+    command = ecs['commands']['mlflow']
+    assert command[0] == image_command[0] and command[0].endswith('/mlflow_auth_server.sh')
+    volumes = {name: plain(volume) for name, volume in ecs['volumes']['mlflow'].items()}
+    assert volumes['auth']['path'] == auth_dir and not auth_dir.startswith(volumes['data']['path'])
+    assert ecs['environment']['mlflow']['MLOPS_MLFLOW_AUTH_DIR'] == '${local.volumes.mlflow.auth.path}'
+    iam = local_values('iam.tf')
+    assert iam['mlflow_credentials'] == {
+        'MLFLOW_TRACKING_USERNAME': '${local.mlflow_secret_arn}:username::',
+        'MLFLOW_TRACKING_PASSWORD': '${local.mlflow_secret_arn}:password::',
+    }
+    for service in ('mage', 'mlflow'):
+        assert 'local.mlflow_credentials' in iam['container_secrets'][service]
+        assert 'local.mlflow_secret_arn' in json.dumps(iam['secret_arns'][service])  # and may read it
+    assert iam['mlflow_secret_arn'] == '${aws_secretsmanager_secret_version.mlflow_credentials.arn}'
+    version = resource('secrets.tf', 'aws_secretsmanager_secret_version', 'mlflow_credentials')
+    assert 'random_password.mlflow_admin.result' in version['secret_string']
+    secret = resource('secrets.tf', 'aws_secretsmanager_secret', 'mlflow_credentials')
+    assert secret['kms_key_id'] == '${aws_kms_key.this.arn}'

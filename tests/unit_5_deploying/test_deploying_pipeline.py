@@ -22,6 +22,7 @@ IMAGES = {
     'mage_image': 'registry.example.com/mlops-mage:abc123',
     'mlflow_image': 'registry.example.com/mlops-mlflow:abc123',
 }
+CERTIFICATE = 'arn:aws:acm:eu-west-1:123456789012:certificate/0b1f4e2a-1111-2222-3333-444455556666'
 WORKFLOW = """\
 on:
   push:
@@ -109,9 +110,14 @@ def test_plan_is_the_default_and_apply_and_destroy_run_only_when_asked(tmp_path,
         assert result['status'] == 'completed', result['failures']
         return calls(log)[before:]
 
-    planned = run({}, 'plan')
+    # the certificate and networks given as pipeline variables reach both plans (issue #30)
+    access = {'certificate_arn': CERTIFICATE, 'allowed_cidr_blocks': '203.0.113.0/24'}
+    planned = run(access, 'plan')
     assert [subcommand(argv) for argv in planned] == ['init', 'plan', 'show'] * 2
     assert not any('-auto-approve' in argv for argv in planned)
+    for argv in (planned[1], planned[4]):
+        values = [argv[i + 1] for i, part in enumerate(argv) if part == '-var']
+        assert f'certificate_arn={CERTIFICATE}' in values and 'allowed_cidr_blocks=["203.0.113.0/24"]' in values
     applied = run({'action': 'apply'}, 'apply')
     assert [subcommand(argv) for argv in applied] == ['init', 'plan', 'show', 'apply', 'output'] * 2
     destroyed = run({'action': 'destroy'}, 'destroy')

@@ -47,3 +47,7 @@ def test_the_variables_default_to_a_plan():
     assert PIPELINE['variables']['action'] == 'plan'
     assert PIPELINE['variables']['mage_image'] == PIPELINE['variables']['mlflow_image'] == ''
     assert PIPELINE['variables']['cd_workflow'] == '.github/workflows/cd.yml'
+    # HTTPS and who may connect: blank, i.e. the environment's, else terraform/aws's defaults
+    # (which refuse plain HTTP open to the internet until one is set)
+    for name in ('certificate_arn', 'allowed_cidr_blocks', 'mlflow_allowed_cidr_blocks', 'allow_public_http'):
+        assert PIPELINE['variables'][name] == '', name

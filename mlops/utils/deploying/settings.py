@@ -9,8 +9,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Optional
+from typing import Any, Dict, Mapping, Optional
 
+from mlops.utils.deploying.access import access_variables
 from mlops.utils.errors import ConfigError
 from mlops.utils.paths import REPO_ROOT, data_dir
 
@@ -48,6 +49,8 @@ class DeploySettings:
     state_key: str
     mage_image: Optional[str]
     mlflow_image: Optional[str]
+    # certificate_arn, allowed_cidr_blocks, ... as -var values: only those given (access.py)
+    access: Dict[str, str]
     terraform_dir: Path
     work_dir: Path
 
@@ -60,8 +63,9 @@ def deploy_settings(variables: Mapping[str, Any], env: Optional[Mapping[str, str
     """Pipeline variables ``action``, ``project_name``, ``mage_image``, ``mlflow_image``; the
     environment for where the state lives (AWS_REGION, else AWS_DEFAULT_REGION; TF_STATE_BUCKET;
     TF_STATE_KEY) and for images a run does not name (MAGE_IMAGE, MLFLOW_IMAGE), as the CD
-    workflow sets them. Terraform's working data (providers, plan files) goes under the
-    project's data folder, never into the repository."""
+    workflow sets them; the certificate and client networks likewise (access.py). Terraform's
+    working data (providers, plan files) goes under the project's data folder, never into the
+    repository."""
     env = os.environ if env is None else env
     return DeploySettings(
         action=parse_action(variables.get('action')),
@@ -71,6 +75,7 @@ def deploy_settings(variables: Mapping[str, Any], env: Optional[Mapping[str, str
         state_key=_first(env.get('TF_STATE_KEY')) or DEFAULT_STATE_KEY,
         mage_image=_first(variables.get('mage_image'), env.get('MAGE_IMAGE')),
         mlflow_image=_first(variables.get('mlflow_image'), env.get('MLFLOW_IMAGE')),
+        access=access_variables(variables, env),
         terraform_dir=TERRAFORM_DIR,
         work_dir=data_dir() / 'deploying',
     )

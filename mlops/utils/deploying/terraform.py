@@ -24,8 +24,10 @@ PLAN_OK_CODES = (0, 2)
 DEPLOY_ONLY_TYPES = ('aws_ecs_task_definition', 'aws_ecs_service')
 # Outputs the steps read after an apply (outputs.tf declares them).
 OUTPUTS_READ = ('mage_url', 'mlflow_url', 'ecr_mage_repository_url', 'ecr_mlflow_repository_url', 'ecs_cluster_name')
-# What teardown sets before destroying: protected resources can only be deleted once unprotected.
-UNPROTECT_VARIABLES = {'deletion_protection': 'false', 'ecr_force_delete': 'true'}
+# What teardown sets before destroying: protected resources can only be deleted once unprotected;
+# and the guard against plain HTTP open to the internet, which is about what is created, never
+# stops a destroy.
+UNPROTECT_VARIABLES = {'deletion_protection': 'false', 'ecr_force_delete': 'true', 'allow_public_http': 'true'}
 UNPROTECT_TARGETS = ('aws_db_instance.this', 'aws_lb.this', 'aws_ecr_repository.this')
 
 _RESOURCE = re.compile(r'^resource\s+"([A-Za-z0-9_]+)"\s+"([A-Za-z0-9_-]+)"', re.MULTILINE)
@@ -71,8 +73,13 @@ def init_command(settings: DeploySettings) -> List[str]:
 
 
 def terraform_variables(settings: DeploySettings, with_images: bool) -> Dict[str, str]:
-    """The -var values a step passes (variables.tf declares each)."""
-    variables = {'project_name': settings.project_name, 'aws_region': str(settings.aws_region)}
+    """The -var values a step passes (variables.tf declares each): the certificate and client
+    networks on every run, so what was set once is kept (unset: the module's defaults)."""
+    variables = {
+        'project_name': settings.project_name,
+        'aws_region': str(settings.aws_region),
+        **settings.access,
+    }
     if with_images:
         variables.update(mage_image=str(settings.mage_image), mlflow_image=str(settings.mlflow_image))
     return variables

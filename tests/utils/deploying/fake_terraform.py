@@ -34,6 +34,11 @@ AWS_VARIABLES = (
     'TF_STATE_KEY',
     'MAGE_IMAGE',
     'MLFLOW_IMAGE',
+    # the certificate and client networks (mlops/utils/deploying/access.py)
+    'CERTIFICATE_ARN',
+    'ALLOWED_CIDR_BLOCKS',
+    'MLFLOW_ALLOWED_CIDR_BLOCKS',
+    'ALLOW_PUBLIC_HTTP',
 )
 OUTPUTS = {
     'mage_url': 'https://mage.example.com',

@@ -52,3 +52,19 @@ def test_terraform_data_stays_out_of_the_repository(tmp_path):
     settings = deploy_settings({})
     assert settings.work_dir == tmp_path / 'data' / 'deploying'  # MLOPS_DATA_DIR (conftest)
     assert settings.terraform_dir.name == 'aws' and (settings.terraform_dir / 'versions.tf').is_file()
+
+
+def test_the_certificate_and_networks_come_from_the_variables_else_the_environment(monkeypatch):
+    monkeypatch.setenv('CERTIFICATE_ARN', 'arn:aws:acm:eu-west-1:123456789012:certificate/env')
+    monkeypatch.setenv('ALLOW_PUBLIC_HTTP', 'true')
+    settings = deploy_settings({'certificate_arn': 'arn:aws:acm:eu-west-1:123456789012:certificate/var'})
+    assert settings.access == {
+        'certificate_arn': 'arn:aws:acm:eu-west-1:123456789012:certificate/var',
+        'allow_public_http': 'true',
+    }
+    assert deploy_settings({}).access['certificate_arn'].endswith('/env')
+
+
+def test_a_malformed_network_stops_the_settings():
+    with pytest.raises(ConfigError, match='pipeline variable allowed_cidr_blocks is not a valid JSON list'):
+        deploy_settings({'allowed_cidr_blocks': '["10.0.0.0/8"'})

@@ -68,6 +68,27 @@ def test_plan_by_default_plans_the_foundation_then_the_services_and_applies_noth
     assert deployed['applied'] is False and 'skipped' in destroyed
 
 
+def test_the_certificate_and_networks_go_to_every_terraform_run(aws_ready, monkeypatch):
+    """Set once (here: the environment, as a pipeline variable alike), passed on every run."""
+    certificate = 'arn:aws:acm:eu-west-1:123456789012:certificate/0b1f4e2a-1111-2222-3333-444455556666'
+    monkeypatch.setenv('CERTIFICATE_ARN', certificate)
+    variables = {'allowed_cidr_blocks': '203.0.113.0/24,198.51.100.0/24', 'mlflow_allowed_cidr_blocks': '[]'}
+    steps.infrastructure_setup({**variables, 'action': 'apply'})
+    steps.deploy({**IMAGES, **variables, 'action': 'apply'})
+    steps.teardown({**variables, 'action': 'destroy'})
+    expected = {
+        'certificate_arn': certificate,
+        'allowed_cidr_blocks': '["203.0.113.0/24", "198.51.100.0/24"]',
+        'mlflow_allowed_cidr_blocks': '[]',
+    }
+    with_vars = [argv for argv in calls(aws_ready) if '-var' in argv]
+    assert [subcommand(argv) for argv in with_vars] == ['plan', 'plan', 'apply', 'destroy']
+    for argv in with_vars:
+        assert {name: var_values(argv).get(name) for name in expected} == expected, argv
+    assert 'allow_public_http' not in var_values(with_vars[0])  # not set: the module's default
+    assert var_values(with_vars[-1])['allow_public_http'] == 'true'  # a destroy is never refused
+
+
 def test_apply_applies_the_saved_plans_and_reads_the_outputs(aws_ready):
     infrastructure = steps.infrastructure_setup({'action': 'apply'})
     deployed = steps.deploy({**IMAGES, 'action': 'apply'})

@@ -54,6 +54,20 @@ def test_the_var_list(settings):
     ]
 
 
+def test_the_certificate_and_networks_are_passed_when_given(settings, monkeypatch):
+    monkeypatch.setenv('CERTIFICATE_ARN', 'arn:aws:acm:eu-west-1:123456789012:certificate/abc')
+    given = settings(allowed_cidr_blocks='203.0.113.0/24', allow_public_http='false')
+    assert tf.terraform_variables(given, with_images=False) == {
+        'project_name': 'mlops',
+        'aws_region': 'eu-west-1',
+        'certificate_arn': 'arn:aws:acm:eu-west-1:123456789012:certificate/abc',
+        'allowed_cidr_blocks': '["203.0.113.0/24"]',
+        'allow_public_http': 'false',
+    }
+    images = tf.terraform_variables(settings(mage_image='r/m:1', mlflow_image='r/f:1'), with_images=True)
+    assert images['certificate_arn'].endswith('/abc') and images['mage_image'] == 'r/m:1'
+
+
 def test_apply_only_with_action_apply_and_only_the_saved_plan(settings, tmp_path):
     plan = tmp_path / 'x.tfplan'
     for action in ('plan', 'destroy'):
@@ -71,7 +85,12 @@ def test_destroy_only_with_action_destroy(settings):
                 build(settings(action=action), variables)
     destroy = tf.destroy_command(settings(action='destroy'), variables)
     assert destroy[2] == 'destroy' and '-auto-approve' in destroy
-    assert set(pairs(destroy)) == {'aws_region=eu-west-1', 'deletion_protection=false', 'ecr_force_delete=true'}
+    assert set(pairs(destroy)) == {
+        'aws_region=eu-west-1',
+        'deletion_protection=false',
+        'ecr_force_delete=true',
+        'allow_public_http=true',  # the guard is about what is created
+    }
     unprotect = tf.unprotect_command(settings(action='destroy'), variables)
     assert unprotect[2] == 'apply' and [f'-target={t}' for t in tf.UNPROTECT_TARGETS] == unprotect[-3:]
 

@@ -2,6 +2,7 @@ import pytest
 
 from mlops.utils.deploying.workflows import workflow_requirements
 from mlops.utils.errors import ConfigError
+from mlops.utils.paths import REPO_ROOT
 
 WORKFLOW = """\
 name: cd
@@ -62,3 +63,18 @@ def test_a_broken_workflow_is_a_clear_error(tmp_path, text, message):
     path.write_text(text)
     with pytest.raises(ConfigError, match=message):
         workflow_requirements(path)
+
+
+def test_the_cd_workflow_asks_for_the_certificate_and_networks():
+    """What ci_cd lists for this repository's cd.yml: the settings kept on every push (issue #30)."""
+    requirements = workflow_requirements(REPO_ROOT / '.github' / 'workflows' / 'cd.yml')
+    assert requirements['secrets'] == ['AWS_ROLE_ARN']
+    assert requirements['variables'] == [
+        'ALLOWED_CIDR_BLOCKS',
+        'ALLOW_PUBLIC_HTTP',
+        'AWS_REGION',
+        'CERTIFICATE_ARN',
+        'MLFLOW_ALLOWED_CIDR_BLOCKS',
+        'PROJECT_NAME',
+        'TF_STATE_BUCKET',
+    ]
