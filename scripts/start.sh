@@ -96,7 +96,7 @@ case "$mode" in
           exit 2
         fi
         echo "warning: Mage listens on $host:$port (MLOPS_EXPOSE_MAGE=1): whoever reaches it and signs in runs code as" \
-             "$(id -un); only the host names in MLOPS_ALLOWED_HOSTS are answered besides localhost." >&2
+             "$(id -un); only loopback names, MAGE_PUBLIC_HOST's and those in MLOPS_ALLOWED_HOSTS are answered." >&2
         ;;
     esac
     "$VENV_PYTHON" -m mlops.utils.orchestration.workarounds  # settings checked now (SMTP), not at the first alert

@@ -21,6 +21,7 @@ from mlops.utils.orchestration.workarounds import (
     smtp_tls_verify,
     sqlite_busy_timeout,
     trigger_token_out_of_code,
+    web_origin,
     worker_pool_revival,
 )
 
@@ -39,4 +40,5 @@ def install_workarounds() -> None:
     pipeline_home.install_pipeline_home()
     scheduler_wakeup.install_scheduler_wakeup()
     trigger_token_out_of_code.install_trigger_token_out_of_code()
+    web_origin.install_web_origin()  # also checks MLOPS_ALLOWED_HOSTS/_ORIGINS, MAGE_PUBLIC_HOST
     owner_password.install_owner_password()
