@@ -157,10 +157,11 @@ def test_docker_mode_writes_env_once_with_fresh_passwords_and_your_ids(repo, fak
     assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
     example, written = settings(repo / '.env.example'), settings(env_file)
     assert set(written) == set(example)
-    passwords = [written['POSTGRES_PASSWORD'], written['DEFAULT_OWNER_PASSWORD']]
-    assert all(re.fullmatch(r'[0-9a-f]{36}', p) for p in passwords) and passwords[0] != passwords[1]
+    secrets = ('POSTGRES_PASSWORD', 'DEFAULT_OWNER_PASSWORD', 'MLFLOW_TRACKING_PASSWORD')
+    passwords = [written[name] for name in secrets]
+    assert all(re.fullmatch(r'[0-9a-f]{36}', p) for p in passwords) and len(set(passwords)) == len(secrets)
     assert (written['MLOPS_UID'], written['MLOPS_GID']) == (str(os.getuid()), str(os.getgid()))
-    changed = {'POSTGRES_PASSWORD', 'DEFAULT_OWNER_PASSWORD', 'MLOPS_UID', 'MLOPS_GID'}
+    changed = {*secrets, 'MLOPS_UID', 'MLOPS_GID'}
     assert {k: v for k, v in written.items() if k not in changed} == {
         k: v for k, v in example.items() if k not in changed
     }

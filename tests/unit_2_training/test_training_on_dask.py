@@ -9,6 +9,7 @@ import json
 import numpy as np
 import pytest
 
+from mlops.utils.compute.partitions import MARKER
 from mlops.utils.data_preparation.ingest import ingest_files
 from mlops.utils.data_preparation.steps import build_training_sets, prepare_trips
 from mlops.utils.models.metrics import regression_metrics
@@ -77,7 +78,7 @@ def test_the_dask_path_registers_a_version_that_predicts_like_any_other(tmp_path
     [model] = line['models']
     # the prepared months are files under the state folder, complete (the manifest is last)
     [folder] = (tmp_path / 'data' / 'partitions').iterdir()
-    assert sorted(p.name for p in folder.iterdir()) == ['2024-01.parquet', '2024-02.parquet', 'figures.json']
+    assert sorted(p.name for p in folder.iterdir()) == [MARKER, '2024-01.parquet', '2024-02.parquet', 'figures.json']
 
     with embedded_store(tmp_path / 'data', MODEL):
         import mlflow
