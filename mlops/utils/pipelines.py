@@ -28,6 +28,7 @@ XGBOOST_TRAINING = PipelineName('unit_2_training', 'xgboost_training')
 MONITORING = PipelineName('unit_3_observability', 'monitoring')
 AUTOMATIC_RETRAINING = PipelineName('unit_4_triggering', 'automatic_retraining')
 PREDICT = PipelineName('unit_4_triggering', 'predict')
+BATCH_SCORING = PipelineName('unit_4_triggering', 'batch_scoring')
 
 # The global data product the training pipelines read (produced by prepare_training_set).
 TRAINING_SET = 'training_set'
@@ -35,3 +36,6 @@ TRAINING_SET = 'training_set'
 # The API triggers
 PREDICT_API = ApiTriggerName(PREDICT.pipeline, 'predict_api', 'inference')
 RETRAIN_NOW = ApiTriggerName(AUTOMATIC_RETRAINING.pipeline, 'retrain_now', 'retrain')
+
+# The block whose output is a batch-scoring run's summary (the runner's summary line reads it).
+BATCH_SCORING_SUMMARY_BLOCK = 'batch_scoring_write'

@@ -18,7 +18,7 @@ def folder(name: pipelines.PipelineName):
 
 
 def test_every_pipeline_name_is_a_pipeline_of_its_sub_project():
-    assert len(NAMES) == 7
+    assert len(NAMES) == 8
     for name in NAMES:
         metadata = yaml.safe_load((folder(name) / 'metadata.yaml').read_text())
         assert metadata['uuid'] == name.pipeline, name

@@ -3,6 +3,9 @@
     python -m mlops.utils.orchestration [--pipelines a,b] [--vars JSON] [--set name=value ...]
                                         [--source URL_OR_FOLDER]
 
+Without ``--pipelines`` it runs the main job (``chain.CHAIN``); optional steps
+(``chain.OPTIONAL_STEPS``: batch_scoring) run only when ``--pipelines`` names them.
+
 Variables go to every pipeline that declares them; a name no pipeline declares is an error.
 ``MLOPS_RUN_VARS`` (a JSON object) sets variables under ``--vars`` and ``--set``.
 ``--timeout`` is seconds per pipeline, more than 0 and at most 604800 (7 days).
@@ -25,7 +28,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
 from mlops.utils.errors import ConfigError
-from mlops.utils.orchestration.chain import CHAIN, Step
+from mlops.utils.orchestration.chain import CHAIN, OPTIONAL_STEPS, STEPS, Step
 from mlops.utils.orchestration.headless import TIMED_OUT
 from mlops.utils.orchestration.leftovers import RUNNER_ENV_VAR, die_with_runner, scratch_dir, stop_leftovers
 from mlops.utils.orchestration.runner_lock import RunnerLock
@@ -48,7 +51,10 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
     parser.add_argument(
         '--pipelines',
         help='comma-separated steps to run, by pipeline name (every step of that '
-        'name) or project/pipeline; steps: ' + ', '.join(s.label for s in CHAIN),
+        'name) or project/pipeline; steps: '
+        + ', '.join(s.label for s in CHAIN)
+        + '; only when named: '
+        + ', '.join(s.label for s in OPTIONAL_STEPS),
     )
     parser.add_argument('--vars', default='{}', help='pipeline variables as a JSON object')
     parser.add_argument('--set', action='append', default=[], metavar='NAME=VALUE', help='one variable')
@@ -92,7 +98,7 @@ def wanted_steps(text: str) -> List[str]:
     names = [name.strip() for name in text.split(',') if name.strip()]
     if not names:
         raise ConfigError(
-            f'--pipelines names no pipeline, got {text!r}; give one or more of: {", ".join(s.label for s in CHAIN)}'
+            f'--pipelines names no pipeline, got {text!r}; give one or more of: {", ".join(s.label for s in STEPS)}'
         )
     return names
 
@@ -113,8 +119,8 @@ def plan(args: argparse.Namespace) -> List[Tuple[Step, Dict[str, Any]]]:
         variables = {**reproduced, **variables}
         wanted = wanted or [pipeline]
     if wanted:
-        check_known(wanted, {s.pipeline for s in CHAIN} | {s.label for s in CHAIN}, what='pipeline')
-        steps = [s for s in CHAIN if s.pipeline in wanted or s.label in wanted]
+        check_known(wanted, {s.pipeline for s in STEPS} | {s.label for s in STEPS}, what='pipeline')
+        steps = [s for s in STEPS if s.pipeline in wanted or s.label in wanted]
     declared = {step: step.declared_variables() for step in steps}
     check_known(variables, set().union(*declared.values()))
     return [(step, {k: v for k, v in variables.items() if k in declared[step]}) for step in steps]

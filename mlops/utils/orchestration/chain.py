@@ -1,4 +1,5 @@
-"""The pipelines the main job runs, in order, and the variables each one declares."""
+"""The pipelines the main job runs, in order (``CHAIN``), the ones it runs only when
+``--pipelines`` names them (``OPTIONAL_STEPS``), and the variables each one declares."""
 
 from __future__ import annotations
 
@@ -33,3 +34,10 @@ CHAIN: List[Step] = [
     Step(*pipelines.SKLEARN_TRAINING),
     Step(*pipelines.XGBOOST_TRAINING),
 ]
+
+# Run only when --pipelines names them (``./scripts/run.sh --pipelines batch_scoring``), after
+# the main job's steps when both are named.
+OPTIONAL_STEPS: List[Step] = [
+    Step(*pipelines.BATCH_SCORING),
+]
+STEPS: List[Step] = CHAIN + OPTIONAL_STEPS  # what --pipelines chooses from, in this order

@@ -68,11 +68,39 @@ def training(result: Dict[str, Any]) -> Dict[str, Any]:
     return summary
 
 
+# What a batch-scoring run reports (its last block's output, ``batch_scoring.steps.batch_summary``).
+BATCH_SCORING_FACTS = (
+    'model',
+    'model_version',
+    'months',
+    'skipped_months',
+    'rows_in',
+    'rows_scored',
+    'rows_refused',
+    'refused',
+    'outputs',
+    'mlflow_run_id',
+)
+
+
+def batch_scoring(result: Dict[str, Any]) -> Dict[str, Any]:
+    """The rows scored and refused (per reason), the files written and the model version."""
+    outputs = read_block_outputs(
+        project_dir(result['project']),
+        result['pipeline'],
+        pipelines.BATCH_SCORING_SUMMARY_BLOCK,
+        result['execution_partition'],
+    )
+    facts = outputs[0] if outputs and isinstance(outputs[0], dict) else {}
+    return {key: facts[key] for key in BATCH_SCORING_FACTS if key in facts}
+
+
 SUMMARIES: Dict[str, Callable[[Dict[str, Any]], Dict[str, Any]]] = {
     pipelines.DATA_PREPARATION.pipeline: data_preparation,
     pipelines.PREPARE_TRAINING_SET.pipeline: data_preparation,
     pipelines.SKLEARN_TRAINING.pipeline: training,
     pipelines.XGBOOST_TRAINING.pipeline: training,
+    pipelines.BATCH_SCORING.pipeline: batch_scoring,
 }
 
 

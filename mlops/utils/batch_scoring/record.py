@@ -1,0 +1,67 @@
+"""Batch-scoring runs in MLflow: one run per pipeline run in the experiment
+``<experiment>-batch-scoring`` (beside training's, artifacts beside its artifacts), holding what
+the run scored: the model version, months, rows in, scored and refused (per reason), seconds
+and the files written. A run is marked finished only once everything is logged."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Dict, Mapping
+
+from mlops.utils.tracking.mlflow_setup import experiment_name, file_lock
+
+EXPERIMENT_SUFFIX = '-batch-scoring'
+SUMMARY_ARTIFACT = 'batch_scoring.json'
+TAG_PREFIX = 'batch_scoring.'
+TAG_LIMIT = 5000  # MLflow's tag value limit
+# The summary's figures logged as metrics (refused rows per reason: ``refused.<reason>``).
+METRICS = ('rows_in', 'rows_scored', 'rows_refused', 'seconds')
+
+
+def batch_scoring_experiment(client: Any, training_id: str) -> str:
+    """The batch-scoring experiment's id, created beside the training one ``training_id``."""
+    name = experiment_name() + EXPERIMENT_SUFFIX
+    with file_lock('mlflow-setup'):
+        experiment = client.get_experiment_by_name(name)
+        if experiment is not None:
+            return experiment.experiment_id
+        root = client.get_experiment(training_id).artifact_location
+        return client.create_experiment(name, artifact_location=root.rstrip('/') + EXPERIMENT_SUFFIX)
+
+
+def run_tags(summary: Mapping[str, Any], mage: Mapping[str, str]) -> Dict[str, str]:
+    months = ', '.join(summary['months']) or 'none'
+    tags = {
+        **mage,
+        f'{TAG_PREFIX}model': summary['model'],
+        f'{TAG_PREFIX}version': str(summary['model_version']),
+        f'{TAG_PREFIX}champion': str(bool(summary['champion'])).lower(),
+        f'{TAG_PREFIX}taxi_colour': summary['taxi_colour'],
+        f'{TAG_PREFIX}months': months,
+        f'{TAG_PREFIX}skipped_months': ', '.join(summary['skipped_months']),
+        f'{TAG_PREFIX}data_source': summary['data_source'],
+        f'{TAG_PREFIX}output': summary['output'],
+        f'{TAG_PREFIX}outputs': '\n'.join(summary['outputs']),
+        'mlflow.runName': f'{summary["model"]} v{summary["model_version"]} on {months}',
+    }
+    return {key: str(value)[:TAG_LIMIT] for key, value in tags.items()}
+
+
+def log_batch_run(client: Any, experiment_id: str, summary: Mapping[str, Any], mage: Mapping[str, str]) -> str:
+    """Logs ``summary`` (``steps.publish_batch``'s) as a finished run; returns its id. The whole
+    summary, per month and with every file, is the run's ``batch_scoring.json`` artifact."""
+    from mlflow.entities import Metric
+
+    run_id = client.create_run(experiment_id, tags=run_tags(summary, mage)).info.run_id
+    try:
+        now = int(time.time() * 1000)
+        metrics = [Metric(key, float(summary[key]), now, 0) for key in METRICS]
+        metrics += [Metric(f'refused.{reason}', float(count), now, 0) for reason, count in summary['refused'].items()]
+        metrics.append(Metric('months_scored', float(len(summary['months'])), now, 0))
+        client.log_batch(run_id, metrics=metrics)
+        client.log_dict(run_id, dict(summary), SUMMARY_ARTIFACT)
+    except BaseException:
+        client.set_terminated(run_id, 'FAILED')
+        raise
+    client.set_terminated(run_id, 'FINISHED')
+    return run_id

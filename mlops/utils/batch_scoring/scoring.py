@@ -1,0 +1,127 @@
+"""One month of trips scored by a model: data preparation's ingest and cleaning (the same rows
+monitoring and training use), the model's own predictions, one row per trip kept.
+
+No MLflow and no files here: ``model`` is anything with the pyfunc's ``predict`` (raw inputs in,
+minutes out).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Dict, Optional
+
+import numpy as np
+import pandas as pd
+
+from mlops.utils.data_preparation.cleaning import (
+    DROP_REASONS,
+    CleaningReport,
+    check_usable_months,
+    datetime_columns,
+    usable_trips,
+)
+from mlops.utils.data_preparation.ingest import ingest_files
+from mlops.utils.errors import DataError
+from mlops.utils.inference.champion import PREDICTION_COLUMN
+from mlops.utils.model_code.features import INPUT_COLUMNS, INPUT_TYPES
+
+# Trips per predict call: a whole green month is one call; only far larger months are split,
+# so memory stays bounded. (The model's record limit applies on the model server only.)
+CHUNK_ROWS = 1_000_000
+
+# The columns of a scored month, in order.
+TRIP_KEY = 'trip_key'  # '<colour>:<YYYY-MM>:<row>': the trip's row in its month's source file
+SOURCE_ROW = 'source_row'  # that row's position in the file (0-based)
+PICKUP = 'pickup_datetime'  # naive New York time, as data preparation reads it
+ACTUAL = 'actual_minutes'  # the trip's duration (dropoff - pickup); NaN where not known
+MODEL, MODEL_VERSION = 'model', 'model_version'
+OUTPUT_COLUMNS = [TRIP_KEY, SOURCE_ROW, PICKUP, *INPUT_COLUMNS, PREDICTION_COLUMN, ACTUAL, MODEL, MODEL_VERSION]
+
+
+@dataclass
+class ScoredMonth:
+    month: str
+    rows: pd.DataFrame  # OUTPUT_COLUMNS, one row per trip scored, in file order
+    rows_in: int  # rows of the month's file
+    refused: Dict[str, int]  # rows not scored, per cleaning reason (``DROP_REASONS``) that applies
+
+    @property
+    def rows_scored(self) -> int:
+        return len(self.rows)
+
+    @property
+    def rows_refused(self) -> int:
+        return int(sum(self.refused.values()))
+
+
+def refused_counts(report: CleaningReport) -> Dict[str, int]:
+    """Rows cleaning dropped, per reason (those with any), over the report's months."""
+    totals = {name: int(sum(counts[name] for counts in report.values())) for name in DROP_REASONS}
+    return {name: count for name, count in totals.items() if count}
+
+
+def predict_in_chunks(model: Any, inputs: pd.DataFrame, chunk_rows: int = CHUNK_ROWS) -> np.ndarray:
+    """``model.predict`` over ``inputs``, ``chunk_rows`` trips a call, as one float array."""
+    if chunk_rows < 1:
+        raise ValueError(f'chunk_rows must be at least 1, got {chunk_rows}')
+    parts = [
+        np.asarray(model.predict(inputs.iloc[start : start + chunk_rows]), dtype=float).reshape(-1)
+        for start in range(0, len(inputs), chunk_rows)
+    ]
+    return np.concatenate(parts) if parts else np.empty(0, dtype=float)
+
+
+def trip_keys(colour: str, month: str, rows: np.ndarray) -> np.ndarray:
+    """``'<colour>:<month>:<row>'`` per source row: the same trip gets the same key every run."""
+    return (f'{colour}:{month}:' + pd.Series(rows, dtype='int64').astype(str)).to_numpy(dtype=object)
+
+
+def score_trips(
+    model: Any,
+    raw: pd.DataFrame,
+    colour: str,
+    month: str,
+    model_name: str,
+    version: str,
+    chunk_rows: int = CHUNK_ROWS,
+) -> ScoredMonth:
+    """``raw`` (one month as ingest reads it: its index is the row's position in the file)
+    cleaned as data preparation cleans, then predicted. DataError when no row is usable (a
+    damaged file, as data preparation says) or the index is not the rows' positions."""
+    if not (raw.index.is_unique and raw.index.is_monotonic_increasing):
+        raise DataError(f'{colour} {month}: the trips must keep their row positions as index (ingest gives them)')
+    cleaned, report = usable_trips(raw)
+    check_usable_months(report)
+    pickup, _ = datetime_columns(cleaned)
+    inputs = cleaned[INPUT_COLUMNS].astype(INPUT_TYPES)
+    minutes = predict_in_chunks(model, inputs, chunk_rows)
+    rows = cleaned.index.to_numpy(dtype='int64')
+    frame = pd.DataFrame(
+        {
+            TRIP_KEY: trip_keys(colour, month, rows),
+            SOURCE_ROW: rows,
+            PICKUP: cleaned[pickup].to_numpy(),
+            **{column: inputs[column].to_numpy() for column in INPUT_COLUMNS},
+            PREDICTION_COLUMN: minutes,
+            ACTUAL: cleaned['duration'].to_numpy(dtype=float),
+            MODEL: model_name,
+            MODEL_VERSION: str(version),
+        },
+        columns=OUTPUT_COLUMNS,
+    )
+    return ScoredMonth(month, frame, rows_in=len(raw), refused=refused_counts(report))
+
+
+def score_month(
+    model: Any,
+    colour: str,
+    month: str,
+    model_name: str,
+    version: str,
+    source: Optional[str] = None,
+    chunk_rows: int = CHUNK_ROWS,
+) -> ScoredMonth:
+    """``month`` of ``colour`` trips read from ``source`` (data preparation's ingest, default
+    source and errors) and scored by ``model``."""
+    raw = ingest_files(month, month, colour=colour, source=source)
+    return score_trips(model, raw, colour, month, model_name, version, chunk_rows)
