@@ -1,6 +1,7 @@
 """./scripts/serve.sh: MLflow's scoring server on the champion answers raw trips with the minutes
-the model gives in-process, refuses bad payloads with a 400 that names the problem (the model's
-input rule: the field and record), too large ones with a 413, and keeps serving."""
+the model gives in-process (naming its version in X-Model-Version), refuses bad payloads with a
+400 that names the problem (the model's input rule: the field and record), too large ones with a
+413, and keeps serving. Following the champion as its alias moves: test_serve_follows_champion.py."""
 
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ class Served:
     url: str  # .../invocations
     model: TripDurationModel  # as fitted in this process
     loaded: object  # the registered version, loaded in-process by MLflow (mlflow.pyfunc.PyFuncModel)
+    version: str  # the registered version (the champion)
 
 
 @pytest.fixture(scope='module')
@@ -63,7 +65,7 @@ def served(tmp_path_factory, data) -> Iterator[Served]:
         port = free_port()
         env = {'MODEL_SERVER_HOST': '127.0.0.1', 'MODEL_SERVER_PORT': str(port)}
         with ServerProcess(['bash', 'scripts/serve.sh'], f'http://127.0.0.1:{port}/ping', root / 'serve.log', env=env):
-            yield Served(f'http://127.0.0.1:{port}/invocations', model, loaded)
+            yield Served(f'http://127.0.0.1:{port}/invocations', model, loaded, uri.rpartition('/')[2])
     assert not list(Path(tempfile.gettempdir()).glob('mlops-serve-*'))  # its working folder went with it
 
 
@@ -97,7 +99,9 @@ def test_answers_are_the_minutes_of_the_model_in_process(served, data, layout):
     )
     answer = post(served.url, {layout: rows})
     assert answer.status_code == 200, answer.text
+    assert list(answer.json()) == ['predictions']  # MLflow's answer, as existing clients read it
     assert np.allclose(answer.json()['predictions'], expected_minutes(served, trips), rtol=0, atol=1e-9)
+    assert answer.headers['X-Model-Version'] == served.version  # which version answered
 
 
 @pytest.mark.slow
@@ -264,12 +268,14 @@ def test_the_environment_picks_the_version_workers_and_address_and_options_reach
         four = post(url, {'dataframe_records': [GOOD_TRIP] * 4})
         large = post(url, {'dataframe_records': [GOOD_TRIP] * 3, 'padding': ' ' * 1000})
     assert answer.status_code == 200 and np.allclose(answer.json()['predictions'], expected, rtol=0, atol=1e-9)
+    assert answer.headers['X-Model-Version'] == str(other.version)  # the version asked for, not followed
     assert four.status_code == 413 and 'at most 3 per request' in four.json()['message']
     assert large.status_code == 413 and 'at most 1000 bytes a request' in large.json()['message']
     assert (
         f'serving models:/{MODEL}/{other.version} on http://127.0.0.1:{port}/invocations with 1 workers, '
         'at most 3 trips and 1000 bytes a request' in log.read_text()
     )
+    assert 'following the alias' not in log.read_text()  # only models:/<name>@champion is followed
     refused = subprocess.run(
         ['bash', 'scripts/serve.sh', '--no-such-option'],
         cwd=REPO_ROOT,

@@ -10,9 +10,10 @@ The limits, each overridable by environment:
   ``BodySizeLimit`` with HTTP 413 before a byte of them is parsed.
 
 Standard library only and no ``mlops`` import: ``scripts/serve.sh`` copies this file into the
-server's working folder and starts uvicorn on ``request_limits:limited_scoring_server``, a
-module loaded before the model (which brings its own ``mlops`` package, the code it ships) is.
-The model imports the same file as ``mlops.utils.model_code.request_limits`` from that code.
+server's working folder beside the server's application (``mlops/utils/inference/scoring_app.py``,
+which imports it as ``request_limits``), loaded before the model (which brings its own ``mlops``
+package, the code it ships) is. The model imports the same file as
+``mlops.utils.model_code.request_limits`` from that code.
 """
 
 from __future__ import annotations
@@ -29,11 +30,10 @@ MAX_BODY_BYTES_ENV_VAR = 'MODEL_SERVER_MAX_BODY_BYTES'
 # (CSV and Parquet are smaller still). 16 MB with the default record limit.
 BODY_BYTES_PER_RECORD = 160
 
-# Set by scripts/serve.sh: the folder it downloaded the served model to.
-SERVED_MODEL_ENV_VAR = 'MLOPS_SERVED_MODEL_PATH'
-# Set by limited_scoring_server before the model loads: each call of the model's predict is one
-# request, to be held to max_records(). In-process callers (monitoring a month, re-scoring the
-# champion on a validation set) predict millions of trips in one call and are not requests.
+# Set by the model server's application (inference/scoring_app.py) before a model loads: each
+# call of the model's predict is one request, to be held to max_records(). In-process callers
+# (monitoring a month, re-scoring the champion on a validation set) predict millions of trips in
+# one call and are not requests.
 SERVING_REQUESTS_ENV_VAR = 'MLOPS_SERVING_REQUESTS'
 
 # The JSON error code of a refusal for size (MLflow's protocol has none that means HTTP 413).
@@ -65,7 +65,7 @@ def max_body_bytes() -> int:
 
 
 def serving_requests() -> bool:
-    """True in a model server started by ``limited_scoring_server``."""
+    """True in a model server started by ``scripts/serve.sh``."""
     return os.environ.get(SERVING_REQUESTS_ENV_VAR) == '1'
 
 
@@ -150,20 +150,3 @@ class BodySizeLimit:
             }
         )
         await send({'type': 'http.response.body', 'body': content})
-
-
-def limited_scoring_server() -> BodySizeLimit:
-    """The model server's application (``uvicorn --factory request_limits:limited_scoring_server``):
-    MLflow's scoring server (``mlflow.pyfunc.scoring_server``, what ``mlflow models serve`` runs)
-    on the model at ``MLOPS_SERVED_MODEL_PATH``, behind ``BodySizeLimit``; the model's predict
-    holds each request to ``max_records()``. A bad limit stops it before the model loads."""
-    body_limit = max_body_bytes()
-    max_records()
-    path = os.environ.get(SERVED_MODEL_ENV_VAR)
-    if not path:
-        raise RuntimeError(f'{SERVED_MODEL_ENV_VAR} is not set: start the model server with scripts/serve.sh')
-    os.environ[SERVING_REQUESTS_ENV_VAR] = '1'
-    from mlflow.pyfunc import scoring_server
-
-    model = scoring_server.load_model_with_mlflow_config(path)
-    return BodySizeLimit(scoring_server.init(model), body_limit)
