@@ -23,6 +23,8 @@ import signal
 from pathlib import Path
 from typing import Callable, List
 
+from mlops.utils.orchestration.clean_stop import stop_processes
+
 RUNNER_ENV_VAR = 'MLOPS_RUNNER_LOCK'
 SCRATCH_FOLDER = 'runner-scratch'
 GRACE_SECONDS = 10.0  # SIGTERM first; SIGKILL for what is still alive after this
@@ -73,20 +75,7 @@ def stop_leftovers(lock_path: Path, grace: float = GRACE_SECONDS) -> List[int]:
     """Stop what a killed runner of ``lock_path`` left running and empty its scratch folder
     (call it holding that lock): SIGTERM, then SIGKILL after ``grace`` seconds; returns their
     pids."""
-    import psutil
-
     found = leftover_processes(lock_path)
-    for process in found:
-        try:
-            process.terminate()
-        except psutil.NoSuchProcess:
-            pass
-    _, alive = psutil.wait_procs(found, timeout=grace)
-    for process in alive:
-        try:
-            process.kill()
-        except psutil.NoSuchProcess:
-            pass
-    psutil.wait_procs(alive, timeout=grace)
+    stop_processes(found, grace)
     shutil.rmtree(lock_path.parent / SCRATCH_FOLDER, ignore_errors=True)
     return [process.pid for process in found]
