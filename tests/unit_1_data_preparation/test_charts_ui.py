@@ -92,22 +92,26 @@ def test_running_ingest_in_the_editor_draws_every_chart(tmp_path, browser, share
         # Opening the panel runs each chart before any output exists (a NameError each); once
         # ingest's output is in, a person runs each chart again. Bounds for a loaded machine.
         wait_until(browser, lambda b: f'{len(raw)} rows x' in page_text(b), 300, f"ingest's output ({len(raw)} rows)")
-        for uuid in uuids:
-            wait_until(browser, lambda b: b.execute_script(_RUN_CHART, uuid), 30, f'the run button of chart {uuid}')
         # The tables fill after the bars (each chart answers on its own): wait for their figures too.
         tables = [*overview, *(str(value) for (value,) in values), 'mode value', '% of values']
-        try:
-            wait_until(
-                browser,
-                lambda b: (
-                    all(b.execute_script(_CHART_BARS, uuid, uuids) for uuid in charts)
-                    and (lambda text: 'Error' not in text and all(t in text for t in tables))(page_text(b))
-                ),
-                180,
-                'every chart drawn and both tables filled',
+
+        def all_drawn(b) -> bool:
+            text = page_text(b)
+            return all(b.execute_script(_CHART_BARS, uuid, uuids) for uuid in charts) and (
+                'Error' not in text and all(t in text for t in tables)
             )
-        except TimeoutException:
-            pass  # the assertions below say what is missing
+
+        # A chart's NameError from the panel's first run can arrive after the run clicked here
+        # (the kernel answers in its own order) and stay on screen: a person seeing it runs the
+        # chart again. Three rounds at most; what is still wrong then fails below.
+        for _ in range(3):
+            for uuid in uuids:
+                wait_until(browser, lambda b: b.execute_script(_RUN_CHART, uuid), 30, f'the run button of chart {uuid}')
+            try:
+                wait_until(browser, all_drawn, 120, 'every chart drawn and both tables filled')
+                break
+            except TimeoutException:
+                pass  # run the charts again; the assertions below say what is missing
         bars = {uuid: browser.execute_script(_CHART_BARS, uuid, uuids) for uuid in charts}
         text = page_text(browser)
         press(browser, 'Close')  # Mage's "The kernel has restarted" notice, shown once at start
