@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from functools import partial
-from typing import Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 import numpy as np
 from hyperopt import STATUS_OK, Trials, fmin, tpe
@@ -35,6 +35,7 @@ class TuningResult:
     best_rmse: float
     trials: List[Trial]
     budget: int
+    best_model: Any = None  # the best trial's fitted model (the final step may keep it rather than refit)
 
     @property
     def cut_by_time_cap(self) -> bool:
@@ -48,9 +49,14 @@ def _plain(params: Params) -> Params:
     return {k: (v.item() if isinstance(v, np.generic) else v) for k, v in params.items()}
 
 
+def validation_metrics(model: Any, data: TrainingData) -> Dict[str, float]:
+    """``model``'s RMSE and MSE on the validation set."""
+    return regression_metrics(gathered(data.y_val), predict_matrix(model, data.X_val))
+
+
 def evaluate(family: ModelFamily, params: Params, data: TrainingData):
     model = family.fit(params, data)
-    return model, regression_metrics(gathered(data.y_val), predict_matrix(model, data.X_val))
+    return model, validation_metrics(model, data)
 
 
 def tune(
@@ -65,13 +71,16 @@ def tune(
     trials, and so the same result, on any machine. ``max_seconds`` is a safety net: no new
     fit starts after that time (``TuningResult.cut_by_time_cap`` says so)."""
     trials: List[Trial] = []
+    best: Dict[str, Any] = {}  # only the best model so far is kept: models can be large
 
     def objective(params: Params) -> Dict:
         params = _plain(params)
         started = time.monotonic()
-        _, metrics = evaluate(family, params, data)
+        model, metrics = evaluate(family, params, data)
         trial = Trial(len(trials), params, metrics, time.monotonic() - started)
         trials.append(trial)
+        if not best or metrics['rmse'] < best['rmse']:
+            best.update(rmse=metrics['rmse'], model=model)
         if on_trial:
             on_trial(trial)
         return {'loss': metrics['rmse'], 'status': STATUS_OK}
@@ -92,4 +101,4 @@ def tune(
         early_stop_fn=past_time_cap,
     )
     best_trial = min(trials, key=lambda t: t.metrics['rmse'])
-    return TuningResult(best_trial.params, best_trial.metrics['rmse'], trials, max_evaluations)
+    return TuningResult(best_trial.params, best_trial.metrics['rmse'], trials, max_evaluations, best.get('model'))

@@ -16,7 +16,7 @@ from mlops.utils.model_code.features import INPUT_COLUMNS, INPUT_TYPES
 from mlops.utils.model_code.model import TripDurationModel
 from mlops.utils.models.tuning import Trial
 from mlops.utils.paths import REPO_ROOT
-from mlops.utils.tracking.schema import MODEL_FAMILY
+from mlops.utils.tracking.schema import BEST_TRIAL_BOOSTER, MODEL_FAMILY
 from mlops.utils.tracking.trained_range import data_tags
 
 
@@ -61,6 +61,29 @@ def log_trial(client, parent_run_id: str, trial: Trial) -> None:
         params=[Param(k, str(v)) for k, v in trial.params.items()],
     )
     client.set_terminated(run_id)
+
+
+def log_best_booster(client, parent_run_id: str, model: Any) -> Optional[str]:
+    """The best trial's booster as an artifact of the family's parent run (``BEST_TRIAL_BOOSTER``),
+    so the final step can keep it instead of fitting the same booster again; None (nothing
+    logged) for models that are not XGBoost boosters."""
+    if not isinstance(model, BoosterRegressor):
+        return None
+    folder, name = BEST_TRIAL_BOOSTER.rsplit('/', 1)
+    with tempfile.TemporaryDirectory() as local:
+        path = Path(local) / name
+        model.booster.save_model(str(path))
+        client.log_artifact(parent_run_id, str(path), folder)
+    return BEST_TRIAL_BOOSTER
+
+
+def load_best_booster(client, parent_run_id: str, artifact: str) -> BoosterRegressor:
+    """The booster ``log_best_booster`` kept (its early-stopping round is saved with it)."""
+    import xgboost
+
+    with tempfile.TemporaryDirectory() as local:
+        path = client.download_artifacts(parent_run_id, artifact, local)
+        return BoosterRegressor(xgboost.Booster(model_file=path))
 
 
 def installed_distribution(*names: str) -> str:

@@ -19,6 +19,10 @@ CHAMPION_VALIDATION_RMSE = 'champion_validation_rmse'  # version tag: the champi
 ROLE = 'role'
 PROMOTE = 'promote'  # version tag: the promote variable it was registered with (auto, never, force)
 MODEL_FAMILY = 'model_family'  # run tag
+# Final run tag: how its model came to be: the best trial's model kept (checked), or fitted anew.
+FINAL_FIT = 'final_fit'
+# Artifact of a family's parent run: the best trial's XGBoost booster, kept for the final step.
+BEST_TRIAL_BOOSTER = 'best_trial/booster.ubj'
 DATA_TAG_PREFIX = 'data.'  # final run tags: the data-preparation facts it was trained on
 REPRODUCE_TAG_PREFIX = 'reproduce.'  # final run tags: the pipeline variables that rebuild it
 

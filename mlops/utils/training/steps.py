@@ -4,7 +4,7 @@ check the variables, tune with every trial tracked, fit, log, register, promote.
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, List, Mapping
+from typing import Any, Dict, List, Mapping, Tuple
 
 from mlops.utils.compute.cluster import cluster_for
 from mlops.utils.errors import ConfigError
@@ -12,13 +12,19 @@ from mlops.utils.model_code.features import INPUT_COLUMNS
 from mlops.utils.model_code.model import TripDurationModel
 from mlops.utils.models.families import XGBOOST, ModelFamily, sklearn_family, xgboost_family
 from mlops.utils.models.training_data import TrainingData, unpack_training_set
-from mlops.utils.models.tuning import evaluate, tune
+from mlops.utils.models.tuning import evaluate, tune, validation_metrics
 from mlops.utils.observability.explain import explanation_artifacts
 from mlops.utils.tracking.contract import SERVED_TARGET
 from mlops.utils.tracking.mlflow_setup import connect
 from mlops.utils.tracking.registry import register_and_promote
-from mlops.utils.tracking.runs import log_final_model, log_trial, start_parent
-from mlops.utils.tracking.schema import MODEL_FAMILY, REPRODUCE_TAG_PREFIX
+from mlops.utils.tracking.runs import (
+    load_best_booster,
+    log_best_booster,
+    log_final_model,
+    log_trial,
+    start_parent,
+)
+from mlops.utils.tracking.schema import FINAL_FIT, MODEL_FAMILY, REPRODUCE_TAG_PREFIX
 from mlops.utils.training.config import TrainingSettings, check_target, model_names, params_for, training_settings
 from mlops.utils.training.serving_contract import check_serving_contract
 
@@ -98,6 +104,9 @@ def tune_model(family_name: str, training_set: Dict[str, Any], kwargs: Mapping[s
         'trials': len(result.trials),
         'best_trial_rmse': result.best_rmse,
     }
+    kept = log_best_booster(client, parent, result.best_model)
+    if kept:
+        summary['best_model'] = kept
     if result.cut_by_time_cap:
         note = (
             f'cut by max_tuning_seconds={settings.max_tuning_seconds}: {len(result.trials)} of '
@@ -145,6 +154,32 @@ def reproduction(family: ModelFamily, params: Dict[str, Any], estimator: Any) ->
     return {f'{REPRODUCE_TAG_PREFIX}{name}': value for name, value in variables.items()}
 
 
+def final_estimator(
+    family: ModelFamily, tuning: Mapping[str, Any], data: TrainingData, client
+) -> Tuple[Any, Dict[str, float], str]:
+    """(estimator, validation metrics, how it came to be) of the final model. The best trial's
+    booster when tuning kept one and it gives that trial's validation RMSE again on this
+    training set's validation rows (the same model, already fitted: XGBoost's fits are
+    deterministic); else, saying why, a fit with the chosen hyperparameters."""
+    artifact = tuning.get('best_model')
+    if artifact:
+        try:
+            estimator = load_best_booster(client, tuning['parent_run_id'], artifact)
+            metrics = validation_metrics(estimator, data)
+        except Exception as error:  # the fit below gives the same model; say why it ran
+            reason = f"the best trial's booster could not be read ({type(error).__name__}: {error})"
+        else:
+            if metrics['rmse'] == tuning.get('best_trial_rmse'):
+                return estimator, metrics, f"kept the best trial's booster ({artifact} of the tuning run)"
+            reason = (
+                f"the best trial's booster gives validation RMSE {metrics['rmse']!r}, not the trial's "
+                f'{tuning.get("best_trial_rmse")!r}'
+            )
+        print(f'WARNING: {family.name}: {reason}; fitting it again', flush=True)
+    estimator, metrics = evaluate(family, tuning['params'], data)
+    return estimator, metrics, 'fitted with the chosen hyperparameters'
+
+
 def train_and_register(
     tuning: Dict[str, Any], training_set: Dict[str, Any], kwargs: Mapping[str, Any]
 ) -> Dict[str, Any]:
@@ -163,7 +198,7 @@ def train_and_register(
     parent = tuning['parent_run_id']
     try:
         with cluster_for(data.X_train):
-            estimator, metrics = evaluate(family, tuning['params'], data)
+            estimator, metrics, fitted = final_estimator(family, tuning, data, client)
             validation = data.validation_records()
             model = TripDurationModel(data.dv, estimator)
             check_serving_contract(model, estimator, data.X_val, validation)
@@ -175,6 +210,7 @@ def train_and_register(
             metrics,
             {
                 MODEL_FAMILY: family.name,
+                FINAL_FIT: fitted,
                 'preprocessing': family.preprocessing or 'none',
                 **reproduction(family, tuning['params'], estimator),
             },

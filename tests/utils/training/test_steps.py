@@ -165,3 +165,27 @@ def test_promote_never_registers_an_experiment_compared_with_the_champion(tracki
     assert tags['role'].startswith('experiment (promote=never), auto would say: ')
     assert experiment['champion_validation_rmse'] == pytest.approx(champion['validation_rmse'])
     assert str(MlflowClient().get_model_version_by_alias(MODEL, 'champion').version) == str(champion['version'])
+
+
+def test_the_final_xgboost_model_is_the_best_trials_booster_kept_not_fitted_again(tracking_store, small, monkeypatch):
+    kwargs = {'max_evaluations': '3', 'num_boost_round': '20', 'max_depth': '10', **MAGE}
+    tuning = tune_model('xgboost', small, kwargs)
+    assert tuning['best_model'] == 'best_trial/booster.ubj'
+    monkeypatch.setattr('mlops.utils.training.steps.evaluate', lambda *args: pytest.fail('fitted again'))
+    summary = train_and_register(tuning, small, kwargs)
+    final = MlflowClient().get_run(summary['run_id'])
+    assert final.data.tags['final_fit'].startswith("kept the best trial's booster")
+    # MLflow's record of the best trial: the kept booster's validation RMSE, to the bit
+    best = min(runs(tracking_store, "tags.stage = 'tuning'"), key=lambda r: r.data.metrics['validation_rmse'])
+    assert final.data.metrics['validation_rmse'] == best.data.metrics['validation_rmse'] == summary['validation_rmse']
+
+
+def test_a_kept_booster_that_does_not_give_its_trials_rmse_is_fitted_again(tracking_store, small, capsys):
+    kwargs = {'max_evaluations': '2', 'num_boost_round': '20', 'max_depth': '10', **MAGE}
+    tuning = tune_model('xgboost', small, kwargs)
+    tampered = {**tuning, 'best_trial_rmse': tuning['best_trial_rmse'] + 1.0}
+    summary = train_and_register(tampered, small, kwargs)
+    final = MlflowClient().get_run(summary['run_id'])
+    assert final.data.tags['final_fit'] == 'fitted with the chosen hyperparameters'
+    assert summary['validation_rmse'] == tuning['best_trial_rmse']  # the same model, fitted again
+    assert "the best trial's booster gives validation RMSE" in capsys.readouterr().out
