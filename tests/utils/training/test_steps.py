@@ -122,7 +122,7 @@ def test_an_xgboost_models_reproduction_and_facts_carry_its_rounds_and_fixed_set
     tags = reproduction(family, {'max_leaves': 31}, booster)
     assert tags == {
         'reproduce.hyperparameters': json.dumps(
-            {'grow_policy': 'lossguide', 'max_leaves': 31, 'nthread': 0, 'objective': 'reg:squarederror', 'seed': 7}
+            {'grow_policy': 'lossguide', 'max_leaves': 31, 'nthread': 1, 'objective': 'reg:squarederror', 'seed': 7}
         ),
         'reproduce.num_boost_round': '12',
         'reproduce.early_stopping_rounds': '0',
