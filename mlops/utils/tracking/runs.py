@@ -16,7 +16,7 @@ from mlops.utils.model_code.features import INPUT_COLUMNS, INPUT_TYPES
 from mlops.utils.model_code.model import TripDurationModel
 from mlops.utils.models.tuning import Trial
 from mlops.utils.paths import REPO_ROOT
-from mlops.utils.tracking.schema import BEST_TRIAL_BOOSTER, MODEL_FAMILY
+from mlops.utils.tracking.schema import BEST_TRIAL_BOOSTER, BEST_TRIAL_ESTIMATOR, MODEL_FAMILY
 from mlops.utils.tracking.trained_range import data_tags
 
 
@@ -63,27 +63,41 @@ def log_trial(client, parent_run_id: str, trial: Trial) -> None:
     client.set_terminated(run_id)
 
 
-def log_best_booster(client, parent_run_id: str, model: Any) -> Optional[str]:
-    """The best trial's booster as an artifact of the family's parent run (``BEST_TRIAL_BOOSTER``),
-    so the final step can keep it instead of fitting the same booster again; None (nothing
-    logged) for models that are not XGBoost boosters."""
-    if not isinstance(model, BoosterRegressor):
+def log_best_model(client, parent_run_id: str, model: Any) -> Optional[str]:
+    """The best trial's fitted model as an artifact of the family's parent run, so the final step
+    can keep it instead of fitting the same model again: an XGBoost booster in its own format
+    (``BEST_TRIAL_BOOSTER``, its early-stopping round saved with it), another estimator
+    pickled (``BEST_TRIAL_ESTIMATOR``, as the registered pyfunc holds it). Returns the path."""
+    import pickle
+
+    if model is None:
         return None
-    folder, name = BEST_TRIAL_BOOSTER.rsplit('/', 1)
+    artifact = BEST_TRIAL_BOOSTER if isinstance(model, BoosterRegressor) else BEST_TRIAL_ESTIMATOR
+    folder, name = artifact.rsplit('/', 1)
     with tempfile.TemporaryDirectory() as local:
         path = Path(local) / name
-        model.booster.save_model(str(path))
+        if isinstance(model, BoosterRegressor):
+            model.booster.save_model(str(path))
+        else:
+            path.write_bytes(pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL))
         client.log_artifact(parent_run_id, str(path), folder)
-    return BEST_TRIAL_BOOSTER
+    return artifact
 
 
-def load_best_booster(client, parent_run_id: str, artifact: str) -> BoosterRegressor:
-    """The booster ``log_best_booster`` kept (its early-stopping round is saved with it)."""
-    import xgboost
+def load_best_model(client, parent_run_id: str, artifact: str) -> Any:
+    """The model ``log_best_model`` kept, from this project's own tracking store (the caller
+    checks it still gives its trial's validation RMSE before using it)."""
+    import pickle
 
+    if artifact not in (BEST_TRIAL_BOOSTER, BEST_TRIAL_ESTIMATOR):
+        raise ValueError(f'{artifact!r} is not a kept model of a tuning run')
     with tempfile.TemporaryDirectory() as local:
         path = client.download_artifacts(parent_run_id, artifact, local)
-        return BoosterRegressor(xgboost.Booster(model_file=path))
+        if artifact == BEST_TRIAL_BOOSTER:
+            import xgboost
+
+            return BoosterRegressor(xgboost.Booster(model_file=path))
+        return pickle.loads(Path(path).read_bytes())
 
 
 def installed_distribution(*names: str) -> str:

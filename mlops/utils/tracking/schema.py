@@ -21,8 +21,9 @@ PROMOTE = 'promote'  # version tag: the promote variable it was registered with 
 MODEL_FAMILY = 'model_family'  # run tag
 # Final run tag: how its model came to be: the best trial's model kept (checked), or fitted anew.
 FINAL_FIT = 'final_fit'
-# Artifact of a family's parent run: the best trial's XGBoost booster, kept for the final step.
-BEST_TRIAL_BOOSTER = 'best_trial/booster.ubj'
+# Artifacts of a family's parent run: the best trial's model, kept for the final step.
+BEST_TRIAL_BOOSTER = 'best_trial/booster.ubj'  # an XGBoost booster
+BEST_TRIAL_ESTIMATOR = 'best_trial/estimator.pkl'  # a scikit-learn estimator
 DATA_TAG_PREFIX = 'data.'  # final run tags: the data-preparation facts it was trained on
 REPRODUCE_TAG_PREFIX = 'reproduce.'  # final run tags: the pipeline variables that rebuild it
 

@@ -18,8 +18,8 @@ from mlops.utils.tracking.contract import SERVED_TARGET
 from mlops.utils.tracking.mlflow_setup import connect
 from mlops.utils.tracking.registry import register_and_promote
 from mlops.utils.tracking.runs import (
-    load_best_booster,
-    log_best_booster,
+    load_best_model,
+    log_best_model,
     log_final_model,
     log_trial,
     start_parent,
@@ -104,7 +104,7 @@ def tune_model(family_name: str, training_set: Dict[str, Any], kwargs: Mapping[s
         'trials': len(result.trials),
         'best_trial_rmse': result.best_rmse,
     }
-    kept = log_best_booster(client, parent, result.best_model)
+    kept = log_best_model(client, parent, result.best_model)
     if kept:
         summary['best_model'] = kept
     if result.cut_by_time_cap:
@@ -158,21 +158,21 @@ def final_estimator(
     family: ModelFamily, tuning: Mapping[str, Any], data: TrainingData, client
 ) -> Tuple[Any, Dict[str, float], str]:
     """(estimator, validation metrics, how it came to be) of the final model. The best trial's
-    booster when tuning kept one and it gives that trial's validation RMSE again on this
-    training set's validation rows (the same model, already fitted: XGBoost's fits are
-    deterministic); else, saying why, a fit with the chosen hyperparameters."""
+    model when tuning kept one and it gives that trial's validation RMSE again on this training
+    set's validation rows (the model a fit with the same hyperparameters gives, already
+    fitted); else, saying why, a fit with the chosen hyperparameters."""
     artifact = tuning.get('best_model')
     if artifact:
         try:
-            estimator = load_best_booster(client, tuning['parent_run_id'], artifact)
+            estimator = load_best_model(client, tuning['parent_run_id'], artifact)
             metrics = validation_metrics(estimator, data)
         except Exception as error:  # the fit below gives the same model; say why it ran
-            reason = f"the best trial's booster could not be read ({type(error).__name__}: {error})"
+            reason = f"the best trial's model could not be read ({type(error).__name__}: {error})"
         else:
             if metrics['rmse'] == tuning.get('best_trial_rmse'):
-                return estimator, metrics, f"kept the best trial's booster ({artifact} of the tuning run)"
+                return estimator, metrics, f"kept the best trial's model ({artifact} of the tuning run)"
             reason = (
-                f"the best trial's booster gives validation RMSE {metrics['rmse']!r}, not the trial's "
+                f"the best trial's model gives validation RMSE {metrics['rmse']!r}, not the trial's "
                 f'{tuning.get("best_trial_rmse")!r}'
             )
         print(f'WARNING: {family.name}: {reason}; fitting it again', flush=True)

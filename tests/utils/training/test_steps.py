@@ -45,6 +45,7 @@ def test_plan_models_names_the_models_and_refuses_a_bad_fixed_hyperparameter_by_
 
 def test_tuning_logs_each_trial_under_the_parent_and_returns_the_best(tracking_store, small):
     summary = tune_model('linear_model.Lasso', small, {'max_evaluations': '3', **MAGE})
+    assert summary['best_model'] == 'best_trial/estimator.pkl'  # kept for the final step
     trials = runs(tracking_store, "tags.stage = 'tuning'")
     assert summary['trials'] == len(trials) == 3
     assert {r.data.tags['mlflow.parentRunId'] for r in trials} == {summary['parent_run_id']}
@@ -174,7 +175,7 @@ def test_the_final_xgboost_model_is_the_best_trials_booster_kept_not_fitted_agai
     monkeypatch.setattr('mlops.utils.training.steps.evaluate', lambda *args: pytest.fail('fitted again'))
     summary = train_and_register(tuning, small, kwargs)
     final = MlflowClient().get_run(summary['run_id'])
-    assert final.data.tags['final_fit'].startswith("kept the best trial's booster")
+    assert final.data.tags['final_fit'].startswith("kept the best trial's model")
     # MLflow's record of the best trial: the kept booster's validation RMSE, to the bit
     best = min(runs(tracking_store, "tags.stage = 'tuning'"), key=lambda r: r.data.metrics['validation_rmse'])
     assert final.data.metrics['validation_rmse'] == best.data.metrics['validation_rmse'] == summary['validation_rmse']
@@ -188,4 +189,14 @@ def test_a_kept_booster_that_does_not_give_its_trials_rmse_is_fitted_again(track
     final = MlflowClient().get_run(summary['run_id'])
     assert final.data.tags['final_fit'] == 'fitted with the chosen hyperparameters'
     assert summary['validation_rmse'] == tuning['best_trial_rmse']  # the same model, fitted again
-    assert "the best trial's booster gives validation RMSE" in capsys.readouterr().out
+    assert "the best trial's model gives validation RMSE" in capsys.readouterr().out
+
+
+def test_the_final_sklearn_model_is_the_best_trials_estimator_kept(tracking_store, small, monkeypatch):
+    kwargs = {'max_evaluations': '3', **MAGE}
+    tuning = tune_model('linear_model.Lasso', small, kwargs)
+    monkeypatch.setattr('mlops.utils.training.steps.evaluate', lambda *args: pytest.fail('fitted again'))
+    summary = train_and_register(tuning, small, kwargs)
+    final = MlflowClient().get_run(summary['run_id'])
+    assert final.data.tags['final_fit'] == "kept the best trial's model (best_trial/estimator.pkl of the tuning run)"
+    assert summary['validation_rmse'] == tuning['best_trial_rmse']
