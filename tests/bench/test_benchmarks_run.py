@@ -202,3 +202,43 @@ def test_scale_benchmark_prints_both_paths_and_the_cost_curve(tmp_path, shared_d
     rmse = {(r[0].strip(), r[1].strip()): float(r[8]) for r in rows}
     assert abs(rmse[('dask', '1x')] - rmse[('pandas', '1x')]) <= 0.005 * rmse[('pandas', '1x')]
     assert 'dask: driver peak memory' in result.stdout
+
+
+def test_batch_benchmark_prints_both_paths_the_in_process_limit_and_the_goals(tmp_path, shared_data):
+    """2024-02 alone, as scale 1 and twice it, scored by a linear model: every row with its cost
+    split and memory (two workers' on Dask), the same trips on both paths, each goal's verdict."""
+    result = run(
+        tmp_path,
+        'bench_batch.py',
+        '--scales',
+        '1,2',
+        '--base-months',
+        '1',
+        '--model',
+        'linear',
+        '--repeat',
+        '2',
+        '--data',
+        str(shared_data),
+    )
+    assert_exit_follows_the_figures(result)
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith('model: bench-batch v1 (linear), trained in '), result.stdout
+    assert lines[1].startswith('in-process limit: pyfunc predict on 2024-02 ('), result.stdout
+    rows = [line.split('|')[1:-1] for line in lines if re.match(r'\| (pandas|dask) \|', line)]
+    cells = {(r[0].strip(), r[1].strip()): [cell.strip() for cell in r[2:]] for r in rows}
+    assert list(cells) == [(path, case) for path in ('pandas', 'dask') for case in ('month', '1x', '2x')]
+    trips = {key: int(values[0].replace(',', '')) for key, values in cells.items()}
+    assert len(set(trips[(path, case)] for path in ('pandas', 'dask') for case in ('month', '1x'))) == 1
+    assert trips[('pandas', '2x')] == trips[('dask', '2x')] == 2 * trips[('pandas', '1x')] > 50_000
+    for (path, _), values in cells.items():
+        figures = [value.replace(',', '').removesuffix(' %') for value in values[1:10]]
+        assert all(float(value) >= 0 for value in figures) and float(figures[0]) > 0, values  # s, trips/s, %, MB
+        assert len(values[10].split(', ')) == (2 if path == 'dask' else 1) and values[10] != '', values
+    for start in (
+        'pandas, one month, trips/s of the in-process limit: ',
+        'pandas: time at 2x / at 1x: ',
+        'dask: time at 2x / at 1x: ',
+        'dask: driver peak memory at 2x / at 1x: ',
+    ):
+        assert any(line.startswith(start) for line in lines), (start, result.stdout)

@@ -118,3 +118,20 @@ def test_the_trigger_s_rule_skips_a_month_the_champion_has_scored(registry):
     assert line['model_version'] == registry['champion'] and line['rows_scored'] == 0
     with embedded_store(registry['root'] / 'data', MODEL):
         assert mlflow.get_run(line['mlflow_run_id']).data.tags['batch_scoring.skipped_months'] == '2023-03'
+
+
+def test_compute_dask_writes_the_pandas_paths_file(registry):
+    """compute=dask through Mage: the block loads the version, then starts a LocalCluster whose
+    workers read, score and stage the month; the same bytes as the pandas path's file."""
+    champion = registry['champion']
+    pandas_file = registry['root'] / 'data' / 'batch_scoring' / 'green' / '2023-03' / f'{MODEL}-v{champion}.parquet'
+    if not pandas_file.is_file():  # written by the first test; this one alone writes it here
+        batch_scoring(registry, MARCH)
+    output = registry['root'] / 'on-dask'
+    line = batch_scoring(registry, {**MARCH, 'compute': 'dask', 'output': str(output)})
+    [path] = line['outputs']
+    assert Path(path) == output / 'green' / '2023-03' / f'{MODEL}-v{champion}.parquet'
+    assert Path(path).read_bytes() == pandas_file.read_bytes()
+    assert line['model_version'] == champion and line['rows_scored'] > 0
+    assert logged_run(registry, line['pipeline_run_id']).data.tags['batch_scoring.compute'] == 'dask'
+    assert not list((output / '.staging').glob('*/*'))

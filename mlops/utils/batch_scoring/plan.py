@@ -13,6 +13,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional
 
 from mlops.utils.batch_scoring.output import new_token, scores_file
 from mlops.utils.batch_scoring.variables import BatchVariables
+from mlops.utils.compute.choice import DASK, PANDAS
 from mlops.utils.data_preparation.config import DEFAULT_CONFIGURATION
 from mlops.utils.data_preparation.months import month_label, month_range, parse_month
 from mlops.utils.data_preparation.sources import default_source
@@ -37,6 +38,7 @@ class Plan:
     started_at: float = 0.0  # time.time() when planned
     token: str = ''  # the run's staging folder
     mage_run: Optional[str] = None
+    compute: str = PANDAS  # where the months are scored: this process (pandas) or Dask workers (dask)
 
     def to_dict(self) -> Dict[str, Any]:
         return asdict(self)
@@ -56,6 +58,8 @@ class Plan:
         who = f'{self.model} v{self.model_version}' + (f' (the {CHAMPION})' if self.champion else '')
         months = ', '.join(self.months) or 'no month'
         text = f'{who} scores {self.taxi_colour} trips of {months} from {self.data_source} into {self.output}'
+        if self.compute == DASK:
+            text += ' (compute=dask: one task per month on the Dask workers)'
         if self.skipped_months:
             text += f'; already scored by v{self.model_version}, skipped: {", ".join(self.skipped_months)}'
         return text
@@ -165,6 +169,7 @@ def make_plan(
         started_at=started,
         token=new_token(mage_run),
         mage_run=mage_run,
+        compute=variables.compute,
     )
     if variables.score_new_months:
         done = [month for month, path in plan.files().items() if Path(path).is_file()]

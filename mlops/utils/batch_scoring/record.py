@@ -1,7 +1,8 @@
 """Batch-scoring runs in MLflow: one run per pipeline run in the experiment
 ``<experiment>-batch-scoring`` (beside training's, artifacts beside its artifacts), holding what
-the run scored: the model version, months, rows in, scored and refused (per reason), seconds
-and the files written. A run is marked finished only once everything is logged."""
+the run scored: the model version, months, rows in, scored and refused (per reason), seconds,
+the files written and where the months were scored (``compute``). A run is marked finished
+only once everything is logged."""
 
 from __future__ import annotations
 
@@ -42,6 +43,7 @@ def run_tags(summary: Mapping[str, Any], mage: Mapping[str, str]) -> Dict[str, s
         f'{TAG_PREFIX}data_source': summary['data_source'],
         f'{TAG_PREFIX}output': summary['output'],
         f'{TAG_PREFIX}outputs': '\n'.join(summary['outputs']),
+        f'{TAG_PREFIX}compute': summary['compute'],  # where the months were scored: pandas or dask
         'mlflow.runName': f'{summary["model"]} v{summary["model_version"]} on {months}',
     }
     return {key: str(value)[:TAG_LIMIT] for key, value in tags.items()}

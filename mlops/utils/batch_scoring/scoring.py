@@ -7,11 +7,14 @@ minutes out).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from typing import Any, Dict, Optional
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from mlops.utils.data_preparation.cleaning import (
     DROP_REASONS,
@@ -37,6 +40,12 @@ ACTUAL = 'actual_minutes'  # the trip's duration (dropoff - pickup); NaN where n
 MODEL, MODEL_VERSION = 'model', 'model_version'
 OUTPUT_COLUMNS = [TRIP_KEY, SOURCE_ROW, PICKUP, *INPUT_COLUMNS, PREDICTION_COLUMN, ACTUAL, MODEL, MODEL_VERSION]
 
+# Where a month's time goes (``ScoredMonth.seconds``): the file read; cleaning and the inputs
+# typed; the model's predictions; the output rows assembled (trip keys) and, by the caller,
+# written (``steps.stage_month``).
+READ, FEATURES, PREDICT, WRITE = 'read', 'features', 'predict', 'write'
+STAGES = (READ, FEATURES, PREDICT, WRITE)
+
 
 @dataclass
 class ScoredMonth:
@@ -44,6 +53,7 @@ class ScoredMonth:
     rows: pd.DataFrame  # OUTPUT_COLUMNS, one row per trip scored, in file order
     rows_in: int  # rows of the month's file
     refused: Dict[str, int]  # rows not scored, per cleaning reason (``DROP_REASONS``) that applies
+    seconds: Dict[str, float] = field(default_factory=dict)  # per stage (``STAGES``) that ran
 
     @property
     def rows_scored(self) -> int:
@@ -72,8 +82,11 @@ def predict_in_chunks(model: Any, inputs: pd.DataFrame, chunk_rows: int = CHUNK_
 
 
 def trip_keys(colour: str, month: str, rows: np.ndarray) -> np.ndarray:
-    """``'<colour>:<month>:<row>'`` per source row: the same trip gets the same key every run."""
-    return (f'{colour}:{month}:' + pd.Series(rows, dtype='int64').astype(str)).to_numpy(dtype=object)
+    """``'<colour>:<month>:<row>'`` per source row: the same trip gets the same key every run.
+    Formatted and joined by Arrow, a third of the time ``prefix + Series.astype(str)`` took
+    (every key is distinct, so there is no distinct-value shortcut as for routes)."""
+    digits = pa.array(rows, type=pa.int64()).cast(pa.string())
+    return pc.binary_join_element_wise(f'{colour}:{month}:', digits, '').to_numpy(zero_copy_only=False)
 
 
 def score_trips(
@@ -90,11 +103,14 @@ def score_trips(
     damaged file, as data preparation says) or the index is not the rows' positions."""
     if not (raw.index.is_unique and raw.index.is_monotonic_increasing):
         raise DataError(f'{colour} {month}: the trips must keep their row positions as index (ingest gives them)')
+    started = time.perf_counter()
     cleaned, report = usable_trips(raw)
     check_usable_months(report)
     pickup, _ = datetime_columns(cleaned)
     inputs = cleaned[INPUT_COLUMNS].astype(INPUT_TYPES)
+    typed = time.perf_counter()
     minutes = predict_in_chunks(model, inputs, chunk_rows)
+    predicted = time.perf_counter()
     rows = cleaned.index.to_numpy(dtype='int64')
     frame = pd.DataFrame(
         {
@@ -109,7 +125,8 @@ def score_trips(
         },
         columns=OUTPUT_COLUMNS,
     )
-    return ScoredMonth(month, frame, rows_in=len(raw), refused=refused_counts(report))
+    seconds = {FEATURES: typed - started, PREDICT: predicted - typed, WRITE: time.perf_counter() - predicted}
+    return ScoredMonth(month, frame, rows_in=len(raw), refused=refused_counts(report), seconds=seconds)
 
 
 def score_month(
@@ -123,5 +140,9 @@ def score_month(
 ) -> ScoredMonth:
     """``month`` of ``colour`` trips read from ``source`` (data preparation's ingest, default
     source and errors) and scored by ``model``."""
+    started = time.perf_counter()
     raw = ingest_files(month, month, colour=colour, source=source)
-    return score_trips(model, raw, colour, month, model_name, version, chunk_rows)
+    read = time.perf_counter() - started
+    scored = score_trips(model, raw, colour, month, model_name, version, chunk_rows)
+    scored.seconds = {READ: read, **scored.seconds}
+    return scored

@@ -17,8 +17,9 @@ from mlops.utils.batch_scoring.output import (
 )
 from mlops.utils.batch_scoring.plan import Plan, make_plan
 from mlops.utils.batch_scoring.record import batch_scoring_experiment, log_batch_run
-from mlops.utils.batch_scoring.scoring import score_month
+from mlops.utils.batch_scoring.scoring import STAGES, WRITE, score_month
 from mlops.utils.batch_scoring.variables import batch_variables
+from mlops.utils.compute.choice import DASK
 from mlops.utils.errors import DataError
 from mlops.utils.tracking.loading import load_version
 from mlops.utils.tracking.mlflow_setup import connect
@@ -50,41 +51,73 @@ def month_line(month: Mapping[str, Any]) -> str:
     )
 
 
+def stage_month(model: Any, month: str, final: str, job: Mapping[str, str]) -> Dict[str, Any]:
+    """One month of the plan read, cleaned, scored and written to its staged file (``job``:
+    ``month_job``'s); returns the month's figures only, never its rows. The one unit of work of
+    both paths: in this process (pandas) or in a Dask worker (``on_dask``)."""
+    scored = score_month(
+        model, job['taxi_colour'], month, job['model'], job['model_version'], source=job['data_source']
+    )
+    staged = staged_file(Path(job['output']), job['token'], Path(final))
+    started = time.perf_counter()
+    write_parquet(scored.rows, staged)
+    seconds = {**scored.seconds, WRITE: scored.seconds.get(WRITE, 0.0) + time.perf_counter() - started}
+    return {
+        'month': month,
+        'file': final,
+        'staged': str(staged),
+        'rows_in': scored.rows_in,
+        'rows_scored': scored.rows_scored,
+        'rows_refused': scored.rows_refused,
+        'refused': scored.refused,
+        'seconds': {stage: round(seconds[stage], 4) for stage in STAGES if stage in seconds},
+    }
+
+
+def month_job(plan: Plan) -> Dict[str, str]:
+    """What ``stage_month`` needs of the plan, as plain text (what a Dask worker is sent)."""
+    return {
+        'taxi_colour': plan.taxi_colour,
+        'model': plan.model,
+        'model_version': plan.model_version,
+        'data_source': plan.data_source,  # resolved when planned: a worker has none of this environment
+        'output': plan.output,
+        'token': plan.token,
+    }
+
+
 def score_batch(plan_values: Mapping[str, Any], log: Log = print) -> Dict[str, Any]:
     """The transformer's step: every month of the plan read, cleaned and scored by the plan's
     version, and staged (``output``); nothing is visible under the output folder yet. On any
-    failure the run's staging folder is removed."""
+    failure the run's staging folder is removed. ``compute=pandas``: month after month in this
+    process; ``compute=dask``: one task per month on the Dask workers (``on_dask``), with the
+    same ``stage_month``, so the same files. Also returns where the time went (``seconds``:
+    loading the model, scoring the months)."""
     plan = Plan.from_dict(plan_values)
     months: List[Dict[str, Any]] = []
+    seconds = {'load_model': 0.0, 'months': 0.0}
     if plan.months:
         from mlflow.tracking import MlflowClient
 
         connect()
+        started = time.perf_counter()
         model = load_version(MlflowClient(), plan.model, plan.model_version)  # the plan's version, not the alias now
-        output = Path(plan.output)
+        loaded = time.perf_counter()
         try:
-            for month, final in plan.files().items():
-                scored = score_month(
-                    model, plan.taxi_colour, month, plan.model, plan.model_version, source=plan.data_source
-                )
-                staged = staged_file(output, plan.token, Path(final))
-                write_parquet(scored.rows, staged)
-                months.append(
-                    {
-                        'month': month,
-                        'file': final,
-                        'staged': str(staged),
-                        'rows_in': scored.rows_in,
-                        'rows_scored': scored.rows_scored,
-                        'rows_refused': scored.rows_refused,
-                        'refused': scored.refused,
-                    }
-                )
-                log(month_line(months[-1]))
+            if plan.compute == DASK:
+                from mlops.utils.batch_scoring.on_dask import score_months_on_dask
+
+                months = score_months_on_dask(plan, model, log)
+            else:
+                job = month_job(plan)
+                for month, final in plan.files().items():
+                    months.append(stage_month(model, month, final, job))
+                    log(month_line(months[-1]))
         except BaseException:
-            remove_staging(output, plan.token)
+            remove_staging(Path(plan.output), plan.token)
             raise
-    return {'plan': plan.to_dict(), 'months': months}
+        seconds = {'load_model': round(loaded - started, 3), 'months': round(time.perf_counter() - loaded, 3)}
+    return {'plan': plan.to_dict(), 'months': months, 'seconds': seconds}
 
 
 def batch_summary(plan: Plan, months: List[Mapping[str, Any]], seconds: float) -> Dict[str, Any]:
@@ -100,6 +133,7 @@ def batch_summary(plan: Plan, months: List[Mapping[str, Any]], seconds: float) -
         'taxi_colour': plan.taxi_colour,
         'data_source': plan.data_source,
         'output': plan.output,
+        'compute': plan.compute,
         'months': [m['month'] for m in months],
         'skipped_months': list(plan.skipped_months),
         'rows_in': int(sum(m['rows_in'] for m in months)),

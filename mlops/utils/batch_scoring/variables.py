@@ -6,7 +6,8 @@ and ``data_source`` as data preparation takes them, but an empty colour is the m
 ``model_version``: empty for the champion, else a registered version number. ``output``: a folder
 or a ``file://`` URL (default ``<MLOPS_DATA_DIR>/batch_scoring``). ``score_new_months`` (the
 daily trigger's): the months the model was not trained on that the source now holds, each
-scored once per version.
+scored once per version. ``compute``: ``pandas`` (default: month after month in the block's
+process) or ``dask`` (one task per month on the Dask workers, ``on_dask``; the same files).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any, Mapping, Optional
 from urllib.parse import unquote, urlparse
 
-from mlops.utils.compute.choice import DASK, compute_choice
+from mlops.utils.compute.choice import PANDAS, compute_choice
 from mlops.utils.data_preparation.months import month_label, month_range, parse_month
 from mlops.utils.data_preparation.sources import check_colour, check_source
 from mlops.utils.errors import ConfigError
@@ -37,6 +38,7 @@ class BatchVariables:
     model_version: Optional[str]  # None: the champion
     output: Path  # the folder the files go under
     score_new_months: bool
+    compute: str = PANDAS  # or DASK (``compute.choice``)
 
 
 def _text(kwargs: Mapping[str, Any], name: str) -> Optional[str]:
@@ -102,8 +104,7 @@ def flag(kwargs: Mapping[str, Any], name: str) -> bool:
 
 def batch_variables(kwargs: Mapping[str, Any]) -> BatchVariables:
     """The variables checked; ConfigError naming the first that is wrong."""
-    if compute_choice(kwargs) == DASK:
-        raise ConfigError('batch_scoring runs on pandas only for now: leave compute empty or set compute=pandas')
+    compute = compute_choice(kwargs)
     start, end = _month(kwargs, 'start_month'), _month(kwargs, 'end_month')
     if start and end:
         month_range(start, end)  # end before start: data preparation's error
@@ -122,4 +123,5 @@ def batch_variables(kwargs: Mapping[str, Any]) -> BatchVariables:
         model_version=model_version(_text(kwargs, 'model_version')),
         output=output_folder(_text(kwargs, 'output')),
         score_new_months=new_months,
+        compute=compute,
     )

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from contextlib import contextmanager, nullcontext
+from pathlib import Path
 from typing import Any, ContextManager, Iterator, Optional
 
 from mlops.utils.compute.choice import SCHEDULER_ENV
@@ -76,6 +78,14 @@ def local_cluster(workers: int = LOCAL_WORKERS) -> Iterator['distributed.LocalCl
             else:
                 os.environ[key] = value
 
+    # Worker processes are spawned with this process's sys.path. A model loaded here before
+    # (mlflow.pyfunc.load_model: batch scoring loads its version, then starts the cluster) put its
+    # code folder first there, whose ``mlops`` holds only model_code: a worker importing ``mlops``
+    # found that copy, and the project's other modules (the task's own) were missing. The
+    # folder this process imported ``mlops`` from comes first while the cluster lives (nannies
+    # restarting a worker spawn it again).
+    project = str(project_root())
+    sys.path.insert(0, project)
     try:
         with LocalCluster(
             n_workers=workers,
@@ -89,3 +99,11 @@ def local_cluster(workers: int = LOCAL_WORKERS) -> Iterator['distributed.LocalCl
             yield cluster
     finally:
         put_back()  # a nanny that restarted its worker wrote them again
+        sys.path.remove(project)
+
+
+def project_root() -> Path:
+    """The folder this process imported the project's ``mlops`` package from."""
+    import mlops
+
+    return Path(next(iter(mlops.__path__))).resolve().parent

@@ -13,6 +13,7 @@ def test_empty_variables_leave_every_choice_to_the_plan(monkeypatch, tmp_path):
     assert variables.taxi_colour is None and variables.data_source is None and variables.model_version is None
     assert variables.output == tmp_path / 'batch_scoring'
     assert variables.score_new_months is False
+    assert variables.compute == 'pandas'
 
 
 def test_values_are_read_as_data_preparation_reads_them(tmp_path):
@@ -31,6 +32,14 @@ def test_values_are_read_as_data_preparation_reads_them(tmp_path):
     assert variables.taxi_colour == 'yellow' and variables.data_source == str(tmp_path)
     assert variables.model_version == '7'
     assert variables.output == tmp_path / 'out'
+    assert variables.compute == 'pandas'
+
+
+@pytest.mark.parametrize(
+    'value, expected', [('dask', 'dask'), (' Dask ', 'dask'), ('pandas', 'pandas'), ('', 'pandas')]
+)
+def test_compute_chooses_where_the_months_are_scored(value, expected):
+    assert batch_variables({'compute': value}).compute == expected
 
 
 def test_a_relative_output_is_taken_from_the_repository_root():
@@ -52,7 +61,6 @@ def test_a_relative_output_is_taken_from_the_repository_root():
         ({'model_version': True}, 'model_version must be text'),
         ({'output': 's3://bucket/scores'}, 'output .* give a folder or a file:// URL'),
         ({'output': 'file://host/scores'}, 'a file:// URL names a folder of this machine'),
-        ({'compute': 'dask'}, 'batch_scoring runs on pandas only'),
         ({'compute': 'spark'}, "compute='spark'"),
         ({'score_new_months': 'maybe'}, "score_new_months must be true or false, got 'maybe'"),
         (
