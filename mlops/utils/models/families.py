@@ -93,7 +93,7 @@ SKLEARN_SPECS: Dict[str, SklearnSpec] = {
         {
             'n_estimators': _int('n_estimators', 20, 60),
             'max_depth': _int('max_depth', 3, 8),
-            'learning_rate': hp.loguniform('learning_rate', np.log(0.1), np.log(0.3)),
+            'learning_rate': hp.loguniform('learning_rate', np.log(0.05), np.log(0.3)),
             'min_samples_leaf': _int('min_samples_leaf', 1, 10),
         },
         4,
