@@ -57,6 +57,15 @@ SMALL = {
 MODEL = 'nyc-taxi-duration'  # the registered model (MLOPS_REGISTERED_MODEL's default)
 # The scripts a person runs from the copy use this checkout's virtualenv (set up once).
 VENV = {'MLOPS_VENV': os.environ.get('MLOPS_VENV', str(REPO_ROOT / '.venv'))}
+# The test process's variables a person's shell does not have (DASK_SCHEDULER_ADDRESS: the
+# documented default of compute=dask, a LocalCluster per block, is what runs).
+NOT_A_PERSONS = (
+    'PYTHONPATH',
+    'MLFLOW_TRACKING_URI',
+    'DEFAULT_OWNER_EMAIL',
+    'DEFAULT_OWNER_PASSWORD',
+    'DASK_SCHEDULER_ADDRESS',
+)
 # (sub-project, pipeline, trigger) of the time triggers this test makes fire once, now.
 FIRED = [
     ('unit_3_observability', 'monitoring', 'daily_monitoring'),
@@ -239,11 +248,7 @@ def typed(platform, command: str, timeout: float = 300, **extra: str) -> subproc
     """A command of the README typed in a shell at the repo copy's root, as a person who exported
     the server's address (``MAGE_URL``) would; the owner's password is read where the server's
     start wrote it (``MAGE_DATA_DIR``: the state the main job and the server share)."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ('PYTHONPATH', 'MLFLOW_TRACKING_URI', 'DEFAULT_OWNER_EMAIL', 'DEFAULT_OWNER_PASSWORD')
-    }
+    env = {k: v for k, v in os.environ.items() if k not in NOT_A_PERSONS}
     env.update(
         MAGE_URL=platform.client.base_url,
         MAGE_DATA_DIR=str(platform.root / 'mage'),
@@ -404,6 +409,64 @@ def test_the_readmes_model_server_and_notebook_answer_the_champions_prediction(p
     assert f'50 predictions from {platform.client.base_url}, model version {version}' in text, text
     assert f'50 predictions from {url}' in text, text
     assert re.search(r'RMSE on these trips: [0-9.]+ min', text), text
+
+
+def test_the_readmes_batch_scoring_equals_the_model_server_and_the_pyfunc_on_10000_trips(platform):
+    """The README's batch-scoring command (on the platform's newest month; run beside the server,
+    which takes the run), then again with ``compute=dask`` and no scheduler address: a LocalCluster
+    started for the block. Both write the same rows; on 10,000 of them the predicted minutes
+    equal the model server's answer (``./scripts/serve.sh``) and the champion's pyfunc loaded in
+    this process, to 1e-9. The trips are read here from the month's parquet file by the rows the
+    output names; nothing of the batch code computes the expectation."""
+    import numpy as np
+    import pandas as pd
+    import requests
+
+    settled(platform)
+    command = the_command(readme_commands(), './scripts/run.sh --pipelines batch_scoring').replace('2024-02', NEWER)
+    lines = {}
+    for compute in ('pandas', 'dask'):
+        result = typed(platform, f'{command} --set compute={compute}', timeout=900)
+        assert result.returncode == 0, result.stderr[-3000:]
+        [lines[compute]] = [line for line in summaries(result) if line['pipeline'] == 'batch_scoring']
+        assert lines[compute]['status'] == 'completed', lines[compute]
+        frame = pd.read_parquet(lines[compute]['outputs'][0])
+        if compute == 'pandas':
+            written = frame
+    pd.testing.assert_frame_equal(frame, written)  # the Dask path's file: the same rows, to the bit
+    version = lines['pandas']['model_version']
+    assert lines['dask']['model_version'] == version and lines['dask']['outputs'] == lines['pandas']['outputs']
+
+    sample = written.sample(n=10_000, random_state=0).sort_values('source_row')
+    year, number = NEWER.split('-')
+    raw = pd.read_parquet(platform.source / 'taxi' / 'green' / year / f'{number}.parquet')
+    trips = raw.iloc[sample['source_row'].to_numpy()][['PULocationID', 'DOLocationID', 'trip_distance']]
+    records = json.loads(trips.to_json(orient='records'))
+    _, in_process = answers_of(platform, records, version)
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in ('PYTHONPATH', 'MLFLOW_TRACKING_URI')},
+        'MLOPS_DATA_DIR': platform.env['MLOPS_DATA_DIR'],
+        'MODEL_SERVER_PORT': str(port),
+        **VENV,
+    }
+    url = f'http://127.0.0.1:{port}'
+    serve = the_command(server_commands(), './scripts/serve.sh')
+    with ServerProcess(
+        ['bash', '-c', serve],
+        f'{url}/ping',
+        platform.root / 'serve-batch.log',
+        env=env,
+        cwd=platform.repo,
+        inherit_env=False,
+    ):
+        answer = requests.post(f'{url}/invocations', json={'dataframe_records': records}, timeout=120)
+        assert answer.status_code == 200, answer.text[:2000]
+        assert answer.headers.get('X-Model-Version') == version
+    served = np.asarray(answer.json()['predictions'], dtype=float)
+    batch = sample['predicted_minutes'].to_numpy()
+    np.testing.assert_allclose(batch, in_process, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(batch, served, rtol=0, atol=1e-9)
 
 
 def test_switching_the_sub_project_in_the_header_shows_the_same_runs_and_triggers(platform, browser, tmp_path):

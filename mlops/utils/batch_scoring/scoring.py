@@ -7,7 +7,9 @@ minutes out).
 
 from __future__ import annotations
 
+import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Dict, Optional
 
@@ -31,6 +33,7 @@ from mlops.utils.model_code.features import INPUT_COLUMNS, INPUT_TYPES
 # Trips per predict call: a whole green month is one call; only far larger months are split,
 # so memory stays bounded. (The model's record limit applies on the model server only.)
 CHUNK_ROWS = 1_000_000
+MIN_PART_ROWS = 10_000  # fewer trips are predicted in one call: a thread costs more than it saves
 
 # The columns of a scored month, in order.
 TRIP_KEY = 'trip_key'  # '<colour>:<YYYY-MM>:<row>': the trip's row in its month's source file
@@ -70,15 +73,34 @@ def refused_counts(report: CleaningReport) -> Dict[str, int]:
     return {name: count for name, count in totals.items() if count}
 
 
-def predict_in_chunks(model: Any, inputs: pd.DataFrame, chunk_rows: int = CHUNK_ROWS) -> np.ndarray:
-    """``model.predict`` over ``inputs``, ``chunk_rows`` trips a call, as one float array."""
+def usable_cores() -> int:
+    """The cores this process may run on (its affinity, not the machine's count)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else (os.cpu_count() or 1)
+
+
+def predict_in_chunks(
+    model: Any, inputs: pd.DataFrame, chunk_rows: int = CHUNK_ROWS, threads: Optional[int] = None
+) -> np.ndarray:
+    """``model.predict`` over ``inputs`` as one float array, in order: parts of at most
+    ``chunk_rows`` trips (and at least ``MIN_PART_ROWS``) predicted by ``threads`` threads at
+    once (default: every usable core). The served model's XGBoost booster predicts on one
+    thread and releases the GIL, so parts run side by side; a trip's minutes do not depend on
+    the part it is in."""
     if chunk_rows < 1:
         raise ValueError(f'chunk_rows must be at least 1, got {chunk_rows}')
-    parts = [
-        np.asarray(model.predict(inputs.iloc[start : start + chunk_rows]), dtype=float).reshape(-1)
-        for start in range(0, len(inputs), chunk_rows)
-    ]
-    return np.concatenate(parts) if parts else np.empty(0, dtype=float)
+    threads = max(1, threads or usable_cores())
+    part_rows = min(chunk_rows, max(MIN_PART_ROWS, -(-len(inputs) // threads)))
+    parts = [inputs.iloc[start : start + part_rows] for start in range(0, len(inputs), part_rows)]
+
+    def predict(part: pd.DataFrame) -> np.ndarray:
+        return np.asarray(model.predict(part), dtype=float).reshape(-1)
+
+    if len(parts) < 2 or threads == 1:
+        predicted = [predict(part) for part in parts]
+    else:
+        with ThreadPoolExecutor(max_workers=min(threads, len(parts)), thread_name_prefix='predict') as pool:
+            predicted = list(pool.map(predict, parts))
+    return np.concatenate(predicted) if predicted else np.empty(0, dtype=float)
 
 
 def trip_keys(colour: str, month: str, rows: np.ndarray) -> np.ndarray:

@@ -74,3 +74,24 @@ def test_a_month_without_a_usable_row_or_its_positions_is_refused(registry, mode
     trips['lpep_dropoff_datetime'] = trips['lpep_pickup_datetime']  # 0 minutes: every trip dropped
     with pytest.raises(DataError, match='month 2023-03 has no usable rows: all 5 were dropped'):
         score_trips(model, trips, 'green', '2023-03', MODEL, registry.champion)
+
+
+def test_parts_predicted_side_by_side_in_threads_give_one_calls_numbers_in_order(registry, model):
+    import threading
+
+    trips = ingest_files('2023-03', '2023-03', source=str(registry.source))
+    inputs = score_trips(model, trips, 'green', '2023-03', MODEL, registry.champion).rows[
+        ['PULocationID', 'DOLocationID', 'trip_distance']
+    ]
+    one_call = np.asarray(model.predict(inputs), dtype=float)
+    seen = []
+
+    class Watched:
+        def predict(self, part):
+            seen.append((threading.current_thread().name.split('_')[0], len(part)))
+            return model.predict(part)
+
+    threaded = predict_in_chunks(Watched(), inputs, threads=2)
+    assert np.array_equal(threaded, one_call)  # to the bit, in the trips' order
+    assert {name for name, _ in seen} == {'predict'} and sum(rows for _, rows in seen) == len(inputs)
+    assert len(seen) == 2  # two halves of the month
