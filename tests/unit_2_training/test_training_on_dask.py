@@ -96,3 +96,45 @@ def test_the_dask_path_registers_a_version_that_predicts_like_any_other(tmp_path
         features
     )
     assert np.isfinite(predictions).all() and len(predictions) == len(records)
+
+
+def test_the_documented_default_a_local_cluster_per_block_prepares_and_trains_sklearn(
+    tmp_path, shared_data, pandas_rmse, monkeypatch
+):
+    """``compute=dask`` with no ``DASK_SCHEDULER_ADDRESS``, as the docs' default: each block starts
+    a LocalCluster of its own. Data preparation, the training set and sklearn training through
+    Mage; the version registered predicts the validation trips computed here from the data."""
+    monkeypatch.delenv('DASK_SCHEDULER_ADDRESS', raising=False)
+    result = run_chain(
+        tmp_path,
+        '--source',
+        str(shared_data),
+        '--pipelines',
+        'data_preparation,prepare_training_set,sklearn_training',
+        '--set',
+        'compute=dask',
+        '--set',
+        'models=linear_model.Lasso',
+        '--set',
+        'max_evaluations=1',
+        timeout=1200,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    _, records, training_rows, features = pandas_rmse
+    preparation, training_set, line = summaries(result)
+    assert preparation['X_train'] == training_set['X_train'] == [training_rows, features]
+    assert [p.name for p in (tmp_path / 'data' / 'partitions').iterdir()]  # the months went to the workers' files
+    [model] = line['models']
+    with embedded_store(tmp_path / 'data', MODEL):
+        import mlflow
+        from mlflow.tracking import MlflowClient
+
+        version = MlflowClient().get_model_version(MODEL, model['version'])
+        logged = MlflowClient().get_run(version.run_id).data
+        predictions = mlflow.pyfunc.load_model(f'models:/{MODEL}/{version.version}').predict(
+            records.drop(columns=['duration'])
+        )
+    rmse = regression_metrics(records['duration'], predictions)['rmse']
+    assert rmse == pytest.approx(logged.metrics[VALIDATION_RMSE], rel=1e-9)
+    assert round(rmse, 4) == model['validation_rmse']  # the runner's line rounds to 4 places
+    assert int(logged.tags['data.training_rows']) == training_rows
