@@ -7,7 +7,7 @@ import shutil
 import tempfile
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import pandas as pd
 
@@ -146,9 +146,11 @@ def log_final_model(
     facts: Dict[str, Any],
     example: pd.DataFrame,
     documents: Optional[Dict[str, Dict[str, Any]]] = None,
+    datasets: Sequence[Tuple[Any, str]] = (),
 ):
     """A nested run with params, metrics, facts about the data, the pyfunc model (its input
-    example from the validation records ``example``) and ``documents``, JSON artifacts by path
+    example from the validation records ``example``), ``datasets`` ((MLflow dataset, context):
+    the rows it was trained and validated on, ``tracking.lineage``) and ``documents``, JSON artifacts by path
     (the caller's: a SHAP explanation for the dashboards); returns (run id, model URI)."""
     import mlflow
     from mlflow.models import infer_signature
@@ -165,6 +167,8 @@ def log_final_model(
             for path, document in (documents or {}).items():
                 mlflow.log_dict(document, path)
             mlflow.set_tags(data_tags(facts))
+            for dataset, context in datasets:  # MLflow's own record of the rows (tracking.lineage)
+                mlflow.log_input(dataset, context=context)
             info = mlflow.pyfunc.log_model(
                 name='model',
                 python_model=model,

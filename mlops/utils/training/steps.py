@@ -15,6 +15,7 @@ from mlops.utils.models.training_data import TrainingData, unpack_training_set
 from mlops.utils.models.tuning import evaluate, tune, validation_metrics
 from mlops.utils.observability.explain import explanation_artifacts
 from mlops.utils.tracking.contract import SERVED_TARGET
+from mlops.utils.tracking.lineage import training_datasets
 from mlops.utils.tracking.mlflow_setup import connect
 from mlops.utils.tracking.registry import register_and_promote
 from mlops.utils.tracking.runs import (
@@ -202,6 +203,7 @@ def train_and_register(
             validation = data.validation_records()
             model = TripDurationModel(data.dv, estimator)
             check_serving_contract(model, estimator, data.X_val, validation)
+        facts = data_facts(data, estimator)
         run_id, model_uri = log_final_model(
             client,
             parent,
@@ -214,9 +216,10 @@ def train_and_register(
                 'preprocessing': family.preprocessing or 'none',
                 **reproduction(family, tuning['params'], estimator),
             },
-            data_facts(data, estimator),
+            facts,
             validation,
             explanation_artifacts(model, validation),
+            training_datasets(data.df_train, data.df_val, facts, training_target(data)),
         )
         promotion = register_and_promote(model_uri, metrics['rmse'], validation, promote=settings.promote)
     except BaseException:

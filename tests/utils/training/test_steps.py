@@ -200,3 +200,26 @@ def test_the_final_sklearn_model_is_the_best_trials_estimator_kept(tracking_stor
     final = MlflowClient().get_run(summary['run_id'])
     assert final.data.tags['final_fit'] == "kept the best trial's model (best_trial/estimator.pkl of the tuning run)"
     assert summary['validation_rmse'] == tuning['best_trial_rmse']
+
+
+def test_which_data_made_the_champion_is_answered_by_mlflows_datasets(tracking_store, small):
+    """Through MLflow's API alone: the champion's run's inputs name the rows it was trained and
+    validated on; their digests are recomputed here from the training set's rows."""
+    import hashlib
+
+    import pandas as pd
+
+    tuning = tune_model('linear_model.LinearRegression', small, {'hyperparameters': '{"fit_intercept": true}'})
+    train_and_register(tuning, small, {})
+    client = MlflowClient()
+    champion = client.get_model_version_by_alias(MODEL, 'champion')
+    inputs = {i.tags[0].value: i.dataset for i in client.get_run(champion.run_id).inputs.dataset_inputs}
+    data = unpack_training_set(small)
+    for context, frame in (('training', data.df_train), ('validation', data.df_val)):
+        rows = frame[[*INPUT_COLUMNS, 'duration']]
+        digest = hashlib.sha256('\x1f'.join(rows.columns).encode())
+        digest.update(pd.util.hash_pandas_object(rows, index=True).to_numpy().tobytes())
+        dataset = inputs[context]
+        assert dataset.digest == digest.hexdigest()[:32], context
+        assert json.loads(dataset.profile)['num_rows'] == len(frame), context
+        assert dataset.name.endswith(f' {context}') and dataset.source_type in ('local', 'http'), dataset

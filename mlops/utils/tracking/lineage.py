@@ -1,0 +1,60 @@
+"""Which data a run read, in MLflow's own terms: datasets logged with ``mlflow.log_input``, so
+"which data made the champion?" is answered through MLflow's API (``run.inputs``) alone.
+
+A dataset here is the rows a step really used (a training set's rows after cleaning, the
+model's inputs and its target), named by colour, months and role, with the data source as its
+source and a digest of every row. MLflow's own digest of a pandas frame hashes a sample of it;
+``rows_digest`` hashes them all, so two sets that differ in one trip differ in digest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any, List, Mapping, Optional, Tuple
+
+import pandas as pd
+
+TRAINING, VALIDATION = 'training', 'validation'  # the contexts of log_input
+DIGEST_LENGTH = 32  # MLflow stores at most 36 characters of a digest
+
+
+def rows_digest(frame: pd.DataFrame) -> str:
+    """SHA-256 over every row (index and values, in order) and the column names: the same rows
+    give the same digest on any machine, one changed value another."""
+    hashed = pd.util.hash_pandas_object(frame, index=True).to_numpy()
+    digest = hashlib.sha256('\x1f'.join(map(str, frame.columns)).encode())
+    digest.update(hashed.tobytes())
+    return digest.hexdigest()[:DIGEST_LENGTH]
+
+
+def dataset_name(facts: Mapping[str, Any], role: str) -> str:
+    """``green 2024-01..2024-02 training``: colour, the months data preparation read, role."""
+    months = f'{facts.get("start_month", "?")}..{facts.get("end_month", "?")}'
+    return f'{facts.get("taxi_colour", "green")} {months} {role}'
+
+
+def rows_dataset(frame: pd.DataFrame, facts: Mapping[str, Any], role: str, target: Optional[str] = None):
+    """An MLflow dataset of ``frame``'s rows: its source the data source the rows came from."""
+    from mlflow.data.pandas_dataset import from_pandas
+
+    return from_pandas(
+        frame,
+        source=str(facts.get('data_source') or 'unknown'),
+        targets=target if target in frame.columns else None,
+        name=dataset_name(facts, role),
+        digest=rows_digest(frame),
+    )
+
+
+def training_datasets(df_train: Any, df_val: Any, facts: Mapping[str, Any], target: str) -> List[Tuple[Any, str]]:
+    """(dataset, context) for a training run's training and validation rows: the model's inputs
+    and the target, as data preparation handed them over. Rows kept on a Dask cluster
+    (references to files, not frames) are not read back here: none is returned for them."""
+    from mlops.utils.model_code.features import INPUT_COLUMNS
+
+    columns = [*INPUT_COLUMNS, target]
+    found = []
+    for role, frame in ((TRAINING, df_train), (VALIDATION, df_val)):
+        if isinstance(frame, pd.DataFrame) and all(column in frame.columns for column in columns):
+            found.append((rows_dataset(frame[columns], facts, role, target), role))
+    return found
