@@ -7,8 +7,9 @@ only once everything is logged."""
 from __future__ import annotations
 
 import time
-from typing import Any, Dict, Mapping
+from typing import Any, Dict, List, Mapping, Tuple
 
+from mlops.utils.tracking.lineage import file_dataset, log_datasets
 from mlops.utils.tracking.mlflow_setup import experiment_name, file_lock
 
 EXPERIMENT_SUFFIX = '-batch-scoring'
@@ -49,6 +50,22 @@ def run_tags(summary: Mapping[str, Any], mage: Mapping[str, str]) -> Dict[str, s
     return {key: str(value)[:TAG_LIMIT] for key, value in tags.items()}
 
 
+SCORING = 'scoring'  # the datasets' context: the months a run read and scored
+
+
+def month_datasets(summary: Mapping[str, Any]) -> List[Tuple[Any, str]]:
+    """One MLflow dataset per month scored: its source file, and the digest of the trips scored
+    (computed where the month was, never here)."""
+    return [
+        (
+            file_dataset(month['source_file'], f'{summary["taxi_colour"]} {month["month"]} scored', month['digest']),
+            SCORING,
+        )
+        for month in summary['by_month']
+        if month.get('digest')
+    ]
+
+
 def log_batch_run(client: Any, experiment_id: str, summary: Mapping[str, Any], mage: Mapping[str, str]) -> str:
     """Logs ``summary`` (``steps.publish_batch``'s) as a finished run; returns its id. The whole
     summary, per month and with every file, is the run's ``batch_scoring.json`` artifact."""
@@ -62,6 +79,7 @@ def log_batch_run(client: Any, experiment_id: str, summary: Mapping[str, Any], m
         metrics.append(Metric('months_scored', float(len(summary['months'])), now, 0))
         client.log_batch(run_id, metrics=metrics)
         client.log_dict(run_id, dict(summary), SUMMARY_ARTIFACT)
+        log_datasets(run_id, month_datasets(summary))
     except BaseException:
         client.set_terminated(run_id, 'FAILED')
         raise

@@ -17,10 +17,14 @@ from mlops.utils.batch_scoring.output import (
 )
 from mlops.utils.batch_scoring.plan import Plan, make_plan
 from mlops.utils.batch_scoring.record import batch_scoring_experiment, log_batch_run
-from mlops.utils.batch_scoring.scoring import STAGES, WRITE, score_month
+from mlops.utils.batch_scoring.scoring import SOURCE_ROW, STAGES, WRITE, score_month
 from mlops.utils.batch_scoring.variables import batch_variables
 from mlops.utils.compute.choice import DASK
+from mlops.utils.data_preparation.months import parse_month
+from mlops.utils.data_preparation.sources import month_location
 from mlops.utils.errors import DataError
+from mlops.utils.model_code.features import INPUT_COLUMNS
+from mlops.utils.tracking.lineage import rows_digest
 from mlops.utils.tracking.loading import load_version
 from mlops.utils.tracking.mlflow_setup import connect
 from mlops.utils.tracking.registry import registered_model_name
@@ -66,6 +70,10 @@ def stage_month(model: Any, month: str, final: str, job: Mapping[str, str]) -> D
         'month': month,
         'file': final,
         'staged': str(staged),
+        # what the month's run read, for MLflow's datasets (tracking.lineage): the file, and a
+        # digest of the trips scored (their rows in the file and the model's inputs)
+        'source_file': str(month_location(job['data_source'], job['taxi_colour'], parse_month(month))),
+        'digest': rows_digest(scored.rows[[SOURCE_ROW, *INPUT_COLUMNS]]),
         'rows_in': scored.rows_in,
         'rows_scored': scored.rows_scored,
         'rows_refused': scored.rows_refused,

@@ -10,7 +10,7 @@ source and a digest of every row. MLflow's own digest of a pandas frame hashes a
 from __future__ import annotations
 
 import hashlib
-from typing import Any, List, Mapping, Optional, Tuple
+from typing import Any, List, Mapping, Optional, Sequence, Tuple
 
 import pandas as pd
 
@@ -58,3 +58,24 @@ def training_datasets(df_train: Any, df_val: Any, facts: Mapping[str, Any], targ
         if isinstance(frame, pd.DataFrame) and all(column in frame.columns for column in columns):
             found.append((rows_dataset(frame[columns], facts, role, target), role))
     return found
+
+
+def file_dataset(location: str, name: str, digest: str):
+    """An MLflow dataset known by its file and digest alone (no rows in this process): what a
+    run read where the rows stayed elsewhere, as a batch-scoring month on a Dask worker."""
+    from mlflow.data.dataset_source_registry import resolve_dataset_source
+    from mlflow.data.meta_dataset import MetaDataset
+
+    return MetaDataset(resolve_dataset_source(location), name=name, digest=digest)
+
+
+def log_datasets(run_id: str, datasets: Sequence[Tuple[Any, str]]) -> None:
+    """``datasets`` ((dataset, context)) logged as inputs of the existing run ``run_id``, still
+    open (its status is set by the caller after)."""
+    if not datasets:
+        return
+    import mlflow
+
+    with mlflow.start_run(run_id=run_id):
+        for dataset, context in datasets:
+            mlflow.log_input(dataset, context=context)

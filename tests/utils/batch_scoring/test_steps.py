@@ -2,6 +2,7 @@
 files published whole, a run logged to MLflow with the figures, the same file on a re-run,
 another version's file beside it, and a failed run that leaves every file as it was."""
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -63,6 +64,16 @@ def test_a_month_is_written_logged_and_the_same_on_a_rerun(registry, variables, 
     assert tags['batch_scoring.months'] == '2023-03' and tags['mage.pipeline_uuid'] == 'batch_scoring'
     artifact = mlflow.artifacts.load_dict(f'{logged.info.artifact_uri}/batch_scoring.json')
     assert artifact['outputs'] == [path] and artifact['by_month'][0]['rows_scored'] == len(expected)
+
+    # MLflow's own record of what the run read: the month's file, and a digest of the trips scored
+    # (recomputed here from the file written: their rows in the source file and the inputs)
+    [read] = MlflowClient().get_run(logged.info.run_id).inputs.dataset_inputs
+    rows_scored = written[['source_row', 'PULocationID', 'DOLocationID', 'trip_distance']]
+    digest = hashlib.sha256('\x1f'.join(rows_scored.columns).encode())
+    digest.update(pd.util.hash_pandas_object(rows_scored, index=True).to_numpy().tobytes())
+    assert read.dataset.digest == digest.hexdigest()[:32] and read.tags[0].value == 'scoring'
+    assert read.dataset.name == 'green 2023-03 scored'
+    assert json.loads(read.dataset.source)['uri'].endswith('taxi/green/2023/03.parquet'), read.dataset.source
 
     first = Path(path).read_bytes()
     again = run({**variables, 'start_month': '2023-03', 'end_month': '2023-03'}, run_id=102)
