@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Mapping, Optional
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from mlops.utils.data_preparation.months import month_label, parse_month
 from mlops.utils.errors import ConfigError
 from mlops.utils.observability.month_scoring import Thresholds, breaches, score_month
 from mlops.utils.observability.score_log import find_score, log_score, monitoring_experiment
+from mlops.utils.tracking.lineage import MONITORED, TRAINING, trips_datasets
 from mlops.utils.tracking.mlflow_setup import connect, file_lock
 from mlops.utils.tracking.registry import registered_model_name
 from mlops.utils.tracking.schema import VALIDATION_RMSE
-from mlops.utils.tracking.trained_range import champion_range, month_trips, training_trips
+from mlops.utils.tracking.trained_range import TARGET, champion_range, month_trips, training_trips
 from mlops.utils.triggering.new_data import new_months
 
 
@@ -86,11 +87,28 @@ def monitor(variables: Mapping[str, Any], mage_run: Optional[str] = None) -> Mon
         if not baseline:
             raise ConfigError(f'{name} v{trained.version} has no validation rmse logged: nothing to compare with')
         model = mlflow.pyfunc.load_model(f'models:/{name}/{trained.version}')
-        score = score_month(
-            model, training_trips(trained), month_trips(trained, month, source), baseline, thresholds, month
-        )
-        run_id = log_score(client, experiment_id, trained, score, thresholds, mage_run)
+        reference, trips = training_trips(trained), month_trips(trained, month, source)
+        score = score_month(model, reference, trips, baseline, thresholds, month)
+        read = monitoring_datasets(trained, month, source, trips, reference)
+        run_id = log_score(client, experiment_id, trained, score, thresholds, mage_run, read)
     return MonitoringResult(name, trained.version, month, run_id, score.metrics, score.breaches, already_scored=False)
+
+
+def monitoring_datasets(trained, month: str, source: Optional[str], trips, reference) -> List[Tuple[Any, str]]:
+    """What a monitoring run read, as MLflow datasets: the month scored and, for drift, the
+    champion's training rows."""
+    facts = {'taxi_colour': trained.taxi_colour, 'data_source': trained.data_source}
+    return trips_datasets(
+        (
+            (
+                MONITORED,
+                trips,
+                {**facts, 'data_source': source or trained.data_source, 'start_month': month, 'end_month': month},
+            ),
+            (TRAINING, reference, {**facts, 'start_month': trained.start_month, 'end_month': trained.end_month}),
+        ),
+        TARGET,
+    )
 
 
 class ChampionDegraded(RuntimeError):

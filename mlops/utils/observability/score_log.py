@@ -5,9 +5,10 @@ the same month by the same version finds the first instead of adding or replacin
 from __future__ import annotations
 
 import time
-from typing import Optional
+from typing import Any, Optional, Sequence, Tuple
 
 from mlops.utils.observability.month_scoring import MONITORING_EXPERIMENT_SUFFIX, MonthScore, Thresholds
+from mlops.utils.tracking.lineage import log_datasets
 from mlops.utils.tracking.mlflow_setup import experiment_name, file_lock
 from mlops.utils.tracking.trained_range import TrainedRange
 
@@ -44,8 +45,10 @@ def log_score(
     score: MonthScore,
     thresholds: Thresholds,
     mage_run: Optional[str] = None,
+    datasets: Sequence[Tuple[Any, str]] = (),
 ) -> str:
-    """Logs ``score`` as a finished run (metrics, thresholds as params, breaches as tags);
+    """Logs ``score`` as a finished run (metrics, thresholds as params, breaches as tags, the
+    rows read as MLflow ``datasets``: ``tracking.lineage``);
     returns its id. A run is marked finished only once everything is logged: a crash halfway
     leaves a run that ``find_score`` ignores, and the next scoring redoes the month."""
     from mlflow.entities import Metric, Param
@@ -70,6 +73,7 @@ def log_score(
             params=[Param(f'threshold_{key}', str(value)) for key, value in vars(thresholds).items()]
             + [Param('trained_months', f'{trained.start_month}..{trained.end_month}')],
         )
+        log_datasets(run_id, datasets)
     except Exception:
         client.set_terminated(run_id, 'FAILED')
         raise

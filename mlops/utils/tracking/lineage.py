@@ -15,6 +15,7 @@ from typing import Any, List, Mapping, Optional, Sequence, Tuple
 import pandas as pd
 
 TRAINING, VALIDATION = 'training', 'validation'  # the contexts of log_input
+MONITORED = 'monitored'  # a month monitoring scored the champion on
 DIGEST_LENGTH = 32  # MLflow stores at most 36 characters of a digest
 
 
@@ -46,18 +47,25 @@ def rows_dataset(frame: pd.DataFrame, facts: Mapping[str, Any], role: str, targe
     )
 
 
+def trips_datasets(frames: Sequence[Tuple[str, Any, Mapping[str, Any]]], target: str) -> List[Tuple[Any, str]]:
+    """(dataset, context) per (role, rows, facts) of ``frames``: the model's inputs and the target
+    of rows as data preparation makes them; rows that are not a frame with those columns (kept
+    on a Dask cluster) give none."""
+    from mlops.utils.model_code.features import INPUT_COLUMNS
+
+    columns = [*INPUT_COLUMNS, target]
+    return [
+        (rows_dataset(frame[columns], facts, role, target), role)
+        for role, frame, facts in frames
+        if isinstance(frame, pd.DataFrame) and all(column in frame.columns for column in columns)
+    ]
+
+
 def training_datasets(df_train: Any, df_val: Any, facts: Mapping[str, Any], target: str) -> List[Tuple[Any, str]]:
     """(dataset, context) for a training run's training and validation rows: the model's inputs
     and the target, as data preparation handed them over. Rows kept on a Dask cluster
     (references to files, not frames) are not read back here: none is returned for them."""
-    from mlops.utils.model_code.features import INPUT_COLUMNS
-
-    columns = [*INPUT_COLUMNS, target]
-    found = []
-    for role, frame in ((TRAINING, df_train), (VALIDATION, df_val)):
-        if isinstance(frame, pd.DataFrame) and all(column in frame.columns for column in columns):
-            found.append((rows_dataset(frame[columns], facts, role, target), role))
-    return found
+    return trips_datasets(((TRAINING, df_train, facts), (VALIDATION, df_val, facts)), target)
 
 
 def file_dataset(location: str, name: str, digest: str):

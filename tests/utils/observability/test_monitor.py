@@ -1,8 +1,11 @@
 """Monitoring on real months: a champion fitted on 2023-01 and validated on 2023-02 is scored
 on later months; figures recomputed here from the data, logged once per (month, version)."""
 
+import hashlib
+
 import mlflow
 import numpy as np
+import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
@@ -46,6 +49,16 @@ def test_a_later_month_is_scored_logged_once_and_read_back(champion, shared_data
     assert result.breaches == [] and any('routes the model never saw' in b for b in again.breaches)
     runs = MlflowClient().search_runs([mlflow.get_run(result.run_id).info.experiment_id])
     assert [r.info.run_id for r in runs] == [result.run_id]
+    # MLflow's record of what it read: the month scored and the champion's training rows
+    read = {i.tags[0].value: i.dataset for i in MlflowClient().get_run(result.run_id).inputs.dataset_inputs}
+    for context, frame, name in (
+        ('monitored', trips, 'green 2023-03..2023-03 monitored'),
+        ('training', champion['train'], 'green 2023-01..2023-02 training'),
+    ):
+        rows = frame[[*INPUT_COLUMNS, 'duration']]
+        digest = hashlib.sha256('\x1f'.join(rows.columns).encode())
+        digest.update(pd.util.hash_pandas_object(rows, index=True).to_numpy().tobytes())
+        assert (read[context].name, read[context].digest) == (name, digest.hexdigest()[:32]), context
 
 
 def test_default_month_is_the_newest_at_the_source_and_low_thresholds_breach(champion, shared_data):
