@@ -7,14 +7,23 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from mlops.utils.data_preparation.months import month_label, parse_month
 from mlops.utils.errors import ConfigError
+from mlops.utils.observability.acting import ActingPolicy, judge, latest_per_month
 from mlops.utils.observability.month_scoring import Thresholds, breaches, score_month
-from mlops.utils.observability.score_log import find_score, log_score, monitoring_experiment
+from mlops.utils.observability.score_log import (
+    find_score,
+    log_score,
+    monitoring_experiment,
+    record_retraining,
+    retraining_started_for,
+    version_scores,
+)
 from mlops.utils.tracking.lineage import MONITORED, TRAINING, trips_datasets
 from mlops.utils.tracking.mlflow_setup import connect, file_lock
 from mlops.utils.tracking.registry import registered_model_name
 from mlops.utils.tracking.schema import VALIDATION_RMSE
 from mlops.utils.tracking.trained_range import TARGET, champion_range, month_trips, training_trips
 from mlops.utils.triggering.new_data import new_months
+from mlops.utils.triggering.requested_retraining import retraining_variables, running_retraining, start_retraining
 
 
 class NothingToScore(Exception):
@@ -115,11 +124,51 @@ class ChampionDegraded(RuntimeError):
     """A threshold was crossed: the Mage run fails with this, which is what sends the alert."""
 
 
+@dataclass
+class Action:
+    """What monitoring did about the champion's record: the retraining it started, or why none."""
+
+    message: str
+    retraining_run: Optional[int] = None
+
+
+def act(result: MonitoringResult, variables: Mapping[str, Any], thresholds: Thresholds) -> Action:
+    """One retraining when the champion breached in k of its last n scored months, the newest
+    among them (``acting.judge``); never twice for the same months (the monitoring run that
+    started one carries its id and months), never while a retraining is running."""
+    from mlflow.tracking import MlflowClient
+
+    policy = ActingPolicy.from_variables(variables)
+    requested = retraining_variables(variables)
+    client = MlflowClient()
+    experiment_id = monitoring_experiment(client, connect())
+    with file_lock(f'monitoring-acts-{result.model}-{result.version}'):
+        runs = version_scores(client, experiment_id, result.model, result.version)
+        judgement = judge(latest_per_month(runs), policy, thresholds, result.version)
+        if not judgement.due:
+            return Action(judgement.why)
+        started = retraining_started_for(runs, judgement.key)
+        if started is not None:
+            return Action(f'{judgement.why}; retraining run {started} was started for these months already')
+        running = running_retraining()
+        if running is not None:
+            return Action(f'{judgement.why}; not started: {running}')
+        why = f'monitoring run {result.run_id} ({result.model} v{result.version} on {result.month}): {judgement.why}'
+        mage_run = start_retraining(why, requested)
+        newest = next(r for r in runs if r.data.tags.get('monitoring.month') == judgement.judged[-1])
+        record_retraining(client, newest.info.run_id, mage_run, judgement.key, why)
+    return Action(f'{judgement.why}; started retraining run {mage_run} (automatic_retraining, retrain_now)', mage_run)
+
+
 def run_monitoring(variables: Mapping[str, Any], log: Callable[[str], None] = print) -> Dict[str, Any]:
     """The ``monitoring`` pipeline's step: nothing new to score completes with the reason; a
     score within every threshold completes with the figures; a crossed threshold is logged to
-    MLflow first, then raises ChampionDegraded (the run fails and Mage's failure alert names
-    the breaches). The champion is never changed here."""
+    MLflow first, then, when the champion's record calls for it, one retraining starts (``act``),
+    then ChampionDegraded is raised (the run fails and Mage's failure alert names the breaches and
+    the retraining). The champion is never changed here."""
+    thresholds = Thresholds.from_variables(variables)
+    ActingPolicy.from_variables(variables)  # every variable checked before any work
+    retraining_variables(variables)
     run = variables.get('pipeline_run_id')
     try:
         result = monitor(variables, mage_run=str(run) if run is not None else None)
@@ -127,11 +176,15 @@ def run_monitoring(variables: Mapping[str, Any], log: Callable[[str], None] = pr
         log(str(reason))
         return {'scored': False, 'message': str(reason)}
     log(result.summary())
+    action = act(result, variables, thresholds)
+    log(action.message)
     if result.breaches:
-        raise ChampionDegraded(result.summary())
+        raise ChampionDegraded(f'{result.summary()}. {action.message}')
     return {
         'scored': True,
         'message': result.summary(),
+        'action': action.message,
+        'retraining_run': action.retraining_run,
         'month': result.month,
         'model_version': result.version,
         'run_id': result.run_id,

@@ -79,3 +79,37 @@ def log_score(
         raise
     client.set_terminated(run_id, 'FINISHED')
     return run_id
+
+
+# The tags of the monitoring run that started a retraining: the Mage run it made and the months
+# it judged (a second judgement of the same months finds them and starts nothing).
+RETRAINING_RUN_TAG = 'monitoring.retraining_run'
+RETRAINING_FOR_TAG = 'monitoring.retraining_for'
+RETRAINING_WHY_TAG = 'monitoring.retraining_why'
+
+
+def version_scores(client, experiment_id: str, model: str, version: str) -> list:
+    """Every finished monitoring run of ``model`` ``version``, newest first."""
+    return client.search_runs(
+        [experiment_id],
+        filter_string=(
+            f"tags.`monitoring.model` = '{model}' and tags.`monitoring.version` = '{version}' "
+            "and attributes.status = 'FINISHED'"
+        ),
+        order_by=['attributes.start_time DESC'],
+        max_results=1000,
+    )
+
+
+def retraining_started_for(runs: Sequence[Any], months: str) -> Optional[str]:
+    """The Mage run id of the retraining a monitoring run among ``runs`` started for ``months``."""
+    for run in runs:
+        if run.data.tags.get(RETRAINING_FOR_TAG) == months:
+            return run.data.tags.get(RETRAINING_RUN_TAG, '?')
+    return None
+
+
+def record_retraining(client, run_id: str, mage_run_id: Any, months: str, why: str) -> None:
+    client.set_tag(run_id, RETRAINING_RUN_TAG, str(mage_run_id))
+    client.set_tag(run_id, RETRAINING_FOR_TAG, months)
+    client.set_tag(run_id, RETRAINING_WHY_TAG, why[:5000])

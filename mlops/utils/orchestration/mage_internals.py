@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Dict, List, NamedTuple, Optional
+from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
 SCHEDULE_NAME = 'headless runner'
 ACTIVE = ('initial', 'running')
@@ -154,6 +154,63 @@ def insert_run(
     return create_and_start_pipeline_run(product.pipeline, schedule, dict(variables=variables))
 
 
+def run_trigger(pipeline_uuid: str, schedule_name: str, project_path: Path, variables: Dict[str, Any]):
+    """A run of the trigger ``schedule_name`` (any type: a time trigger as when its time comes,
+    an API trigger as when it is posted to), made as Mage makes one: the trigger's own variables
+    under ``variables``, listed under the trigger in the UI, run by the server's scheduler. A
+    trigger of ``triggers.yaml`` that no server has synced yet is synced first; ValueError when
+    the pipeline has no such trigger."""
+    from mage_ai.data_preparation.models.pipeline import Pipeline
+    from mage_ai.orchestration.db import db_connection
+    from mage_ai.orchestration.db.models.schedules import PipelineSchedule
+    from mage_ai.orchestration.triggers.utils import create_and_start_pipeline_run
+
+    db_connection.session.expire_all()
+    schedule = _schedule(pipeline_uuid, schedule_name, project_path)
+    if schedule is None:  # no server has synced triggers.yaml yet: the server's own sync, for this one
+        from mage_ai.data_preparation.models.triggers import get_triggers_by_pipeline
+
+        found = [
+            t for t in get_triggers_by_pipeline(pipeline_uuid, repo_path=str(project_path)) if t.name == schedule_name
+        ]
+        if found:
+            PipelineSchedule.create_or_update_batch(found)
+            schedule = _schedule(pipeline_uuid, schedule_name, project_path)
+    if schedule is None:
+        raise ValueError(f'{pipeline_uuid} in {project_path.name} has no trigger {schedule_name!r}')
+    pipeline = Pipeline.get(pipeline_uuid, repo_path=str(project_path), use_repo_path=True)
+    merged = {**(schedule.variables or {}), **variables}
+    return create_and_start_pipeline_run(pipeline, schedule, dict(variables=merged))
+
+
+def _schedule(pipeline_uuid: str, name: str, project_path: Path):
+    from mage_ai.orchestration.db.models.schedules import PipelineSchedule
+
+    return PipelineSchedule.query.filter(
+        PipelineSchedule.name == name,
+        PipelineSchedule.pipeline_uuid == pipeline_uuid,
+        PipelineSchedule.repo_path == str(project_path),
+    ).first()
+
+
+def active_runs(pipeline_uuid: str, project_path: Path) -> List[Any]:
+    """The runs of ``pipeline_uuid`` in ``project_path`` not yet ended (initial or running),
+    whichever trigger made them."""
+    from mage_ai.orchestration.db import db_connection
+    from mage_ai.orchestration.db.models.schedules import PipelineRun, PipelineSchedule
+
+    db_connection.session.expire_all()
+    return (
+        PipelineRun.query.join(PipelineSchedule, PipelineRun.pipeline_schedule_id == PipelineSchedule.id)
+        .filter(
+            PipelineRun.pipeline_uuid == pipeline_uuid,
+            PipelineSchedule.repo_path == str(project_path),
+            PipelineRun.status.in_(ACTIVE),
+        )
+        .all()
+    )
+
+
 def run_status(run) -> str:
     run.refresh()
     return status_of(run.status)
@@ -224,3 +281,78 @@ def read_block_outputs(project_dir: Path, pipeline_uuid: str, block_uuid: str, p
     names = manager.get_variables_by_block(pipeline_uuid, block_uuid, partition=partition)
     outputs = sorted((n for n in names if n.startswith('output_')), key=lambda n: int(n.split('_')[1]))
     return [manager.get_variable(pipeline_uuid, block_uuid, n, partition=partition) for n in outputs]
+
+
+class RunRecord(NamedTuple):
+    """A run as Mage's database holds it now: its trigger, status, variables and block runs."""
+
+    run_id: int
+    project: str  # the sub-project's folder name (the trigger's repo path)
+    pipeline: str
+    trigger: str
+    trigger_type: str  # time, api, event
+    status: str
+    created_at: Optional[datetime]
+    variables: Dict[str, Any]
+    blocks: Tuple[Tuple[str, str], ...]  # (block uuid, status), in id order
+
+
+def run_records(run_ids: Optional[List[int]] = None, active: bool = False, after_id: int = 0) -> List[RunRecord]:
+    """The platform's runs, read fresh: those in ``run_ids``, or (``active``) those not ended, or
+    every run with an id above ``after_id``; oldest first."""
+    from mage_ai.orchestration.db import db_connection
+    from mage_ai.orchestration.db.models.schedules import PipelineRun, PipelineSchedule
+
+    db_connection.session.expire_all()
+    query = PipelineRun.query.join(PipelineSchedule, PipelineRun.pipeline_schedule_id == PipelineSchedule.id)
+    if run_ids is not None:
+        query = query.filter(PipelineRun.id.in_(run_ids))
+    if active:
+        query = query.filter(PipelineRun.status.in_(ACTIVE))
+    if after_id:
+        query = query.filter(PipelineRun.id > after_id)
+    records = []
+    for run in query.order_by(PipelineRun.id).all():
+        schedule = run.pipeline_schedule
+        records.append(
+            RunRecord(
+                run.id,
+                Path(schedule.repo_path or '').name,
+                run.pipeline_uuid,
+                schedule.name,
+                status_of(schedule.schedule_type),
+                status_of(run.status),
+                run.created_at,
+                dict(run.variables or {}),
+                tuple((br.block_uuid, status_of(br.status)) for br in sorted(run.block_runs, key=lambda b: b.id)),
+            )
+        )
+    db_connection.session.commit()  # no read transaction left open on the server's SQLite file
+    return records
+
+
+def last_run_id() -> int:
+    """The newest run's id in the platform's database (0 without runs)."""
+    from mage_ai.orchestration.db import db_connection
+    from mage_ai.orchestration.db.models.schedules import PipelineRun
+
+    db_connection.session.expire_all()
+    run = PipelineRun.query.order_by(PipelineRun.id.desc()).first()
+    db_connection.session.commit()
+    return 0 if run is None else run.id
+
+
+def run_failure(run_id: int) -> Tuple[str, str]:
+    """Why a run failed: its failed blocks' exceptions as the failure alert names them, and the
+    whole of what Mage kept of them (messages and tracebacks, where the exception's class is)."""
+    import json
+
+    from mage_ai.orchestration.db.models.schedules import PipelineRun
+
+    from mlops.utils.orchestration.workarounds.failure_alert_details import failed_block_errors
+
+    run = PipelineRun.query.get(run_id)
+    if run is None:
+        return '', ''
+    kept = [(br.metrics or {}).get('error') for br in run.failed_block_runs or []]
+    return failed_block_errors(run), json.dumps(kept, default=str)

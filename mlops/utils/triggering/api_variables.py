@@ -30,7 +30,13 @@ ALLOW_DATA_SOURCE_ENV = 'MLOPS_API_ALLOW_DATA_SOURCE'
 # The variables a request to each API trigger may carry (each one a variable its pipeline
 # declares; tests/utils/triggering/test_api_variables.py keeps them so).
 ALLOWED: Dict[ApiTriggerName, Tuple[str, ...]] = {
-    pipelines.RETRAIN_NOW: ('data_source', 'sklearn_variables', 'xgboost_variables', 'child_timeout_seconds'),
+    pipelines.RETRAIN_NOW: (
+        'data_source',
+        'sklearn_variables',
+        'xgboost_variables',
+        'child_timeout_seconds',
+        'requested_by',
+    ),
     pipelines.PREDICT_API: ('inputs', 'PULocationID', 'DOLocationID', 'trip_distance'),
 }
 
@@ -58,6 +64,24 @@ TRAINING_BOUNDS: Dict[str, Tuple[int, int]] = {
     'max_depth': (4, 100),
     'max_tuning_seconds': (1, 7200),
 }
+
+# Who asked for a retraining and why (monitoring writes it; a person may): text, kept short.
+REQUESTED_BY = 'requested_by'
+REQUESTED_BY_MAX_CHARS = 2000
+
+
+def requested_by(variables: Mapping[str, Any]) -> str:
+    """``requested_by`` as stripped text ('' when unset); ConfigError when it is not text or
+    longer than ``REQUESTED_BY_MAX_CHARS``."""
+    value = variables.get(REQUESTED_BY)
+    if value in (None, ''):
+        return ''
+    if not isinstance(value, str) or len(value) > REQUESTED_BY_MAX_CHARS:
+        raise ConfigError(
+            f'{REQUESTED_BY} must be text of at most {REQUESTED_BY_MAX_CHARS} characters, got {value!r:.80}'
+        )
+    return value.strip()
+
 
 # How long retraining waits for each child run, whoever sets it: at least a minute (a child
 # cannot even start in less), at most a day (the daily trigger's own run stops after 6 h).
@@ -140,6 +164,7 @@ def check_posted(trigger: ApiTriggerName, posted: Mapping[str, Any], environ: Ma
     if source not in (None, '') and not isinstance(source, str):
         raise ConfigError(f'data_source must be a URL or folder, got {source!r:.80}')
     child_timeout_seconds(posted)
+    requested_by(posted)
     for name in TRAINING_ALLOWED:
         _check_training(name, posted.get(name))
 

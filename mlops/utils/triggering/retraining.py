@@ -19,11 +19,18 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 from mlops.utils import pipelines
 from mlops.utils.errors import ConfigError
 from mlops.utils.orchestration.chain import CHAIN, Step
+from mlops.utils.orchestration.variables import bounded_number
 from mlops.utils.paths import project_dir
 from mlops.utils.tracking.trained_range import champion_range
-from mlops.utils.triggering.api_variables import check_api_run, child_timeout_seconds, json_object
+from mlops.utils.triggering.api_variables import check_api_run, child_timeout_seconds, json_object, requested_by
 from mlops.utils.triggering.new_data import new_months
-from mlops.utils.triggering.plan import RetrainingPlan, plan_retraining
+from mlops.utils.triggering.plan import (
+    CADENCE_BOUNDS,
+    CADENCE_VARIABLE,
+    DEFAULT_CADENCE,
+    RetrainingPlan,
+    plan_retraining,
+)
 
 # unit_2_training's training set (its global data product), then the two training pipelines.
 RETRAINING_STEPS: List[Step] = [step for step in CHAIN if step.project == pipelines.SKLEARN_TRAINING.project]
@@ -52,10 +59,23 @@ def retraining_plan(variables: Mapping[str, Any]) -> RetrainingPlan:
     from mlops.utils.tracking.mlflow_setup import connect
     from mlops.utils.tracking.registry import registered_model_name
 
+    asked = requested_by(variables)
+    needed = retraining_cadence(variables)
     connect()
     trained = champion_range(MlflowClient(), registered_model_name())
     source = str(variables.get('data_source') or '').strip() or None
-    return plan_retraining(trained, new_months(trained, source), source)
+    return plan_retraining(trained, new_months(trained, source), source, needed, asked)
+
+
+def retraining_cadence(variables: Mapping[str, Any]) -> int:
+    """New months that retrain: 1 for a run someone asked for (``requested_by`` or a post to
+    ``retrain_now``), else ``retrain_after_new_months`` (1..12)."""
+    if requested_by(variables) or variables.get('trigger_name') == pipelines.RETRAIN_NOW.trigger:
+        return 1
+    value = variables.get(CADENCE_VARIABLE)
+    if value in (None, ''):
+        return DEFAULT_CADENCE
+    return int(bounded_number(value, CADENCE_VARIABLE, *CADENCE_BOUNDS, whole=True))
 
 
 def child_runs(plan: RetrainingPlan, variables: Mapping[str, Any]) -> List[Tuple[Step, Dict[str, Any]]]:
@@ -121,6 +141,7 @@ def retrain(
     summary: Dict[str, Any] = {
         'retrained': plan.retrain,
         'message': plan.message,
+        'why': plan.reason if plan.retrain else '',
         'trained_until': plan.trained.end_month,
         'new_months': plan.new_months,
         'champion_before': plan.trained.version,

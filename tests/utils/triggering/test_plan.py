@@ -44,3 +44,19 @@ def test_across_a_year_and_another_source():
         'data_source': 'http://mirror',
     }
     assert 'retraining on 2023-12..2024-01, validating on 2024-01' in plan.message
+
+
+def test_the_cadence_waits_for_enough_new_months_and_says_so():
+    waiting = plan_retraining(TRAINED, ['2023-04', '2023-05'], needed=3)
+    assert not waiting.retrain and waiting.preparation_variables == {}
+    assert waiting.message.startswith('2 new month(s) 2023-04, 2023-05 after 2023-03: retraining waits for 3')
+    assert 'retrain_after_new_months' in waiting.message and 'version 3 stays champion' in waiting.message
+    due = plan_retraining(TRAINED, ['2023-04', '2023-05', '2023-06'], needed=3)
+    assert due.retrain and due.preparation_variables['end_month'] == '2023-06'
+    assert due.message.endswith('why: 3 new month(s), the cadence retrains on 3 (retrain_after_new_months)')
+
+
+def test_a_requested_retraining_says_who_asked():
+    plan = plan_retraining(TRAINED, ['2023-04'], requested_by='monitoring run abc: breached twice')
+    assert plan.retrain and plan.reason == 'requested: monitoring run abc: breached twice'
+    assert plan.message.endswith('why: requested: monitoring run abc: breached twice')

@@ -9,7 +9,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from mlops.utils.errors import ConfigError
-from mlops.utils.triggering.retraining import RETRAINING_STEPS, RetrainingError, retrain
+from mlops.utils.triggering.retraining import RETRAINING_STEPS, RetrainingError, retrain, retraining_plan
 from tests.sources import months_folder
 
 
@@ -180,3 +180,43 @@ def test_the_operator_may_let_the_api_choose_the_source(champion_on, monkeypatch
         log=lambda message: None,
     )
     assert summary['retrained'] is False and summary['message'].startswith('no new month after 2023-03')
+
+
+@pytest.mark.parametrize(
+    'variables, retrained',
+    [
+        ({'retrain_after_new_months': 2}, False),
+        ({'retrain_after_new_months': '2', 'requested_by': 'monitoring run x: 2 of 3 breached'}, True),
+        ({'retrain_after_new_months': 2, 'trigger_name': 'retrain_now', 'pipeline_run_id': 7}, True),
+        ({'retrain_after_new_months': 1}, True),
+    ],
+)
+def test_the_cadence_waits_unless_someone_asked(champion_on, variables, retrained, monkeypatch):
+    (champion_on / 'taxi' / 'green' / '2023' / '04.parquet').write_bytes(b'')
+    monkeypatch.setattr('mlops.utils.triggering.api_variables.posted_variables', lambda run_id: {})
+    calls, run_child = recorder()
+    summary = retrain(variables, run_child=run_child, log=lambda message: None)
+    assert summary['retrained'] is retrained and bool(calls) is retrained
+    if retrained:
+        assert summary['why'] == (
+            f'requested: {variables["requested_by"]}'
+            if 'requested_by' in variables
+            else '1 new month(s), the cadence retrains on 1 (retrain_after_new_months)'
+        )
+    else:
+        assert 'retraining waits for 2 (retrain_after_new_months)' in summary['message']
+
+
+@pytest.mark.parametrize(
+    'variables, named',
+    [
+        ({'retrain_after_new_months': 0}, 'retrain_after_new_months must be a whole number in [1, 12]'),
+        ({'retrain_after_new_months': 'nan'}, 'retrain_after_new_months must be a whole number'),
+        ({'requested_by': 'x' * 2001}, 'requested_by must be text of at most 2000 characters'),
+        ({'requested_by': 5}, 'requested_by must be text'),
+    ],
+)
+def test_a_bad_cadence_or_request_is_named_before_any_work(variables, named):
+    with pytest.raises(ConfigError) as error:
+        retraining_plan(variables)
+    assert named in str(error.value)
