@@ -1,6 +1,7 @@
 """The main job's preparation and XGBoost training through Mage (the runner) with
 ``compute=dask``, on a real scheduler at ``DASK_SCHEDULER_ADDRESS``: the version it registers
-loads and predicts as any other, within 0.5 % of the pandas path's RMSE."""
+loads and predicts as any other, within 0.5 % of the pandas path's RMSE, and records the rows it
+was trained and validated on as MLflow datasets, as the pandas path does."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ import pytest
 from mlops.utils.compute.partitions import MARKER
 from mlops.utils.data_preparation.ingest import ingest_files
 from mlops.utils.data_preparation.steps import build_training_sets, prepare_trips
+from mlops.utils.model_code.features import INPUT_COLUMNS
 from mlops.utils.models.metrics import regression_metrics
 from mlops.utils.models.training_data import TrainingData
+from mlops.utils.tracking.lineage import TRAINING, VALIDATION, rows_digest
 from mlops.utils.tracking.schema import VALIDATION_RMSE
 from tests.chain import run_chain, summaries
 from tests.registered import embedded_store
@@ -23,6 +26,7 @@ pytestmark = pytest.mark.slow
 MODEL = 'nyc-taxi-duration'
 FIXED = {'max_depth': 10, 'max_leaves': 63, 'learning_rate': 0.3, 'min_child_weight': 1.0}
 ROUNDS = {'num_boost_round': 60, 'early_stopping_rounds': 10}
+ROLES = (TRAINING, VALIDATION)
 
 
 @pytest.fixture(scope='module')
@@ -53,7 +57,9 @@ def pandas_rmse(shared_data):
     )
     predicted = booster.predict(validation, iteration_range=(0, booster.best_iteration + 1))
     rmse = regression_metrics(data.y_val, predicted)['rmse']
-    return rmse, data.validation_records(), data.X_train.shape[0], data.X_train.shape[1]
+    columns = [*INPUT_COLUMNS, 'duration']
+    digests = {role: rows_digest(rows[columns].reset_index(drop=True)) for role, rows in zip(ROLES, prepared[1:])}
+    return rmse, data.validation_records(), data.X_train.shape[0], data.X_train.shape[1], digests
 
 
 def test_the_dask_path_registers_a_version_that_predicts_like_any_other(tmp_path, shared_data, scheduler, pandas_rmse):
@@ -72,7 +78,7 @@ def test_the_dask_path_registers_a_version_that_predicts_like_any_other(tmp_path
         timeout=1200,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    expected_rmse, records, training_rows, features = pandas_rmse
+    expected_rmse, records, training_rows, features, digests = pandas_rmse
     preparation, line = summaries(result)
     assert preparation['X_train'] == [training_rows, features]  # read back from Mage's stored references
     [model] = line['models']
@@ -88,6 +94,16 @@ def test_the_dask_path_registers_a_version_that_predicts_like_any_other(tmp_path
         logged = MlflowClient().get_run(version.run_id).data
         served = mlflow.pyfunc.load_model(f'models:/{MODEL}/{version.version}')
         predictions = served.predict(records.drop(columns=['duration']))
+        inputs = MlflowClient().get_run(version.run_id).inputs.dataset_inputs
+    # Its training and validation rows, as MLflow datasets: the digest of the rows the pandas
+    # path prepares from the same months (the Dask path's files read one month at a time).
+    datasets = {i.tags[0].value: i.dataset for i in inputs}
+    assert {role: d.digest for role, d in datasets.items()} == digests
+    assert json.loads(datasets['training'].profile)['num_rows'] == training_rows
+    assert json.loads(datasets['validation'].profile)['num_rows'] == len(records)
+    assert (
+        datasets['training'].name == 'green 2024-01..2024-02 training' and datasets['training'].source_type == 'local'
+    )
     rmse = regression_metrics(records['duration'], predictions)['rmse']
     print(f'validation RMSE: pandas path {expected_rmse:.4f}, Dask path {rmse:.4f}')
     assert rmse == pytest.approx(logged.metrics[VALIDATION_RMSE], rel=1e-6)  # MLflow's record of the Dask run
