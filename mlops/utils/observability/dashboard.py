@@ -112,3 +112,56 @@ def training_trials_per_run(pipeline_uuid: str) -> Tuple[List[str], List[int]]:
     """Bar chart: tuning trials per Mage run of a training pipeline (``run_health``)."""
     client, experiment_id = _client_and_experiment()
     return trials_per_run(history.tuning_trials(client, experiment_id), pipeline_uuid)
+
+
+Table = Tuple[List[str], List[list]]
+VERSION_TABLE = ['version', 'trained on', 'family', 'validation RMSE', 'role', 'made by']
+ALERT_TABLE = ['month', 'version', 'RMSE', 'breaches (alerts)', 'action']
+
+
+def versions_and_why() -> Table:
+    """Table: every registered version, newest first: the months it was trained on, its
+    validation RMSE, the role the registry gave it, and which run made it and why (a
+    retraining says why it ran: the cadence, or who asked)."""
+    from mlops.utils.tracking.registry import registered_model_name
+
+    client, _ = _client_and_experiment()
+    versions = history.registry_history(client, registered_model_name()).sort_values('version', ascending=False)
+    rows = [
+        [
+            f'v{row.version}' + (' (champion)' if row.champion else ''),
+            row.months,
+            _short_family(row.family),
+            '' if pd.isna(row.rmse) else round(float(row.rmse), 4),
+            row.role or '',
+            row.made_by,
+        ]
+        for row in versions.itertuples()
+    ]
+    return VERSION_TABLE, rows
+
+
+def alerts_by_month() -> Table:
+    """Table: each month monitoring scored, newest first, with the version scored, its RMSE,
+    the thresholds it crossed (what the failure mail said) and the retraining it started."""
+    from mlops.utils.tracking.mlflow_setup import experiment_name
+
+    client, _ = _client_and_experiment()
+    scores = history.monitoring_history(client, experiment_name()).sort_values(['month', 'version'], ascending=False)
+    rows = [
+        [
+            row.month,
+            f'v{row.version}',
+            '' if pd.isna(row.rmse) else round(float(row.rmse), 3),
+            '; '.join(line.split(' (threshold')[0] for line in (row.breaches or '').splitlines()) or 'none',
+            f'started retraining #{row.retraining_run}' if isinstance(row.retraining_run, str) else '',
+        ]
+        for row in scores.itertuples()
+    ]
+    return ALERT_TABLE, rows
+
+
+def _short_family(family) -> str:
+    from mlops.utils.models.families import display_name
+
+    return display_name(family) if isinstance(family, str) else ''

@@ -12,11 +12,12 @@ from typing import Dict, List
 import pandas as pd
 
 from mlops.utils.observability.month_scoring import MONITORING_EXPERIMENT_SUFFIX
+from mlops.utils.observability.score_log import RETRAINING_RUN_TAG
 from mlops.utils.tracking.schema import MODEL_FAMILY, ROLE, VALIDATION_RMSE, champion_version
 
 MODEL_COLUMNS = ['run_id', 'started', 'family', 'rmse', 'mse', 'version', 'role', 'pipeline_uuid', 'pipeline_run_id']
 TRIAL_COLUMNS = ['started', 'family', 'rmse', 'seconds', 'pipeline_uuid', 'pipeline_run_id']
-VERSION_COLUMNS = ['version', 'created', 'family', 'rmse', 'role', 'champion']
+VERSION_COLUMNS = ['version', 'created', 'family', 'rmse', 'role', 'champion', 'months', 'made_by']
 MONITORING_COLUMNS = [
     'month',
     'version',
@@ -29,6 +30,8 @@ MONITORING_COLUMNS = [
     'trip_distance_psi',
     'predictions_psi',
     'breached',
+    'breaches',
+    'retraining_run',
 ]
 PAGE = 1000  # MLflow's page size; every page is read
 
@@ -110,18 +113,33 @@ def registry_history(client, model_name: str) -> pd.DataFrame:
     gave it, and whether it is the champion now."""
     current = champion_version(client, model_name)
     champion = None if current is None else current.version
-    rows = [
-        {
-            'version': int(v.version),
-            'created': _time(v.creation_timestamp),
-            'family': (client.get_run(v.run_id).data.tags.get(MODEL_FAMILY) if v.run_id else None),
-            'rmse': float(v.tags[VALIDATION_RMSE]) if v.tags.get(VALIDATION_RMSE) else None,
-            'role': v.tags.get(ROLE),
-            'champion': v.version == champion,
-        }
-        for v in _all_versions(client, model_name)
-    ]
+    rows = []
+    for v in _all_versions(client, model_name):
+        tags = client.get_run(v.run_id).data.tags if v.run_id else {}
+        rows.append(
+            {
+                'version': int(v.version),
+                'created': _time(v.creation_timestamp),
+                'family': tags.get(MODEL_FAMILY),
+                'rmse': float(v.tags[VALIDATION_RMSE]) if v.tags.get(VALIDATION_RMSE) else None,
+                'role': v.tags.get(ROLE),
+                'champion': v.version == champion,
+                'months': f'{tags.get("data.start_month", "?")}..{tags.get("data.end_month", "?")}',
+                'made_by': made_by(tags),
+            }
+        )
     return _frame(sorted(rows, key=lambda r: r['version']), VERSION_COLUMNS)
+
+
+def made_by(tags: Dict[str, str]) -> str:
+    """Which Mage run trained a model, from its run's ``mage.*`` tags: a retraining's child says
+    the retraining and why it ran."""
+    retraining = tags.get('mage.retraining_run_id')
+    if retraining:
+        return f'retraining #{retraining}: {tags.get("mage.retraining_why", "?")}'
+    run = f'{tags.get("mage.pipeline_uuid", "?")} #{tags.get("mage.pipeline_run_id", "?")}'
+    trigger = tags.get('mage.trigger_name')
+    return f'{run} ({trigger})' if trigger else run
 
 
 def monitoring_history(client, experiment_name: str) -> pd.DataFrame:
@@ -138,6 +156,8 @@ def monitoring_history(client, experiment_name: str) -> pd.DataFrame:
                 'version': int(tags.get('monitoring.version', 0)),
                 'scored': _time(run.info.start_time),
                 'breached': tags.get('monitoring.breached') == 'true',
+                'breaches': tags.get('monitoring.breaches', ''),
+                'retraining_run': tags.get(RETRAINING_RUN_TAG),
                 **{k: metrics.get(k) for k in MONITORING_COLUMNS if k in metrics},
             }
         )

@@ -20,11 +20,23 @@ from mlops.utils.tracking.schema import BEST_TRIAL_BOOSTER, BEST_TRIAL_ESTIMATOR
 from mlops.utils.tracking.trained_range import data_tags
 
 
+# The Mage run's facts a training run keeps as ``mage.<name>`` tags: which run, under which
+# trigger, and for a retraining's child, the retraining run and why it retrained.
+MAGE_TAG_VARIABLES = (
+    'pipeline_uuid',
+    'pipeline_run_id',
+    'execution_date',
+    'trigger_name',
+    'retraining_run_id',
+    'retraining_why',
+)
+
+
 def mage_tags(kwargs: Mapping[str, Any]) -> Dict[str, str]:
     return {
-        f'mage.{key}': str(kwargs[key])
-        for key in ('pipeline_uuid', 'pipeline_run_id', 'execution_date')
-        if kwargs.get(key) is not None
+        f'mage.{key}': str(kwargs[key])[:5000]  # MLflow's tag value limit
+        for key in MAGE_TAG_VARIABLES
+        if kwargs.get(key) not in (None, '')
     }
 
 

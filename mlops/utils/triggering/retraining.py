@@ -43,6 +43,8 @@ TRAINING_VARIABLES = {
 CHILD_TRIGGER = 'automatic retraining'
 # The variable of each child run that holds the id of the retraining run that started it.
 CHILD_PARENT_VARIABLE = 'retraining_run_id'
+# ... and why it retrained (the training runs keep both as MLflow tags: ``tracking.runs.mage_tags``).
+CHILD_WHY_VARIABLE = 'retraining_why'
 
 
 class RetrainingError(RuntimeError):
@@ -152,7 +154,7 @@ def retrain(
     children = child_runs(plan, variables)  # every variable checked before the first child runs
     timeout = child_timeout_seconds(variables)
     parent = variables.get('pipeline_run_id')  # Mage's id of this retraining run, when Mage runs it
-    tie = {CHILD_PARENT_VARIABLE: parent} if parent is not None else {}
+    tie = {CHILD_PARENT_VARIABLE: parent, CHILD_WHY_VARIABLE: plan.reason} if parent is not None else {}
     lock = retraining_lock()
     if not lock.try_acquire(f'retraining run {parent}'):
         held = lock.holder()

@@ -9,6 +9,7 @@ from mlflow.tracking import MlflowClient
 
 from mlops.utils.models.tuning import Trial
 from mlops.utils.observability.dashboard import (
+    alerts_by_month,
     best_rmse_by_family,
     champion_history,
     metric_by_training_run,
@@ -16,9 +17,10 @@ from mlops.utils.observability.dashboard import (
     monitoring_by_month,
     training_trials_per_run,
     trial_rmse_bins,
+    versions_and_why,
 )
-from mlops.utils.observability.month_scoring import MonthScore, Thresholds
-from mlops.utils.observability.score_log import log_score, monitoring_experiment
+from mlops.utils.observability.month_scoring import MonthScore, Thresholds, breaches
+from mlops.utils.observability.score_log import log_score, monitoring_experiment, record_retraining
 from mlops.utils.paths import project_dir
 from mlops.utils.tracking.runs import log_trial, start_parent
 from mlops.utils.tracking.trained_range import TrainedRange
@@ -169,3 +171,66 @@ def test_training_trials_per_run_counts_every_familys_trials_of_each_mage_run(tr
 def test_an_empty_store_gives_empty_charts(tracking_store):
     assert champion_history() == trial_rmse_bins() == monitoring_by_month() == ([], [])
     assert training_trials_per_run('sklearn_training') == ([], [])
+
+
+def test_versions_say_what_they_were_trained_on_and_which_run_made_them_and_why(tracking_store):
+    client = MlflowClient()
+    client.create_registered_model(MODEL)
+    made = [
+        ({'pipeline_uuid': 'xgboost_training', 'pipeline_run_id': 3, 'trigger_name': 'headless runner'}, '2023-01'),
+        (
+            {
+                'pipeline_uuid': 'xgboost_training',
+                'pipeline_run_id': 9,
+                'retraining_run_id': 8,
+                'retraining_why': 'requested: monitoring run r1: 2 of 3 breached',
+            },
+            '2023-04',
+        ),
+    ]
+    for number, (mage, end) in enumerate(made, start=1):
+        parent = start_parent(client, tracking_store, 'xgboost', mage)
+        client.set_tag(parent, 'data.start_month', '2023-01')
+        client.set_tag(parent, 'data.end_month', end)
+        client.create_model_version(MODEL, f'runs:/{parent}/model', parent, tags={'validation_rmse': f'5.{number}'})
+        client.set_model_version_tag(MODEL, str(number), 'role', 'champion' if number == 2 else 'challenger')
+    client.set_registered_model_alias(MODEL, 'champion', '2')
+    columns, rows = versions_and_why()
+    assert columns == ['version', 'trained on', 'family', 'validation RMSE', 'role', 'made by']
+    assert rows == [
+        [
+            'v2 (champion)',
+            '2023-01..2023-04',
+            'XGBoost',
+            5.2,
+            'champion',
+            'retraining #8: requested: monitoring run r1: 2 of 3 breached',
+        ],
+        ['v1', '2023-01..2023-01', 'XGBoost', 5.1, 'challenger', 'xgboost_training #3 (headless runner)'],
+    ]
+
+
+def test_alerts_by_month_name_the_breaches_and_the_retraining_started(tracking_store):
+    client = MlflowClient()
+    experiment = monitoring_experiment(client, tracking_store)
+    trained = TrainedRange(MODEL, '4', '2023-01', '2023-02', 'green', 'source', 'lpep_pickup_datetime')
+    within = {
+        'rmse': 5.25,
+        'rmse_increase': 0.0,
+        'unseen_routes': 0.0,
+        'trip_distance_psi': 0.0,
+        'predictions_psi': 0.0,
+    }
+    drifted = {**within, 'rmse': 6.5, 'trip_distance_psi': 0.91234}
+    ids = {}
+    for month, metrics in (('2023-03', within), ('2023-04', drifted), ('2023-05', drifted)):
+        score = MonthScore(month, metrics, breaches(metrics, Thresholds()))
+        ids[month] = log_score(client, experiment, trained, score, Thresholds())
+    record_retraining(client, ids['2023-05'], 17, '2023-03,2023-04,2023-05', 'why')
+    columns, rows = alerts_by_month()
+    assert columns == ['month', 'version', 'RMSE', 'breaches (alerts)', 'action']
+    assert rows == [
+        ['2023-05', 'v4', 6.5, 'trip_distance drifted: PSI 0.912', 'started retraining #17'],
+        ['2023-04', 'v4', 6.5, 'trip_distance drifted: PSI 0.912', ''],
+        ['2023-03', 'v4', 5.25, 'none', ''],
+    ]
