@@ -95,6 +95,7 @@ def test_the_dask_path_registers_a_version_that_predicts_like_any_other(tmp_path
         served = mlflow.pyfunc.load_model(f'models:/{MODEL}/{version.version}')
         predictions = served.predict(records.drop(columns=['duration']))
         inputs = MlflowClient().get_run(version.run_id).inputs.dataset_inputs
+        card = mlflow.artifacts.load_dict(f'runs:/{version.run_id}/{version.tags["model_card"]}')
     # Its training and validation rows, as MLflow datasets: the digest of the rows the pandas
     # path prepares from the same months (the Dask path's files read one month at a time).
     datasets = {i.tags[0].value: i.dataset for i in inputs}
@@ -112,6 +113,12 @@ def test_the_dask_path_registers_a_version_that_predicts_like_any_other(tmp_path
         features
     )
     assert np.isfinite(predictions).all() and len(predictions) == len(records)
+    # Its model card: the figures of the same rows; the training rows stay in their files (no drift,
+    # and the pickup times are not read back: no hour slices).
+    assert card['validation']['overall']['rmse'] == pytest.approx(rmse, abs=1e-9)
+    assert {role: d['digest'] for role, d in card['data']['datasets'].items()} == digests
+    assert sum(d['trips'] for d in card['validation']['slices']['distance_deciles']) == len(records)
+    assert not card['drift']['computed'] and card['validation']['slices']['pickup_hour'] == []
 
 
 def test_the_documented_default_a_local_cluster_per_block_prepares_and_trains_sklearn(

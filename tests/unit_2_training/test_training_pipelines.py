@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.linear_model import LinearRegression
 
@@ -119,6 +120,69 @@ def test_champion_is_the_best_version_and_beats_a_baseline(trained, mlflow_clien
     served = mlflow.pyfunc.load_model(f'models:/{MODEL}@champion')
     records = data.validation_records().drop(columns=['duration'])
     assert regression_metrics(data.y_val, served.predict(records))['rmse'] == pytest.approx(rmse[best], abs=1e-6)
+
+
+def test_each_versions_model_card_holds_the_figures_of_its_data_and_mlflows_records(
+    trained, mlflow_client, default_training_set
+):
+    """Each version the job registered has a card, read here through MLflow's API only; its
+    figures are recomputed from the validation month's rows and the registered model (loaded as
+    MLflow serves it), its digests from the rows and against the datasets MLflow logged."""
+    import mlflow
+
+    from mlops.utils.model_code.features import INPUT_COLUMNS
+    from mlops.utils.tracking.lineage import rows_digest
+
+    _, lines = trained
+    client, _ = mlflow_client
+    df, df_train, df_val = default_training_set['prepare']
+    actual = df_val['duration'].to_numpy()
+    distance = df_val['trip_distance'].to_numpy()
+    hours = df['lpep_pickup_datetime'].loc[df_val.index].dt.hour.to_numpy()
+    routes = (df_val['PULocationID'].astype(str) + '_' + df_val['DOLocationID'].astype(str)).to_numpy()
+    busiest = sorted(pd.Series(routes).value_counts().items(), key=lambda item: (-item[1], item[0]))[:10]
+    edges = np.quantile(distance, np.linspace(0, 1, 11))
+    digests = {
+        'training': rows_digest(df_train[[*INPUT_COLUMNS, 'duration']]),
+        'validation': rows_digest(df_val[[*INPUT_COLUMNS, 'duration']]),
+    }
+
+    def rmse(errors):
+        return float(np.sqrt(np.mean(errors**2)))
+
+    for version in [str(m['version']) for line in lines[2:] for m in line['models']]:
+        registered = client.get_model_version(MODEL, version)
+        card = mlflow.artifacts.load_dict(f'runs:/{registered.run_id}/{registered.tags["model_card"]}')
+        errors = mlflow.pyfunc.load_model(f'models:/{MODEL}/{version}').predict(df_val[INPUT_COLUMNS]) - actual
+        validation = card['validation']
+        assert validation['overall']['trips'] == len(df_val), version
+        assert validation['overall']['rmse'] == pytest.approx(rmse(errors), abs=1e-9), version
+        assert validation['overall']['rmse'] == pytest.approx(float(registered.tags['validation_rmse']), abs=1e-6)
+        assert validation['overall']['mae'] == pytest.approx(float(np.mean(np.abs(errors))), abs=1e-9), version
+        deciles = validation['slices']['distance_deciles']
+        assert len(deciles) == 10, version
+        for i, figures in enumerate(deciles):
+            inside = ((distance > edges[i]) | (i == 0)) & (distance <= edges[i + 1])
+            assert figures['trips'] == inside.sum() and figures['rmse'] == pytest.approx(rmse(errors[inside])), i
+        by_hour = {h['slice']: h for h in validation['slices']['pickup_hour']}
+        assert sorted(by_hour) == [f'{h:02d}:00' for h in sorted(set(hours))], version
+        for hour in set(hours):
+            inside = hours == hour
+            figures = by_hour[f'{hour:02d}:00']
+            assert figures['trips'] == inside.sum() and figures['rmse'] == pytest.approx(rmse(errors[inside])), hour
+        top = validation['slices']['busiest_routes']
+        assert [(r['slice'], r['trips']) for r in top] == [(f'route {route}', n) for route, n in busiest], version
+        for figures, (route, _) in zip(top, busiest):
+            assert figures['mae'] == pytest.approx(float(np.mean(np.abs(errors[routes == route])))), route
+        logged = {i.tags[0].value: i.dataset.digest for i in client.get_run(registered.run_id).inputs.dataset_inputs}
+        assert {c: d['digest'] for c, d in card['data']['datasets'].items()} == digests == logged, version
+        assert card['decision']['role'] == registered.tags['role'], version
+        if 'champion_validation_rmse' in registered.tags:
+            compared = float(registered.tags['champion_validation_rmse'])
+            assert card['decision']['champion_rmse_on_same_rows'] == pytest.approx(compared, abs=1e-6)
+        assert card['data']['training_months'] == '2024-01..2024-01' and card['drift']['computed'], version
+    champion_card = mlflow.artifacts.load_dict(f'runs:/{champion(client).run_id}/model_card/model_card.json')
+    assert champion_card['decision']['promoted'] and champion_card['model']['version'] == str(champion(client).version)
 
 
 def test_a_worse_fixed_model_is_registered_but_rejected(trained, mlflow_client):

@@ -34,6 +34,34 @@ def _minute(run) -> str:
     return datetime.fromtimestamp(run.info.start_time / 1000, tz=timezone.utc).strftime('%Y-%m-%d %H:%M')
 
 
+def card_of_v2(run_id: str) -> dict:
+    """A model card of the champion, as training writes one (the fields the dashboard reads)."""
+    return {
+        'model': {
+            'name': 'nyc-taxi-duration',
+            'version': '2',
+            'run_id': run_id,
+            'family': 'linear_model.LinearRegression',
+        },
+        'data': {
+            'taxi_colour': 'green',
+            'training_months': '2023-02..2023-02',
+            'validation_months': '2023-03..2023-03',
+        },
+        'decision': {'champion_before': '1', 'promoted': True, 'role': 'promoted to champion'},
+        'validation': {
+            'overall': {'trips': 61234, 'rmse': 8.7654, 'mae': 6.1234},
+            'slices': {
+                'distance_deciles': [{'slice': '[0, 0.9] mi', 'trips': 6200, 'rmse': 9.4567, 'mae': 5.5}],
+                'pickup_hour': [{'slice': '07:00', 'trips': 2500, 'rmse': 7.0, 'mae': 5.0}],
+                'busiest_routes': [{'slice': 'route 74_75', 'trips': 1800, 'rmse': 3.1478, 'mae': 2.3333}],
+            },
+        },
+        'explanation': {'available': False, 'reason': 'not an XGBoost booster'},
+        'drift': {'computed': True, 'figures': {'unseen_routes': 0.0349}},
+    }
+
+
 @pytest.fixture(scope='module')
 def server(tmp_path_factory, shared_data):
     """Two registered LinearRegression versions (the second better, so champion), six tuning
@@ -54,6 +82,9 @@ def server(tmp_path_factory, shared_data):
         for number, rmse in enumerate(TRIAL_RMSES):
             log_trial(client, parent, Trial(number, {}, {'rmse': rmse, 'mse': rmse**2}, 0.1))
         scored = [monitor({'month': month}).metrics for month in MONTHS]
+        champion_run = client.get_model_version(registered_model_name(), '2').run_id
+        client.log_dict(champion_run, card_of_v2(champion_run), 'model_card/model_card.json')  # as training writes it
+        client.set_model_version_tag(registered_model_name(), '2', 'model_card', 'model_card/model_card.json')
         newest_first = _trained(client, experiment)
         assert [run.data.metrics['validation_rmse'] for run in newest_first] == rmses[::-1]
         versions = {
@@ -80,6 +111,27 @@ def server(tmp_path_factory, shared_data):
             'champion_history': (['v1', 'v2 (champion)'], [round(versions[1], 4), round(versions[2], 4)]),
             'monitoring_rmse_by_month': (list(MONTHS), [round(m['rmse'], 4) for m in scored]),
             'monitoring_drift_by_month': (list(MONTHS), [round(m['predictions_psi'], 4) for m in scored]),
+            'champion_model_card': (
+                ['about', 'champion model card'],
+                [
+                    ['version', 'nyc-taxi-duration v2 (LinearRegression)'],
+                    ['decision', 'promoted to champion (champion before: 1)'],
+                    ['data', '2023-02..2023-02 -> 2023-03..2023-03 (green)'],
+                    ['validation', 'RMSE 8.77, MAE 6.12 min on 61,234 trips'],
+                    ['top features', 'not an XGBoost booster'],
+                    ['unseen routes', '3.5%'],
+                    ['card', f'model_card/model_card.md of run {champion_run}'],
+                ],
+            ),
+            'champion_card_slices': (
+                ['slice', 'trips', 'RMSE (min)', 'MAE (min)'],
+                [
+                    ['all trips', 61234, 8.77, 6.12],
+                    ['[0, 0.9] mi', 6200, 9.46, 5.5],
+                    ['hour 07:00', 2500, 7.0, 5.0],
+                    ['route 74_75', 1800, 3.15, 2.33],
+                ],
+            ),
         }
     with signed_in_mage(root) as client:
         yield client, expected
@@ -94,7 +146,7 @@ def test_every_chart_serves_the_stores_figures(server):
 
 def test_chromium_sees_every_chart_drawn(server, browser, tmp_path):
     client, expected = server
-    browser.set_window_size(1600, 2200)
+    browser.set_window_size(1600, 2900)  # the champion's model card tables are the last row
     sign_in(browser, client.base_url, client.email, client.password)
     missing, shown = draw(
         browser,
@@ -102,7 +154,7 @@ def test_chromium_sees_every_chart_drawn(server, browser, tmp_path):
         PAGE,
         layout_blocks(PAGE).values(),
         tmp_path / 'monitoring-dashboard.png',
-        shown=('Trained (UTC)', '6.4–6.5'),
+        shown=('Trained (UTC)', '6.4–6.5', 'promoted to champion (champion before: 1)', 'route 74_75'),
     )
     assert not missing, f'not drawn: {sorted(missing)}'
     for label in ('LinearRegression', 'v2 (champion)', '2023-05', *expected['validation_rmse_over_time'][1][0]):

@@ -77,6 +77,7 @@ class Promotion:
     rmse: float
     champion_rmse: Optional[float]
     role: str = ''
+    champion: Optional[str] = None  # the champion version it was compared with (before any move)
 
 
 @dataclass(frozen=True)
@@ -199,7 +200,7 @@ def _decide(client, name, version, mode, contract, champion, rmse, validation, t
             record_move(client, name, previous, version, FORCED_PROMOTION, current_user(), why)
         else:
             record_move(client, name, previous, version, PROMOTION, current_user(), verdict.why)
-    return Promotion(version, promoted, rmse, champion_rmse, role)
+    return Promotion(version, promoted, rmse, champion_rmse, role, str(champion.version) if champion else None)
 
 
 def _tag_unfinished(client, name: str, version: str, error: BaseException) -> None:

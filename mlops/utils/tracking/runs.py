@@ -19,7 +19,6 @@ from mlops.utils.paths import REPO_ROOT
 from mlops.utils.tracking.schema import BEST_TRIAL_BOOSTER, BEST_TRIAL_ESTIMATOR, MODEL_FAMILY
 from mlops.utils.tracking.trained_range import data_tags
 
-
 # The Mage run's facts a training run keeps as ``mage.<name>`` tags: which run, under which
 # trigger, and for a retraining's child, the retraining run and why it retrained.
 MAGE_TAG_VARIABLES = (

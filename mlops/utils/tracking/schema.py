@@ -19,6 +19,10 @@ CHAMPION_VALIDATION_RMSE = 'champion_validation_rmse'  # version tag: the champi
 ROLE = 'role'
 PROMOTE = 'promote'  # version tag: the promote variable it was registered with (auto, never, force)
 MODEL_FAMILY = 'model_family'  # run tag
+# Version tags: the path of its model card's JSON in the version's run (a Markdown twin beside it,
+# mlops/utils/model_card), or, when no card could be written, why not.
+MODEL_CARD = 'model_card'
+MODEL_CARD_MISSING = 'model_card_missing'
 # Final run tag: how its model came to be: the best trial's model kept (checked), or fitted anew.
 FINAL_FIT = 'final_fit'
 # Artifacts of a family's parent run: the best trial's model, kept for the final step.

@@ -4,10 +4,12 @@ check the variables, tune with every trial tracked, fit, log, register, promote.
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, List, Mapping, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from mlops.utils.compute.cluster import cluster_for
 from mlops.utils.errors import ConfigError
+from mlops.utils.model_card.card import card_figures
+from mlops.utils.model_card.record import failure, publish
 from mlops.utils.model_code.features import INPUT_COLUMNS
 from mlops.utils.model_code.model import TripDurationModel
 from mlops.utils.models.families import XGBOOST, ModelFamily, sklearn_family, xgboost_family
@@ -17,12 +19,13 @@ from mlops.utils.observability.explain import explanation_artifacts
 from mlops.utils.tracking.contract import SERVED_TARGET
 from mlops.utils.tracking.lineage import training_datasets
 from mlops.utils.tracking.mlflow_setup import connect
-from mlops.utils.tracking.registry import register_and_promote
+from mlops.utils.tracking.registry import promote_mode, register_and_promote, registered_model_name
 from mlops.utils.tracking.runs import (
     load_best_model,
     log_best_model,
     log_final_model,
     log_trial,
+    served_requirements,
     start_parent,
 )
 from mlops.utils.tracking.schema import FINAL_FIT, MODEL_FAMILY, REPRODUCE_TAG_PREFIX
@@ -181,11 +184,38 @@ def final_estimator(
     return estimator, metrics, 'fitted with the chosen hyperparameters'
 
 
+def model_card_figures(
+    model: TripDurationModel,
+    data: TrainingData,
+    facts: Dict[str, Any],
+    validation: Any,
+    documents: Dict[str, Any],
+    datasets: List[Tuple[Any, str]],
+    run: Dict[str, Any],
+) -> Tuple[Optional[Dict[str, Any]], Optional[str]]:
+    """(the model card's figures, None), or (None, why not): computed before the registry
+    decides, from the rows and model in hand. A card that cannot be computed is said, never
+    raised: the card documents a version, it does not decide whether there is one (see
+    ``model_card.record``)."""
+    try:
+        figures = card_figures(
+            model, data, facts, validation, documents, datasets, run, served_requirements(model), training_target(data)
+        )
+    except Exception as error:
+        return None, failure(error)
+    return figures, None
+
+
 def train_and_register(
     tuning: Dict[str, Any], training_set: Dict[str, Any], kwargs: Mapping[str, Any]
 ) -> Dict[str, Any]:
     """Fit the final model with the chosen hyperparameters, log it as a pyfunc, register a
-    version and let the registry decide on the champion. Any failure leaves the alias alone."""
+    version and let the registry decide on the champion. Any failure leaves the alias alone.
+
+    Every version gets a model card (``model_card``): its figures are computed before the
+    registry decides and written, with the decision, after it; a card that fails is logged and
+    tagged on the version (``model_card_missing``) but changes nothing about the version or the
+    champion alias, which depend on the model alone."""
     from mlflow.tracking import MlflowClient
 
     settings = training_settings(kwargs)
@@ -204,28 +234,40 @@ def train_and_register(
             model = TripDurationModel(data.dv, estimator)
             check_serving_contract(model, estimator, data.X_val, validation)
         facts = data_facts(data, estimator)
+        tags = {
+            MODEL_FAMILY: family.name,
+            FINAL_FIT: fitted,
+            'preprocessing': family.preprocessing or 'none',
+            **reproduction(family, tuning['params'], estimator),
+        }
+        documents = explanation_artifacts(model, validation)
+        datasets = training_datasets(data.df_train, data.df_val, facts, training_target(data))
         run_id, model_uri = log_final_model(
             client,
             parent,
             model,
             family.parameters(tuning['params']),
             metrics,
-            {
-                MODEL_FAMILY: family.name,
-                FINAL_FIT: fitted,
-                'preprocessing': family.preprocessing or 'none',
-                **reproduction(family, tuning['params'], estimator),
-            },
+            tags,
             facts,
             validation,
-            explanation_artifacts(model, validation),
-            training_datasets(data.df_train, data.df_val, facts, training_target(data)),
+            documents,
+            datasets,
         )
+        run = {
+            'run_id': run_id,
+            'family': family.name,
+            'final_fit': fitted,
+            'validation_metrics': metrics,
+            'tags': tags,
+        }
+        figures, not_computed = model_card_figures(model, data, facts, validation, documents, datasets, run)
         promotion = register_and_promote(model_uri, metrics['rmse'], validation, promote=settings.promote)
     except BaseException:
         client.set_terminated(parent, 'FAILED')
         raise
     client.set_terminated(parent)
+    publish(client, registered_model_name(), promotion, promote_mode(settings.promote), figures, not_computed)
     return {
         'family': family.name,
         'run_id': run_id,
