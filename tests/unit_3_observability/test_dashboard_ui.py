@@ -11,6 +11,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from mlops.utils.models.tuning import Trial
+from mlops.utils.tracking.mlflow_setup import experiment_name
 from tests.browser import page_text, sign_in, wait_until
 from tests.dashboards import assert_serves, chart_data, dashboard_charts, draw, layout_blocks
 from tests.registered import embedded_store, register_linear_on
@@ -87,10 +88,16 @@ def server(tmp_path_factory, shared_data):
         client.set_model_version_tag(registered_model_name(), '2', 'model_card', 'model_card/model_card.json')
         newest_first = _trained(client, experiment)
         assert [run.data.metrics['validation_rmse'] for run in newest_first] == rmses[::-1]
-        versions = {
-            int(v.version): float(v.tags['validation_rmse'])  # the registry keeps 6 decimals
-            for v in client.search_model_versions(f"name = '{registered_model_name()}'")
-        }
+        registered = {int(v.version): v for v in client.search_model_versions(f"name = '{registered_model_name()}'")}
+        versions = {n: float(v.tags['validation_rmse']) for n, v in registered.items()}  # the registry keeps 6 decimals
+        monitored = client.search_runs(
+            [client.get_experiment_by_name(f'{experiment_name()}-monitoring').experiment_id],
+            order_by=['tags.`monitoring.month` DESC'],
+        )
+
+        def trained_on(version: int) -> str:
+            tags = client.get_run(registered[version].run_id).data.tags
+            return f'{tags["data.start_month"]}..{tags["data.end_month"]}'
 
         def by_run(metric: str) -> tuple:  # no Mage run tags here: each model is a training run
             return (
@@ -111,6 +118,35 @@ def server(tmp_path_factory, shared_data):
             'champion_history': (['v1', 'v2 (champion)'], [round(versions[1], 4), round(versions[2], 4)]),
             'monitoring_rmse_by_month': (list(MONTHS), [round(m['rmse'], 4) for m in scored]),
             'monitoring_drift_by_month': (list(MONTHS), [round(m['predictions_psi'], 4) for m in scored]),
+            'versions_and_why': (
+                ['version', 'trained on', 'family', 'validation RMSE', 'role', 'made by'],
+                [
+                    [
+                        label,
+                        trained_on(n),
+                        'LinearRegression',
+                        round(versions[n], 4),
+                        registered[n].tags['role'],
+                        'outside Mage',
+                    ]
+                    for n, label in ((2, 'v2 (champion)'), (1, 'v1'))
+                ],
+            ),
+            # what the failure mail says of each breach, without its threshold; no retraining here
+            'monitoring_alerts': (
+                ['month', 'version', 'RMSE', 'breaches (alerts)', 'action'],
+                [
+                    [
+                        run.data.tags['monitoring.month'],
+                        'v2',
+                        round(run.data.metrics['rmse'], 3),
+                        '; '.join(b.split(' (threshold')[0] for b in run.data.tags['monitoring.breaches'].splitlines())
+                        or 'none',
+                        '',
+                    ]
+                    for run in monitored
+                ],
+            ),
             'champion_model_card': (
                 ['about', 'champion model card'],
                 [
@@ -146,7 +182,7 @@ def test_every_chart_serves_the_stores_figures(server):
 
 def test_chromium_sees_every_chart_drawn(server, browser, tmp_path):
     client, expected = server
-    browser.set_window_size(1600, 2900)  # the champion's model card tables are the last row
+    browser.set_window_size(1600, 3800)  # the champion's model card tables are the last row
     sign_in(browser, client.base_url, client.email, client.password)
     missing, shown = draw(
         browser,
@@ -154,7 +190,7 @@ def test_chromium_sees_every_chart_drawn(server, browser, tmp_path):
         PAGE,
         layout_blocks(PAGE).values(),
         tmp_path / 'monitoring-dashboard.png',
-        shown=('Trained (UTC)', '6.4–6.5', 'promoted to champion (champion before: 1)', 'route 74_75'),
+        shown=('Trained (UTC)', '6.4–6.5', 'promoted to champion (champion before: 1)', 'route 74_75', 'outside Mage'),
     )
     assert not missing, f'not drawn: {sorted(missing)}'
     for label in ('LinearRegression', 'v2 (champion)', '2023-05', *expected['validation_rmse_over_time'][1][0]):

@@ -137,7 +137,9 @@ def made_by(tags: Dict[str, str]) -> str:
     retraining = tags.get('mage.retraining_run_id')
     if retraining:
         return f'retraining #{retraining}: {tags.get("mage.retraining_why", "?")}'
-    run = f'{tags.get("mage.pipeline_uuid", "?")} #{tags.get("mage.pipeline_run_id", "?")}'
+    if 'mage.pipeline_uuid' not in tags:
+        return 'outside Mage'
+    run = f'{tags["mage.pipeline_uuid"]} #{tags.get("mage.pipeline_run_id", "?")}'
     trigger = tags.get('mage.trigger_name')
     return f'{run} ({trigger})' if trigger else run
 
