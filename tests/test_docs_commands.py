@@ -24,6 +24,7 @@ PAGES = [REPO_ROOT / 'README.md', *sorted((REPO_ROOT / 'docs').glob('*.md'))]
 SCRIPT_PROGRAMS = {
     'scripts/run.sh': ['-m', 'mlops.utils.orchestration'],
     'scripts/predict_api.sh': ['-m', 'mlops.utils.triggering.api_command'],
+    'scripts/replay.sh': ['-m', 'mlops.utils.replay'],
 }
 # Scripts whose arguments go to another program (start.sh: docker compose up) or that take none.
 PASS_THROUGH = {'scripts/start.sh', 'scripts/serve.sh', 'scripts/test.sh', 'scripts/mlflow_server.sh'}
