@@ -35,9 +35,9 @@ def server(tmp_path_factory, shared_data):
             logged = json.load(file)
         check_trip(model, logged['trip'])
         expected = {
-            'champion_feature_contributions': (
-                logged['top_features']['features'],
-                logged['top_features']['mean_abs_minutes'],
+            'champion_feature_contributions': (  # a horizontal chart: the largest last, drawn on top
+                logged['top_features']['features'][::-1],
+                logged['top_features']['mean_abs_minutes'][::-1],
             ),
             'trip_prediction_contributions': (logged['trip']['columns'], logged['trip']['rows']),
         }

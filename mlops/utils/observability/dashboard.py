@@ -87,12 +87,16 @@ def trial_rmse_bins() -> Tuple[List[str], List[int]]:
     return histogram(history.tuning_trials(client, experiment_id)['rmse'].dropna().tolist())
 
 
-def champion_history() -> Tuple[List[str], List[float]]:
-    """Bar chart: each registered version's validation RMSE, in registration order."""
+HISTORY_BARS = 12  # more bars than this in one panel and their labels overlap
+
+
+def champion_history(last: int = HISTORY_BARS) -> Tuple[List[str], List[float]]:
+    """Bar chart: the validation RMSE of the ``last`` newest registered versions, in
+    registration order."""
     from mlops.utils.tracking.registry import registered_model_name
 
     client, _ = _client_and_experiment()
-    versions = history.registry_history(client, registered_model_name()).dropna(subset=['rmse'])
+    versions = history.registry_history(client, registered_model_name()).dropna(subset=['rmse']).tail(last)
     labels = [f'v{v}{" (champion)" if c else ""}' for v, c in zip(versions['version'], versions['champion'])]
     return labels, [round(v, 4) for v in versions['rmse']]
 

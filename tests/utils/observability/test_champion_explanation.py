@@ -7,6 +7,7 @@ import time
 
 import numpy as np
 import pytest
+import yaml
 from mlflow.tracking import MlflowClient
 
 from mlops.utils.model_code.model import TripDurationModel
@@ -16,6 +17,11 @@ from mlops.utils.paths import project_dir
 from tests.registered import register_constant, register_model, small_booster
 
 CHARTS = project_dir('unit_2_training') / 'charts'
+LAYOUT = yaml.safe_load(
+    (
+        project_dir('unit_2_training').parent / 'presenters/pipelines/xgboost_training/dashboard/block_layout.yaml'
+    ).read_text()
+)
 
 
 @pytest.fixture(scope='module')
@@ -24,10 +30,12 @@ def data(default_training_set):
 
 
 def chart(name: str):
-    """A chart file run as Mage runs it: its ``x`` and ``y``, and the seconds it took."""
+    """A chart file run as Mage runs it: the values its layout names as ``x`` and ``y``, and the
+    seconds it took."""
     started = time.monotonic()
     values = runpy.run_path(str(CHARTS / f'{name}.py'))
-    return values['x'], values['y'], time.monotonic() - started
+    axes = LAYOUT['blocks'][name]['configuration']
+    return values[axes['x']], values[axes['y']], time.monotonic() - started
 
 
 def independent_contributions(model, trips):
@@ -63,8 +71,8 @@ def test_xgboost_champion_carries_its_explanation_and_the_charts_serve_it(tracki
     assert rows[BIAS] == pytest.approx(values[0, -1], abs=1e-3)
     assert sum(minutes for _, minutes in logged['trip']['rows'][1:]) == pytest.approx(rows['prediction'], abs=1e-3)
 
-    x, y, seconds = chart('champion_feature_contributions')
-    assert (x, y) == (logged['top_features']['features'], logged['top_features']['mean_abs_minutes'])
+    x, y, seconds = chart('champion_feature_contributions')  # largest last: drawn on top
+    assert (x, y) == (logged['top_features']['features'][::-1], logged['top_features']['mean_abs_minutes'][::-1])
     assert seconds < 1.0
     x, y, seconds = chart('trip_prediction_contributions')
     assert (x, y) == (TRIP_COLUMNS, logged['trip']['rows']) and seconds < 1.0
