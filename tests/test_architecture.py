@@ -1,14 +1,21 @@
-"""The code's own rules, as pyproject.toml states them: the layers of the import contract
-(blocks -> utils concerns -> model_code -> errors), checked by import-linter as `lint-imports`
-runs it, and ruff's lint and format. Each check can fail: a copy of the code with one import
-running back up is reported broken; an unused import and a badly formatted file are reported."""
+"""The code's own rules, as pyproject.toml states them: the import contracts (the layers
+blocks -> utils concerns -> model_code -> errors; model_code imports only libraries and errors;
+models/ never imports MLflow), checked by import-linter as `lint-imports` runs it; the rule it
+cannot state (only orchestration/ imports `mage_ai.orchestration`); and ruff's lint and format.
+Each check can fail: a copy of the code with one import breaking each rule is reported broken;
+an unused import and a badly formatted file are reported."""
 
 from __future__ import annotations
 
+import ast
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
+from typing import List
+
+import pytest
 
 from tests.chain import REPO_ROOT
 
@@ -32,13 +39,17 @@ def lint_imports(root: Path) -> subprocess.CompletedProcess:
     )
 
 
-def test_the_layers_contract_is_kept():
+CONTRACTS = tomllib.loads((REPO_ROOT / 'pyproject.toml').read_text())['tool']['importlinter']['contracts']
+
+
+def test_every_import_contract_is_kept():
     result = lint_imports(REPO_ROOT)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
-    assert 'Contracts: 1 kept, 0 broken.' in result.stdout
+    assert f'Contracts: {len(CONTRACTS)} kept, 0 broken.' in result.stdout
+    assert len(CONTRACTS) == 3
 
 
-def test_an_import_running_back_up_breaks_it(tmp_path):
+def copy_of_the_code(tmp_path: Path) -> Path:
     shutil.copytree(
         REPO_ROOT / 'mlops',
         tmp_path / 'mlops',
@@ -47,11 +58,82 @@ def test_an_import_running_back_up_breaks_it(tmp_path):
         ],
     )
     shutil.copy2(REPO_ROOT / 'pyproject.toml', tmp_path)
-    strings = tmp_path / 'mlops' / 'utils' / 'model_code' / 'strings.py'
-    strings.write_text(strings.read_text() + '\nfrom mlops.utils.tracking import schema  # noqa\n')
-    result = lint_imports(tmp_path)
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    'module, line, broken',
+    [
+        (  # an import running back up the layers
+            'utils/model_code/strings.py',
+            'from mlops.utils.tracking import schema',
+            'mlops.utils.model_code is not allowed to import mlops.utils.tracking',
+        ),
+        (  # a module below model_code in the layers, but not shipped with the model
+            'utils/model_code/strings.py',
+            'from mlops.utils import paths',
+            'model_code imports only libraries and errors (it ships inside every registered model) BROKEN',
+        ),
+        ('utils/models/metrics.py', 'import mlflow', 'models/ never imports MLflow BROKEN'),
+    ],
+)
+def test_each_contract_reports_an_import_that_breaks_it(tmp_path, module, line, broken):
+    root = copy_of_the_code(tmp_path)
+    target = root / 'mlops' / module
+    target.write_text(target.read_text() + f'\n{line}  # noqa\n')
+    result = lint_imports(root)
     assert result.returncode == 1, result.stdout[-3000:]
-    assert 'mlops.utils.model_code is not allowed to import mlops.utils.tracking' in result.stdout
+    assert broken in result.stdout, result.stdout[-3000:]
+
+
+def python_modules(root: Path) -> List[str]:
+    """Every module and package of ``mlops`` one level under ``mlops`` and ``mlops.utils``."""
+    found = []
+    for folder, prefix in ((root / 'mlops', 'mlops'), (root / 'mlops' / 'utils', 'mlops.utils')):
+        for path in sorted(folder.iterdir()):
+            if path.is_dir() and (path / '__init__.py').is_file() and path.name != 'utils':
+                found.append(f'{prefix}.{path.name}')
+            elif path.suffix == '.py' and path.stem != '__init__':
+                found.append(f'{prefix}.{path.stem}')
+    return found
+
+
+def test_model_code_is_forbidden_every_module_but_errors():
+    (contract,) = [c for c in CONTRACTS if c.get('source_modules') == ['mlops.utils.model_code']]
+    expected = set(python_modules(REPO_ROOT)) - {'mlops.utils.model_code', 'mlops.utils.errors'}
+    assert set(contract['forbidden_modules']) == expected
+
+
+# Mage's scheduler internals change between releases; one package touches them, naming why.
+MAGE_INTERNALS = 'mage_ai.orchestration'
+ALLOWED_TO_TOUCH = Path('mlops/utils/orchestration')
+
+
+def imports_of(path: Path) -> List[str]:
+    names = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            names.extend(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.extend([node.module, *(f'{node.module}.{alias.name}' for alias in node.names)])
+    return names
+
+
+def mage_internals_outside_orchestration(root: Path) -> List[str]:
+    return sorted(
+        str(path.relative_to(root))
+        for path in (root / 'mlops').rglob('*.py')
+        if not path.relative_to(root).is_relative_to(ALLOWED_TO_TOUCH)
+        and any(name == MAGE_INTERNALS or name.startswith(f'{MAGE_INTERNALS}.') for name in imports_of(path))
+    )
+
+
+def test_only_orchestration_imports_mages_scheduler_internals(tmp_path):
+    assert mage_internals_outside_orchestration(REPO_ROOT) == []
+    root = copy_of_the_code(tmp_path)  # the control: one such import elsewhere is found
+    target = root / 'mlops' / 'utils' / 'triggering' / 'plan.py'
+    target.write_text(target.read_text() + '\n\ndef later():\n    from mage_ai.orchestration.db import db_connection\n')
+    assert mage_internals_outside_orchestration(root) == ['mlops/utils/triggering/plan.py']
 
 
 def ruff(*args: str) -> subprocess.CompletedProcess:

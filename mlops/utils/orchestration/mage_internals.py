@@ -211,6 +211,17 @@ def active_runs(pipeline_uuid: str, project_path: Path) -> List[Any]:
     )
 
 
+def run_variables(run_id: Any) -> Optional[Dict[str, Any]]:
+    """The variables Mage stored for run ``run_id`` (its ``event_variables`` under its
+    ``variables``, as Mage hands both to the blocks); None when there is no such run."""
+    from mage_ai.orchestration.db.models.schedules import PipelineRun
+
+    run = PipelineRun.query.get(int(run_id)) if str(run_id).isdigit() else None
+    if run is None:
+        return None
+    return {**(run.event_variables or {}), **(run.variables or {})}
+
+
 def run_status(run) -> str:
     run.refresh()
     return status_of(run.status)

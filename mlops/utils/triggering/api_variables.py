@@ -172,12 +172,11 @@ def check_posted(trigger: ApiTriggerName, posted: Mapping[str, Any], environ: Ma
 def posted_variables(run_id: Any) -> Dict[str, Any]:
     """What the request that created Mage run ``run_id`` carried: its stored ``variables`` and
     ``event_variables`` (Mage hands both to the blocks), less the partition Mage adds itself."""
-    from mage_ai.orchestration.db.models.schedules import PipelineRun
+    from mlops.utils.orchestration.mage_internals import run_variables
 
-    run = PipelineRun.query.get(int(run_id)) if str(run_id).isdigit() else None
-    if run is None:
+    posted = run_variables(run_id)
+    if posted is None:
         raise ConfigError(f'pipeline run {run_id!r} not found: cannot check the variables posted to it')
-    posted = {**(run.event_variables or {}), **(run.variables or {})}
     posted.pop('execution_partition', None)
     return posted
 
