@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from pathlib import Path
 
 import yaml
 
@@ -39,3 +40,73 @@ def test_a_broken_link_fails_the_build(tmp_path):
     page.write_text(page.read_text() + '\nSee [nowhere](no-such-page.md).\n')
     built = mkdocs('build', '--strict', '--site-dir', str(tmp_path / 'site'), cwd=tmp_path)
     assert built.returncode != 0 and 'no-such-page.md' in built.stderr, built.stderr[-3000:]
+
+
+# What code, comments and config may say to send a reader to the docs: a page
+# (``docs/model-server.md``), a page and a heading (``docs/monitoring-and-alerts.md, *Alerts
+# (e-mail)*``: a ``#`` heading or a bold run-in one, ``**The champion rule.**``) or an anchor
+# (``docs/tests-and-benchmarks.md#the-main-job``). ``README: Alerts`` (a section the README lost)
+# is what this replaces.
+PAGE_REFERENCE = re.compile(r'((?:docs/[\w-]+|README)\.md)(?:, \*([^*]+)\*|#([\w-]+))?')
+OLD_STYLE = re.compile(r'README: [A-Z]')
+SKIPPED_SUFFIXES = {'.png', '.parquet', '.ipynb', '.ico', '.svg'}
+
+
+def headings(page) -> set:
+    text = page.read_text()
+    titles = {m.strip() for m in re.findall(r'^#+ (.+)$', text, re.M)}
+    titles |= {m.strip() for m in re.findall(r'^\*\*([^*]+?)\.?\*\*', text, re.M)}
+    return titles
+
+
+def anchors(page) -> set:
+    """GitHub's and MkDocs' anchors of the page's headings: lower case, punctuation dropped."""
+    return {re.sub(r'[^\w\- ]', '', title.lower()).replace(' ', '-') for title in headings(page)}
+
+
+def references(text: str):
+    for page, heading, anchor in PAGE_REFERENCE.findall(text):
+        yield page, heading, anchor
+
+
+def dangling(files) -> list:
+    found = []
+    for path in files:
+        text = path.read_text(errors='replace')
+        where = path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path.name
+        found += [f'{where}: {m.group(0)}' for m in OLD_STYLE.finditer(text)]
+        for page, heading, anchor in references(text):
+            target = REPO_ROOT / page
+            if not target.is_file():
+                found.append(f'{where}: {page} does not exist')
+            elif heading and heading not in headings(target):
+                found.append(f'{where}: {page} has no heading {heading!r}')
+            elif anchor and anchor not in anchors(target):
+                found.append(f'{where}: {page} has no heading with the anchor #{anchor}')
+    return found
+
+
+def tracked_text_files() -> list:
+    import subprocess
+
+    listed = subprocess.run(['git', 'ls-files'], cwd=REPO_ROOT, capture_output=True, text=True, check=True)
+    paths = [REPO_ROOT / name for name in listed.stdout.splitlines()]
+    own = Path(__file__)  # its examples of what is refused
+    return [
+        p for p in paths if p.is_file() and p.suffix not in SKIPPED_SUFFIXES and not p.is_relative_to(DOCS) and p != own
+    ]
+
+
+def test_every_reference_to_the_docs_in_code_and_comments_points_to_a_page_and_heading_that_exist(tmp_path):
+    assert dangling(tracked_text_files()) == []
+    control = tmp_path / 'control.txt'  # references resolve from the repository's root
+    control.write_text(
+        '(README: Alerts) docs/monitoring-and-alerts.md, *No such heading* docs/gone.md '
+        'docs/tests-and-benchmarks.md#no-anchor docs/monitoring-and-alerts.md, *Alerts (e-mail)*'
+    )
+    assert dangling([control]) == [
+        'control.txt: README: A',
+        "control.txt: docs/monitoring-and-alerts.md has no heading 'No such heading'",
+        'control.txt: docs/gone.md does not exist',
+        'control.txt: docs/tests-and-benchmarks.md has no heading with the anchor #no-anchor',
+    ]

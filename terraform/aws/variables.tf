@@ -271,7 +271,7 @@ variable "default_owner_email" {
 }
 
 variable "mage_environment" {
-  description = "Extra plain environment variables of the Mage container, e.g. SMTP_HOST, SMTP_PORT, SMTP_USER, SMTP_MAIL_FROM, ALERT_EMAILS, MLOPS_DATA_SOURCE (README: Alerts, Configuration). No secrets here: see smtp_password_secret_arn."
+  description = "Extra plain environment variables of the Mage container, e.g. SMTP_HOST, SMTP_PORT, SMTP_USER, SMTP_MAIL_FROM, ALERT_EMAILS, MLOPS_DATA_SOURCE (docs/monitoring-and-alerts.md, docs/configuration.md). No secrets here: see smtp_password_secret_arn."
   type        = map(string)
   default     = {}
 

@@ -30,7 +30,7 @@ def email_config(env: Optional[Mapping[str, str]] = None):
     if missing:
         raise ConfigError(
             f'setup_email: {" and ".join(missing)} not set; the alerts use SMTP_HOST, SMTP_PORT, '
-            'SMTP_USER, SMTP_PASSWORD, SMTP_MAIL_FROM and ALERT_EMAILS (README: Alerts)'
+            'SMTP_USER, SMTP_PASSWORD, SMTP_MAIL_FROM and ALERT_EMAILS (docs/monitoring-and-alerts.md, *Alerts (e-mail)*)'
         )
     try:
         port = smtp_port(env)
