@@ -110,3 +110,25 @@ def test_every_reference_to_the_docs_in_code_and_comments_points_to_a_page_and_h
         'control.txt: docs/gone.md does not exist',
         'control.txt: docs/tests-and-benchmarks.md has no heading with the anchor #no-anchor',
     ]
+
+
+ARCHITECTURE = DOCS / 'architecture.md'
+UTILS = REPO_ROOT / 'mlops' / 'utils'
+
+
+def test_the_architecture_page_names_every_concern_and_only_modules_that_exist():
+    page = ARCHITECTURE.read_text()
+    concerns = sorted(p.name for p in UTILS.iterdir() if (p / '__init__.py').is_file())
+    assert [c for c in concerns if f'`{c}/`' not in page] == []  # every concern is on it
+    named = set(re.findall(r'`([a-z_]+/[a-z_/]+\.py)`', page))
+    assert [n for n in sorted(named) if n.split('/')[0] in concerns and not (UTILS / n).is_file()] == []
+    assert len([n for n in named if n.split('/')[0] in concerns]) >= 20  # the check sees the page's names
+    for row in re.findall(r'^\| `([a-z_]+)/`', page, re.M):  # each layer row's concern exists
+        assert row in concerns or row == 'mlops/unit_*', row
+
+
+def test_the_readme_keeps_a_small_picture_and_links_the_architecture_page():
+    readme = (REPO_ROOT / 'README.md').read_text()
+    section = readme.split('## Architecture', 1)[1].split('\n## ', 1)[0]
+    assert '(docs/architecture.md)' in section
+    assert len(section.strip().splitlines()) <= 25  # a picture of the concerns at most, not the page again
