@@ -11,10 +11,11 @@ from typing import Any, Dict, List, Mapping, Tuple
 
 from mlops.utils.tracking.lineage import file_dataset, log_datasets
 from mlops.utils.tracking.mlflow_setup import experiment_name, file_lock
+from mlops.utils.tracking.schema import BATCH_SCORING_TAG_PREFIX
 
 EXPERIMENT_SUFFIX = '-batch-scoring'
 SUMMARY_ARTIFACT = 'batch_scoring.json'
-TAG_PREFIX = 'batch_scoring.'
+TAG_PREFIX = BATCH_SCORING_TAG_PREFIX
 TAG_LIMIT = 5000  # MLflow's tag value limit
 # The summary's figures logged as metrics (refused rows per reason: ``refused.<reason>``).
 METRICS = ('rows_in', 'rows_scored', 'rows_refused', 'seconds')

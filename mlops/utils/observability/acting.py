@@ -15,6 +15,7 @@ from typing import Any, Dict, List, Mapping, Sequence, Tuple
 from mlops.utils.errors import ConfigError
 from mlops.utils.observability.month_scoring import Thresholds, breaches
 from mlops.utils.orchestration.variables import bounded_number
+from mlops.utils.tracking.schema import MONITORING_MONTH
 
 # Pipeline variables of ``monitoring`` (its metadata.yaml holds the same defaults; a test keeps
 # them so): breaches among the last scored months that start a retraining; 0 turns it off.
@@ -112,7 +113,7 @@ def latest_per_month(runs: List[Any]) -> List[ScoredMonth]:
     """The newest finished monitoring run of each month, from MLflow runs (newest first)."""
     seen: Dict[str, ScoredMonth] = {}
     for run in runs:
-        month = run.data.tags.get('monitoring.month')
+        month = run.data.tags.get(MONITORING_MONTH)
         if month and month not in seen:
             seen[month] = ScoredMonth(month, run.info.run_id, dict(run.data.metrics))
     return list(seen.values())

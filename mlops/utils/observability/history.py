@@ -12,8 +12,26 @@ from typing import Dict, List
 import pandas as pd
 
 from mlops.utils.observability.month_scoring import MONITORING_EXPERIMENT_SUFFIX
-from mlops.utils.observability.score_log import RETRAINING_RUN_TAG
-from mlops.utils.tracking.schema import MODEL_FAMILY, ROLE, VALIDATION_RMSE, champion_version
+from mlops.utils.tracking.schema import (
+    DATA_TAG_PREFIX,
+    FINAL_STAGE,
+    MAGE_PIPELINE_RUN_ID,
+    MAGE_PIPELINE_UUID,
+    MAGE_RETRAINING_RUN_ID,
+    MAGE_RETRAINING_WHY,
+    MAGE_TRIGGER_NAME,
+    MODEL_FAMILY,
+    MONITORING_BREACHED,
+    MONITORING_BREACHES,
+    MONITORING_MONTH,
+    MONITORING_RETRAINING_RUN,
+    MONITORING_VERSION,
+    ROLE,
+    STAGE,
+    TUNING_STAGE,
+    VALIDATION_RMSE,
+    champion_version,
+)
 
 MODEL_COLUMNS = ['run_id', 'started', 'family', 'rmse', 'mse', 'version', 'role', 'pipeline_uuid', 'pipeline_run_id']
 TRIAL_COLUMNS = ['started', 'family', 'rmse', 'seconds', 'pipeline_uuid', 'pipeline_run_id']
@@ -65,7 +83,7 @@ def final_models(client, experiment_id: str, model_name: str) -> pd.DataFrame:
     registry version and role it got."""
     versions = {v.run_id: v for v in _all_versions(client, model_name)}
     rows = []
-    for run in _all_runs(client, [experiment_id], "tags.stage = 'final' and attributes.status = 'FINISHED'"):
+    for run in _all_runs(client, [experiment_id], f"tags.{STAGE} = '{FINAL_STAGE}' and attributes.status = 'FINISHED'"):
         version = versions.get(run.info.run_id)
         rows.append(
             {
@@ -76,8 +94,8 @@ def final_models(client, experiment_id: str, model_name: str) -> pd.DataFrame:
                 'mse': run.data.metrics.get('validation_mse'),
                 'version': int(version.version) if version else None,
                 'role': version.tags.get(ROLE) if version else None,
-                'pipeline_uuid': run.data.tags.get('mage.pipeline_uuid'),
-                'pipeline_run_id': run.data.tags.get('mage.pipeline_run_id'),
+                'pipeline_uuid': run.data.tags.get(MAGE_PIPELINE_UUID),
+                'pipeline_run_id': run.data.tags.get(MAGE_PIPELINE_RUN_ID),
             }
         )
     return _frame(rows, MODEL_COLUMNS)
@@ -91,10 +109,10 @@ def tuning_trials(client, experiment_id: str) -> pd.DataFrame:
             'family': run.data.tags.get(MODEL_FAMILY),
             'rmse': run.data.metrics.get(VALIDATION_RMSE),
             'seconds': run.data.metrics.get('duration_seconds'),
-            'pipeline_uuid': run.data.tags.get('mage.pipeline_uuid'),
-            'pipeline_run_id': run.data.tags.get('mage.pipeline_run_id'),
+            'pipeline_uuid': run.data.tags.get(MAGE_PIPELINE_UUID),
+            'pipeline_run_id': run.data.tags.get(MAGE_PIPELINE_RUN_ID),
         }
-        for run in _all_runs(client, [experiment_id], "tags.stage = 'tuning'")
+        for run in _all_runs(client, [experiment_id], f"tags.{STAGE} = '{TUNING_STAGE}'")
     ]
     return _frame(rows, TRIAL_COLUMNS)
 
@@ -124,7 +142,7 @@ def registry_history(client, model_name: str) -> pd.DataFrame:
                 'rmse': float(v.tags[VALIDATION_RMSE]) if v.tags.get(VALIDATION_RMSE) else None,
                 'role': v.tags.get(ROLE),
                 'champion': v.version == champion,
-                'months': f'{tags.get("data.start_month", "?")}..{tags.get("data.end_month", "?")}',
+                'months': f'{tags.get(DATA_TAG_PREFIX + "start_month", "?")}..{tags.get(DATA_TAG_PREFIX + "end_month", "?")}',
                 'made_by': made_by(tags),
             }
         )
@@ -134,13 +152,13 @@ def registry_history(client, model_name: str) -> pd.DataFrame:
 def made_by(tags: Dict[str, str]) -> str:
     """Which Mage run trained a model, from its run's ``mage.*`` tags: a retraining's child says
     the retraining and why it ran."""
-    retraining = tags.get('mage.retraining_run_id')
+    retraining = tags.get(MAGE_RETRAINING_RUN_ID)
     if retraining:
-        return f'retraining #{retraining}: {tags.get("mage.retraining_why", "?")}'
-    if 'mage.pipeline_uuid' not in tags:
+        return f'retraining #{retraining}: {tags.get(MAGE_RETRAINING_WHY, "?")}'
+    if MAGE_PIPELINE_UUID not in tags:
         return 'outside Mage'
-    run = f'{tags["mage.pipeline_uuid"]} #{tags.get("mage.pipeline_run_id", "?")}'
-    trigger = tags.get('mage.trigger_name')
+    run = f'{tags[MAGE_PIPELINE_UUID]} #{tags.get(MAGE_PIPELINE_RUN_ID, "?")}'
+    trigger = tags.get(MAGE_TRIGGER_NAME)
     return f'{run} ({trigger})' if trigger else run
 
 
@@ -154,12 +172,12 @@ def monitoring_history(client, experiment_name: str) -> pd.DataFrame:
         metrics, tags = run.data.metrics, run.data.tags
         rows.append(
             {
-                'month': tags.get('monitoring.month'),
-                'version': int(tags.get('monitoring.version', 0)),
+                'month': tags.get(MONITORING_MONTH),
+                'version': int(tags.get(MONITORING_VERSION, 0)),
                 'scored': _time(run.info.start_time),
-                'breached': tags.get('monitoring.breached') == 'true',
-                'breaches': tags.get('monitoring.breaches', ''),
-                'retraining_run': tags.get(RETRAINING_RUN_TAG),
+                'breached': tags.get(MONITORING_BREACHED) == 'true',
+                'breaches': tags.get(MONITORING_BREACHES, ''),
+                'retraining_run': tags.get(MONITORING_RETRAINING_RUN),
                 **{k: metrics.get(k) for k in MONITORING_COLUMNS if k in metrics},
             }
         )

@@ -20,7 +20,7 @@ from mlops.utils.observability.score_log import (
 from mlops.utils.tracking.lineage import MONITORED, TRAINING, trips_datasets
 from mlops.utils.tracking.mlflow_setup import connect, file_lock
 from mlops.utils.tracking.registry import registered_model_name
-from mlops.utils.tracking.schema import VALIDATION_RMSE
+from mlops.utils.tracking.schema import MONITORING_MONTH, VALIDATION_RMSE
 from mlops.utils.tracking.trained_range import TARGET, champion_range, month_trips, training_trips
 from mlops.utils.triggering.new_data import new_months
 from mlops.utils.triggering.requested_retraining import retraining_variables, running_retraining, start_retraining
@@ -155,7 +155,7 @@ def act(result: MonitoringResult, variables: Mapping[str, Any], thresholds: Thre
             return Action(f'{judgement.why}; not started: {running}')
         why = f'monitoring run {result.run_id} ({result.model} v{result.version} on {result.month}): {judgement.why}'
         mage_run = start_retraining(why, requested)
-        newest = next(r for r in runs if r.data.tags.get('monitoring.month') == judgement.judged[-1])
+        newest = next(r for r in runs if r.data.tags.get(MONITORING_MONTH) == judgement.judged[-1])
         record_retraining(client, newest.info.run_id, mage_run, judgement.key, why)
     return Action(f'{judgement.why}; started retraining run {mage_run} (automatic_retraining, retrain_now)', mage_run)
 

@@ -10,6 +10,17 @@ from typing import Any, Optional, Sequence, Tuple
 from mlops.utils.observability.month_scoring import MONITORING_EXPERIMENT_SUFFIX, MonthScore, Thresholds
 from mlops.utils.tracking.lineage import log_datasets
 from mlops.utils.tracking.mlflow_setup import experiment_name, file_lock
+from mlops.utils.tracking.schema import (
+    MAGE_PIPELINE_RUN_ID,
+    MONITORING_BREACHED,
+    MONITORING_BREACHES,
+    MONITORING_MODEL,
+    MONITORING_MONTH,
+    MONITORING_RETRAINING_FOR,
+    MONITORING_RETRAINING_RUN,
+    MONITORING_RETRAINING_WHY,
+    MONITORING_VERSION,
+)
 from mlops.utils.tracking.trained_range import TrainedRange
 
 
@@ -30,8 +41,8 @@ def find_score(client, experiment_id: str, model: str, version: str, month: str)
     runs = client.search_runs(
         [experiment_id],
         filter_string=(
-            f"tags.`monitoring.model` = '{model}' and tags.`monitoring.version` = '{version}' "
-            f"and tags.`monitoring.month` = '{month}' and attributes.status = 'FINISHED'"
+            f"tags.`{MONITORING_MODEL}` = '{model}' and tags.`{MONITORING_VERSION}` = '{version}' "
+            f"and tags.`{MONITORING_MONTH}` = '{month}' and attributes.status = 'FINISHED'"
         ),
         max_results=1,
     )
@@ -54,15 +65,15 @@ def log_score(
     from mlflow.entities import Metric, Param
 
     tags = {
-        'monitoring.model': trained.model,
-        'monitoring.version': trained.version,
-        'monitoring.month': score.month,
-        'monitoring.breached': str(bool(score.breaches)).lower(),
-        'monitoring.breaches': '\n'.join(score.breaches)[:5000],  # MLflow's tag value limit
+        MONITORING_MODEL: trained.model,
+        MONITORING_VERSION: trained.version,
+        MONITORING_MONTH: score.month,
+        MONITORING_BREACHED: str(bool(score.breaches)).lower(),
+        MONITORING_BREACHES: '\n'.join(score.breaches)[:5000],  # MLflow's tag value limit
         'mlflow.runName': f'{trained.model} v{trained.version} on {score.month}',
     }
     if mage_run:
-        tags['mage.pipeline_run_id'] = mage_run
+        tags[MAGE_PIPELINE_RUN_ID] = mage_run
     run = client.create_run(experiment_id, tags=tags)
     run_id = run.info.run_id
     try:
@@ -81,19 +92,12 @@ def log_score(
     return run_id
 
 
-# The tags of the monitoring run that started a retraining: the Mage run it made and the months
-# it judged (a second judgement of the same months finds them and starts nothing).
-RETRAINING_RUN_TAG = 'monitoring.retraining_run'
-RETRAINING_FOR_TAG = 'monitoring.retraining_for'
-RETRAINING_WHY_TAG = 'monitoring.retraining_why'
-
-
 def version_scores(client, experiment_id: str, model: str, version: str) -> list:
     """Every finished monitoring run of ``model`` ``version``, newest first."""
     return client.search_runs(
         [experiment_id],
         filter_string=(
-            f"tags.`monitoring.model` = '{model}' and tags.`monitoring.version` = '{version}' "
+            f"tags.`{MONITORING_MODEL}` = '{model}' and tags.`{MONITORING_VERSION}` = '{version}' "
             "and attributes.status = 'FINISHED'"
         ),
         order_by=['attributes.start_time DESC'],
@@ -104,12 +108,12 @@ def version_scores(client, experiment_id: str, model: str, version: str) -> list
 def retraining_started_for(runs: Sequence[Any], months: str) -> Optional[str]:
     """The Mage run id of the retraining a monitoring run among ``runs`` started for ``months``."""
     for run in runs:
-        if run.data.tags.get(RETRAINING_FOR_TAG) == months:
-            return run.data.tags.get(RETRAINING_RUN_TAG, '?')
+        if run.data.tags.get(MONITORING_RETRAINING_FOR) == months:
+            return run.data.tags.get(MONITORING_RETRAINING_RUN, '?')
     return None
 
 
 def record_retraining(client, run_id: str, mage_run_id: Any, months: str, why: str) -> None:
-    client.set_tag(run_id, RETRAINING_RUN_TAG, str(mage_run_id))
-    client.set_tag(run_id, RETRAINING_FOR_TAG, months)
-    client.set_tag(run_id, RETRAINING_WHY_TAG, why[:5000])
+    client.set_tag(run_id, MONITORING_RETRAINING_RUN, str(mage_run_id))
+    client.set_tag(run_id, MONITORING_RETRAINING_FOR, months)
+    client.set_tag(run_id, MONITORING_RETRAINING_WHY, why[:5000])

@@ -30,15 +30,24 @@ def training(result: Dict[str, Any]) -> Dict[str, Any]:
 
     from mlops.utils.tracking.mlflow_setup import connect
     from mlops.utils.tracking.registry import registered_model_name
-    from mlops.utils.tracking.schema import MODEL_FAMILY, ROLE, VALIDATION_RMSE, champion_version
+    from mlops.utils.tracking.schema import (
+        FINAL_STAGE,
+        MAGE_PIPELINE_RUN_ID,
+        MAGE_PIPELINE_UUID,
+        MODEL_FAMILY,
+        ROLE,
+        STAGE,
+        VALIDATION_RMSE,
+        champion_version,
+    )
 
     experiment_id = connect()
     client = MlflowClient()
     runs = client.search_runs(
         [experiment_id],
         filter_string=(
-            f"tags.`mage.pipeline_uuid` = '{result['pipeline']}' and "
-            f"tags.`mage.pipeline_run_id` = '{result['pipeline_run_id']}' and tags.stage = 'final' "
+            f"tags.`{MAGE_PIPELINE_UUID}` = '{result['pipeline']}' and "
+            f"tags.`{MAGE_PIPELINE_RUN_ID}` = '{result['pipeline_run_id']}' and tags.{STAGE} = '{FINAL_STAGE}' "
             f'and attributes.start_time >= {int(result["started_at"] * 1000)}'
         ),
     )

@@ -16,7 +16,15 @@ from mlops.utils.model_code.features import INPUT_COLUMNS, INPUT_TYPES
 from mlops.utils.model_code.model import TripDurationModel
 from mlops.utils.models.tuning import Trial
 from mlops.utils.paths import REPO_ROOT
-from mlops.utils.tracking.schema import BEST_TRIAL_BOOSTER, BEST_TRIAL_ESTIMATOR, MODEL_FAMILY
+from mlops.utils.tracking.schema import (
+    BEST_TRIAL_BOOSTER,
+    BEST_TRIAL_ESTIMATOR,
+    FINAL_STAGE,
+    MAGE_TAG_PREFIX,
+    MODEL_FAMILY,
+    STAGE,
+    TUNING_STAGE,
+)
 from mlops.utils.tracking.trained_range import data_tags
 
 # The Mage run's facts a training run keeps as ``mage.<name>`` tags: which run, under which
@@ -33,7 +41,7 @@ MAGE_TAG_VARIABLES = (
 
 def mage_tags(kwargs: Mapping[str, Any]) -> Dict[str, str]:
     return {
-        f'mage.{key}': str(kwargs[key])[:5000]  # MLflow's tag value limit
+        f'{MAGE_TAG_PREFIX}{key}': str(kwargs[key])[:5000]  # MLflow's tag value limit
         for key in MAGE_TAG_VARIABLES
         if kwargs.get(key) not in (None, '')
     }
@@ -53,7 +61,7 @@ def _child(client, parent_run_id: str, name: str, tags: Optional[Dict[str, str]]
     return client.create_run(
         parent.info.experiment_id,
         tags={
-            **{k: v for k, v in parent.data.tags.items() if k.startswith('mage.') or k == MODEL_FAMILY},
+            **{k: v for k, v in parent.data.tags.items() if k.startswith(MAGE_TAG_PREFIX) or k == MODEL_FAMILY},
             **(tags or {}),
             'mlflow.parentRunId': parent_run_id,
             'mlflow.runName': name,
@@ -64,7 +72,7 @@ def _child(client, parent_run_id: str, name: str, tags: Optional[Dict[str, str]]
 def log_trial(client, parent_run_id: str, trial: Trial) -> None:
     from mlflow.entities import Metric, Param
 
-    run_id = _child(client, parent_run_id, f'trial {trial.number}', {'stage': 'tuning'})
+    run_id = _child(client, parent_run_id, f'trial {trial.number}', {STAGE: TUNING_STAGE})
     client.log_batch(
         run_id,
         metrics=[Metric(f'validation_{k}', v, 0, 0) for k, v in trial.metrics.items()]
@@ -166,7 +174,7 @@ def log_final_model(
     import mlflow
     from mlflow.models import infer_signature
 
-    run_id = _child(client, parent_run_id, 'final model', {'stage': 'final', **tags})
+    run_id = _child(client, parent_run_id, 'final model', {STAGE: FINAL_STAGE, **tags})
     example = example[INPUT_COLUMNS].head(5).reset_index(drop=True).astype(INPUT_TYPES)
     signature = infer_signature(example, model.predict(None, example))
     code = staged_model_code()

@@ -40,6 +40,31 @@ CONTRACT_FEATURES = 'contract.features'  # raw inputs and their types -> the fea
 CONTRACT_TRAINING_MONTHS = 'contract.training_months'  # YYYY-MM..YYYY-MM
 CONTRACT_VALIDATION_MONTHS = 'contract.validation_months'  # YYYY-MM..YYYY-MM
 
+# Run tag of the training runs under a family's parent run: a tuning trial or the final model.
+STAGE = 'stage'
+TUNING_STAGE, FINAL_STAGE = 'tuning', 'final'
+# Run tags of the Mage run a run came from (``mage.<variable>``, tracking.runs.mage_tags): the
+# pipeline, the run, its trigger, and for a retraining's child the retraining run and why it ran.
+MAGE_TAG_PREFIX = 'mage.'
+MAGE_PIPELINE_UUID = 'mage.pipeline_uuid'
+MAGE_PIPELINE_RUN_ID = 'mage.pipeline_run_id'
+MAGE_TRIGGER_NAME = 'mage.trigger_name'
+MAGE_RETRAINING_RUN_ID = 'mage.retraining_run_id'
+MAGE_RETRAINING_WHY = 'mage.retraining_why'
+# Run tags of a monitoring run (observability.score_log): the version scored, on which month,
+# whether and what it breached; and when it started a retraining, the Mage run, the months it
+# judged and why (observability.acting).
+MONITORING_MODEL = 'monitoring.model'
+MONITORING_VERSION = 'monitoring.version'
+MONITORING_MONTH = 'monitoring.month'
+MONITORING_BREACHED = 'monitoring.breached'
+MONITORING_BREACHES = 'monitoring.breaches'
+MONITORING_RETRAINING_RUN = 'monitoring.retraining_run'
+MONITORING_RETRAINING_FOR = 'monitoring.retraining_for'
+MONITORING_RETRAINING_WHY = 'monitoring.retraining_why'
+# Run tags of a batch-scoring run: batch_scoring.<fact> (batch_scoring.record).
+BATCH_SCORING_TAG_PREFIX = 'batch_scoring.'
+
 # Registered-model tags: the champion alias's history, one tag per move (MLflow keeps none),
 # ``champion_history.000001`` on: a JSON object {from, to, kind, who, when, why} (tracking.history).
 CHAMPION_HISTORY_PREFIX = 'champion_history.'
