@@ -160,9 +160,12 @@ def default_training_set(shared_data):
     from mlops.utils.data_preparation.ingest import ingest_files
     from mlops.utils.data_preparation.steps import build_training_sets, preparation_facts, prepare_trips
 
-    variables = pipeline_variables({'data_source': str(shared_data)})
+    variables = pipeline_variables({'data_source': str(shared_data)})  # the defaults, spelt in config.py
     prepared = prepare_trips(
-        ingest_files('2024-01', '2024-02', source=str(shared_data)), 'lpep_pickup_datetime', '2024-02-01', 'duration'
+        ingest_files(variables['start_month'], variables['end_month'], source=str(shared_data)),
+        variables['split_on_feature'],
+        variables['split_on_feature_value'],
+        variables['target'],
     )
     return {
         'build': [*build_training_sets(*prepared), preparation_facts(*prepared, variables)],
