@@ -28,7 +28,7 @@ from mlops.utils.data_preparation.cleaning import (
 from mlops.utils.data_preparation.ingest import ingest_files
 from mlops.utils.errors import DataError
 from mlops.utils.inference.champion import PREDICTION_COLUMN
-from mlops.utils.model_code.features import INPUT_COLUMNS, INPUT_TYPES
+from mlops.utils.model_code.features import DURATION, INPUT_COLUMNS, INPUT_TYPES
 
 # Trips per predict call: a whole green month is one call; only far larger months are split,
 # so memory stays bounded. (The model's record limit applies on the model server only.)
@@ -141,7 +141,7 @@ def score_trips(
             PICKUP: cleaned[pickup].to_numpy(),
             **{column: inputs[column].to_numpy() for column in INPUT_COLUMNS},
             PREDICTION_COLUMN: minutes,
-            ACTUAL: cleaned['duration'].to_numpy(dtype=float),
+            ACTUAL: cleaned[DURATION].to_numpy(dtype=float),
             MODEL: model_name,
             MODEL_VERSION: str(version),
         },

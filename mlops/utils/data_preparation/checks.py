@@ -10,6 +10,7 @@ import scipy.sparse
 
 from mlops.utils.compute.partitions import PartitionedMatrix, PartitionedTarget
 from mlops.utils.data_preparation.cleaning import MAX_DURATION_MINUTES, MIN_DURATION_MINUTES
+from mlops.utils.model_code.features import DURATION
 
 # The seed's figures for DEFAULT_CONFIGURATION: (rows, features).
 SEED_SHAPES = {'X': (105870, 7027), 'X_train': (54378, 5094), 'X_val': (51492, 5094)}
@@ -43,7 +44,7 @@ def check_invariants(
     y_train: pd.Series,
     y_val: pd.Series,
     dv,
-    target_name: str = 'duration',
+    target_name: str = DURATION,
 ) -> None:
     """Rows match targets, nothing is NaN/inf, durations are in bounds, train and
     validation share the vectorizer's features."""
@@ -53,7 +54,7 @@ def check_invariants(
         assert _finite(matrix), f'{name} has NaN or infinite values'
         finite, low, high = _target_figures(target)
         assert finite, f'targets of {name} have NaN or infinite values'
-        if target_name == 'duration':
+        if target_name == DURATION:
             assert MIN_DURATION_MINUTES <= low and high <= MAX_DURATION_MINUTES, (
                 f'targets of {name} span {low:.2f}..{high:.2f}, outside '
                 f'[{MIN_DURATION_MINUTES}, {MAX_DURATION_MINUTES}] minutes'

@@ -23,6 +23,7 @@ import pandas as pd
 from mlops.utils.data_preparation.sources import COLOUR_PREFIX
 from mlops.utils.data_preparation.times import parse_times
 from mlops.utils.errors import DataError
+from mlops.utils.model_code.features import DURATION
 from mlops.utils.model_code.input_rule import refused_rows
 from mlops.utils.model_code.strings import as_strings
 
@@ -156,8 +157,8 @@ def usable_trips(df: pd.DataFrame, include_extreme_durations: bool = False) -> C
     codes, labels = month_codes(df)
     df[pickup] = parse_times(df[pickup], pickup)
     df[dropoff] = parse_times(df[dropoff], dropoff)
-    df['duration'] = (df[dropoff] - df[pickup]).dt.total_seconds() / 60
-    reason = drop_reasons(df, df['duration'], include_extreme_durations)
+    df[DURATION] = (df[dropoff] - df[pickup]).dt.total_seconds() / 60
+    reason = drop_reasons(df, df[DURATION], include_extreme_durations)
     report = count_drops(codes, labels, reason)
     keep = reason == 0
     df, codes = df[keep].copy(deep=False), codes[keep]

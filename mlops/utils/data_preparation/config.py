@@ -6,6 +6,7 @@ from typing import Any, Dict, Mapping
 
 from mlops.utils.compute.choice import COMPUTE_VARIABLE, compute_choice
 from mlops.utils.data_preparation.sources import check_source
+from mlops.utils.model_code.features import DURATION
 
 DEFAULT_CONFIGURATION: Dict[str, str] = {
     'start_month': '2024-01',
@@ -13,7 +14,7 @@ DEFAULT_CONFIGURATION: Dict[str, str] = {
     'taxi_colour': 'green',
     'split_on_feature': 'lpep_pickup_datetime',
     'split_on_feature_value': '2024-02-01',
-    'target': 'duration',
+    'target': DURATION,
 }
 # data_source empty means: the MLOPS_DATA_SOURCE environment variable, else the upstream mirror;
 # compute empty means pandas (compute.choice).

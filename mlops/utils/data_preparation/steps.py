@@ -23,7 +23,7 @@ from mlops.utils.data_preparation.ingest import ingest_files
 from mlops.utils.data_preparation.sources import default_source
 from mlops.utils.data_preparation.splitters import split_on_value
 from mlops.utils.errors import DataError
-from mlops.utils.model_code.features import INPUT_COLUMNS, trip_features
+from mlops.utils.model_code.features import DURATION, INPUT_COLUMNS, trip_features
 
 
 class TrainingSets(NamedTuple):
@@ -118,7 +118,7 @@ def build_training_sets(
     df: pd.DataFrame,
     df_train: pd.DataFrame,
     df_val: pd.DataFrame,
-    target: str = 'duration',
+    target: str = DURATION,
 ) -> TrainingSets:
     """The matrices and targets of the whole, training and validation sets, and the training
     set's vectorizer; X has its own vocabulary, as in the seed."""

@@ -14,6 +14,9 @@ from pandas import DataFrame
 from mlops.utils.errors import DataError
 from mlops.utils.model_code.strings import join_strings
 
+# The column the model predicts: the trip's duration in minutes, computed by cleaning from its
+# pickup and dropoff times (data_preparation.cleaning), the target of every served model.
+DURATION = 'duration'
 INPUT_COLUMNS = ['PULocationID', 'DOLocationID', 'trip_distance']
 # The types of the model's signature: JSON integers and numbers as clients send them (a
 # signature inferred from parquet's int32 ids would refuse them).

@@ -9,7 +9,7 @@ import pandas as pd
 
 from mlops.utils.compute.partitions import gathered, referenced
 from mlops.utils.errors import DataError
-from mlops.utils.model_code.features import INPUT_COLUMNS
+from mlops.utils.model_code.features import DURATION, INPUT_COLUMNS
 
 
 @dataclass
@@ -33,7 +33,7 @@ class TrainingData:
     def feature_names(self):
         return list(self.dv.feature_names_)
 
-    def validation_records(self, target: str = 'duration') -> pd.DataFrame:
+    def validation_records(self, target: str = DURATION) -> pd.DataFrame:
         """The validation rows as the served model takes them, with the target beside them."""
         df_val = gathered(self.df_val)  # on the Dask path: the validation month's records, read here
         missing = [c for c in INPUT_COLUMNS if df_val is None or c not in df_val.columns]

@@ -21,7 +21,13 @@ from typing import Any, Dict, List, Mapping, Optional
 
 import pandas as pd
 
-from mlops.utils.model_code.features import CATEGORICAL_FEATURES, INPUT_COLUMNS, INPUT_TYPES, NUMERICAL_FEATURES
+from mlops.utils.model_code.features import (
+    CATEGORICAL_FEATURES,
+    DURATION,
+    INPUT_COLUMNS,
+    INPUT_TYPES,
+    NUMERICAL_FEATURES,
+)
 from mlops.utils.tracking.schema import (
     CONTRACT_FEATURES,
     CONTRACT_TARGET,
@@ -33,10 +39,10 @@ from mlops.utils.tracking.schema import (
     registry_uri,
 )
 
-SERVED_TARGET = 'duration'  # what the champion is for: every way of serving it returns minutes
+SERVED_TARGET = DURATION  # what the champion is for: every way of serving it returns minutes
 # Units of the TLC trip columns a numeric target can be (data preparation accepts any).
 TARGET_UNITS = {
-    'duration': 'minutes',
+    DURATION: 'minutes',
     'trip_distance': 'miles',
     'passenger_count': 'passengers',
     **{

@@ -16,6 +16,7 @@ from typing import Any, List, Optional
 import pandas as pd
 
 from mlops.utils.errors import ConfigError
+from mlops.utils.model_code.features import DURATION
 from mlops.utils.models.metrics import regression_metrics
 from mlops.utils.tracking.contract import (
     DataContract,
@@ -138,7 +139,7 @@ def register_and_promote(
     model_uri: str,
     rmse: float,
     validation: pd.DataFrame,
-    target: str = 'duration',
+    target: str = DURATION,
     name: Optional[str] = None,
     promote: str = AUTO,
 ) -> Promotion:
