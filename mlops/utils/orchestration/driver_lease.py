@@ -15,10 +15,8 @@ import fcntl
 import logging
 import os
 from pathlib import Path
-from types import ModuleType
 from typing import Optional
 
-from mlops.utils.orchestration.patching import patch_on_import
 from mlops.utils.orchestration.platform_state import platform_state_dir
 
 LOCK_FILE = 'scheduler.lock'
@@ -56,26 +54,3 @@ class DriverLease:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None
-
-
-_scheduler_lease: Optional[DriverLease] = None  # made in the scheduler process, at its first tick
-
-
-def _ticks_only_with_the_lease(module: ModuleType) -> None:
-    original = module.schedule_all
-
-    def schedule_all(*args, **kwargs):
-        global _scheduler_lease
-        if _scheduler_lease is None:
-            _scheduler_lease = DriverLease()
-        if not _scheduler_lease.held and not _scheduler_lease.try_acquire():
-            logger.warning('a headless run holds %s: this tick is skipped', _scheduler_lease.path)
-            return None
-        return original(*args, **kwargs)
-
-    module.schedule_all = schedule_all
-
-
-def install_scheduler_lease() -> None:
-    """The server's scheduler ticks only while it holds the lease (see the module's text)."""
-    patch_on_import('mage_ai.orchestration.pipeline_scheduler_original', _ticks_only_with_the_lease)

@@ -23,7 +23,7 @@ import signal
 from pathlib import Path
 from typing import Callable, List
 
-from mlops.utils.orchestration.clean_stop import stop_processes
+from mlops.utils.orchestration.process_tree import stop_processes
 
 RUNNER_ENV_VAR = 'MLOPS_RUNNER_LOCK'
 SCRATCH_FOLDER = 'runner-scratch'

@@ -3,24 +3,20 @@
     python -m mlops.utils.orchestration.mage_cli start mlops --host 127.0.0.1 --port 6789
 
 The same as ``mage ...``, with every workaround of Mage's bugs installed (``workarounds/``:
-one module each, the same list the headless runner installs). The server also syncs every
-sub-project's triggers whichever is active (``platform_triggers``) and stops its whole process
-tree on SIGTERM (``clean_stop``). Every sub-project shares one Mage database
-(``platform_state``), whose runs one scheduler drives at a time (``driver_lease``), and a global
-data product's runs belong to its own sub-project (``data_product_schedules``), and blocks get
-their run's id there too (``run_variables``).
+one module each, the one list the headless runner installs too): among them the server syncs
+every sub-project's triggers whichever is active (``platform_trigger_sync``), stops its whole
+process tree on SIGTERM (``clean_stop``), drives the platform's one database
+(``platform_state``) only while it holds the driver lease (``scheduler_lease``), runs a global
+data product in its own sub-project (``data_product_schedules``), and hands blocks their run's id
+(``run_variables``).
 """
 
 import os
 import sys
 
 from mlops.utils.errors import ConfigError
-from mlops.utils.orchestration.data_product_schedules import install_data_product_schedules
-from mlops.utils.orchestration.driver_lease import install_scheduler_lease
 from mlops.utils.orchestration.owner_credentials import EMAIL_ENV, PASSWORD_ENV, announce, server_credentials
 from mlops.utils.orchestration.platform_state import use_one_database
-from mlops.utils.orchestration.platform_triggers import install_platform_trigger_sync
-from mlops.utils.orchestration.run_variables import install_platform_run_variables
 from mlops.utils.orchestration.workarounds import install_workarounds
 
 
@@ -40,16 +36,10 @@ if __name__ == '__main__':
     if sys.argv[1:2] == ['start']:
         use_owner_credentials()  # first: before Mage reads DEFAULT_OWNER_* at import
     use_one_database()  # first: Mage reads the URL when its database module is imported
-    install_workarounds()
-    install_platform_trigger_sync()
-    install_scheduler_lease()
-    install_data_product_schedules()
-    install_platform_run_variables()
+    install_workarounds()  # the one list: the headless runner installs it too
     if sys.argv[1:2] == ['start']:
         from mlops.utils.inference.champion import warm_up
-        from mlops.utils.orchestration.clean_stop import install_clean_stop
 
-        install_clean_stop()
         warm_up()  # before Mage forks its scheduler: predict runs inherit the loaded champion
     from mage_ai.cli.main import app
 

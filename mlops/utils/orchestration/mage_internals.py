@@ -22,12 +22,10 @@ def bind_project(project_dir: Path) -> None:
     """Bind this process to one sub-project (Mage keeps one repo path per process), on the
     platform's one database, with every workaround of Mage's bugs; migrate it and open the
     session."""
-    from mlops.utils.orchestration.data_product_schedules import install_data_product_schedules
     from mlops.utils.orchestration.platform_state import use_one_database
     from mlops.utils.orchestration.workarounds import install_workarounds
 
     use_one_database()
-    install_data_product_schedules()
     install_workarounds()
     from mage_ai.settings.repo import set_repo_path
 
@@ -84,7 +82,7 @@ def end_queue_processes() -> None:
     interpreter would wait for it forever at exit. Once they are gone, multiprocessing's own
     exit handlers (temporary ``pymp-*`` folders, joins) run normally and return at once.
     """
-    from mlops.utils.orchestration.clean_stop import end_children
+    from mlops.utils.orchestration.process_tree import end_children
 
     manager = _queue_manager()
     if manager is not None:  # ends cleanly, removing its pymp-* folder; killed, it would not

@@ -2,7 +2,7 @@
 staged source as ``MLOPS_DATA_SOURCE``) when nothing answers on its port, adopted when the server
 it started in an earlier invocation still runs, refused when another one answers there (the
 replay must be able to restart it). Stopped as the docs say (SIGTERM to its main process, which
-stops its scheduler and job queue: ``orchestration/clean_stop.py``). Its memory is the resident
+stops its scheduler and job queue: ``orchestration/workarounds/clean_stop.py``). Its memory is the resident
 set of its whole process tree.
 """
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from mlops.utils.orchestration.run_variables import _with_the_run_id
+from mlops.utils.orchestration.workarounds.run_variables import _with_the_run_id
 
 
 class FakeMixin:

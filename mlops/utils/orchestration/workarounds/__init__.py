@@ -10,11 +10,16 @@ from __future__ import annotations
 
 from mlops.utils.orchestration.workarounds import (
     atomic_file_writes,
+    clean_stop,
     dashboard_item_route,
+    data_product_schedules,
     failure_alert_details,
     fork_safety,
     owner_password,
     pipeline_home,
+    platform_trigger_sync,
+    run_variables,
+    scheduler_lease,
     scheduler_wakeup,
     single_block_run_creator,
     smtp_timeout,
@@ -42,3 +47,9 @@ def install_workarounds() -> None:
     trigger_token_out_of_code.install_trigger_token_out_of_code()
     web_origin.install_web_origin()  # also checks MLOPS_ALLOWED_HOSTS/_ORIGINS, MAGE_PUBLIC_HOST
     owner_password.install_owner_password()
+    # The platform's: one database, many sub-projects.
+    data_product_schedules.install_data_product_schedules()
+    platform_trigger_sync.install_platform_trigger_sync()  # also checks MLOPS_TIME_TRIGGERS
+    run_variables.install_platform_run_variables()
+    scheduler_lease.install_scheduler_lease()
+    clean_stop.install_clean_stop()

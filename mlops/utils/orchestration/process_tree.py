@@ -1,19 +1,9 @@
-"""SIGTERM to the Mage server stops all of it.
-
-Mage 0.9.80's ``mage start`` forks a scheduler process (``SchedulerManager.start_scheduler``),
-which starts the job queue's manager, worker pool and workers, but installs no SIGTERM handler:
-a process supervisor (systemd, ``docker stop``, a test) that signals the main process alone
-ends the web server and leaves the scheduler and its queue running, still firing triggers
-against the database. No upstream issue found. This can go when ``mage start`` stops its
-children on SIGTERM (check: SIGTERM the main pid, then look for its former children).
-"""
+"""Ending a process tree: SIGTERM, a grace period, then SIGKILL for what is left. The server's
+clean stop (``workarounds/clean_stop.py``) and the runner's leftovers (``leftovers.py``) use it."""
 
 from __future__ import annotations
 
-import os
 import signal
-from types import FrameType
-from typing import Optional
 
 # Seconds the children get to end on SIGTERM before they are killed.
 GRACE_SECONDS = 10.0
@@ -49,15 +39,3 @@ def end_children(grace: float = GRACE_SECONDS) -> None:
     import psutil
 
     stop_processes(psutil.Process().children(recursive=True), grace)
-
-
-def _stop(signum: int, frame: Optional[FrameType]) -> None:
-    end_children()
-    # Not sys.exit: Mage's queue and the server's threads would be joined at exit, for ever.
-    os._exit(EXIT_CODE)
-
-
-def install_clean_stop() -> None:
-    """On SIGTERM, end this process's whole tree, then exit. Forked children inherit the
-    handler, so a scheduler signalled on its own ends its queue processes too."""
-    signal.signal(signal.SIGTERM, _stop)
