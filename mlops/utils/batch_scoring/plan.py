@@ -16,13 +16,13 @@ from mlops.utils.batch_scoring.variables import BatchVariables
 from mlops.utils.compute.choice import DASK, PANDAS
 from mlops.utils.data_preparation.config import DEFAULT_CONFIGURATION
 from mlops.utils.data_preparation.months import month_label, month_range, parse_month
+from mlops.utils.data_preparation.new_months import new_months
 from mlops.utils.data_preparation.sources import default_source
 from mlops.utils.errors import ConfigError
 from mlops.utils.tracking.contract import run_facts, unserved_target, version_contract
 from mlops.utils.tracking.mlflow_setup import RegistryError
 from mlops.utils.tracking.schema import CHAMPION, champion_version, registry_uri
 from mlops.utils.tracking.trained_range import TrainedRange
-from mlops.utils.triggering.new_data import new_months
 
 
 @dataclass

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pandas as pd
 
+from mlops.utils.data_preparation.reread import TARGET, month_trips
 from mlops.utils.model_code.features import INPUT_COLUMNS
-from mlops.utils.tracking.trained_range import TARGET, TrainedRange, month_trips
+from mlops.utils.tracking.trained_range import TrainedRange
 
 
 def validation_sample(trained: TrainedRange, rows: int = 500, seed: int = 0) -> pd.DataFrame:

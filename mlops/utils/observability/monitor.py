@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from mlops.utils.data_preparation.months import month_label, parse_month
+from mlops.utils.data_preparation.new_months import new_months
+from mlops.utils.data_preparation.reread import TARGET, month_trips, training_trips
 from mlops.utils.errors import ConfigError
 from mlops.utils.observability.acting import ActingPolicy, judge, latest_per_month
 from mlops.utils.observability.month_scoring import Thresholds, breaches, score_month
@@ -21,8 +23,7 @@ from mlops.utils.tracking.lineage import MONITORED, TRAINING, trips_datasets
 from mlops.utils.tracking.mlflow_setup import connect, file_lock
 from mlops.utils.tracking.registry import registered_model_name
 from mlops.utils.tracking.schema import MONITORING_MONTH, VALIDATION_RMSE
-from mlops.utils.tracking.trained_range import TARGET, champion_range, month_trips, training_trips
-from mlops.utils.triggering.new_data import new_months
+from mlops.utils.tracking.trained_range import champion_range
 from mlops.utils.triggering.requested_retraining import retraining_variables, running_retraining, start_retraining
 
 

@@ -13,11 +13,11 @@ from typing import Any, Dict, List, Mapping, Tuple
 
 import pandas as pd
 
+from mlops.utils.data_preparation.reread import TARGET
 from mlops.utils.model_code.features import INPUT_COLUMNS
 from mlops.utils.models.metrics import regression_metrics
 from mlops.utils.observability.drift import numeric_drift, unseen_share
 from mlops.utils.orchestration.variables import bounded_number
-from mlops.utils.tracking.trained_range import TARGET
 
 # Drift compares distributions: a fixed sample of the training rows is as good as all of them.
 REFERENCE_ROWS = 20_000

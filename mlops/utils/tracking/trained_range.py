@@ -1,6 +1,6 @@
 """The champion's training-data contract: what data a final model was trained and validated
 on, written as ``data.*`` tags of its run when it is logged and read back by retraining,
-monitoring and the notebook samples, and those trips read again as data preparation made them.
+monitoring and the notebook samples (which read those trips again: ``data_preparation.reread``).
 
 The registry keeps it with the model, so a crash or a fresh container cannot lose it.
 """
@@ -9,18 +9,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Dict, Mapping
 
-import pandas as pd
-
-from mlops.utils.data_preparation.config import DEFAULT_CONFIGURATION
-from mlops.utils.data_preparation.ingest import ingest_files
-from mlops.utils.data_preparation.months import month_start
-from mlops.utils.data_preparation.steps import prepare_trips
 from mlops.utils.errors import ConfigError
 from mlops.utils.tracking.schema import CHAMPION, DATA_TAG_PREFIX, champion_version
 
-TARGET = DEFAULT_CONFIGURATION['target']
 # The facts a reader cannot do without (``split_on_feature`` arrived later: '' when absent).
 REQUIRED_FACTS = ('start_month', 'end_month', 'taxi_colour', 'data_source')
 
@@ -74,22 +67,3 @@ def champion_range(client: Any, model: str) -> TrainedRange:
         data_source=fact['data_source'],
         split_on_feature=fact.get('split_on_feature', ''),
     )
-
-
-def _split_column(trained: TrainedRange) -> str:
-    return trained.split_on_feature or DEFAULT_CONFIGURATION['split_on_feature']
-
-
-def month_trips(trained: TrainedRange, month: str, source: Optional[str] = None) -> pd.DataFrame:
-    """One month's cleaned trips (default source: the champion's), as data preparation makes
-    them: the inputs, ``PU_DO`` and ``duration``."""
-    trips = ingest_files(month, month, colour=trained.taxi_colour, source=source or trained.data_source)
-    prepared, _, _ = prepare_trips(trips, _split_column(trained), month_start(month), TARGET)
-    return prepared
-
-
-def training_trips(trained: TrainedRange) -> pd.DataFrame:
-    """The rows the champion was fitted on (its range before the validation month)."""
-    trips = ingest_files(trained.start_month, trained.end_month, colour=trained.taxi_colour, source=trained.data_source)
-    _, df_train, _ = prepare_trips(trips, _split_column(trained), month_start(trained.end_month), TARGET)
-    return df_train

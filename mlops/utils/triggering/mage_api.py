@@ -1,6 +1,10 @@
 """A client for a running Mage server's API triggers: sign in, find a trigger's id and token,
 rotate the token, post a run, poll it to its end, read a block's output.
 
+Why it is this long: it is one HTTP API's client, ``MageClient``, with every call the project makes
+to a Mage server (sign-in, trigger look-up, token rotation, post, poll, output) over one signed-in
+session, and the parsing of Mage's answers.
+
 Mage 0.9.80's synchronous ``POST /api/runs`` fails (SQLAlchemy 2 rejects its
 ``load_only('id')``, ``mage_ai/server/api/runs.py``), so a prediction is post, poll, read:
 ``POST /api/pipeline_schedules/<id>/pipeline_runs/<token>`` (the token is the only credential

@@ -17,13 +17,13 @@ from __future__ import annotations
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from mlops.utils import pipelines
+from mlops.utils.data_preparation.new_months import new_months
 from mlops.utils.errors import ConfigError
 from mlops.utils.orchestration.chain import CHAIN, Step
 from mlops.utils.orchestration.variables import bounded_number
 from mlops.utils.paths import project_dir
 from mlops.utils.tracking.trained_range import champion_range
 from mlops.utils.triggering.api_variables import check_api_run, child_timeout_seconds, json_object, requested_by
-from mlops.utils.triggering.new_data import new_months
 from mlops.utils.triggering.plan import (
     CADENCE_BOUNDS,
     CADENCE_VARIABLE,

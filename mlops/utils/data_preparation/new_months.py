@@ -1,17 +1,27 @@
-"""Is there a month at the data source newer than what the champion was trained on?
+"""Is there a month at the data source newer than what a model was trained on? The one home of
+"a new month": retraining's sensor, monitoring and batch scoring ask here.
 
-What was trained on comes from the registry (``tracking.trained_range``). The source is asked
-directly: an HTTP ``HEAD`` for http(s) mirrors, a file look-up for folders and ``file://`` URLs.
+What was trained on comes from the registry (``tracking.trained_range``: any object with its
+``end_month``, ``taxi_colour`` and ``data_source``). The source is asked directly: an HTTP
+``HEAD`` for http(s) mirrors, a file look-up for folders and ``file://`` URLs.
 """
 
 from __future__ import annotations
 
-from typing import Callable, List, Optional
+from typing import Callable, List, Optional, Protocol
 
 from mlops.utils.data_preparation.months import Month, add_months, month_label, parse_month
 from mlops.utils.data_preparation.sources import month_location
 from mlops.utils.errors import SourceError
-from mlops.utils.tracking.trained_range import TrainedRange
+
+
+class TrainedMonths(Protocol):
+    """What new-month detection needs of a model's recorded training range."""
+
+    end_month: str
+    taxi_colour: str
+    data_source: str
+
 
 # How far ahead one check looks: a source that gained more than a year at once is caught up
 # over several runs rather than probed month by month without end.
@@ -44,7 +54,7 @@ def month_available(source: str, colour: str, month: Month, head: Optional[Calla
     raise SourceError(f'data source answered HEAD {location.url} with HTTP {response.status_code}')
 
 
-def new_months(trained: TrainedRange, source: Optional[str] = None, head: Optional[Callable] = None) -> List[str]:
+def new_months(trained: TrainedMonths, source: Optional[str] = None, head: Optional[Callable] = None) -> List[str]:
     """The consecutive months after the champion's last one that ``source`` (default: the one
     it was trained from) now holds, oldest first; empty when there is none."""
     source = source or trained.data_source

@@ -10,9 +10,9 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from mlops.utils.data_preparation.months import add_months, months_between
+from mlops.utils.data_preparation.new_months import new_months
 from mlops.utils.errors import ConfigError, SourceError
 from mlops.utils.tracking.trained_range import TrainedRange, champion_range
-from mlops.utils.triggering.new_data import new_months
 from tests.sources import months_folder
 
 
