@@ -1,6 +1,10 @@
 """Batch scoring's throughput, cost split and memory: one month and whole years of months, on the
 pandas and the Dask path, against the model's own in-process predictions.
 
+Why it is this long: three parts, each needed for the figures: registering a champion-like model in
+a temporary store, measuring its in-process limit, and running the pipeline's three steps in a
+child process per path and scale (memory peaks are per process), then the table and the verdicts.
+
     python bench/bench_batch.py [--scales 1,16] [--paths pandas,dask] [--data ../shared/data]
                                 [--base-months 14] [--model xgboost|linear] [--repeat 3]
 

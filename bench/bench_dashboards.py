@@ -1,6 +1,11 @@
 """Latency of every Dashboard chart of the project's Mage server, and of ``/api/status`` while a
 dashboard loads, on a busy machine (the main job running beside the server).
 
+Why it is this long: it builds everything it measures: its own state (a small main job and a
+monitored month), a Mage server started as the README starts it, a second main job beside it as the
+load (``JobBeside``), the wait for start-up to settle, and two measurements (every chart of every
+layout under ``mlops/presenters``, and ``/api/status`` polled while a page loads in a thread).
+
     python bench/bench_dashboards.py [--data ../shared/data] [--requests 5] [--status-seconds 20]
                                      [--settle-seconds 20]
                                      [--status-page pipelines/monitoring/dashboard]

@@ -2,6 +2,10 @@
 on a default start (``scripts/start.sh``, local mode, the UI on the sub-project it remembers:
 ``unit_1_data_preparation`` the first time).
 
+Why it is this long: it trains a quick champion, starts the server twice (Mage's 10 s tick, then a
+1 s tick), times each command and splits its time from the run's timestamps, and sums the CPU of
+the server's whole process tree from /proc: four parts no other module provides.
+
     python bench/bench_predict_api.py [--quick | --state DIR] [--data ../shared/data]
                                       [--requests 20] [--idle-seconds 60] [--settle-seconds 10]
 

@@ -1,6 +1,12 @@
 """Latency and throughput of the model server (``scripts/serve.sh``: MLflow's scoring server) on
 loopback, with clients on keep-alive connections.
 
+Why it is this long: it needs nothing but a fresh clone, so it holds its own parts, used by no
+other benchmark: registering a quick model, starting the server as ``scripts/serve.sh`` does and
+waiting for every worker, checking the served answers against the model in-process, and a pool of
+keep-alive clients timing four request bodies (records, split, CSV, Parquet) with the server's CPU
+per request from /proc.
+
     python bench/bench_serving.py [--quick [linear|xgboost]] [--model-uri URI] [--workers N]
                                   [--requests 2000] [--batches 20] [--data ../shared/data]
 

@@ -1,5 +1,9 @@
 """Which model the model server serves: the champion, followed as its alias moves.
 
+Why it is this long: it is a whole process of its own (``scripts/serve.sh`` runs it beside the
+server): downloading and checking a version, the follower's loop with its named failures, and its
+command line.
+
 ``scripts/serve.sh`` runs this beside the server, with the repository's code (the server's
 workers import only the model's): ``start`` downloads the first model into the server's folder
 and names it in the folder's pointer (``scoring_app.POINTER_FILE``), ``follow`` then asks the

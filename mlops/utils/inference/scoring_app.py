@@ -2,6 +2,10 @@
 ``mlflow models serve`` runs) on the served model, behind ``request_limits.BodySizeLimit``, that
 follows the model named in its folder's pointer and says which version answered.
 
+Why it is this long: it is copied beside the served model and imports nothing from ``mlops``
+(below), so the pointer, the model's checks, loading with the code it ships, the following
+application and the memory release must all live in this one file.
+
 ``scripts/serve.sh`` downloads the model into a working folder (``MLOPS_SERVING_FOLDER``), names
 it in the folder's pointer (``served.json``, written by ``inference.follow_champion``), copies this
 file and ``request_limits.py`` next to it and starts uvicorn there on

@@ -3,6 +3,10 @@ registered: the fitted model, the training set, data preparation's facts, the SH
 the MLflow datasets already made for the run. Nothing here is computed a second way: the data
 contract, digests, drift, SHAP figures and reproduction settings are the project's own.
 
+Why it is this long: it computes every part of the card (data, datasets, drift, SHAP, error slices,
+reproduction, intended use), each a small function over what the training step holds; one module
+keeps the card's figures in one place.
+
 ``card_figures`` runs before the registry decides, ``with_decision`` adds what it decided.
 """
 

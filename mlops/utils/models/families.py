@@ -1,5 +1,8 @@
 """Model families the training pipelines tune: six sklearn regressors and XGBoost.
 
+Why it is this long: the six sklearn families' search spaces and fit settings are data, one
+``SklearnSpec`` each, beside the XGBoost family; the length is the spaces.
+
 A family knows its search space, its default tuning budget (in trials) and how to fit one
 model from hyperparameters; tuning, tracking and registration are shared and know nothing
 else. Nothing here knows of MLflow or Mage.

@@ -1,5 +1,9 @@
 """Run the pipeline chain headless through Mage, one JSON summary line per pipeline.
 
+Why it is this long: it is the runner's whole command line: argument parsing and checks, the plan
+of steps, each step run as a child process with its timeout and the process tree ended, and the
+summary lines.
+
     python -m mlops.utils.orchestration [--pipelines a,b] [--vars JSON] [--set name=value ...]
                                         [--source URL_OR_FOLDER]
 

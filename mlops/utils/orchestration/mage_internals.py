@@ -1,6 +1,10 @@
 """The Mage 0.9.80 internals the headless runner drives: binding a sub-project, the job queue,
 inserting, driving, stopping and reading runs.
 
+Why it is this long: it wraps ``mage_ai.orchestration`` for the whole project (the architecture
+tests keep that import inside ``orchestration/``), so every run operation the runner, the replay,
+the triggers and the dashboards need is here, as small functions.
+
 Nothing else in the project imports ``mage_ai.orchestration``; the workarounds of Mage's bugs
 are in ``workarounds/``, one module each.
 """

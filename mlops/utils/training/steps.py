@@ -1,5 +1,9 @@
 """What the training blocks do, for any model family (sklearn classes and XGBoost alike):
-check the variables, tune with every trial tracked, fit, log, register, promote."""
+check the variables, tune with every trial tracked, fit, log, register, promote.
+
+Why it is this long: it is the one sequence every training block shares (variables checked, tuning,
+the final model, data facts, model card, registration and promotion), for sklearn and XGBoost
+alike."""
 
 from __future__ import annotations
 

@@ -1,5 +1,9 @@
 """Mage answers every web page: any origin may call its API and open its websockets, under any Host.
 
+Why it is this long: like every workaround, it carries the upstream evidence in this docstring
+(forty lines), then parses Host and Origin headers, reads the allowed names from the environment
+and guards each of Mage's applications.
+
 Upstream: no issue found in mage-ai/mage-ai (searched: CORS, Access-Control-Allow-Origin,
 check_origin, DNS rebinding, Host header; ``server/api/base.py`` is the same in the newest stored
 copy of its repository, commit 0f385463). Mage 0.9.80: ``server/api/base.py``
