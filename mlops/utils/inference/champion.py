@@ -11,7 +11,7 @@ from typing import Any, Dict, Optional
 import pandas as pd
 
 from mlops.utils.errors import ConfigError
-from mlops.utils.inference.fork_safe import one_openmp_thread
+from mlops.utils.forking import one_openmp_thread
 from mlops.utils.tracking.mlflow_setup import connect, keep_connections_per_process
 from mlops.utils.tracking.registry import registered_model_name
 from mlops.utils.tracking.schema import CHAMPION, champion_version

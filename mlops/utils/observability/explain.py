@@ -17,7 +17,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import numpy as np
 import pandas as pd
 
-from mlops.utils.inference.fork_safe import one_openmp_thread
+from mlops.utils.forking import one_openmp_thread
 from mlops.utils.model_code.estimators import BoosterRegressor
 from mlops.utils.observability.tree_shap import UnsupportedTrees, shap_values
 

@@ -15,6 +15,7 @@ from typing import Iterator, Optional
 from urllib.parse import urlsplit, urlunsplit
 
 from mlops.utils.errors import ConfigError
+from mlops.utils.forking import after_fork_in_child
 from mlops.utils.paths import data_dir
 
 EXPERIMENT_ENV_VAR = 'MLFLOW_EXPERIMENT_NAME'
@@ -130,10 +131,9 @@ def _http_status(error: Exception) -> Optional[int]:
 
 # MLflow's SQL stores keep one SQLAlchemy engine per database for the whole process.
 _SQL_STORE_MODULES = ('mlflow.store.tracking.sqlalchemy_store', 'mlflow.store.model_registry.sqlalchemy_store')
-_fork_hook_installed = False
 
 
-def _own_connections_after_fork() -> None:
+def _new_mlflow_connections() -> None:
     """In a forked child: new pooled connections for MLflow's engines (SQLAlchemy's recipe,
     ``dispose(close=False)``), so parent and child never share one database connection. The
     stores stay cached, so the child skips their schema checks."""
@@ -146,7 +146,4 @@ def _own_connections_after_fork() -> None:
 
 def keep_connections_per_process() -> None:
     """Let a process that used MLflow fork workers that use it too (Mage's scheduler does)."""
-    global _fork_hook_installed
-    if not _fork_hook_installed:
-        os.register_at_fork(after_in_child=_own_connections_after_fork)
-        _fork_hook_installed = True
+    after_fork_in_child('MLflow SQL engines', _new_mlflow_connections)

@@ -8,16 +8,16 @@ unpatched control then stops sharing a backend).
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import Any, List
 
+from mlops.utils.forking import after_fork_in_child
+
 # What a forked child inherited from its parent and must neither use nor close (see below).
 _INHERITED: List[Any] = []
-_FORK_HOOK_INSTALLED = False
 
 
-def _own_connections_after_fork() -> None:
+def _new_mage_connections() -> None:
     """In a forked child: a new connection pool and session for Mage's engine.
 
     Mage's ``ProcessQueue.start_worker_pool`` forks the worker pool (and the pool forks one
@@ -45,7 +45,4 @@ def _own_connections_after_fork() -> None:
 
 def install_fork_safety() -> None:
     """Give every process forked from this one (and their children) its own connections."""
-    global _FORK_HOOK_INSTALLED
-    if not _FORK_HOOK_INSTALLED:
-        os.register_at_fork(after_in_child=_own_connections_after_fork)
-        _FORK_HOOK_INSTALLED = True
+    after_fork_in_child("Mage's engine", _new_mage_connections)

@@ -93,5 +93,5 @@ def test_a_child_forked_after_loading_the_champion_can_load_it_too(tracking_stor
     # finished three times in a row: a Dask cluster started earlier in the same test worker had
     # left OMP_NUM_THREADS=1 in the environment (compute.cluster.local_cluster now puts it back,
     # and conftest's environment_put_back catches such a leak). If it ever finishes with the
-    # environment clean, libgomp got fork-safe and fork_safe.py can go.
+    # environment clean, libgomp got fork-safe and one_openmp_thread can go.
     assert child_after('plain', 5, env) == 'hung'

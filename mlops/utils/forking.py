@@ -1,4 +1,10 @@
-"""XGBoost work in a process that forks afterwards, done on one OpenMP thread.
+"""Everything about processes that fork, in one place: what a child must not inherit.
+
+- ``after_fork_in_child``: the one registry of what a forked child does first (each named once,
+  however often it is asked): MLflow's SQL engines (``tracking.mlflow_setup``) and Mage's engine
+  (``orchestration/workarounds/fork_safety.py``) give the child its own connections.
+- ``one_openmp_thread``: XGBoost work in a process that forks afterwards, done on one thread.
+
 
 GCC's OpenMP runtime (libgomp) is not fork-safe: once a process has run a parallel region with
 more than one thread, a child it forks later hangs for ever at its own first parallel region
@@ -12,8 +18,19 @@ thread in those processes keeps every child free to use all cores (training sets
 
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager, nullcontext
-from typing import Iterator
+from typing import Callable, Dict, Iterator
+
+_AFTER_FORK: Dict[str, Callable[[], None]] = {}  # name -> what a forked child runs first
+
+
+def after_fork_in_child(name: str, action: Callable[[], None]) -> None:
+    """``action`` runs first in every child this process (or a child of it) forks from now on;
+    asking again under the same ``name`` registers nothing more."""
+    if name not in _AFTER_FORK:
+        _AFTER_FORK[name] = action
+        os.register_at_fork(after_in_child=action)
 
 
 @contextmanager
