@@ -25,7 +25,7 @@ import pandas as pd
 import psutil
 import pytest
 
-from mlops.utils.observability.month_scoring import MONITORING_EXPERIMENT_SUFFIX
+from mlops.utils.observability.month_evaluation import MONITORING_EXPERIMENT_SUFFIX
 from mlops.utils.tracking.mlflow_setup import DEFAULT_EXPERIMENT
 from tests.chain import chain_env
 from tests.conftest import TripServer

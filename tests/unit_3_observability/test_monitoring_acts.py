@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
-from mlops.utils.observability.month_scoring import MONITORING_EXPERIMENT_SUFFIX
+from mlops.utils.observability.month_evaluation import MONITORING_EXPERIMENT_SUFFIX
 from mlops.utils.tracking.mlflow_setup import experiment_name
 from tests.chain import chain_env, run_headless
 from tests.registered import embedded_store, register_linear_on

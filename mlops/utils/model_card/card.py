@@ -24,7 +24,7 @@ from mlops.utils.data_preparation.cleaning import MAX_DURATION_MINUTES, MIN_DURA
 from mlops.utils.model_card import slices
 from mlops.utils.model_code.features import CATEGORICAL_FEATURES, INPUT_COLUMNS, trip_features
 from mlops.utils.observability.explain import ARTIFACT as SHAP_ARTIFACT
-from mlops.utils.observability.month_scoring import REFERENCE_ROWS, Thresholds, score_month
+from mlops.utils.observability.month_evaluation import REFERENCE_ROWS, Thresholds, evaluate_month
 from mlops.utils.tracking.contract import contract_from_facts, feature_contract
 from mlops.utils.tracking.schema import REPRODUCE_TAG_PREFIX
 
@@ -33,7 +33,7 @@ FOLDER = 'model_card'
 JSON_ARTIFACT = f'{FOLDER}/model_card.json'  # of the version's run; the version tag MODEL_CARD names it
 MARKDOWN_ARTIFACT = f'{FOLDER}/model_card.md'
 PICKUP_SUFFIX = '_pickup_datetime'  # lpep_ (green) or tpep_ (yellow): the time the hour slices use
-DRIFT_KEYS = ('unseen_routes', 'trip_distance', 'predictions')  # score_month's drift figures, by prefix
+DRIFT_KEYS = ('unseen_routes', 'trip_distance', 'predictions')  # evaluate_month's drift figures, by prefix
 
 # What the model is for and where it stops, said once for every card; ``{...}`` are filled from
 # the version's own data (``intended_use``).
@@ -61,7 +61,7 @@ LIMITS = (
 
 class _Served:
     """The fitted ``TripDurationModel`` called as a loaded pyfunc is (``predict(frame)``), for
-    monitoring's ``score_month``."""
+    monitoring's ``evaluate_month``."""
 
     def __init__(self, python_model: Any):
         self.python_model = python_model
@@ -120,14 +120,14 @@ def validation_slices(validation: pd.DataFrame, predictions: np.ndarray, hours, 
 
 def drift(python_model: Any, df_train: Any, df_val: Any, target: str, validation_rmse: float) -> Dict[str, Any]:
     """The validation month against the training months as monitoring measures a new month
-    (``month_scoring.score_month``: unseen routes, trip_distance and prediction PSI, KS and
+    (``month_evaluation.evaluate_month``: unseen routes, trip_distance and prediction PSI, KS and
     Wasserstein over a fixed sample of ``REFERENCE_ROWS`` training rows) with monitoring's default
     thresholds. Training rows kept on a Dask cluster are not read back: not computed."""
     if not isinstance(df_train, pd.DataFrame) or not isinstance(df_val, pd.DataFrame):
         return {'computed': False, 'reason': 'training rows kept on a Dask cluster: not read back for drift'}
     thresholds = Thresholds()
     try:
-        score = score_month(_Served(python_model), df_train, df_val, validation_rmse, thresholds, 'validation')
+        score = evaluate_month(_Served(python_model), df_train, df_val, validation_rmse, thresholds, 'validation')
     except (KeyError, ValueError) as error:  # rows of another target or without its columns: the rest stands
         return {'computed': False, 'reason': f'{type(error).__name__}: {error}'}
     figures = {k: v for k, v in score.metrics.items() if k.startswith(DRIFT_KEYS)}

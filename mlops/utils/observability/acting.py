@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Sequence, Tuple
 
 from mlops.utils.errors import ConfigError
-from mlops.utils.observability.month_scoring import Thresholds, breaches
+from mlops.utils.observability.month_evaluation import Thresholds, breaches
 from mlops.utils.orchestration.variables import bounded_number
 from mlops.utils.tracking.schema import MONITORING_MONTH
 

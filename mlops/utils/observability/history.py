@@ -11,7 +11,7 @@ from typing import Dict, List
 
 import pandas as pd
 
-from mlops.utils.observability.month_scoring import MONITORING_EXPERIMENT_SUFFIX
+from mlops.utils.observability.month_evaluation import MONITORING_EXPERIMENT_SUFFIX
 from mlops.utils.tracking.schema import (
     DATA_TAG_PREFIX,
     FINAL_STAGE,

@@ -10,15 +10,15 @@ from mlops.utils.data_preparation.new_months import new_months
 from mlops.utils.data_preparation.reread import TARGET, month_trips, training_trips
 from mlops.utils.errors import ConfigError
 from mlops.utils.observability.acting import ActingPolicy, judge, latest_per_month
-from mlops.utils.observability.month_scoring import Thresholds, breaches, score_month
-from mlops.utils.observability.score_log import (
-    find_score,
-    log_score,
+from mlops.utils.observability.evaluation_log import (
+    find_evaluation,
+    log_evaluation,
     monitoring_experiment,
     record_retraining,
     retraining_started_for,
     version_scores,
 )
+from mlops.utils.observability.month_evaluation import Thresholds, breaches, evaluate_month
 from mlops.utils.tracking.lineage import MONITORED, TRAINING, trips_datasets
 from mlops.utils.tracking.mlflow_setup import connect, file_lock
 from mlops.utils.tracking.registry import registered_model_name
@@ -80,7 +80,7 @@ def monitor(variables: Mapping[str, Any], mage_run: Optional[str] = None) -> Mon
             f'{trained.end_month}: score a later month, not {month}'
         )
     with file_lock(f'monitoring-{name}-{trained.version}-{month}'):
-        existing = find_score(client, experiment_id, name, trained.version, month)
+        existing = find_evaluation(client, experiment_id, name, trained.version, month)
         if existing is not None:
             metrics = dict(existing.data.metrics)  # the figures stand; this run's thresholds judge them
             return MonitoringResult(
@@ -98,9 +98,9 @@ def monitor(variables: Mapping[str, Any], mage_run: Optional[str] = None) -> Mon
             raise ConfigError(f'{name} v{trained.version} has no validation rmse logged: nothing to compare with')
         model = mlflow.pyfunc.load_model(f'models:/{name}/{trained.version}')
         reference, trips = training_trips(trained), month_trips(trained, month, source)
-        score = score_month(model, reference, trips, baseline, thresholds, month)
+        score = evaluate_month(model, reference, trips, baseline, thresholds, month)
         read = monitoring_datasets(trained, month, source, trips, reference)
-        run_id = log_score(client, experiment_id, trained, score, thresholds, mage_run, read)
+        run_id = log_evaluation(client, experiment_id, trained, score, thresholds, mage_run, read)
     return MonitoringResult(name, trained.version, month, run_id, score.metrics, score.breaches, already_scored=False)
 
 

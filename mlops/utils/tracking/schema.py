@@ -51,7 +51,7 @@ MAGE_PIPELINE_RUN_ID = 'mage.pipeline_run_id'
 MAGE_TRIGGER_NAME = 'mage.trigger_name'
 MAGE_RETRAINING_RUN_ID = 'mage.retraining_run_id'
 MAGE_RETRAINING_WHY = 'mage.retraining_why'
-# Run tags of a monitoring run (observability.score_log): the version scored, on which month,
+# Run tags of a monitoring run (observability.evaluation_log): the version scored, on which month,
 # whether and what it breached; and when it started a retraining, the Mage run, the months it
 # judged and why (observability.acting).
 MONITORING_MODEL = 'monitoring.model'

@@ -18,7 +18,7 @@ from mlops.utils.observability.acting import (
     ScoredMonth,
     judge,
 )
-from mlops.utils.observability.month_scoring import Thresholds
+from mlops.utils.observability.month_evaluation import Thresholds
 
 WITHIN = {'rmse': 5.0, 'rmse_increase': 0.05, 'unseen_routes': 0.01, 'trip_distance_psi': 0.01, 'predictions_psi': 0.02}
 BREACHED = {**WITHIN, 'trip_distance_psi': 0.9}  # the distances drifted: PSI over the 0.25 default

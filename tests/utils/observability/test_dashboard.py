@@ -19,8 +19,8 @@ from mlops.utils.observability.dashboard import (
     trial_rmse_bins,
     versions_and_why,
 )
-from mlops.utils.observability.month_scoring import MonthScore, Thresholds, breaches
-from mlops.utils.observability.score_log import log_score, monitoring_experiment, record_retraining
+from mlops.utils.observability.evaluation_log import log_evaluation, monitoring_experiment, record_retraining
+from mlops.utils.observability.month_evaluation import MonthEvaluation, Thresholds, breaches
 from mlops.utils.paths import project_dir
 from mlops.utils.tracking.runs import log_trial, start_parent
 from mlops.utils.tracking.trained_range import TrainedRange
@@ -145,7 +145,7 @@ def test_monitoring_by_month_shows_the_latest_versions_score_of_each_month(track
     ]
     for version, month, rmse, mse in scores:
         trained = TrainedRange(MODEL, version, '2024-01', '2024-01', 'green', 'source', 'lpep_pickup_datetime')
-        log_score(client, experiment, trained, MonthScore(month, {'rmse': rmse, 'mse': mse}), Thresholds())
+        log_evaluation(client, experiment, trained, MonthEvaluation(month, {'rmse': rmse, 'mse': mse}), Thresholds())
     assert monitoring_by_month() == (['2024-02', '2024-03', '2024-04'], [6.5, 5.75, 7.0])
     assert monitoring_by_month('mse') == (['2024-02', '2024-03', '2024-04'], [42.25, 33.0625, 49.0])
 
@@ -224,8 +224,8 @@ def test_alerts_by_month_name_the_breaches_and_the_retraining_started(tracking_s
     drifted = {**within, 'rmse': 6.5, 'trip_distance_psi': 0.91234}
     ids = {}
     for month, metrics in (('2023-03', within), ('2023-04', drifted), ('2023-05', drifted)):
-        score = MonthScore(month, metrics, breaches(metrics, Thresholds()))
-        ids[month] = log_score(client, experiment, trained, score, Thresholds())
+        score = MonthEvaluation(month, metrics, breaches(metrics, Thresholds()))
+        ids[month] = log_evaluation(client, experiment, trained, score, Thresholds())
     record_retraining(client, ids['2023-05'], 17, '2023-03,2023-04,2023-05', 'why')
     columns, rows = alerts_by_month()
     assert columns == ['month', 'version', 'RMSE', 'breaches (alerts)', 'action']

@@ -14,7 +14,7 @@ from mlops.utils.data_preparation.steps import prepare_trips
 from mlops.utils.errors import ConfigError, SourceError
 from mlops.utils.model_code.features import INPUT_COLUMNS
 from mlops.utils.observability.monitor import NothingToScore, monitor
-from mlops.utils.observability.month_scoring import Thresholds
+from mlops.utils.observability.month_evaluation import Thresholds
 from mlops.utils.tracking.mlflow_setup import TrackingError
 from tests.registered import register_linear_on
 from tests.servers import free_port

@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from typing import Any, Optional, Sequence, Tuple
 
-from mlops.utils.observability.month_scoring import MONITORING_EXPERIMENT_SUFFIX, MonthScore, Thresholds
+from mlops.utils.observability.month_evaluation import MONITORING_EXPERIMENT_SUFFIX, MonthEvaluation, Thresholds
 from mlops.utils.tracking.lineage import log_datasets
 from mlops.utils.tracking.mlflow_setup import experiment_name, file_lock
 from mlops.utils.tracking.schema import (
@@ -36,7 +36,7 @@ def monitoring_experiment(client, training_id: str) -> str:
         return client.create_experiment(name, artifact_location=root.rstrip('/') + MONITORING_EXPERIMENT_SUFFIX)
 
 
-def find_score(client, experiment_id: str, model: str, version: str, month: str):
+def find_evaluation(client, experiment_id: str, model: str, version: str, month: str):
     """The finished run that scored ``month`` with ``model`` ``version``, or None."""
     runs = client.search_runs(
         [experiment_id],
@@ -49,11 +49,11 @@ def find_score(client, experiment_id: str, model: str, version: str, month: str)
     return runs[0] if runs else None
 
 
-def log_score(
+def log_evaluation(
     client,
     experiment_id: str,
     trained: TrainedRange,
-    score: MonthScore,
+    score: MonthEvaluation,
     thresholds: Thresholds,
     mage_run: Optional[str] = None,
     datasets: Sequence[Tuple[Any, str]] = (),
@@ -61,7 +61,7 @@ def log_score(
     """Logs ``score`` as a finished run (metrics, thresholds as params, breaches as tags, the
     rows read as MLflow ``datasets``: ``tracking.lineage``);
     returns its id. A run is marked finished only once everything is logged: a crash halfway
-    leaves a run that ``find_score`` ignores, and the next scoring redoes the month."""
+    leaves a run that ``find_evaluation`` ignores, and the next scoring redoes the month."""
     from mlflow.entities import Metric, Param
 
     tags = {

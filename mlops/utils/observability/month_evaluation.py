@@ -1,5 +1,6 @@
-"""The champion scored on a month it was not trained on: its error and the data's drift,
-checked against thresholds, logged to MLflow once per (month, model version).
+"""The champion evaluated on a month it was not trained on (monitoring's evaluation; scoring
+months into predictions is ``batch_scoring``'s): its error and the data's drift, checked against
+thresholds, logged to MLflow once per (month, model version).
 
 What the champion was trained on comes from its run (the ``data.*`` tags data preparation
 recorded, as retraining reads them); the reference for drift is that training data, read
@@ -58,13 +59,13 @@ THRESHOLD_BOUNDS: Dict[str, Tuple[float, float]] = {
 
 
 @dataclass
-class MonthScore:
+class MonthEvaluation:
     month: str
     metrics: Dict[str, float]
     breaches: List[str] = field(default_factory=list)
 
 
-def score_month(
+def evaluate_month(
     model,
     reference: pd.DataFrame,
     trips: pd.DataFrame,
@@ -72,7 +73,7 @@ def score_month(
     thresholds: Thresholds,
     month: str,
     seed: int = 0,
-) -> MonthScore:
+) -> MonthEvaluation:
     """RMSE/MSE on ``trips``, their increase over ``baseline_rmse``, and drift against
     ``reference`` (the training rows); ``model`` is the pyfunc (raw inputs in, minutes out)."""
     predictions = pd.Series(model.predict(trips[INPUT_COLUMNS]), index=trips.index, dtype=float)
@@ -84,7 +85,7 @@ def score_month(
     metrics['unseen_routes'] = unseen_share(reference['PU_DO'], trips['PU_DO'])
     metrics.update(numeric_drift(sample['trip_distance'], trips['trip_distance'], 'trip_distance'))
     metrics.update(numeric_drift(reference_predictions, predictions, 'predictions'))
-    return MonthScore(month, metrics, breaches(metrics, thresholds))
+    return MonthEvaluation(month, metrics, breaches(metrics, thresholds))
 
 
 def breaches(metrics: Mapping[str, float], thresholds: Thresholds) -> List[str]:
