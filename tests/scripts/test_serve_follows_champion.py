@@ -24,7 +24,7 @@ import pytest
 import requests
 from sklearn.linear_model import LinearRegression
 
-from mlops.utils.inference.model_server import predict_served
+from mlops.utils.inference.clients import predict_served
 from mlops.utils.inference.scoring_app import VERSION_HEADER
 from mlops.utils.model_code.model import TripDurationModel
 from mlops.utils.models.training_data import TrainingData, unpack_training_set

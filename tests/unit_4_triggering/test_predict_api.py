@@ -12,9 +12,10 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
+from mlops.utils.inference.clients import predict_through_mage
 from mlops.utils.model_code.features import INPUT_COLUMNS
 from mlops.utils.triggering.api_command import EXAMPLE_TRIPS
-from mlops.utils.triggering.mage_api import MageApiError, predict_through_mage
+from mlops.utils.triggering.mage_api import MageApiError
 from tests.chain import REPO_ROOT
 from tests.registered import embedded_store
 

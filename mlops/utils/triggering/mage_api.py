@@ -42,7 +42,6 @@ PREDICT_PIPELINE, PREDICT_TRIGGER, PREDICT_BLOCK = pipelines.PREDICT_API
 # Rows of a table output the API returns: Mage's sample size, which its ``sample_count``
 # parameter cannot change in 0.9.80 (it reaches a numeric comparison as text: TypeError in
 # ``variable.py`` ``__read_parquet``). Larger batches are sent as several runs.
-MAX_OUTPUT_ROWS = 1000
 
 
 def frontend_client_id() -> str:
@@ -276,22 +275,6 @@ def _completed_block_run(run: Dict[str, Any], block_uuid: Optional[str]) -> bool
     return block_uuid is not None and any(
         b.get('block_uuid') == block_uuid and b.get('status') == 'completed' for b in run.get('block_runs') or []
     )
-
-
-def predict_through_mage(client: MageClient, variables: Dict[str, Any], timeout: float = 120.0) -> List[Dict[str, Any]]:
-    """Predictions through the API endpoint: one row per trip with ``predicted_minutes``,
-    ``model`` and ``model_version``. ``variables``: ``{"inputs": [trips]}`` or one trip's
-    ``PULocationID``, ``DOLocationID``, ``trip_distance``."""
-    trigger = client.api_trigger(PREDICT_PIPELINE, PREDICT_TRIGGER)
-    trips = variables.get('inputs')
-    if not isinstance(trips, list) or len(trips) <= MAX_OUTPUT_ROWS:
-        return client.run_and_read(trigger, variables, PREDICT_BLOCK, timeout=timeout)
-    rows: List[Dict[str, Any]] = []
-    for start in range(0, len(trips), MAX_OUTPUT_ROWS):  # the API shows at most that many rows
-        rows += client.run_and_read(
-            trigger, {**variables, 'inputs': trips[start : start + MAX_OUTPUT_ROWS]}, PREDICT_BLOCK, timeout=timeout
-        )
-    return rows
 
 
 def output_value(output: Dict[str, Any]) -> Any:

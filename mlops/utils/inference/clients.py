@@ -1,13 +1,18 @@
-"""A client of the model server (``scripts/serve.sh``: MLflow's scoring server)."""
+"""The prediction clients, in one place: the champion's minutes for trips from outside a block,
+through Mage's API endpoint (the ``predict_api`` trigger: ``predict_through_mage``, given a
+signed-in ``triggering.mage_api.MageClient``) or from the model server (``scripts/serve.sh``,
+MLflow's scoring server: ``predict_served``, ``predict_minutes``)."""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Any, Dict, List
 
 import numpy as np
 import pandas as pd
 
+from mlops.utils import pipelines
 from mlops.utils.inference.scoring_app import VERSION_HEADER
 from mlops.utils.model_code.features import INPUT_COLUMNS
 
@@ -42,3 +47,24 @@ def predict_served(trips: pd.DataFrame, url: str = '', timeout: float = 60.0) ->
 def predict_minutes(trips: pd.DataFrame, url: str = '', timeout: float = 60.0) -> np.ndarray:
     """The served champion's minutes for ``trips``."""
     return predict_served(trips, url, timeout).minutes
+
+
+PREDICT_PIPELINE, PREDICT_TRIGGER, PREDICT_BLOCK = pipelines.PREDICT_API
+# The most rows Mage's API shows of a block's output: larger requests are sent in parts.
+MAX_OUTPUT_ROWS = 1000
+
+
+def predict_through_mage(client: Any, variables: Dict[str, Any], timeout: float = 120.0) -> List[Dict[str, Any]]:
+    """Predictions through the API endpoint: one row per trip with ``predicted_minutes``,
+    ``model`` and ``model_version``. ``variables``: ``{"inputs": [trips]}`` or one trip's
+    ``PULocationID``, ``DOLocationID``, ``trip_distance``."""
+    trigger = client.api_trigger(PREDICT_PIPELINE, PREDICT_TRIGGER)
+    trips = variables.get('inputs')
+    if not isinstance(trips, list) or len(trips) <= MAX_OUTPUT_ROWS:
+        return client.run_and_read(trigger, variables, PREDICT_BLOCK, timeout=timeout)
+    rows: List[Dict[str, Any]] = []
+    for start in range(0, len(trips), MAX_OUTPUT_ROWS):  # the API shows at most that many rows
+        rows += client.run_and_read(
+            trigger, {**variables, 'inputs': trips[start : start + MAX_OUTPUT_ROWS]}, PREDICT_BLOCK, timeout=timeout
+        )
+    return rows
