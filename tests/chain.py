@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 from typing import Dict, List, Optional
 
+from mlops.utils.paths import REPO_ROOT
 from tests.mage_database import seeded
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 # XGBoost's budget where a test checks behaviour, not model quality: a trial then takes seconds
 # (the defaults grow up to 1000 rounds of trees up to 100 deep: minutes a trial on 2 cores).
 QUICK_XGBOOST = {'num_boost_round': 60, 'max_depth': 10}

@@ -13,9 +13,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from mlops.utils.paths import REPO_ROOT
 from tests.mage_database import TEMPLATE_ENV
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = (REPO_ROOT.parent / 'shared' / 'data').resolve()
 
 
@@ -171,6 +171,15 @@ def default_training_set(shared_data):
         'build': [*build_training_sets(*prepared), preparation_facts(*prepared, variables)],
         'prepare': list(prepared),
     }
+
+
+@pytest.fixture(scope='module')
+def data(default_training_set):
+    """The default configuration's training set as the training steps read it (``TrainingData``),
+    fresh per module."""
+    from mlops.utils.models.training_data import unpack_training_set
+
+    return unpack_training_set(default_training_set)
 
 
 @pytest.fixture

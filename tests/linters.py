@@ -13,6 +13,7 @@ from typing import Dict, List, Optional
 import pytest
 
 from tests.chain import REPO_ROOT
+from tests.commands import run_command
 
 
 def _tool_dir(variable: str, default: str) -> Path:
@@ -23,9 +24,7 @@ def _tool_dir(variable: str, default: str) -> Path:
 
 
 def run(command: List[str], env: Optional[Dict[str, str]] = None, timeout: float = 600) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})}
-    )
+    return run_command(command, env={**os.environ, **(env or {})}, timeout=timeout)
 
 
 def checkov(*args: str) -> subprocess.CompletedProcess:

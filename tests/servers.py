@@ -19,10 +19,8 @@ from typing import Callable, Dict, List, Optional
 
 import requests
 
+from mlops.utils.paths import REPO_ROOT
 from tests.mage_database import seeded
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
-
 
 # Test servers take ports below the kernel's ephemeral range (32768-60999 on Linux), each
 # pytest-xdist worker from its own slice: a port handed out here cannot be taken by another

@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from tests.commands import run_command
 from tests.servers import REPO_ROOT
 
 pytestmark = pytest.mark.slow
@@ -43,14 +44,7 @@ def assert_exit_follows_the_figures(result: subprocess.CompletedProcess) -> None
 
 def run(tmp_path, script: str, *args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}  # as a user's shell has it
-    return subprocess.run(
-        [sys.executable, str(REPO_ROOT / 'bench' / script), *args],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    return run_command([sys.executable, REPO_ROOT / 'bench' / script, *args], cwd=tmp_path, env=env, timeout=600)
 
 
 def test_training_benchmark_prints_figures_against_its_baseline(tmp_path, shared_data):

@@ -40,7 +40,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from mlops.utils.paths import REPO_ROOT
+
 CACHE_DIR = Path(os.environ.get('MLOPS_PODMAN_CACHE') or Path.home() / '.cache' / 'mlops-podman')
 RUN_DIR = Path('/run/mlops-podman')
 # The Debian packages the engine needs (scripts/test.sh installs them): netavark and aardvark-dns

@@ -20,7 +20,7 @@ import requests
 from sklearn.linear_model import LinearRegression
 
 from mlops.utils.model_code.model import TripDurationModel
-from mlops.utils.models.training_data import TrainingData, unpack_training_set
+from mlops.utils.models.training_data import TrainingData
 from tests.registered import embedded_store, register_model
 from tests.servers import REPO_ROOT, ServerProcess, free_port
 
@@ -35,11 +35,6 @@ class Served:
     model: TripDurationModel  # as fitted in this process
     loaded: object  # the registered version, loaded in-process by MLflow (mlflow.pyfunc.PyFuncModel)
     version: str  # the registered version (the champion)
-
-
-@pytest.fixture(scope='module')
-def data(default_training_set) -> TrainingData:
-    return unpack_training_set(default_training_set)
 
 
 def register_champion(data: TrainingData) -> tuple:

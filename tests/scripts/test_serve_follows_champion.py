@@ -27,7 +27,7 @@ from sklearn.linear_model import LinearRegression
 from mlops.utils.inference.clients import predict_served
 from mlops.utils.inference.scoring_app import VERSION_HEADER
 from mlops.utils.model_code.model import TripDurationModel
-from mlops.utils.models.training_data import TrainingData, unpack_training_set
+from mlops.utils.models.training_data import TrainingData
 from mlops.utils.tracking.schema import CHAMPION, CONTRACT_TARGET, CONTRACT_TARGET_UNIT
 from tests.registered import embedded_store, register_constant, register_model
 from tests.servers import ServerProcess, free_port
@@ -36,11 +36,6 @@ MODEL = 'test-model'
 WORKERS = 2
 SWITCH_SECONDS = 10.0  # the promise: the new champion answers every request sent this long after the move
 PAUSE = 0.02  # between a client's requests: the server's two cores are shared with the clients (and other tests)
-
-
-@pytest.fixture(scope='module')
-def data(default_training_set) -> TrainingData:
-    return unpack_training_set(default_training_set)
 
 
 @dataclass

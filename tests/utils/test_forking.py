@@ -5,10 +5,7 @@ import subprocess
 import sys
 import textwrap
 
-import pytest
-
 from mlops.utils.model_code.model import TripDurationModel
-from mlops.utils.models.training_data import unpack_training_set
 from tests.chain import REPO_ROOT
 from tests.registered import register_model, small_booster
 
@@ -57,11 +54,6 @@ FORK_AFTER_LOAD = textwrap.dedent("""
         os.waitpid(pid, 0)
         print('hung' if idle_windows >= 3 else 'still working after 300 s')
 """)
-
-
-@pytest.fixture(scope='module')
-def data(default_training_set):
-    return unpack_training_set(default_training_set)
 
 
 def child_after(how: str, bound: float, env: dict) -> str:

@@ -8,13 +8,7 @@ from mlops.utils.inference import champion as champion_module
 from mlops.utils.inference.champion import PREDICTION_COLUMN, champion_model, predict_trips
 from mlops.utils.inference.inputs import trip_records
 from mlops.utils.model_code.features import INPUT_COLUMNS
-from mlops.utils.models.training_data import unpack_training_set
 from tests.registered import constant_model, register_constant
-
-
-@pytest.fixture(scope='module')
-def data(default_training_set):
-    return unpack_training_set(default_training_set)
 
 
 def test_no_champion_is_a_clear_error(tracking_store):

@@ -14,15 +14,9 @@ from mlops.utils.model_code.features import INPUT_COLUMNS
 from mlops.utils.model_code.input_rule import InputError, TooManyRecords
 from mlops.utils.model_code.model import TripDurationModel
 from mlops.utils.model_code.request_limits import MAX_RECORDS_ENV_VAR, SERVING_REQUESTS_ENV_VAR
-from mlops.utils.models.training_data import unpack_training_set
 from mlops.utils.paths import REPO_ROOT
 from mlops.utils.tracking.runs import log_final_model, served_requirements, start_parent
 from tests.registered import small_booster
-
-
-@pytest.fixture(scope='module')
-def data(default_training_set):
-    return unpack_training_set(default_training_set)
 
 
 @pytest.fixture(scope='module')

@@ -23,7 +23,6 @@ from sklearn.linear_model import LinearRegression
 from mlops.utils.model_code.estimators import BoosterRegressor
 from mlops.utils.model_code.model import TripDurationModel
 from mlops.utils.models.metrics import regression_metrics
-from mlops.utils.models.training_data import unpack_training_set
 from mlops.utils.tracking.registry import register_and_promote
 from mlops.utils.tracking.runs import log_final_model, start_parent
 
@@ -85,11 +84,6 @@ def _built_env(requirements: Path) -> Path:
     assert install.returncode == 0, install.stdout[-2000:] + install.stderr[-2000:]
     (env / '.complete').write_text(requirements.read_text())
     return env
-
-
-@pytest.fixture(scope='module')
-def data(default_training_set):
-    return unpack_training_set(default_training_set)
 
 
 def fitted(kind: str, data):

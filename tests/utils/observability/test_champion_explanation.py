@@ -11,7 +11,6 @@ import yaml
 from mlflow.tracking import MlflowClient
 
 from mlops.utils.model_code.model import TripDurationModel
-from mlops.utils.models.training_data import unpack_training_set
 from mlops.utils.observability.explain import ARTIFACT, BIAS, EXACT, TRIP_COLUMNS
 from mlops.utils.paths import project_dir
 from tests.registered import register_constant, register_model, small_booster
@@ -22,11 +21,6 @@ LAYOUT = yaml.safe_load(
         project_dir('unit_2_training').parent / 'presenters/pipelines/xgboost_training/dashboard/block_layout.yaml'
     ).read_text()
 )
-
-
-@pytest.fixture(scope='module')
-def data(default_training_set):
-    return unpack_training_set(default_training_set)
 
 
 def chart(name: str):

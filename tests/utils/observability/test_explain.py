@@ -7,7 +7,6 @@ from sklearn.linear_model import LinearRegression
 
 from mlops.utils.model_code.estimators import BoosterRegressor
 from mlops.utils.model_code.model import TripDurationModel
-from mlops.utils.models.training_data import unpack_training_set
 from mlops.utils.observability import explain
 from mlops.utils.observability.explain import (
     APPROXIMATE,
@@ -22,11 +21,6 @@ from mlops.utils.observability.explain import (
     trip_contributions,
 )
 from tests.registered import small_booster
-
-
-@pytest.fixture(scope='module')
-def data(default_training_set):
-    return unpack_training_set(default_training_set)
 
 
 @pytest.fixture(scope='module')

@@ -3,18 +3,11 @@
 import time
 
 import numpy as np
-import pytest
 from mlflow.tracking import MlflowClient
 
-from mlops.utils.models.training_data import unpack_training_set
 from mlops.utils.orchestration.summaries import summarize
 from mlops.utils.tracking.schema import CHAMPION
 from tests.registered import register_constant
-
-
-@pytest.fixture(scope='module')
-def data(default_training_set):
-    return unpack_training_set(default_training_set)
 
 
 def train_constant(experiment_id, data, pipeline_run_id: int, family: str, value: float) -> dict:

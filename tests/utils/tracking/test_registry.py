@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 from mlflow.tracking import MlflowClient
 
-from mlops.utils.models.training_data import unpack_training_set
 from mlops.utils.tracking.registry import is_better
 from mlops.utils.tracking.schema import CHAMPION
 from tests.registered import register_constant
@@ -13,11 +12,6 @@ from tests.registered import register_constant
 def test_rule():
     assert is_better(5.0, None) and is_better(5.0, 5.1)
     assert not is_better(5.1, 5.0) and not is_better(5.0, 5.0)
-
-
-@pytest.fixture(scope='module')
-def data(default_training_set):
-    return unpack_training_set(default_training_set)
 
 
 def test_better_promotes_worse_and_equal_do_not(tracking_store, data):
