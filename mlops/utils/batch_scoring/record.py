@@ -10,7 +10,7 @@ import time
 from typing import Any, Dict, List, Mapping, Tuple
 
 from mlops.utils.tracking.lineage import file_dataset, log_datasets
-from mlops.utils.tracking.mlflow_setup import experiment_name, file_lock
+from mlops.utils.tracking.mlflow_setup import sibling_experiment
 from mlops.utils.tracking.schema import BATCH_SCORING_TAG_PREFIX
 
 EXPERIMENT_SUFFIX = '-batch-scoring'
@@ -23,13 +23,7 @@ METRICS = ('rows_in', 'rows_scored', 'rows_refused', 'seconds')
 
 def batch_scoring_experiment(client: Any, training_id: str) -> str:
     """The batch-scoring experiment's id, created beside the training one ``training_id``."""
-    name = experiment_name() + EXPERIMENT_SUFFIX
-    with file_lock('mlflow-setup'):
-        experiment = client.get_experiment_by_name(name)
-        if experiment is not None:
-            return experiment.experiment_id
-        root = client.get_experiment(training_id).artifact_location
-        return client.create_experiment(name, artifact_location=root.rstrip('/') + EXPERIMENT_SUFFIX)
+    return sibling_experiment(client, training_id, EXPERIMENT_SUFFIX)
 
 
 def run_tags(summary: Mapping[str, Any], mage: Mapping[str, str]) -> Dict[str, str]:

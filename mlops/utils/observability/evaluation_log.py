@@ -9,7 +9,7 @@ from typing import Any, Optional, Sequence, Tuple
 
 from mlops.utils.observability.month_evaluation import MONITORING_EXPERIMENT_SUFFIX, MonthEvaluation, Thresholds
 from mlops.utils.tracking.lineage import log_datasets
-from mlops.utils.tracking.mlflow_setup import experiment_name, file_lock
+from mlops.utils.tracking.mlflow_setup import sibling_experiment
 from mlops.utils.tracking.schema import (
     MAGE_PIPELINE_RUN_ID,
     MONITORING_BREACHED,
@@ -27,13 +27,7 @@ from mlops.utils.tracking.trained_range import TrainedRange
 def monitoring_experiment(client, training_id: str) -> str:
     """The monitoring experiment's id (created beside the training one ``training_id``, its
     artifacts beside the training ones)."""
-    name = experiment_name() + MONITORING_EXPERIMENT_SUFFIX
-    with file_lock('mlflow-setup'):
-        experiment = client.get_experiment_by_name(name)
-        if experiment is not None:
-            return experiment.experiment_id
-        root = client.get_experiment(training_id).artifact_location
-        return client.create_experiment(name, artifact_location=root.rstrip('/') + MONITORING_EXPERIMENT_SUFFIX)
+    return sibling_experiment(client, training_id, MONITORING_EXPERIMENT_SUFFIX)
 
 
 def find_evaluation(client, experiment_id: str, model: str, version: str, month: str):

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Dict, Optional
 
 from mlops.utils.errors import ConfigError
+from mlops.utils.orchestration.process_tree import stop_processes
 from mlops.utils.paths import REPO_ROOT
 from mlops.utils.replay.state import ReplayError
 
@@ -97,12 +98,7 @@ def stop(pid: int) -> bool:
         return True
     os.kill(pid, signal.SIGTERM)
     _, alive = psutil.wait_procs(tree, timeout=STOP_SECONDS)
-    for process in alive:
-        try:
-            process.kill()
-        except psutil.NoSuchProcess:
-            pass
-    psutil.wait_procs(alive, timeout=10)
+    stop_processes(alive, grace=0)  # killed, and waited for
     try:  # reap it when this process started it
         os.waitpid(pid, os.WNOHANG)
     except ChildProcessError:

@@ -90,6 +90,18 @@ def file_lock(name: str) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def sibling_experiment(client, training_id: str, suffix: str) -> str:
+    """The id of the experiment ``<experiment><suffix>`` (monitoring's, batch scoring's), created
+    beside the training one ``training_id`` with its artifacts beside the training ones."""
+    name = experiment_name() + suffix
+    with file_lock('mlflow-setup'):
+        experiment = client.get_experiment_by_name(name)
+        if experiment is not None:
+            return experiment.experiment_id
+        root = client.get_experiment(training_id).artifact_location
+        return client.create_experiment(name, artifact_location=root.rstrip('/') + suffix)
+
+
 def connect() -> str:
     """Point MLflow at the tracking store, check it answers, make sure the experiment
     exists; returns the experiment id. TrackingError if the store cannot be used."""
