@@ -80,7 +80,12 @@ def train_quick_champion(root: Path, data: Path) -> None:
     started = time.perf_counter()
     result = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True)
     if result.returncode != 0:
-        raise RuntimeError(f'training the quick champion failed ({result.returncode}):\n{result.stderr[-3000:]}')
+        logs = sorted((root / 'data' / 'logs').glob('headless-*.log'), key=lambda p: p.stat().st_mtime)
+        tail = logs[-1].read_text(errors='replace')[-4000:] if logs else '(no step log)'
+        raise RuntimeError(
+            f'training the quick champion failed ({result.returncode}):\n{result.stderr[-3000:]}\n'
+            f'--- the end of the last step log ({logs[-1].name if logs else "-"}) ---\n{tail}'
+        )
     print(f'state: quick champion trained in {time.perf_counter() - started:.0f} s ({root})')
 
 

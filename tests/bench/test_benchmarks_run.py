@@ -24,7 +24,7 @@ def assert_exit_follows_the_figures(result: subprocess.CompletedProcess) -> None
     status with the verdicts: 0 when none is MISSED, else 1 listing each. A busy machine may
     miss a latency target; nothing may fail."""
     verdicts = VERDICT.findall(result.stdout)
-    assert verdicts, result.stdout[-3000:]
+    assert verdicts, f'exit {result.returncode}, no verdict printed:\n{result.stdout[-3000:]}\n{result.stderr[-6000:]}'
     for value, bound, target, verdict in verdicts:
         value, target = float(value.replace(',', '')), float(target.replace(',', ''))
         if abs(value - target) > 0.01 * max(1.0, target):

@@ -143,7 +143,7 @@ def test_the_documented_default_a_local_cluster_per_block_prepares_and_trains_sk
         timeout=1200,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    _, records, training_rows, features = pandas_rmse
+    _, records, training_rows, features, _ = pandas_rmse
     preparation, training_set, line = summaries(result)
     assert preparation['X_train'] == training_set['X_train'] == [training_rows, features]
     assert [p.name for p in (tmp_path / 'data' / 'partitions').iterdir()]  # the months went to the workers' files
