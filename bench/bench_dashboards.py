@@ -55,7 +55,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the documented c
 
 from bench.verdicts import exit_status  # noqa: E402
 from mlops.utils.paths import REPO_ROOT  # noqa: E402
-from tests.servers import mage_server  # noqa: E402
+from tests.servers import mage_server, short_temp_dir  # noqa: E402
 
 TARGET_CHART_P50_SECONDS = 1.0
 TARGET_CHART_MAX_SECONDS = 2.0
@@ -98,10 +98,9 @@ def state_env(root: Path) -> Dict[str, str]:
         'MLOPS_DATA_DIR': str(root / 'data'),
         'MAGE_DATA_DIR': str(root / 'mage'),
         'PYTHONPATH': str(REPO_ROOT),
-        'TMPDIR': str(root / 'tmp'),
+        'TMPDIR': short_temp_dir(),  # not inside root: a socket path there can exceed 107 characters
     }
     env.pop('MLFLOW_TRACKING_URI', None)  # the embedded store under MLOPS_DATA_DIR
-    (root / 'tmp').mkdir(parents=True, exist_ok=True)  # what Mage leaves behind goes with root
     return env
 
 

@@ -56,7 +56,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the documented c
 from bench.verdicts import exit_status  # noqa: E402
 from mlops.utils.paths import REPO_ROOT  # noqa: E402
 from tests.chain import settings  # noqa: E402
-from tests.servers import mage_server  # noqa: E402
+from tests.servers import mage_server, short_temp_dir  # noqa: E402
 
 TARGET_P50_SECONDS = 2.0
 TARGET_P95_SECONDS = 3.0
@@ -73,9 +73,8 @@ OWNER_KEYS = ('DEFAULT_OWNER_EMAIL', 'DEFAULT_OWNER_PASSWORD')
 def train_quick_champion(root: Path, data: Path) -> None:
     """The runner as ``scripts/run.sh`` starts it, on a small budget, with state under ``root``."""
     env = {**os.environ, 'MAGE_DATA_DIR': str(root / 'mage'), 'MLOPS_DATA_DIR': str(root / 'data')}
-    env.update({'PYTHONPATH': str(REPO_ROOT), 'TMPDIR': str(root / 'tmp')})
+    env.update({'PYTHONPATH': str(REPO_ROOT), 'TMPDIR': short_temp_dir()})
     env.pop('MLFLOW_TRACKING_URI', None)  # the embedded store under MLOPS_DATA_DIR
-    (root / 'tmp').mkdir(parents=True, exist_ok=True)
     command = [sys.executable, '-m', 'mlops.utils.orchestration', '--source', str(data), *QUICK_JOB]
     started = time.perf_counter()
     result = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True)
@@ -115,7 +114,7 @@ def started(root: Path, scratch: Path, tick: int, owner: Dict[str, str]) -> Iter
     from mlops.utils.triggering.mage_api import PREDICT_PIPELINE, PREDICT_TRIGGER, MageClient
 
     env = {**owner, 'MLOPS_DATA_DIR': str(root / 'data'), 'SCHEDULER_TRIGGER_INTERVAL': str(tick)}
-    env['TMPDIR'] = str(scratch / 'tmp')  # what Mage leaves behind (pymp-*, kernel files) goes with scratch
+    env['TMPDIR'] = short_temp_dir()  # what Mage leaves behind (pymp-*, kernel files), removed at exit
     server = mage_server(root, env=env)
     server.log_path, server.timeout = scratch / f'mage-server-tick-{tick}.log', STARTUP_SECONDS
     began = time.perf_counter()

@@ -377,3 +377,17 @@ def dask_cluster():
 
     with local_cluster(2) as cluster:
         yield cluster
+
+
+def short_temp_dir() -> str:
+    """A temporary folder for Mage's processes (their ``TMPDIR``), removed when this process exits.
+    Not inside a deep state folder: Python 3.11's multiprocessing puts its socket
+    (``pymp-*/listener-*``) under ``TMPDIR``, and a socket path over 107 characters fails Mage's
+    job queue (``OSError: AF_UNIX path too long``), which a benchmark's state folder under a test
+    session's own TMPDIR reached."""
+    import atexit
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix='mb-')
+    atexit.register(shutil.rmtree, folder, True)
+    return folder
