@@ -55,7 +55,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the documented c
 
 from bench.verdicts import exit_status  # noqa: E402
 from mlops.utils.paths import REPO_ROOT  # noqa: E402
-from tests.servers import mage_server, short_temp_dir  # noqa: E402
+from testkit.servers import mage_server, short_temp_dir  # noqa: E402
 
 TARGET_CHART_P50_SECONDS = 1.0
 TARGET_CHART_MAX_SECONDS = 2.0
@@ -92,7 +92,7 @@ UI_PROJECT = 'unit_2_training'
 
 
 def state_env(root: Path) -> Dict[str, str]:
-    """The main job's environment with its state under ``root`` (as tests/chain.py has it)."""
+    """The main job's environment with its state under ``root`` (as testkit/chain.py has it)."""
     env = {
         **os.environ,
         'MLOPS_DATA_DIR': str(root / 'data'),

@@ -9,7 +9,7 @@ the server's whole process tree from /proc: four parts no other module provides.
     python bench/bench_predict_api.py [--quick | --state DIR] [--data ../shared/data]
                                       [--requests 20] [--idle-seconds 60] [--settle-seconds 10]
 
-State: ``--state DIR`` serves an existing one (``DIR/mage`` and ``DIR/data``, as tests/chain.py
+State: ``--state DIR`` serves an existing one (``DIR/mage`` and ``DIR/data``, as testkit/chain.py
 lays them out; the benchmark's runs are added to its Mage database; signed in as
 ``DEFAULT_OWNER_EMAIL`` / ``_PASSWORD``, Mage's admin@admin.com / admin when unset); by default
 (``--quick``) the runner trains a small champion first into a temporary folder
@@ -29,7 +29,7 @@ one core: at that 10 s tick and, after a second start on the same state, at a 1 
 other way to answer in about a second, without wake-ups).
 Both windows start ``--settle-seconds`` after the server's last work (start-up or a request).
 The load average (1 min) during each measurement is printed beside it. The time triggers stay
-off (tests/servers.py's default): a daily run fired at start would be work, not idle time.
+off (testkit/servers.py's default): a daily run fired at start would be work, not idle time.
 Targets (on this 2-core machine, the client included): p50 <= 2 s, p95 <= 3 s; idle CPU has
 none. Exit status 1 when a target is missed or an answer is wrong or missing.
 """
@@ -55,8 +55,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the documented c
 
 from bench.verdicts import exit_status  # noqa: E402
 from mlops.utils.paths import REPO_ROOT  # noqa: E402
-from tests.chain import settings  # noqa: E402
-from tests.servers import mage_server, short_temp_dir  # noqa: E402
+from testkit.chain import settings  # noqa: E402
+from testkit.servers import mage_server, short_temp_dir  # noqa: E402
 
 TARGET_P50_SECONDS = 2.0
 TARGET_P95_SECONDS = 3.0
@@ -96,7 +96,7 @@ def champion_answer(root: Path) -> Tuple[str, float]:
 
     from mlops.utils.model_code.features import INPUT_TYPES
     from mlops.utils.tracking.registry import registered_model_name
-    from tests.registered import embedded_store
+    from testkit.registered import embedded_store
 
     with embedded_store(root / 'data'):
         name = registered_model_name()
@@ -107,7 +107,7 @@ def champion_answer(root: Path) -> Tuple[str, float]:
 
 @contextmanager
 def started(root: Path, scratch: Path, tick: int, owner: Dict[str, str]) -> Iterator:
-    """``scripts/start.sh`` over the state (tests/servers.py's harness: free port, local mode),
+    """``scripts/start.sh`` over the state (testkit/servers.py's harness: free port, local mode),
     ready once ``predict_api`` is synced; prints the sub-project it opened on."""
     import yaml
 

@@ -54,7 +54,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the documented c
 from bench.verdicts import exit_status  # noqa: E402
 from mlops.utils.model_code.features import INPUT_TYPES  # noqa: E402
 from mlops.utils.paths import REPO_ROOT  # noqa: E402
-from tests.servers import ServerProcess, free_port  # noqa: E402
+from testkit.servers import ServerProcess, free_port  # noqa: E402
 
 TARGET_P50_MS = 5.0
 TARGET_P99_MS = 25.0
@@ -178,7 +178,7 @@ class Server:
 
 @contextmanager
 def model_server(model_uri: str, workers: Optional[int], log_path: Path) -> Iterator[Server]:
-    """``scripts/serve.sh`` on a free loopback port (tests/servers.py's harness) until ``/ping``
+    """``scripts/serve.sh`` on a free loopback port (testkit/servers.py's harness) until ``/ping``
     answers and every worker has loaded the model; stops it and everything it started afterwards."""
     port = free_port()
     env = {'MODEL_SERVER_HOST': '127.0.0.1', 'MODEL_SERVER_PORT': str(port), 'MODEL_SERVER_MODEL_URI': model_uri}

@@ -21,8 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.chain import run_chain, summaries  # noqa: E402
-from tests.servers import PostgresServer  # noqa: E402
+from testkit.chain import run_chain, summaries  # noqa: E402
+from testkit.servers import PostgresServer  # noqa: E402
 
 DATABASE_ERRORS = re.compile(r'PGRES_TUPLES_OK|DatabaseError|OperationalError|InterfaceError')
 STEP = 'unit_1_data_preparation/data_preparation'

@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from mlops.utils.paths import REPO_ROOT
-from tests.mage_database import TEMPLATE_ENV
+from testkit.mage_database import TEMPLATE_ENV
 
 SHARED_DATA = (REPO_ROOT.parent / 'shared' / 'data').resolve()
 
@@ -147,7 +147,7 @@ def cache_dir(tmp_path, monkeypatch) -> Path:
 @pytest.fixture(scope='session')
 def postgres():
     """A real PostgreSQL server for the docker-compose shape (databases mage and mlflow)."""
-    from tests.servers import PostgresServer
+    from testkit.servers import PostgresServer
 
     with PostgresServer(['mage', 'mlflow']) as server:
         yield server
@@ -186,7 +186,7 @@ def data(default_training_set):
 def tracking_store(tmp_path):
     """An empty embedded MLflow store (SQLite + local artifacts) for this test; yields its
     experiment id."""
-    from tests.registered import embedded_store
+    from testkit.registered import embedded_store
 
     with embedded_store(tmp_path / 'data', 'test-model') as experiment_id:
         yield experiment_id

@@ -8,7 +8,7 @@ from typing import Dict, Iterable, Optional, Set, Tuple
 
 import yaml
 
-from tests.chain import REPO_ROOT
+from testkit.chain import REPO_ROOT
 
 
 def layout_blocks(page: str, repo: Path = REPO_ROOT) -> Dict[str, dict]:

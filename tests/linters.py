@@ -12,8 +12,8 @@ from typing import Dict, List, Optional
 
 import pytest
 
-from tests.chain import REPO_ROOT
-from tests.commands import run_command
+from testkit.chain import REPO_ROOT
+from testkit.commands import run_command
 
 
 def _tool_dir(variable: str, default: str) -> Path:

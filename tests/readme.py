@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import List
 
-from tests.chain import REPO_ROOT
+from testkit.chain import REPO_ROOT
 
 # What a person types at the repository root: a script, the virtualenv's tools, or Mage's CLI.
 COMMAND_START = re.compile(r'^(?:[A-Z_]+=\S+ )*(?:\./scripts/|\.venv/bin/|\.venv-docs/bin/|python |curl )')

@@ -1,6 +1,7 @@
 """The code's own rules, as pyproject.toml states them: the import contracts (the layers
 blocks -> utils concerns -> model_code -> errors; model_code imports only libraries and errors;
-models/ never imports MLflow), checked by import-linter as `lint-imports` runs it; the rule it
+models/ never imports MLflow; mlops imports none of the checks; testkit/, which tests and bench
+share, imports neither, and bench never imports tests), checked by import-linter as `lint-imports` runs it; the rule it
 cannot state (only orchestration/ imports `mage_ai.orchestration`); and ruff's lint and format.
 Each check can fail: a copy of the code with one import breaking each rule is reported broken;
 an unused import and a badly formatted file are reported."""
@@ -17,7 +18,7 @@ from typing import List
 
 import pytest
 
-from tests.chain import REPO_ROOT
+from testkit.chain import REPO_ROOT
 
 RUFF = [sys.executable, '-m', 'ruff']
 LINT_IMPORTS = [
@@ -46,17 +47,22 @@ def test_every_import_contract_is_kept():
     result = lint_imports(REPO_ROOT)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     assert f'Contracts: {len(CONTRACTS)} kept, 0 broken.' in result.stdout
-    assert len(CONTRACTS) == 3
+    assert len(CONTRACTS) == 6
+
+
+ROOT_PACKAGES = tomllib.loads((REPO_ROOT / 'pyproject.toml').read_text())['tool']['importlinter']['root_packages']
 
 
 def copy_of_the_code(tmp_path: Path) -> Path:
-    shutil.copytree(
-        REPO_ROOT / 'mlops',
-        tmp_path / 'mlops',
-        ignore=lambda folder, names: [
-            n for n in names if not (n.endswith('.py') or (Path(folder) / n).is_dir()) or n == '__pycache__'
-        ],
-    )
+    """The Python files of every package import-linter reads, and its settings."""
+    for package in ROOT_PACKAGES:
+        shutil.copytree(
+            REPO_ROOT / package,
+            tmp_path / package,
+            ignore=lambda folder, names: [
+                n for n in names if not (n.endswith('.py') or (Path(folder) / n).is_dir()) or n == '__pycache__'
+            ],
+        )
     shutil.copy2(REPO_ROOT / 'pyproject.toml', tmp_path)
     return tmp_path
 
@@ -65,21 +71,28 @@ def copy_of_the_code(tmp_path: Path) -> Path:
     'module, line, broken',
     [
         (  # an import running back up the layers
-            'utils/model_code/strings.py',
+            'mlops/utils/model_code/strings.py',
             'from mlops.utils.tracking import schema',
             'mlops.utils.model_code is not allowed to import mlops.utils.tracking',
         ),
         (  # a module below model_code in the layers, but not shipped with the model
-            'utils/model_code/strings.py',
+            'mlops/utils/model_code/strings.py',
             'from mlops.utils import paths',
             'model_code imports only libraries and errors (it ships inside every registered model) BROKEN',
         ),
-        ('utils/models/metrics.py', 'import mlflow', 'models/ never imports MLflow BROKEN'),
+        ('mlops/utils/models/metrics.py', 'import mlflow', 'models/ never imports MLflow BROKEN'),
+        (
+            'mlops/utils/paths.py',
+            'from testkit import servers',
+            'mlops imports none of testkit, tests and bench BROKEN',
+        ),
+        ('testkit/chain.py', 'from tests import conftest', 'testkit imports neither tests nor bench BROKEN'),
+        ('bench/verdicts.py', 'from tests import readme', 'bench never imports tests BROKEN'),
     ],
 )
 def test_each_contract_reports_an_import_that_breaks_it(tmp_path, module, line, broken):
     root = copy_of_the_code(tmp_path)
-    target = root / 'mlops' / module
+    target = root / module
     target.write_text(target.read_text() + f'\n{line}  # noqa\n')
     result = lint_imports(root)
     assert result.returncode == 1, result.stdout[-3000:]

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from tests.commands import run_command, run_ok
+from testkit.commands import run_command, run_ok
 
 
 def test_a_failing_command_is_named_with_its_status_and_output():

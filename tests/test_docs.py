@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.chain import REPO_ROOT
+from testkit.chain import REPO_ROOT
 from tests.linters import mkdocs
 
 DOCS = REPO_ROOT / 'docs'

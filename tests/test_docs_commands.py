@@ -16,7 +16,7 @@ from typing import List, Optional, Tuple
 
 import pytest
 
-from tests.chain import REPO_ROOT
+from testkit.chain import REPO_ROOT
 from tests.readme import page_commands
 
 PAGES = [REPO_ROOT / 'README.md', *sorted((REPO_ROOT / 'docs').glob('*.md'))]

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.chain import REPO_ROOT
+from testkit.chain import REPO_ROOT
 
 
 def section() -> str:

@@ -37,10 +37,10 @@ import pytest
 import yaml
 
 from mlops.utils.orchestration.owner_credentials import read_settings
-from tests.chain import QUICK_XGBOOST, chain_env, run_chain, summaries
+from testkit.chain import QUICK_XGBOOST, chain_env, run_chain, summaries
+from testkit.servers import REPO_ROOT, ServerProcess, free_port, mage_server
 from tests.dashboards import chart_data, layouts
 from tests.readme import readme_commands, server_commands, the_command
-from tests.servers import REPO_ROOT, ServerProcess, free_port, mage_server
 from tests.sources import months_folder
 from tests.ui_walk import choose_in_header, walk_ui
 from tests.unit_1_data_preparation.test_charts_ui import repo_copy
@@ -269,7 +269,7 @@ def answers_of(platform, trips: List[dict], version: Optional[str] = None):
     import pandas as pd
     from mlflow.tracking import MlflowClient
 
-    from tests.registered import embedded_store
+    from testkit.registered import embedded_store
 
     with embedded_store(platform.root / 'data'):
         version = version or MlflowClient().get_model_version_by_alias(MODEL, 'champion').version
@@ -545,7 +545,7 @@ def test_the_main_jobs_xgboost_explanation_adds_up_to_what_the_model_predicts(pl
     from mlflow.tracking import MlflowClient
 
     from mlops.utils.observability.explain import ARTIFACT
-    from tests.registered import embedded_store
+    from testkit.registered import embedded_store
 
     [version] = [
         m['version'] for line in platform.main_job if line['pipeline'] == 'xgboost_training' for m in line['models']

@@ -20,7 +20,7 @@ from typing import Dict, Iterator, List, Set, Tuple
 import pytest
 import yaml
 
-from tests.chain import REPO_ROOT
+from testkit.chain import REPO_ROOT
 from tests.linters import lint_python, run
 from tests.scripts.test_audit_requirements import audit  # scripts/audit_requirements.py, loaded
 

@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from tests.commands import run_command
-from tests.servers import REPO_ROOT
+from testkit.commands import run_command
+from testkit.servers import REPO_ROOT
 
 pytestmark = pytest.mark.slow
 

@@ -17,7 +17,7 @@ import pytest
 import requests
 import yaml
 
-from tests.chain import REPO_ROOT
+from testkit.chain import REPO_ROOT
 from tests.linters import compose_config
 
 COMPOSE = REPO_ROOT / 'docker-compose.yml'
@@ -287,7 +287,7 @@ def test_the_stack_runs_on_postgresql_as_the_compose_file_configures_it(tmp_path
     import psycopg2
 
     from mlops.utils.triggering.mage_api import MageApiError, MageClient, frontend_client_id
-    from tests.servers import ServerProcess, free_port, mage_server, mlflow_server_bin
+    from testkit.servers import ServerProcess, free_port, mage_server, mlflow_server_bin
 
     services = rendered['services']
     assert services['postgres']['environment']['POSTGRES_USER'] == postgres.user

@@ -13,7 +13,7 @@ from typing import List, Tuple
 
 import pytest
 
-from tests.chain import REPO_ROOT
+from testkit.chain import REPO_ROOT
 from tests.linters import checkov, hadolint
 
 MAGE = REPO_ROOT / 'Dockerfile'

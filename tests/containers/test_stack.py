@@ -41,8 +41,8 @@ import numpy as np
 import pytest
 import requests
 
-from tests import chain
-from tests.chain import REPO_ROOT
+from testkit import chain
+from testkit.chain import REPO_ROOT
 from tests.containers.podman import EngineUnavailable, Podman, check_usable
 from tests.containers.standins import ensure_base_images
 from tests.linters import _tool_dir

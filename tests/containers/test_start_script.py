@@ -18,7 +18,7 @@ from typing import Dict
 import pytest
 import yaml
 
-from tests.chain import REPO_ROOT
+from testkit.chain import REPO_ROOT
 from tests.linters import compose_config
 
 FILES = (

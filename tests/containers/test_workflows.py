@@ -11,7 +11,7 @@ from typing import Dict, List
 
 import yaml
 
-from tests.chain import REPO_ROOT
+from testkit.chain import REPO_ROOT
 from tests.linters import actionlint
 from tests.terraform.module import blocks, plain
 from tests.test_supply_chain import action_pins

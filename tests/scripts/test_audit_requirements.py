@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.chain import REPO_ROOT
+from testkit.chain import REPO_ROOT
 
 _spec = importlib.util.spec_from_file_location('audit_requirements', REPO_ROOT / 'scripts' / 'audit_requirements.py')
 audit = importlib.util.module_from_spec(_spec)

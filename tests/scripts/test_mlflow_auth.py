@@ -19,7 +19,7 @@ from typing import Dict, Iterator, Optional, Tuple
 import pytest
 import requests
 
-from tests.servers import REPO_ROOT, ServerProcess, free_port, mlflow_server_bin
+from testkit.servers import REPO_ROOT, ServerProcess, free_port, mlflow_server_bin
 
 pytestmark = pytest.mark.slow
 

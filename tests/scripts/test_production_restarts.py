@@ -25,8 +25,8 @@ import pytest
 from mlops.utils.models.metrics import regression_metrics
 from mlops.utils.models.training_data import unpack_training_set
 from mlops.utils.triggering.mage_api import FINISHED, MageClient
-from tests.chain import QUICK_XGBOOST, REPO_ROOT, chain_env, run_chain, settings, summaries
-from tests.servers import PostgresServer, free_port, mage_server, mlflow_server
+from testkit.chain import QUICK_XGBOOST, REPO_ROOT, chain_env, run_chain, settings, summaries
+from testkit.servers import PostgresServer, free_port, mage_server, mlflow_server
 
 pytestmark = pytest.mark.slow
 MODEL = 'nyc-taxi-duration'

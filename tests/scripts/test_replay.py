@@ -27,10 +27,10 @@ import pytest
 
 from mlops.utils.observability.month_evaluation import MONITORING_EXPERIMENT_SUFFIX
 from mlops.utils.tracking.mlflow_setup import DEFAULT_EXPERIMENT
-from tests.chain import chain_env
+from testkit.chain import chain_env
+from testkit.servers import REPO_ROOT, free_port
 from tests.conftest import TripServer
 from tests.readme import page_commands, the_command
-from tests.servers import REPO_ROOT, free_port
 
 pytestmark = pytest.mark.slow
 SHORT = './scripts/replay.sh --source ../shared/data --months'

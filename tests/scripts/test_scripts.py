@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import REPO_ROOT, ServerProcess, free_port
+from testkit.servers import REPO_ROOT, ServerProcess, free_port
 from tests.sources import months_folder
 
 pytestmark = pytest.mark.slow
@@ -73,7 +73,7 @@ def test_mlflow_server_sh_serves_the_store_the_pipelines_write(tmp_path, monkeyp
     credentials the script generated (tests/scripts/test_mlflow_auth.py: the login itself)."""
     from mlflow.tracking import MlflowClient
 
-    from tests.registered import embedded_store
+    from testkit.registered import embedded_store
 
     with embedded_store(tmp_path / 'data') as experiment_id:
         direct = MlflowClient().create_run(experiment_id).info.run_id

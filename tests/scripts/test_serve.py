@@ -21,8 +21,8 @@ from sklearn.linear_model import LinearRegression
 
 from mlops.utils.model_code.model import TripDurationModel
 from mlops.utils.models.training_data import TrainingData
-from tests.registered import embedded_store, register_model
-from tests.servers import REPO_ROOT, ServerProcess, free_port
+from testkit.registered import embedded_store, register_model
+from testkit.servers import REPO_ROOT, ServerProcess, free_port
 
 MODEL = 'test-model'
 BATCH_ROWS = 100_000  # served whole: the documented answer to a large batch, and the record limit
@@ -228,7 +228,7 @@ def test_the_environment_picks_the_version_workers_and_address_and_options_reach
     stops it, naming it), and a bad limit stops it before it starts, named."""
     import mlflow
 
-    from tests.registered import register_constant
+    from testkit.registered import register_constant
 
     with embedded_store(tmp_path / 'data', MODEL) as experiment:
         register_champion(data)

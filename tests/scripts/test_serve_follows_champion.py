@@ -29,8 +29,8 @@ from mlops.utils.inference.scoring_app import VERSION_HEADER
 from mlops.utils.model_code.model import TripDurationModel
 from mlops.utils.models.training_data import TrainingData
 from mlops.utils.tracking.schema import CHAMPION, CONTRACT_TARGET, CONTRACT_TARGET_UNIT
-from tests.registered import embedded_store, register_constant, register_model
-from tests.servers import ServerProcess, free_port
+from testkit.registered import embedded_store, register_constant, register_model
+from testkit.servers import ServerProcess, free_port
 
 MODEL = 'test-model'
 WORKERS = 2

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from tests.servers import REPO_ROOT, mage_server
+from testkit.servers import REPO_ROOT, mage_server
 
 pytestmark = pytest.mark.slow
 PROJECT = REPO_ROOT / 'mlops' / 'unit_1_data_preparation'

@@ -13,9 +13,9 @@ import pytest
 import requests
 import yaml
 
+from testkit.mage_database import seeded
+from testkit.servers import REPO_ROOT, mage_server
 from tests.browser import page_text, sign_in
-from tests.mage_database import seeded
-from tests.servers import REPO_ROOT, mage_server
 
 pytestmark = pytest.mark.slow
 

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any, Dict, List
 
-from tests.chain import REPO_ROOT
+from testkit.chain import REPO_ROOT
 
 MODULE = REPO_ROOT / 'terraform' / 'aws'
 

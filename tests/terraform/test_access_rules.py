@@ -20,7 +20,7 @@ import yaml
 from mlops.utils.deploying import access
 from mlops.utils.deploying import terraform as tf
 from mlops.utils.deploying.settings import deploy_settings
-from tests.chain import REPO_ROOT
+from testkit.chain import REPO_ROOT
 from tests.terraform.module import MODULE, blocks, plain
 
 # A plan of variables alone takes about 0.1 s. No terraform (scripts/test.sh does not install

@@ -15,8 +15,8 @@ from selenium.common.exceptions import TimeoutException
 
 from mlops.utils.data_preparation.ingest import ingest_files
 from mlops.utils.observability.profiles import summary_overview
+from testkit.servers import REPO_ROOT, mage_server
 from tests.browser import page_text, press, sign_in, wait_until
-from tests.servers import REPO_ROOT, mage_server
 
 pytestmark = pytest.mark.slow
 PIPELINE = REPO_ROOT / 'mlops' / 'unit_1_data_preparation' / 'pipelines' / 'data_preparation' / 'metadata.yaml'

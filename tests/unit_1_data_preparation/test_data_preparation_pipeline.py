@@ -12,7 +12,7 @@ import pytest
 from bench import seed_route
 from mlops.utils.data_preparation.ingest import ingest_files
 from mlops.utils.data_preparation.steps import build_training_sets, prepare_trips
-from tests.chain import run_chain, summaries
+from testkit.chain import run_chain, summaries
 
 pytestmark = pytest.mark.slow
 STEP = 'unit_1_data_preparation/data_preparation'
@@ -90,7 +90,7 @@ def test_the_seed_figure_checks_run_inside_mage(tmp_path, shared_data):
 
 
 def test_bad_variables_are_rejected_before_mage_starts(tmp_path):
-    def mage_state() -> dict:  # the seeded database (tests/mage_database.py) and anything Mage adds
+    def mage_state() -> dict:  # the seeded database (testkit/mage_database.py) and anything Mage adds
         return {p.relative_to(tmp_path): p.read_bytes() for p in (tmp_path / 'mage').rglob('*') if p.is_file()}
 
     result = run_chain(tmp_path, '--vars', '{"start_month": 2024')

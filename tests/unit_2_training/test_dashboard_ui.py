@@ -15,10 +15,10 @@ from mlflow.tracking import MlflowClient
 from mlops.utils.observability.explain import ARTIFACT, BIAS
 from mlops.utils.tracking.registry import registered_model_name
 from mlops.utils.tracking.schema import CHAMPION
+from testkit.registered import embedded_store, register_linear_on
+from testkit.servers import signed_in_mage
 from tests.browser import sign_in
 from tests.dashboards import assert_serves, dashboard_charts, draw, layout_blocks
-from tests.registered import embedded_store, register_linear_on
-from tests.servers import signed_in_mage
 
 pytestmark = pytest.mark.slow
 PAGE = 'pipelines/xgboost_training/dashboard'

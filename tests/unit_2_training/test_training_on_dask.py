@@ -18,9 +18,9 @@ from mlops.utils.models.metrics import regression_metrics
 from mlops.utils.models.training_data import TrainingData
 from mlops.utils.tracking.lineage import TRAINING, VALIDATION, rows_digest
 from mlops.utils.tracking.schema import VALIDATION_RMSE
-from tests.chain import run_chain, summaries
-from tests.registered import embedded_store
-from tests.servers import dask_cluster
+from testkit.chain import run_chain, summaries
+from testkit.registered import embedded_store
+from testkit.servers import dask_cluster
 
 pytestmark = pytest.mark.slow
 MODEL = 'nyc-taxi-duration'

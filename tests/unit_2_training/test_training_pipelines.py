@@ -17,9 +17,9 @@ from sklearn.linear_model import LinearRegression
 
 from mlops.utils.models.metrics import regression_metrics
 from mlops.utils.models.training_data import unpack_training_set
-from tests.chain import QUICK_XGBOOST, REPO_ROOT, chain_env, run_chain, settings, summaries
-from tests.registered import embedded_store
-from tests.servers import ServerProcess, free_port
+from testkit.chain import QUICK_XGBOOST, REPO_ROOT, chain_env, run_chain, settings, summaries
+from testkit.registered import embedded_store
+from testkit.servers import ServerProcess, free_port
 
 pytestmark = pytest.mark.slow
 MODEL = 'nyc-taxi-duration'
@@ -358,9 +358,9 @@ def test_run_health_dashboards_show_the_jobs_runs(trained, browser, tmp_path):
     from mlflow.tracking import MlflowClient
 
     from mlops.utils.observability.history import tuning_trials
+    from testkit.servers import signed_in_mage
     from tests.browser import sign_in
     from tests.dashboards import dashboard_charts, draw
-    from tests.servers import signed_in_mage
 
     root, _ = trained
     with embedded_store(root / 'data') as experiment:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from mlops.utils.triggering.mage_api import ApiTrigger, MageClient
-from tests.registered import embedded_store, register_linear_on
-from tests.servers import MailServer, mage_server, owner_client, signed_in_env
+from testkit.registered import embedded_store, register_linear_on
+from testkit.servers import MailServer, mage_server, owner_client, signed_in_env
 
 pytestmark = pytest.mark.slow
 PIPELINE, BLOCK = 'monitoring', 'score_champion'

@@ -12,10 +12,10 @@ from mlflow.tracking import MlflowClient
 
 from mlops.utils.models.tuning import Trial
 from mlops.utils.tracking.mlflow_setup import experiment_name
+from testkit.registered import embedded_store, register_linear_on
+from testkit.servers import signed_in_mage
 from tests.browser import page_text, sign_in, wait_until
 from tests.dashboards import assert_serves, chart_data, dashboard_charts, draw, layout_blocks
-from tests.registered import embedded_store, register_linear_on
-from tests.servers import signed_in_mage
 
 pytestmark = pytest.mark.slow
 PAGE = 'pipelines/monitoring/dashboard'
@@ -199,7 +199,7 @@ def test_chromium_sees_every_chart_drawn(server, browser, tmp_path):
 
 def test_with_mlflow_unreachable_the_page_loads_and_each_chart_names_the_cause(tmp_path, browser):
     from mlops.utils.triggering.mage_api import MageApiError
-    from tests.servers import free_port
+    from testkit.servers import free_port
 
     unreachable = f'http://127.0.0.1:{free_port()}'  # nothing listens there
     blocks = layout_blocks(PAGE)

@@ -19,9 +19,9 @@ from mlflow.tracking import MlflowClient
 
 from mlops.utils.observability.month_evaluation import MONITORING_EXPERIMENT_SUFFIX
 from mlops.utils.tracking.mlflow_setup import experiment_name
-from tests.chain import chain_env, run_headless
-from tests.registered import embedded_store, register_linear_on
-from tests.servers import MailServer
+from testkit.chain import chain_env, run_headless
+from testkit.registered import embedded_store, register_linear_on
+from testkit.servers import MailServer
 
 pytestmark = pytest.mark.slow
 PROJECT, PIPELINE = 'unit_3_observability', 'monitoring'

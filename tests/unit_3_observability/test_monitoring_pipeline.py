@@ -7,9 +7,9 @@ from typing import Optional
 
 import pytest
 
-from tests.chain import chain_env, run_headless
-from tests.registered import embedded_store, register_linear_on
-from tests.servers import MailServer, free_port
+from testkit.chain import chain_env, run_headless
+from testkit.registered import embedded_store, register_linear_on
+from testkit.servers import MailServer, free_port
 
 pytestmark = pytest.mark.slow
 PROJECT, PIPELINE = 'unit_3_observability', 'monitoring'

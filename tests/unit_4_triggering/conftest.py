@@ -13,8 +13,8 @@ from sklearn.linear_model import LinearRegression
 from mlops.utils.model_code.model import TripDurationModel
 from mlops.utils.models.training_data import unpack_training_set
 from mlops.utils.triggering.mage_api import MageClient
-from tests.registered import embedded_store, register_constant, register_model
-from tests.servers import ServerProcess, mage_server, owner_client, signed_in_env
+from testkit.registered import embedded_store, register_constant, register_model
+from testkit.servers import ServerProcess, mage_server, owner_client, signed_in_env
 
 
 @dataclass

@@ -16,8 +16,8 @@ from mlflow.tracking import MlflowClient
 
 from mlops.utils.batch_scoring.record import EXPERIMENT_SUFFIX
 from mlops.utils.tracking.mlflow_setup import experiment_name
-from tests.chain import run_chain, settings, summaries
-from tests.registered import embedded_store
+from testkit.chain import run_chain, settings, summaries
+from testkit.registered import embedded_store
 from tests.sources import months_folder
 from tests.utils.batch_scoring.expected import expected_scores, register_two_versions
 

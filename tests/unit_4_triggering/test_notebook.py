@@ -12,9 +12,9 @@ from nbclient import NotebookClient
 
 from mlops.utils.models.metrics import regression_metrics
 from mlops.utils.tracking.trained_range import TrainedRange
-from tests.chain import REPO_ROOT
-from tests.registered import embedded_store
-from tests.servers import ServerProcess, free_port
+from testkit.chain import REPO_ROOT
+from testkit.registered import embedded_store
+from testkit.servers import ServerProcess, free_port
 
 pytestmark = pytest.mark.slow
 SAMPLE_ROWS = 120

@@ -16,8 +16,8 @@ from mlops.utils.inference.clients import predict_through_mage
 from mlops.utils.model_code.features import INPUT_COLUMNS
 from mlops.utils.triggering.api_command import EXAMPLE_TRIPS
 from mlops.utils.triggering.mage_api import MageApiError
-from tests.chain import REPO_ROOT
-from tests.registered import embedded_store
+from testkit.chain import REPO_ROOT
+from testkit.registered import embedded_store
 
 pytestmark = pytest.mark.slow
 RTOL = 1e-9  # Mage's output view keeps 10 significant digits

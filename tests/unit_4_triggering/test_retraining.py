@@ -9,9 +9,9 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from mlops.utils.triggering.mage_api import MageApiError, MageClient
-from tests.chain import QUICK_XGBOOST, run_chain, settings
-from tests.registered import embedded_store
-from tests.servers import mage_server, owner_client, signed_in_env
+from testkit.chain import QUICK_XGBOOST, run_chain, settings
+from testkit.registered import embedded_store
+from testkit.servers import mage_server, owner_client, signed_in_env
 from tests.sources import link_month, months_folder
 
 pytestmark = pytest.mark.slow

@@ -11,8 +11,8 @@ import pytest
 
 from mlops.utils.deploying.mail import SUBJECT
 from mlops.utils.deploying.prerequisites import CREDENTIALS_HINT
-from tests.chain import chain_env, run_headless
-from tests.servers import MailServer
+from testkit.chain import chain_env, run_headless
+from testkit.servers import MailServer
 from tests.utils.deploying import fake_terraform
 from tests.utils.deploying.fake_terraform import AWS_VARIABLES, calls, path_without_terraform, subcommand
 

@@ -6,8 +6,8 @@ import sys
 import textwrap
 
 from mlops.utils.model_code.model import TripDurationModel
-from tests.chain import REPO_ROOT
-from tests.registered import register_model, small_booster
+from testkit.chain import REPO_ROOT
+from testkit.registered import register_model, small_booster
 
 # Loads the champion in this process (as ``warm_up`` does, or plainly), then forks a child that
 # loads it again, as a block run comparing a challenger with the champion does. Prints

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.registered import embedded_store
+from testkit.registered import embedded_store
 from tests.sources import months_folder
 from tests.utils.batch_scoring.expected import register_two_versions
 

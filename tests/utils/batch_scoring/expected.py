@@ -77,7 +77,7 @@ def register_two_versions(experiment_id: str, source: Path, start_month: str, en
     from mlops.utils.data_preparation.steps import build_training_sets, preparation_facts, prepare_trips
     from mlops.utils.model_code.model import TripDurationModel
     from mlops.utils.models.training_data import TrainingData
-    from tests.registered import register_constant, register_model
+    from testkit.registered import register_constant, register_model
 
     split = f'{end_month}-01'
     variables = pipeline_variables(

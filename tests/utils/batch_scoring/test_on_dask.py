@@ -22,7 +22,7 @@ from mlops.utils.compute.choice import SCHEDULER_ENV
 from mlops.utils.compute.cluster import dask_client
 from mlops.utils.errors import DataError, SourceError
 from mlops.utils.tracking.mlflow_setup import experiment_name
-from tests.servers import dask_cluster
+from testkit.servers import dask_cluster
 from tests.utils.batch_scoring.conftest import MODEL
 
 MONTH = '2023-03'

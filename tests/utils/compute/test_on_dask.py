@@ -35,7 +35,7 @@ from mlops.utils.models.families import sklearn_family, xgboost_family
 from mlops.utils.models.metrics import regression_metrics
 from mlops.utils.models.training_data import TrainingData, unpack_training_set
 from mlops.utils.models.tuning import evaluate
-from tests.servers import dask_cluster, free_port
+from testkit.servers import dask_cluster, free_port
 
 pytestmark = pytest.mark.slow
 # Fixed parameters for both paths (the XGBoost family's own fixed settings plus these).

@@ -9,8 +9,8 @@ import psycopg2
 import pytest
 
 from mlops.utils.deploying.database import ensure_database
-from tests.chain import REPO_ROOT
-from tests.servers import PostgresServer
+from testkit.chain import REPO_ROOT
+from testkit.servers import PostgresServer
 
 pytestmark = pytest.mark.slow
 

@@ -8,7 +8,7 @@ from jinja2 import Template
 from mlops.utils.deploying.mail import SUBJECT, MailCheckFailed, email_config, send_test_mail
 from mlops.utils.errors import ConfigError
 from mlops.utils.paths import project_dir
-from tests.servers import MailServer, free_port
+from testkit.servers import MailServer, free_port
 
 SMTP_VARIABLES = ('SMTP_HOST', 'SMTP_PORT', 'SMTP_USER', 'SMTP_PASSWORD', 'SMTP_MAIL_FROM', 'ALERT_EMAILS')
 

@@ -8,7 +8,7 @@ from mlops.utils.inference import champion as champion_module
 from mlops.utils.inference.champion import PREDICTION_COLUMN, champion_model, predict_trips
 from mlops.utils.inference.inputs import trip_records
 from mlops.utils.model_code.features import INPUT_COLUMNS
-from tests.registered import constant_model, register_constant
+from testkit.registered import constant_model, register_constant
 
 
 def test_no_champion_is_a_clear_error(tracking_store):

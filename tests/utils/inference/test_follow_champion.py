@@ -21,7 +21,7 @@ from mlops.utils.errors import ConfigError
 from mlops.utils.inference.follow_champion import Follower, followed_model, poll_seconds, start
 from mlops.utils.inference.scoring_app import read_pointer
 from mlops.utils.tracking.schema import CONTRACT_TARGET, CONTRACT_TARGET_UNIT
-from tests.servers import free_port
+from testkit.servers import free_port
 
 MODEL = 'test-model'
 CHAMPION_URI = f'models:/{MODEL}@champion'

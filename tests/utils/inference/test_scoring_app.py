@@ -31,7 +31,7 @@ from mlops.utils.inference.scoring_app import (
     read_pointer,
     write_pointer,
 )
-from tests.servers import free_port
+from testkit.servers import free_port
 
 TRIPS = pd.DataFrame({'PULocationID': [74, 43, 166], 'DOLocationID': [75, 151, 41], 'trip_distance': [1.3, 2.0, 0.7]})
 

@@ -16,7 +16,7 @@ from mlops.utils.model_code.model import TripDurationModel
 from mlops.utils.model_code.request_limits import MAX_RECORDS_ENV_VAR, SERVING_REQUESTS_ENV_VAR
 from mlops.utils.paths import REPO_ROOT
 from mlops.utils.tracking.runs import log_final_model, served_requirements, start_parent
-from tests.registered import small_booster
+from testkit.registered import small_booster
 
 
 @pytest.fixture(scope='module')

@@ -22,7 +22,7 @@ from mlops.utils.model_code.request_limits import (
     max_body_bytes,
     max_records,
 )
-from tests.servers import free_port
+from testkit.servers import free_port
 
 
 def test_defaults_and_overrides(monkeypatch):

@@ -13,7 +13,7 @@ from mlflow.tracking import MlflowClient
 from mlops.utils.model_code.model import TripDurationModel
 from mlops.utils.observability.explain import ARTIFACT, BIAS, EXACT, TRIP_COLUMNS
 from mlops.utils.paths import project_dir
-from tests.registered import register_constant, register_model, small_booster
+from testkit.registered import register_constant, register_model, small_booster
 
 CHARTS = project_dir('unit_2_training') / 'charts'
 LAYOUT = yaml.safe_load(

@@ -20,7 +20,7 @@ from mlops.utils.observability.explain import (
     top_features,
     trip_contributions,
 )
-from tests.registered import small_booster
+from testkit.registered import small_booster
 
 
 @pytest.fixture(scope='module')

@@ -20,7 +20,7 @@ from mlops.utils.observability.history import (
 from mlops.utils.observability.monitor import monitor
 from mlops.utils.tracking.mlflow_setup import experiment_name
 from mlops.utils.tracking.runs import log_trial, start_parent
-from tests.registered import register_constant, register_linear_on
+from testkit.registered import register_constant, register_linear_on
 
 MODEL = 'test-model'  # the tracking_store fixture's registered model name
 

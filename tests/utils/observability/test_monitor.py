@@ -16,8 +16,8 @@ from mlops.utils.model_code.features import INPUT_COLUMNS
 from mlops.utils.observability.monitor import NothingToScore, monitor
 from mlops.utils.observability.month_evaluation import Thresholds
 from mlops.utils.tracking.mlflow_setup import TrackingError
-from tests.registered import register_linear_on
-from tests.servers import free_port
+from testkit.registered import register_linear_on
+from testkit.servers import free_port
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from tests.servers import REPO_ROOT
+from testkit.servers import REPO_ROOT
 
 pytestmark = pytest.mark.slow
 

@@ -18,7 +18,7 @@ from typing import Dict, List
 import psutil
 import pytest
 
-from tests.chain import REPO_ROOT, chain_env, summaries
+from testkit.chain import REPO_ROOT, chain_env, summaries
 
 pytestmark = pytest.mark.slow
 YEAR = {'start_month': '2023-01', 'end_month': '2023-12', 'split_on_feature_value': '2023-12-01'}

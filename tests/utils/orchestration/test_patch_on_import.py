@@ -6,7 +6,7 @@ import sys
 import textwrap
 
 from mlops.utils.orchestration.patching import patch_on_import
-from tests.chain import REPO_ROOT
+from testkit.chain import REPO_ROOT
 
 
 def test_a_patch_applies_at_first_import_and_at_once_when_already_imported(tmp_path, monkeypatch):

@@ -13,7 +13,7 @@ import textwrap
 
 import pytest
 
-from tests.chain import REPO_ROOT
+from testkit.chain import REPO_ROOT
 
 # argv: patched|unpatched. Prints one JSON line: what each look-up found.
 LOOK_UPS = textwrap.dedent("""

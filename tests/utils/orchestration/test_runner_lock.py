@@ -10,7 +10,7 @@ import sys
 import textwrap
 
 from mlops.utils.orchestration.runner_lock import RunnerLock
-from tests.chain import REPO_ROOT
+from testkit.chain import REPO_ROOT
 
 HOLD = textwrap.dedent("""
     import time
@@ -63,7 +63,7 @@ def test_a_run_handed_to_a_scheduler_that_never_starts_it_ends_naming_it(tmp_pat
     """The lease is held by a process that schedules nothing here (as the Docker stack's Mage,
     whose runs are in PostgreSQL, holds the mounted state's lease): the runner's handed run is
     cancelled after MLOPS_HANDOFF_SECONDS and the runner says why, instead of waiting an hour."""
-    from tests.mage_database import seeded
+    from testkit.mage_database import seeded
 
     seeded(tmp_path / 'mage')
     env = {

@@ -13,8 +13,8 @@ import textwrap
 
 import pytest
 
-from tests.chain import REPO_ROOT
-from tests.mage_database import seeded
+from testkit.chain import REPO_ROOT
+from testkit.mage_database import seeded
 
 pytestmark = pytest.mark.slow
 

@@ -22,7 +22,7 @@ from mlops.utils.orchestration.workarounds.smtp_settings import (
     wrap_smtp,
 )
 from mlops.utils.paths import project_dir
-from tests.chain import REPO_ROOT
+from testkit.chain import REPO_ROOT
 
 MAIL = {'SMTP_HOST': 'smtp.example.com', 'ALERT_EMAILS': 'ops@example.com'}
 

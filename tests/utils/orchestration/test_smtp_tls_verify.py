@@ -20,8 +20,8 @@ import pytest
 
 from mlops.utils.deploying.mail import SUBJECT, MailCheckFailed, send_test_mail
 from mlops.utils.paths import project_dir
-from tests.chain import REPO_ROOT
-from tests.servers import free_port
+from testkit.chain import REPO_ROOT
+from testkit.servers import free_port
 
 SMTP_VARIABLES = (
     'SMTP_HOST',

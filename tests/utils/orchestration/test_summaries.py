@@ -7,7 +7,7 @@ from mlflow.tracking import MlflowClient
 
 from mlops.utils.orchestration.summaries import summarize
 from mlops.utils.tracking.schema import CHAMPION
-from tests.registered import register_constant
+from testkit.registered import register_constant
 
 
 def train_constant(experiment_id, data, pipeline_run_id: int, family: str, value: float) -> dict:

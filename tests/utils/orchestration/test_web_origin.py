@@ -33,8 +33,8 @@ from mlops.utils.orchestration.workarounds.web_origin import (
     web_access,
 )
 from mlops.utils.triggering.mage_api import frontend_client_id
-from tests.chain import REPO_ROOT
-from tests.servers import WEB_SERVER_ONLY, ServerProcess, free_port, mage_server, signed_in_env
+from testkit.chain import REPO_ROOT
+from testkit.servers import WEB_SERVER_ONLY, ServerProcess, free_port, mage_server, signed_in_env
 
 EVIL = 'https://evil.example'
 SETTINGS = {

@@ -11,7 +11,7 @@ import textwrap
 
 import pytest
 
-from tests.chain import REPO_ROOT
+from testkit.chain import REPO_ROOT
 
 pytestmark = pytest.mark.slow
 

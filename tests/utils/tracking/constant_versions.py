@@ -11,7 +11,7 @@ from mlflow.tracking import MlflowClient
 from mlops.utils.models.metrics import regression_metrics
 from mlops.utils.tracking.registry import Promotion, register_and_promote
 from mlops.utils.tracking.runs import log_final_model, start_parent
-from tests.registered import constant_model
+from testkit.registered import constant_model
 
 FACTS = {
     'start_month': '2024-01',

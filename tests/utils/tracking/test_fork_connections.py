@@ -5,7 +5,7 @@ import subprocess
 import sys
 import textwrap
 
-from tests.chain import REPO_ROOT
+from testkit.chain import REPO_ROOT
 
 
 def test_a_forked_child_gets_new_pools_for_mlflows_engines(tmp_path):

@@ -6,7 +6,7 @@ from mlflow.tracking import MlflowClient
 
 from mlops.utils.tracking.registry import is_better
 from mlops.utils.tracking.schema import CHAMPION
-from tests.registered import register_constant
+from testkit.registered import register_constant
 
 
 def test_rule():

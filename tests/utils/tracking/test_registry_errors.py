@@ -19,7 +19,7 @@ from mlops.utils.tracking.loading import BrokenModelError
 from mlops.utils.tracking.mlflow_setup import RegistryError
 from mlops.utils.tracking.registry import register_and_promote
 from mlops.utils.tracking.schema import CHAMPION, champion_version
-from tests.servers import free_port
+from testkit.servers import free_port
 from tests.training_sets import synthetic_training_set
 from tests.utils.tracking.constant_versions import log_constant, register
 

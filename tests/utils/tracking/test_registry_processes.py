@@ -13,7 +13,7 @@ import time
 import pytest
 from mlflow.tracking import MlflowClient
 
-from tests.servers import REPO_ROOT
+from testkit.servers import REPO_ROOT
 
 pytestmark = pytest.mark.slow
 MODEL = 'test-model'

@@ -22,7 +22,7 @@ from mlops.utils.tracking.history import alias_history
 from mlops.utils.tracking.loading import BrokenModelError
 from mlops.utils.tracking.rollback import rollback
 from mlops.utils.tracking.schema import CHAMPION, CHAMPION_HISTORY_PREFIX
-from tests.servers import REPO_ROOT
+from testkit.servers import REPO_ROOT
 from tests.training_sets import synthetic_training_set
 from tests.utils.tracking.constant_versions import register
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import List
 
 from mlops.utils.tracking import schema
-from tests.chain import REPO_ROOT
+from testkit.chain import REPO_ROOT
 
 SCHEMA = REPO_ROOT / 'mlops' / 'utils' / 'tracking' / 'schema.py'
 # The tag families schema.py names (a prefix and its dot), and the bare run tag ``stage``.

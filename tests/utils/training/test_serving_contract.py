@@ -12,7 +12,7 @@ from mlops.utils.model_code.model import TripDurationModel
 from mlops.utils.models.training_data import unpack_training_set
 from mlops.utils.training.serving_contract import check_serving_contract
 from mlops.utils.training.steps import train_and_register, tune_model
-from tests.registered import small_booster
+from testkit.registered import small_booster
 from tests.training_sets import synthetic_training_set
 
 

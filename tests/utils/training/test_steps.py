@@ -15,7 +15,7 @@ from mlops.utils.model_code.features import INPUT_COLUMNS
 from mlops.utils.models.training_data import unpack_training_set
 from mlops.utils.training.config import training_settings
 from mlops.utils.training.steps import data_facts, family_for, plan_models, reproduction, train_and_register, tune_model
-from tests.registered import small_booster
+from testkit.registered import small_booster
 from tests.training_sets import synthetic_training_set
 
 MODEL = 'test-model'  # the tracking_store fixture's registered model name

@@ -15,8 +15,8 @@ import pytest
 import yaml
 
 from mlops.utils.triggering.mage_api import ApiTrigger, MageApiError, MageClient
-from tests.chain import REPO_ROOT
-from tests.servers import mage_server, owner_client, signed_in_env
+from testkit.chain import REPO_ROOT
+from testkit.servers import mage_server, owner_client, signed_in_env
 from tests.unit_1_data_preparation.test_charts_ui import repo_copy
 
 pytestmark = pytest.mark.slow

@@ -157,7 +157,7 @@ def test_a_refused_variable_stops_the_run_before_any_work(variables, posted, mes
     same first): refused before MLflow is reached (nothing listens at its URI here) and before
     any child runs."""
     from mlops.utils.triggering import api_variables
-    from tests.servers import free_port
+    from testkit.servers import free_port
 
     monkeypatch.setenv('MLFLOW_TRACKING_URI', f'http://127.0.0.1:{free_port()}')
     monkeypatch.delenv(api_variables.ALLOW_DATA_SOURCE_ENV, raising=False)

@@ -20,7 +20,7 @@ from typing import Callable, Dict, List, Optional
 import requests
 
 from mlops.utils.paths import REPO_ROOT
-from tests.mage_database import seeded
+from testkit.mage_database import seeded
 
 # Test servers take ports below the kernel's ephemeral range (32768-60999 on Linux), each
 # pytest-xdist worker from its own slice: a port handed out here cannot be taken by another

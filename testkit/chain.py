@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 from mlops.utils.paths import REPO_ROOT
-from tests.mage_database import seeded
+from testkit.mage_database import seeded
 
 # XGBoost's budget where a test checks behaviour, not model quality: a trial then takes seconds
 # (the defaults grow up to 1000 rounds of trees up to 100 deep: minutes a trial on 2 cores).
