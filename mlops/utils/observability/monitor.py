@@ -40,6 +40,7 @@ class MonitoringResult:
     metrics: Dict[str, float]
     breaches: List[str]
     already_scored: bool
+    experiment_id: str  # the monitoring experiment the run is in: where ``act`` reads the record
 
     def summary(self) -> str:
         state = 'already scored' if self.already_scored else 'scored'
@@ -91,6 +92,7 @@ def monitor(variables: Mapping[str, Any], mage_run: Optional[str] = None) -> Mon
                 metrics,
                 breaches(metrics, thresholds),
                 already_scored=True,
+                experiment_id=experiment_id,
             )
         version = client.get_model_version(name, trained.version)
         baseline = client.get_run(version.run_id).data.metrics.get(VALIDATION_RMSE)
@@ -101,7 +103,16 @@ def monitor(variables: Mapping[str, Any], mage_run: Optional[str] = None) -> Mon
         score = evaluate_month(model, reference, trips, baseline, thresholds, month)
         read = monitoring_datasets(trained, month, source, trips, reference)
         run_id = log_evaluation(client, experiment_id, trained, score, thresholds, mage_run, read)
-    return MonitoringResult(name, trained.version, month, run_id, score.metrics, score.breaches, already_scored=False)
+    return MonitoringResult(
+        name,
+        trained.version,
+        month,
+        run_id,
+        score.metrics,
+        score.breaches,
+        already_scored=False,
+        experiment_id=experiment_id,
+    )
 
 
 def monitoring_datasets(trained, month: str, source: Optional[str], trips, reference) -> List[Tuple[Any, str]]:
@@ -136,15 +147,15 @@ class Action:
 def act(result: MonitoringResult, variables: Mapping[str, Any], thresholds: Thresholds) -> Action:
     """One retraining when the champion breached in k of its last n scored months, the newest
     among them (``acting.judge``); never twice for the same months (the monitoring run that
-    started one carries its id and months), never while a retraining is running."""
+    started one carries its id and months), never while a retraining is running. MLflow is the
+    store ``monitor`` connected to."""
     from mlflow.tracking import MlflowClient
 
     policy = ActingPolicy.from_variables(variables)
     requested = retraining_variables(variables)
     client = MlflowClient()
-    experiment_id = monitoring_experiment(client, connect())
     with file_lock(f'monitoring-acts-{result.model}-{result.version}'):
-        runs = version_scores(client, experiment_id, result.model, result.version)
+        runs = version_scores(client, result.experiment_id, result.model, result.version)
         judgement = judge(latest_per_month(runs), policy, thresholds, result.version)
         if not judgement.due:
             return Action(judgement.why)
