@@ -20,8 +20,7 @@ from mlops.utils.data_preparation.new_months import new_months
 from mlops.utils.data_preparation.sources import default_source
 from mlops.utils.errors import ConfigError
 from mlops.utils.tracking.contract import run_facts, unserved_target, version_contract
-from mlops.utils.tracking.mlflow_setup import RegistryError
-from mlops.utils.tracking.schema import CHAMPION, champion_version, registry_uri
+from mlops.utils.tracking.schema import CHAMPION, champion_version, named_version
 from mlops.utils.tracking.trained_range import TrainedRange
 
 
@@ -75,18 +74,10 @@ def registered_version(client: Any, name: str, version: Optional[str]) -> Any:
                 f"model {name!r} has no '{CHAMPION}' version yet: train first (./scripts/run.sh), or give model_version"
             )
         return found
-    from mlflow.exceptions import MlflowException
-    from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE, RESOURCE_DOES_NOT_EXIST, ErrorCode
-
     try:
-        return client.get_model_version(name, version)
-    except MlflowException as error:
-        if error.error_code in (ErrorCode.Name(RESOURCE_DOES_NOT_EXIST), ErrorCode.Name(INVALID_PARAMETER_VALUE)):
-            raise ConfigError(f'model_version {version}: {name} has no version {version} ({error.message})') from None
-        raise RegistryError(
-            f'the MLflow registry at {registry_uri(client)} could not give {name} version {version} '
-            f'({error.error_code}): {error.message}'
-        ) from error
+        return named_version(client, name, version)
+    except ConfigError as error:
+        raise ConfigError(f'model_version {version}: {error}') from None
 
 
 def scoring_colour(requested: Optional[str], model_colour: str, who: str) -> str:

@@ -18,8 +18,8 @@ from mlops.utils.errors import ConfigError, DataError
 from mlops.utils.tracking.contract import unserved_target, version_contract
 from mlops.utils.tracking.history import ROLLBACK, alias_history, current_user, previous_good, record_move
 from mlops.utils.tracking.loading import load_version
-from mlops.utils.tracking.mlflow_setup import RegistryError, file_lock
-from mlops.utils.tracking.schema import CHAMPION, ROLE, ROLLED_BACK, champion_version, registry_uri
+from mlops.utils.tracking.mlflow_setup import file_lock
+from mlops.utils.tracking.schema import CHAMPION, ROLE, ROLLED_BACK, champion_version, named_version
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ def rollback(client: Any, name: str, version: Optional[str], reason: str, who: s
         target = str(version).strip() if version not in (None, '') else _previous_good(client, name, current_number)
         if target == current_number:
             raise ConfigError(f'{name} version {target} is already the {CHAMPION}: nothing to roll back')
-        chosen = _version(client, name, target)
+        chosen = named_version(client, name, target)
         unserved = unserved_target(version_contract(client, chosen))
         if unserved:
             raise ConfigError(f'{name} version {target} cannot be the {CHAMPION}: its {unserved}')
@@ -71,21 +71,6 @@ def _previous_good(client: Any, name: str, current: Optional[str]) -> str:
             'none in its alias history or promoted before it): give the VERSION'
         )
     return target
-
-
-def _version(client: Any, name: str, version: str) -> Any:
-    from mlflow.exceptions import MlflowException
-    from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE, RESOURCE_DOES_NOT_EXIST, ErrorCode
-
-    try:
-        return client.get_model_version(name, version)
-    except MlflowException as error:
-        if error.error_code in (ErrorCode.Name(RESOURCE_DOES_NOT_EXIST), ErrorCode.Name(INVALID_PARAMETER_VALUE)):
-            raise ConfigError(f'{name} has no version {version!r}: {error.message}') from None
-        raise RegistryError(
-            f'the MLflow registry at {registry_uri(client)} could not give {name} version {version} '
-            f'({error.error_code}): {error.message}'
-        ) from error
 
 
 def main(argv: Optional[List[str]] = None) -> int:

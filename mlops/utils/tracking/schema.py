@@ -111,3 +111,24 @@ def champion_version(client: Any, name: str) -> Optional[Any]:
     if CHAMPION not in (aliases or {}):
         return None
     raise failed(lookup) from lookup
+
+
+def named_version(client: Any, name: str, version: str) -> Any:
+    """``name``'s version ``version`` (an MLflow ``ModelVersion``). ConfigError when the registry
+    has no such version (what the caller asked for is wrong); any other failure raises
+    RegistryError naming the registry, never read as "no such version"."""
+    from mlflow.exceptions import MlflowException
+    from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE, RESOURCE_DOES_NOT_EXIST, ErrorCode
+
+    from mlops.utils.errors import ConfigError
+    from mlops.utils.tracking.mlflow_setup import RegistryError
+
+    try:
+        return client.get_model_version(name, version)
+    except MlflowException as error:
+        if error.error_code in (ErrorCode.Name(RESOURCE_DOES_NOT_EXIST), ErrorCode.Name(INVALID_PARAMETER_VALUE)):
+            raise ConfigError(f'{name} has no version {version!r}: {error.message}') from None
+        raise RegistryError(
+            f'the MLflow registry at {registry_uri(client)} could not give {name} version {version} '
+            f'({error.error_code}): {error.message}'
+        ) from error

@@ -64,7 +64,7 @@ def test_the_daily_trigger_skips_months_the_version_has_scored(registry, tmp_pat
 
 
 def test_what_cannot_be_planned_is_named(registry, tmp_path):
-    with pytest.raises(ConfigError, match=f'model_version 99: {MODEL} has no version 99'):
+    with pytest.raises(ConfigError, match=f"model_version 99: {MODEL} has no version '99'"):
         plan_for(registry, tmp_path, model_version='99')
     with pytest.raises(
         ConfigError, match=f'{MODEL} v{registry.champion} was trained on green trips: it does not score'
