@@ -11,46 +11,23 @@ it taken skips its ticks until the runner is done. The lock is the operating sys
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
 from pathlib import Path
 from typing import Optional
 
 from mlops.utils.orchestration.platform_state import platform_state_dir
+from mlops.utils.orchestration.state_lock import StateLock
 
 LOCK_FILE = 'scheduler.lock'
 logger = logging.getLogger(__name__)
 
 
-class DriverLease:
+class DriverLease(StateLock):
     """The lock on ``<platform state>/scheduler.lock``; ``held`` once ``try_acquire`` won it."""
 
     def __init__(self, path: Optional[Path] = None):
-        self.path = path or platform_state_dir() / LOCK_FILE
-        self._fd: Optional[int] = None
-
-    @property
-    def held(self) -> bool:
-        return self._fd is not None
+        super().__init__(path or platform_state_dir() / LOCK_FILE)
 
     def try_acquire(self) -> bool:
-        if self._fd is not None:
-            return True
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            return False
-        os.ftruncate(fd, 0)
-        os.write(fd, f'{os.getpid()}\n'.encode())
-        self._fd = fd
-        return True
-
-    def release(self) -> None:
-        if self._fd is not None:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-            os.close(self._fd)
-            self._fd = None
+        return self.held or self.take(f'{os.getpid()}\n')

@@ -11,7 +11,6 @@ runs a killed runner left active are cancelled by the next one, which holds the 
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import time
@@ -19,33 +18,21 @@ from pathlib import Path
 from typing import Any, Dict, Optional
 
 from mlops.utils.orchestration.platform_state import platform_state_dir
+from mlops.utils.orchestration.state_lock import StateLock
 
 LOCK_FILE = 'runner.lock'
 
 
-class RunnerLock:
+class RunnerLock(StateLock):
     """The lock on ``<platform state>/runner.lock``; ``holder()`` says who has it."""
 
     def __init__(self, path: Optional[Path] = None):
-        self.path = path or platform_state_dir() / LOCK_FILE
-        self._fd: Optional[int] = None
+        super().__init__(path or platform_state_dir() / LOCK_FILE)
 
     def try_acquire(self, doing: str) -> bool:
         """Take the lock and write who holds it (``doing``: what this runner runs); False when a
         live runner has it."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            return False
-        os.ftruncate(fd, 0)
-        os.write(
-            fd, json.dumps({'pid': os.getpid(), 'since': time.strftime('%Y-%m-%d %H:%M:%S'), 'doing': doing}).encode()
-        )
-        self._fd = fd
-        return True
+        return self.take(json.dumps({'pid': os.getpid(), 'since': time.strftime('%Y-%m-%d %H:%M:%S'), 'doing': doing}))
 
     def holder(self) -> Dict[str, Any]:
         """What the holder wrote ({} when unreadable: it is writing it right now)."""
@@ -64,9 +51,3 @@ class RunnerLock:
             f'Wait for it to end, or stop it (kill {held.get("pid", "<pid>")}) and run again: '
             'the runs it leaves active are cancelled by the next run'
         )
-
-    def release(self) -> None:
-        if self._fd is not None:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-            os.close(self._fd)
-            self._fd = None
