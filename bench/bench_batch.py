@@ -42,7 +42,6 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -55,6 +54,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the documented c
 from bench.bench_scale import MONTHS, peak_mb, scaled_source  # noqa: E402
 from bench.verdicts import exit_status  # noqa: E402
 from mlops.utils.paths import REPO_ROOT  # noqa: E402
+from testkit.commands import run_command  # noqa: E402
 
 MODEL_NAME = 'bench-batch'
 ONE_MONTH = '2024-02'
@@ -178,11 +178,11 @@ def one_run(path: str, source: str, start: str, end: str, output: str, version: 
 def measure(path: str, case: str, source: str, start: str, end: str, version: str, scratch: Path, repeat: int) -> Dict:
     output = scratch / f'out-{path}-{case}'
     try:
-        result = subprocess.run(
+        result = run_command(
             [sys.executable, __file__, '--one', path, source, start, end, str(output), version, str(repeat)],
+            cwd=Path.cwd(),
             env={**os.environ, 'PYTHONPATH': str(REPO_ROOT)},
-            capture_output=True,
-            text=True,
+            timeout=3600,
         )
     finally:
         shutil.rmtree(output, ignore_errors=True)  # 16x writes hundreds of MB

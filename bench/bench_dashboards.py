@@ -55,6 +55,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the documented c
 
 from bench.verdicts import exit_status  # noqa: E402
 from mlops.utils.paths import REPO_ROOT  # noqa: E402
+from testkit.commands import run_command  # noqa: E402
 from testkit.servers import mage_server, short_temp_dir  # noqa: E402
 
 TARGET_CHART_P50_SECONDS = 1.0
@@ -126,7 +127,7 @@ def prepare_state(root: Path, data: Path) -> None:
     ]
     for name, command in steps:
         started = time.perf_counter()
-        result = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True)
+        result = run_command(command, cwd=REPO_ROOT, env=env, timeout=7200)
         if result.returncode != 0:
             raise RuntimeError(f'{name} exited with {result.returncode}:\n' + result.stderr[-3000:])
         print(f'state: {name} {time.perf_counter() - started:.0f} s', flush=True)

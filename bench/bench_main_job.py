@@ -16,7 +16,6 @@ import argparse
 import json
 import os
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the documented c
 from bench.verdicts import exit_status  # noqa: E402
 from mlops.utils.orchestration.platform_state import DATABASE_FILE  # noqa: E402
 from mlops.utils.paths import REPO_ROOT  # noqa: E402
+from testkit.commands import run_command  # noqa: E402
 
 GOAL_SECONDS = 360.0
 
@@ -61,7 +61,7 @@ def main() -> int:
             ['--vars', args.vars] if args.vars else []
         )
         started = time.monotonic()
-        result = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True)
+        result = run_command(command, cwd=REPO_ROOT, env=env, timeout=7200)
         total = time.monotonic() - started
         lines = [json.loads(line) for line in result.stdout.splitlines() if line.startswith('{')]
         blocks = block_seconds(Path(scratch) / 'mage' / 'mlops' / DATABASE_FILE)

@@ -56,6 +56,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the documented c
 from bench.verdicts import exit_status  # noqa: E402
 from mlops.utils.paths import REPO_ROOT  # noqa: E402
 from testkit.chain import settings  # noqa: E402
+from testkit.commands import run_command  # noqa: E402
 from testkit.servers import mage_server, short_temp_dir  # noqa: E402
 
 TARGET_P50_SECONDS = 2.0
@@ -77,7 +78,7 @@ def train_quick_champion(root: Path, data: Path) -> None:
     env.pop('MLFLOW_TRACKING_URI', None)  # the embedded store under MLOPS_DATA_DIR
     command = [sys.executable, '-m', 'mlops.utils.orchestration', '--source', str(data), *QUICK_JOB]
     started = time.perf_counter()
-    result = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True)
+    result = run_command(command, cwd=REPO_ROOT, env=env, timeout=3600)
     if result.returncode != 0:
         logs = sorted((root / 'data' / 'logs').glob('headless-*.log'), key=lambda p: p.stat().st_mtime)
         tail = logs[-1].read_text(errors='replace')[-4000:] if logs else '(no step log)'
@@ -157,7 +158,7 @@ def time_calls(client, owner: Dict[str, str], count: int, expected, missed: List
     seconds, wrong, loads, spans = [], [], [], []
     for i in range(count):
         began, clock = time.time(), time.perf_counter()
-        result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+        result = run_command(command, env=env, timeout=600)
         elapsed = time.perf_counter() - clock
         spans.append((began, time.time()))
         loads.append(os.getloadavg()[0])

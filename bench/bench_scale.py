@@ -19,7 +19,6 @@ import argparse
 import json
 import os
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the documented c
 
 from bench.verdicts import exit_status  # noqa: E402
 from mlops.utils.paths import REPO_ROOT  # noqa: E402
+from testkit.commands import run_command  # noqa: E402
 
 MONTHS = [(2023, m) for m in range(1, 13)] + [(2024, 1), (2024, 2)]
 PARAMS = {'max_depth': 10, 'max_leaves': 63, 'learning_rate': 0.3, 'min_child_weight': 1.0}
@@ -105,8 +105,8 @@ def measure(path: str, scale: int, data: Path, scratch: Path, base_months: int) 
         (folder / 'end_month').write_text(end)
     end = (folder / 'end_month').read_text()
     env = {**os.environ, 'MLOPS_DATA_DIR': str(scratch / f'state-{path}-{scale}'), 'PYTHONPATH': str(REPO_ROOT)}
-    result = subprocess.run(
-        [sys.executable, __file__, '--one', path, str(folder), end], env=env, capture_output=True, text=True
+    result = run_command(
+        [sys.executable, __file__, '--one', path, str(folder), end], cwd=Path.cwd(), env=env, timeout=3600
     )
     lines = [line for line in result.stdout.splitlines() if line.startswith('{')]
     if result.returncode != 0 or not lines:

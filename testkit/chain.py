@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 from mlops.utils.paths import REPO_ROOT
+from testkit.commands import run_command
 from testkit.mage_database import seeded
 
 # XGBoost's budget where a test checks behaviour, not model quality: a trial then takes seconds
@@ -42,12 +43,10 @@ def run_chain(
 ):
     """The runner of ``repo`` (a copy, where a test's server runs from one: Mage records each
     sub-project by its folder)."""
-    return subprocess.run(
+    return run_command(
         [sys.executable, '-m', 'mlops.utils.orchestration', *args],
         cwd=repo,
         env=chain_env(root, env, repo),
-        capture_output=True,
-        text=True,
         timeout=timeout,
     )
 
@@ -67,6 +66,6 @@ def run_headless(
     command = headless_command(
         'run', project, pipeline, json.dumps(variables), str(result_file), '--timeout', str(timeout)
     )
-    process = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=timeout + 300)
+    process = run_command(command, cwd=REPO_ROOT, env=env, timeout=timeout + 300)
     assert result_file.exists(), process.stderr[-3000:]
     return {**json.loads(result_file.read_text()), 'log': process.stdout + process.stderr}

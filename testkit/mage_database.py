@@ -12,13 +12,13 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
 from pathlib import Path
 
 from mlops.utils.paths import REPO_ROOT
+from testkit.commands import run_ok
 
 TEMPLATE_ENV = 'MLOPS_TESTS_MAGE_TEMPLATE'  # inherited by the processes the tests start (benchmarks)
 DATABASE = Path('mlops') / 'mage-ai.db'  # under MAGE_DATA_DIR, as platform_state.database_url has it
@@ -44,10 +44,7 @@ def template() -> Path:
             'PYTHONPATH': str(REPO_ROOT),
         }
         env.pop('MAGE_DATABASE_CONNECTION_URL', None)
-        result = subprocess.run(
-            [sys.executable, '-c', MIGRATE], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300
-        )
-        assert result.returncode == 0, f'migrating the Mage database template failed: {result.stderr[-3000:]}'
+        run_ok([sys.executable, '-c', MIGRATE], cwd=REPO_ROOT, env=env, timeout=300)
         database = folder / 'mage' / DATABASE
         assert database.is_file(), f'the migration made no {database}'
         os.environ[TEMPLATE_ENV] = str(database)

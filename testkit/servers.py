@@ -20,6 +20,7 @@ from typing import Callable, Dict, List, Optional
 import requests
 
 from mlops.utils.paths import REPO_ROOT
+from testkit.commands import run_ok
 from testkit.mage_database import seeded
 
 # Test servers take ports below the kernel's ephemeral range (32768-60999 on Linux), each
@@ -194,7 +195,7 @@ class PostgresServer:
         if os.getuid() == 0:
             shutil.chown(self.dir, 'postgres')
             shutil.chown(pwfile, 'postgres')
-        subprocess.run(
+        run_ok(
             self._as_owner(
                 [
                     str(self.bin / 'initdb'),
@@ -207,8 +208,7 @@ class PostgresServer:
                     'scram-sha-256',
                 ]
             ),
-            check=True,
-            capture_output=True,
+            timeout=600,
         )
         self._serve()
         connection = psycopg2.connect(self.url('postgres'))

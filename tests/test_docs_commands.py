@@ -9,7 +9,6 @@ import importlib.util
 import os
 import re
 import shlex
-import subprocess
 import sys
 from functools import lru_cache
 from typing import List, Optional, Tuple
@@ -17,6 +16,7 @@ from typing import List, Optional, Tuple
 import pytest
 
 from testkit.chain import REPO_ROOT
+from testkit.commands import run_ok
 from tests.readme import page_commands
 
 PAGES = [REPO_ROOT / 'README.md', *sorted((REPO_ROOT / 'docs').glob('*.md'))]
@@ -55,15 +55,12 @@ def program_of(words: List[str]) -> Tuple[Optional[List[str]], Optional[str]]:
 
 @lru_cache(maxsize=None)
 def help_text(program: Tuple[str, ...]) -> str:
-    result = subprocess.run(
+    result = run_ok(
         [sys.executable, *program, '--help'],
         cwd=REPO_ROOT,
         env={**os.environ, 'PYTHONPATH': str(REPO_ROOT)},
-        capture_output=True,
-        text=True,
         timeout=120,
     )
-    assert result.returncode == 0, (program, result.stderr[-2000:])
     return result.stdout
 
 

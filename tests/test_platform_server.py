@@ -38,6 +38,7 @@ import yaml
 
 from mlops.utils.orchestration.owner_credentials import read_settings
 from testkit.chain import QUICK_XGBOOST, chain_env, run_chain, summaries
+from testkit.commands import run_command, run_ok
 from testkit.servers import REPO_ROOT, ServerProcess, free_port, mage_server
 from tests.dashboards import chart_data, layouts
 from tests.readme import readme_commands, server_commands, the_command
@@ -118,15 +119,12 @@ def platform(tmp_path_factory, shared_data):
     commands = readme_commands()
     main_job = the_command(commands, './scripts/run.sh --source ../shared/data', exact=True)
     run_vars = {'start_month': FIRST, 'end_month': VALIDATED, 'split_on_feature_value': f'{VALIDATED}-01', **SMALL}
-    result = subprocess.run(
+    result = run_ok(
         ['bash', '-c', main_job],
         cwd=repo,
         env=chain_env(root, {'MLOPS_RUN_VARS': json.dumps(run_vars), **VENV}, repo),
-        capture_output=True,
-        text=True,
         timeout=1800,
     )
-    assert result.returncode == 0, result.stderr[-3000:]
     env = {
         'MLOPS_DATA_DIR': str(root / 'data'),
         'MLOPS_DATA_SOURCE': str(source),
@@ -257,9 +255,7 @@ def typed(platform, command: str, timeout: float = 300, **extra: str) -> subproc
         **VENV,
         **extra,
     )
-    return subprocess.run(
-        ['bash', '-c', command], cwd=platform.repo, env=env, capture_output=True, text=True, timeout=timeout
-    )
+    return run_command(['bash', '-c', command], cwd=platform.repo, env=env, timeout=timeout)
 
 
 def answers_of(platform, trips: List[dict], version: Optional[str] = None):

@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from testkit.chain import REPO_ROOT
-from tests.linters import lint_python, run
+from tests.linters import lint_python, run_linter
 from tests.scripts.test_audit_requirements import audit  # scripts/audit_requirements.py, loaded
 
 WORKFLOWS = REPO_ROOT / '.github' / 'workflows'
@@ -202,7 +202,7 @@ def stand_in_python(bin_dir: Path, target: str) -> None:
 def test_the_install_step_installs_the_pip_audit_pinned_for_the_local_check(tmp_path):
     record = tmp_path / 'args'
     stand_in_python(tmp_path / 'bin', f'printf "%s\\n" "$@" > {record}')
-    result = run(
+    result = run_linter(
         ['bash', '--noprofile', '--norc', '-eo', 'pipefail', '-c', step_run('pip-audit')],
         env={'PATH': f'{tmp_path / "bin"}:/usr/bin:/bin'},
     )
@@ -214,7 +214,7 @@ def test_the_install_step_installs_the_pip_audit_pinned_for_the_local_check(tmp_
     ]
     assert record.read_text().splitlines() == ['-m', 'pip', 'install', '--disable-pip-version-check', pin]
     # the linters' environment (scripts/setup_lint_tools.sh) has that same pip-audit
-    version = run([str(lint_python()), '-m', 'pip_audit', '--version'])
+    version = run_linter([str(lint_python()), '-m', 'pip_audit', '--version'])
     assert version.stdout.split() == ['pip-audit', pin.split('==')[1]], version.stdout + version.stderr
 
 
@@ -276,7 +276,7 @@ def osv() -> Iterator[StandInOsv]:
 
 def run_audit_step(tmp_path: Path, osv: StandInOsv):
     stand_in_python(tmp_path / 'bin', f'exec {lint_python()} "$@"')  # the runner's python, with pip-audit
-    return run(
+    return run_linter(
         ['bash', '--noprofile', '--norc', '-eo', 'pipefail', '-c', step_run('Audit')],
         env={
             'PATH': f'{tmp_path / "bin"}:/usr/bin:/bin',

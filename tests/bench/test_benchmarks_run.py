@@ -42,13 +42,13 @@ def assert_exit_follows_the_figures(result: subprocess.CompletedProcess) -> None
     assert len(listed.split('; ')) == len(missed), (listed, missed)
 
 
-def run(tmp_path, script: str, *args: str) -> subprocess.CompletedProcess:
+def run_benchmark(tmp_path, script: str, *args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}  # as a user's shell has it
     return run_command([sys.executable, REPO_ROOT / 'bench' / script, *args], cwd=tmp_path, env=env, timeout=600)
 
 
 def test_training_benchmark_prints_figures_against_its_baseline(tmp_path, shared_data):
-    result = run(
+    result = run_benchmark(
         tmp_path,
         'bench_training.py',
         '--families',
@@ -65,7 +65,9 @@ def test_training_benchmark_prints_figures_against_its_baseline(tmp_path, shared
 
 
 def test_data_preparation_benchmark_checks_identity_then_times(tmp_path, shared_data):
-    result = run(tmp_path, 'bench_data_preparation.py', '--repeat', '1', '--cases', '1', '--data', str(shared_data))
+    result = run_benchmark(
+        tmp_path, 'bench_data_preparation.py', '--repeat', '1', '--cases', '1', '--data', str(shared_data)
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.startswith('2 months: ') and 'identical output' in result.stdout
 
@@ -73,7 +75,7 @@ def test_data_preparation_benchmark_checks_identity_then_times(tmp_path, shared_
 def test_serving_benchmark_checks_answers_then_prints_figures(tmp_path, shared_data):
     """A quick model in a temporary store, served by scripts/serve.sh; under load a latency
     target may be missed (exit 1), an error may not."""
-    result = run(
+    result = run_benchmark(
         tmp_path,
         'bench_serving.py',
         '--quick',
@@ -102,7 +104,7 @@ def test_predict_api_benchmark_checks_answers_then_prints_latency_and_idle_cpu(t
     """A quick champion, then scripts/start.sh as the README starts it (on unit_1_data_preparation)
     timed through scripts/predict_api.sh --run and left idle at Mage's 10 s scheduler tick (API
     requests wake the scheduler), then idle at a 1 s tick; under load a latency target may be missed (exit 1), a wrong answer may not."""
-    result = run(
+    result = run_benchmark(
         tmp_path,
         'bench_predict_api.py',
         '--data',
@@ -144,7 +146,7 @@ def test_dashboards_benchmark_times_every_chart_with_the_main_job_beside(tmp_pat
     (exit 1), a chart may not answer an error."""
     import yaml
 
-    result = run(
+    result = run_benchmark(
         tmp_path,
         'bench_dashboards.py',
         '--data',
@@ -182,7 +184,9 @@ def test_dashboards_benchmark_times_every_chart_with_the_main_job_beside(tmp_pat
 def test_scale_benchmark_prints_both_paths_and_the_cost_curve(tmp_path, shared_data):
     """Two months as scale 1 and twice them: every row, the same model on both paths at a
     scale (RMSEs printed), and the cost ratio's verdict."""
-    result = run(tmp_path, 'bench_scale.py', '--scales', '1,2', '--base-months', '2', '--data', str(shared_data))
+    result = run_benchmark(
+        tmp_path, 'bench_scale.py', '--scales', '1,2', '--base-months', '2', '--data', str(shared_data)
+    )
     assert_exit_follows_the_figures(result)
     rows = [line.split('|')[1:-1] for line in result.stdout.splitlines() if re.match(r'\| (pandas|dask) \|', line)]
     assert [(r[0].strip(), r[1].strip()) for r in rows] == [
@@ -201,7 +205,7 @@ def test_scale_benchmark_prints_both_paths_and_the_cost_curve(tmp_path, shared_d
 def test_batch_benchmark_prints_both_paths_the_in_process_limit_and_the_goals(tmp_path, shared_data):
     """2024-02 alone, as scale 1 and twice it, scored by a linear model: every row with its cost
     split and memory (two workers' on Dask), the same trips on both paths, each goal's verdict."""
-    result = run(
+    result = run_benchmark(
         tmp_path,
         'bench_batch.py',
         '--scales',

@@ -26,6 +26,7 @@ import tempfile
 from pathlib import Path
 from typing import Callable, Dict, Optional
 
+from testkit.commands import run_command
 from tests.containers.podman import REPO_ROOT, Podman
 
 HERE = Path(__file__).resolve().parent / 'standins'
@@ -112,7 +113,7 @@ def debian_base(engine: Podman) -> None:
     with tempfile.TemporaryDirectory(prefix='mlops-debootstrap-') as work:
         root = Path(work) / 'root'
         command = ['debootstrap', '--variant=minbase', 'bookworm', str(root), DEBIAN_MIRROR]
-        result = subprocess.run(engine.niced(command), capture_output=True, text=True, timeout=1800)
+        result = run_command(engine.niced(command), timeout=1800)
         if result.returncode:
             raise RuntimeError(f'debootstrap failed: {result.stdout[-2000:]}{result.stderr[-2000:]}')
         for cache in ('var/cache/apt/archives', 'var/lib/apt/lists'):  # downloads, not the system

@@ -18,6 +18,7 @@ import requests
 import yaml
 
 from testkit.chain import REPO_ROOT
+from testkit.commands import run_command
 from tests.linters import compose_config
 
 COMPOSE = REPO_ROOT / 'docker-compose.yml'
@@ -265,7 +266,7 @@ def healthcheck(service: dict, port: int) -> subprocess.CompletedProcess:
     kind, *command = service['healthcheck']['test']
     assert kind == 'CMD' and command[:2] == ['python', '-c'], command
     code = re.sub(r'127\.0\.0\.1:\d+', f'127.0.0.1:{port}', command[2])
-    return subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=30)
+    return run_command([sys.executable, '-c', code], timeout=30)
 
 
 def healthy(service: dict, port: int) -> bool:

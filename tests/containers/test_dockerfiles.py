@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import sys
 from pathlib import Path
 from typing import List, Tuple
@@ -14,6 +13,7 @@ from typing import List, Tuple
 import pytest
 
 from testkit.chain import REPO_ROOT
+from testkit.commands import run_ok
 from tests.linters import checkov, hadolint
 
 MAGE = REPO_ROOT / 'Dockerfile'
@@ -135,8 +135,7 @@ def build_context() -> List[str]:
         'patterns = [l.strip() for l in open(".dockerignore") if l.strip() and not l.startswith("#")]; '
         'print(json.dumps(sorted(exclude_paths(".", patterns, dockerfile="Dockerfile"))))'
     )
-    result = subprocess.run([str(python), '-c', code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr[-2000:]
+    result = run_ok([str(python), '-c', code], cwd=REPO_ROOT, timeout=120)
     return json.loads(result.stdout)
 
 

@@ -43,6 +43,7 @@ import requests
 
 from testkit import chain
 from testkit.chain import REPO_ROOT
+from testkit.commands import run_command, run_ok
 from tests.containers.podman import EngineUnavailable, Podman, check_usable
 from tests.containers.standins import ensure_base_images
 from tests.linters import _tool_dir
@@ -98,19 +99,12 @@ class Stack:
 
     def start(self, *services: str) -> subprocess.CompletedProcess:
         """./scripts/start.sh -d with the services (compose's three by default), in Docker mode."""
-        return subprocess.run(
-            ['./scripts/start.sh', '-d', *(services or SERVICES)],
-            cwd=self.root,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=3600,
+        return run_command(
+            ['./scripts/start.sh', '-d', *(services or SERVICES)], cwd=self.root, env=self.env, timeout=3600
         )
 
     def compose(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            ['docker-compose', *args], cwd=self.root, env=self.env, capture_output=True, text=True, timeout=timeout
-        )
+        return run_command(['docker-compose', *args], cwd=self.root, env=self.env, timeout=timeout)
 
     def container(self, service: str) -> dict:
         inspected = self.engine.run('inspect', f'{self.project}_{service}_1', check=False)
@@ -159,8 +153,8 @@ def _port_free(port: int) -> bool:
 
 def _copy_checkout(destination: Path, shared_data: Path) -> None:
     """git's files of this checkout (what a clone has), and the shared months in data/."""
-    files = subprocess.run(['git', 'ls-files', '-z'], cwd=REPO_ROOT, capture_output=True, check=True).stdout
-    for name in filter(None, files.decode().split('\0')):
+    files = run_ok(['git', 'ls-files', '-z'], cwd=REPO_ROOT, timeout=600).stdout
+    for name in filter(None, files.split('\0')):
         source = REPO_ROOT / name
         if source.is_file():  # a file deleted in the work tree but not in git's index is skipped
             target = destination / name
@@ -346,15 +340,12 @@ def _trips(shared_data: Path, rows: int = 50) -> List[dict]:
 
 
 def _in_process(stack: Stack, model_uri: str, trips: List[dict]) -> List[float]:
-    result = subprocess.run(
+    result = run_ok(
         [sys.executable, '-c', PREDICT_IN_PROCESS, model_uri],
         input=json.dumps(trips),
         env={**os.environ, 'MLFLOW_TRACKING_URI': 'http://127.0.0.1:5000', **stack.mlflow_login()},
-        capture_output=True,
-        text=True,
         timeout=600,
     )
-    assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout.splitlines()[-1])
 
 
@@ -417,16 +408,13 @@ def test_the_api_endpoint_answers_what_the_champion_answers_with_the_ui_on_unit_
     seconds = []
     for _ in range(3):
         started = time.monotonic()
-        ran = subprocess.run(
+        ran = run_ok(
             ['bash', 'scripts/predict_api.sh', '--run', json.dumps({'inputs': trips})],
             cwd=REPO_ROOT,
             env=env,
-            capture_output=True,
-            text=True,
             timeout=300,
         )
         seconds.append(time.monotonic() - started)
-        assert ran.returncode == 0, ran.stderr[-3000:]
     stack.timings['predict_api.sh --run (3 trips), each'] = max(seconds)
     rows = json.loads(ran.stdout)
     assert {row['model_version'] for row in rows} == {stack.champion}

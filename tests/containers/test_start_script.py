@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from testkit.chain import REPO_ROOT
+from testkit.commands import run_command
 from tests.linters import compose_config
 
 FILES = (
@@ -84,13 +85,8 @@ def start(repo: Path, bin_dir: Path, env: Dict[str, str], *args: str) -> subproc
     log = repo.parent / 'calls.log'
     commands = system_commands(repo.parent / 'system-bin')
     environment = {'PATH': f'{bin_dir}:{commands}', 'HOME': str(repo.parent), 'FAKE_LOG': str(log), **env}
-    result = subprocess.run(
-        ['bash', str(repo / 'scripts' / 'start.sh'), *args],
-        cwd=repo.parent,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
+    result = run_command(
+        ['bash', str(repo / 'scripts' / 'start.sh'), *args], cwd=repo.parent, env=environment, timeout=60
     )
     result.calls = log.read_text().splitlines() if log.exists() else []
     return result

@@ -6,12 +6,12 @@ environment, with the variables and outputs the module declares."""
 from __future__ import annotations
 
 import re
-import subprocess
 from typing import Dict, List
 
 import yaml
 
 from testkit.chain import REPO_ROOT
+from testkit.commands import run_ok
 from tests.linters import actionlint
 from tests.terraform.module import blocks, plain
 from tests.test_supply_chain import action_pins
@@ -143,15 +143,12 @@ def test_ci_fetches_the_shared_data_the_tests_read(tmp_path, shared_data):
         'echo "$url" > "$out"\n'
     )
     fake_curl.chmod(0o755)
-    result = subprocess.run(
+    run_ok(
         ['bash', '--noprofile', '--norc', '-eo', 'pipefail', '-c', step['run']],
         cwd=workspace,
-        capture_output=True,
-        text=True,
         timeout=60,
         env={'PATH': f'{bin_dir}:/usr/bin:/bin', 'TAXI_DATA_URL': 'https://mirror.test/trip-data'},
     )
-    assert result.returncode == 0, result.stderr
     fetched = {
         path.relative_to(tmp_path / 'work' / 'shared' / 'data').as_posix(): path.read_text().strip()
         for path in (tmp_path / 'work' / 'shared' / 'data').rglob('*.parquet')

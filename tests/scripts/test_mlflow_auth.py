@@ -19,6 +19,7 @@ from typing import Dict, Iterator, Optional, Tuple
 import pytest
 import requests
 
+from testkit.commands import run_command
 from testkit.servers import REPO_ROOT, ServerProcess, free_port, mlflow_server_bin
 
 pytestmark = pytest.mark.slow
@@ -207,7 +208,7 @@ def auth_server(tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
     """scripts/mlflow_auth_server.sh as the compose service runs it, with ``env``; it must stop
     before serving (the port it would take stays closed: a server that started fails the test)."""
     port = free_port()
-    return subprocess.run(
+    return run_command(
         [
             'bash',
             str(AUTH_SERVER),
@@ -221,8 +222,6 @@ def auth_server(tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
             f'sqlite:///{tmp_path}/mlflow.db',
         ],
         env=server_env(MLFLOW_SERVER_BIN=mlflow_server_bin(), MLOPS_MLFLOW_AUTH_DIR=str(tmp_path / 'auth'), **env),
-        capture_output=True,
-        text=True,
         timeout=120,
     )
 

@@ -14,7 +14,6 @@ import json
 import os
 import secrets
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -26,6 +25,7 @@ from mlops.utils.models.metrics import regression_metrics
 from mlops.utils.models.training_data import unpack_training_set
 from mlops.utils.triggering.mage_api import FINISHED, MageClient
 from testkit.chain import QUICK_XGBOOST, REPO_ROOT, chain_env, run_chain, settings, summaries
+from testkit.commands import run_ok
 from testkit.servers import PostgresServer, free_port, mage_server, mlflow_server
 
 pytestmark = pytest.mark.slow
@@ -177,7 +177,7 @@ def test_restarts_lose_nothing_and_a_killed_server_leaves_no_run_running(tmp_pat
             assert np.array_equal(after[1]['predictions'], before[1]['predictions'])
 
             # SIGKILL the Mage server (scheduler, workers: its whole process group) mid-run.
-            started = subprocess.run(
+            started = run_ok(
                 [
                     sys.executable,
                     '-c',
@@ -188,11 +188,8 @@ def test_restarts_lose_nothing_and_a_killed_server_leaves_no_run_running(tmp_pat
                 ],
                 cwd=REPO_ROOT,
                 env=chain_env(tmp_path, stack.env),
-                capture_output=True,
-                text=True,
                 timeout=300,
             )
-            assert started.returncode == 0, started.stderr[-3000:]
             run_id = int(started.stdout.strip().splitlines()[-1])
             wait_until_running(client, run_id)
             os.killpg(stack.mage.process.pid, signal.SIGKILL)

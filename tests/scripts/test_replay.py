@@ -28,6 +28,7 @@ import pytest
 from mlops.utils.observability.month_evaluation import MONITORING_EXPERIMENT_SUFFIX
 from mlops.utils.tracking.mlflow_setup import DEFAULT_EXPERIMENT
 from testkit.chain import chain_env
+from testkit.commands import run_command
 from testkit.servers import REPO_ROOT, free_port
 from tests.conftest import TripServer
 from tests.readme import page_commands, the_command
@@ -120,9 +121,7 @@ def replayed(tmp_path_factory, shared_data) -> Replayed:
             first.send_signal(signal.SIGTERM)  # bash execs the replay: the signal reaches it
             code = first.wait(timeout=60)
         stopped = subprocess.CompletedProcess(command, code, (root / 'first.log').read_text(), '')
-        resumed = subprocess.run(
-            ['bash', '-c', command], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=1800
-        )
+        resumed = run_command(['bash', '-c', command], cwd=REPO_ROOT, env=env, timeout=1800)
         yield Replayed(root, stopped, resumed, time.monotonic() - started)
     finally:
         kill_server(state_file)

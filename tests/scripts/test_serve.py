@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ from sklearn.linear_model import LinearRegression
 
 from mlops.utils.model_code.model import TripDurationModel
 from mlops.utils.models.training_data import TrainingData
+from testkit.commands import run_command
 from testkit.registered import embedded_store, register_model
 from testkit.servers import REPO_ROOT, ServerProcess, free_port
 
@@ -271,20 +271,16 @@ def test_the_environment_picks_the_version_workers_and_address_and_options_reach
         'at most 3 trips and 1000 bytes a request' in log.read_text()
     )
     assert 'following the alias' not in log.read_text()  # only models:/<name>@champion is followed
-    refused = subprocess.run(
+    refused = run_command(
         ['bash', 'scripts/serve.sh', '--no-such-option'],
         cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
         timeout=300,
         env={**env, 'MODEL_SERVER_PORT': str(free_port())},
     )
     assert refused.returncode != 0 and '--no-such-option' in refused.stderr, refused.stderr[-2000:]
-    bad_limit = subprocess.run(
+    bad_limit = run_command(
         ['bash', 'scripts/serve.sh'],
         cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
         timeout=300,
         env={**env, 'MODEL_SERVER_PORT': str(free_port()), 'MLOPS_MAX_RECORDS': 'lots'},
     )
@@ -295,11 +291,9 @@ def test_the_environment_picks_the_version_workers_and_address_and_options_reach
 @pytest.mark.slow
 def test_without_a_store_it_says_so_before_starting(tmp_path):
     without_tracking_uri = {k: v for k, v in os.environ.items() if k != 'MLFLOW_TRACKING_URI'}
-    result = subprocess.run(
+    result = run_command(
         ['bash', str(REPO_ROOT / 'scripts' / 'serve.sh')],
         cwd=tmp_path,
-        capture_output=True,
-        text=True,
         timeout=300,
         env={**without_tracking_uri, 'MLOPS_DATA_DIR': str(tmp_path / 'nothing')},
     )

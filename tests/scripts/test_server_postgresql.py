@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import sys
 
 import pytest
 
+from testkit.commands import run_ok
 from testkit.servers import REPO_ROOT, mage_server
 
 pytestmark = pytest.mark.slow
@@ -47,7 +47,7 @@ def test_the_server_runs_pipelines_on_postgresql(tmp_path, postgres, shared_data
     server = mage_server(tmp_path, env=env)
     with server:
         client_env = {**server.env, 'PYTHONPATH': str(REPO_ROOT)}
-        result = subprocess.run(
+        result = run_ok(
             [
                 sys.executable,
                 '-c',
@@ -59,11 +59,8 @@ def test_the_server_runs_pipelines_on_postgresql(tmp_path, postgres, shared_data
             ],
             cwd=tmp_path,
             env=client_env,
-            capture_output=True,
-            text=True,
             timeout=700,
         )
-        assert result.returncode == 0, result.stderr[-3000:]
         statuses = json.loads(result.stdout.strip().splitlines()[-1])
     log = server.log_path.read_text(errors='replace')
     assert statuses == ['completed'] * RUNS, log[-3000:]

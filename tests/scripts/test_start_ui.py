@@ -6,13 +6,13 @@ import os
 import re
 import secrets
 import stat
-import subprocess
 import sys
 
 import pytest
 import requests
 import yaml
 
+from testkit.commands import run_command, run_ok
 from testkit.mage_database import seeded
 from testkit.servers import REPO_ROOT, mage_server
 from tests.browser import page_text, sign_in
@@ -57,22 +57,20 @@ def test_sign_in_and_see_the_platform_pipelines(tmp_path, browser, project):
 
 
 def test_start_rejects_an_unknown_mode():
-    result = subprocess.run(
+    result = run_command(
         ['bash', 'scripts/start.sh'],
         cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
+        timeout=600,
         env={'PATH': '/usr/bin:/bin', 'MLOPS_START_MODE': 'cloud'},
     )
     assert result.returncode == 2 and "MLOPS_START_MODE must be docker, local or auto, got 'cloud'" in result.stderr
 
 
 def test_start_rejects_an_unknown_project():
-    result = subprocess.run(
+    result = run_command(
         ['bash', 'scripts/start.sh'],
         cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
+        timeout=600,
         env={
             'PATH': '/usr/bin:/bin',
             'MLOPS_START_MODE': 'local',
@@ -119,8 +117,7 @@ def test_a_default_start_prints_a_password_of_its_own_and_admin_admin_is_refused
     env = {**os.environ, 'MAGE_DATA_DIR': str(tmp_path / 'mage'), 'PYTHONPATH': str(REPO_ROOT)}
     env.pop('MAGE_DATABASE_CONNECTION_URL', None)
     seeded(tmp_path / 'mage')
-    made = subprocess.run([sys.executable, '-c', DEFAULT_OWNER], cwd=REPO_ROOT, env=env, capture_output=True, text=True)
-    assert made.returncode == 0, made.stderr[-2000:]
+    run_ok([sys.executable, '-c', DEFAULT_OWNER], cwd=REPO_ROOT, env=env, timeout=600)
     unset = {'DEFAULT_OWNER_EMAIL': '', 'DEFAULT_OWNER_PASSWORD': ''}  # as a person's shell has them
     with mage_server(tmp_path, env=unset) as server:
         base = f'http://127.0.0.1:{server.port}'
@@ -152,11 +149,9 @@ def test_start_refuses_mages_default_password_and_a_host_other_machines_reach(tm
         'MLOPS_VENV': str(REPO_ROOT / '.venv'),
         'MAGE_DATA_DIR': str(tmp_path / 'mage'),
     }
-    published = subprocess.run(
+    published = run_command(
         ['bash', 'scripts/start.sh'],
         cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
         timeout=120,
         env={**env, 'DEFAULT_OWNER_PASSWORD': 'admin', 'MAGE_PORT': '1'},
     )
@@ -165,11 +160,9 @@ def test_start_refuses_mages_default_password_and_a_host_other_machines_reach(tm
         "error: DEFAULT_OWNER_PASSWORD from the environment (DEFAULT_OWNER_PASSWORD) is a published default ('admin')"
         in published.stderr
     )
-    exposed = subprocess.run(
+    exposed = run_command(
         ['bash', 'scripts/start.sh'],
         cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
         timeout=120,
         env={**env, 'MAGE_HOST': '0.0.0.0'},
     )

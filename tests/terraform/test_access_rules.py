@@ -21,6 +21,7 @@ from mlops.utils.deploying import access
 from mlops.utils.deploying import terraform as tf
 from mlops.utils.deploying.settings import deploy_settings
 from testkit.chain import REPO_ROOT
+from testkit.commands import run_command
 from tests.terraform.module import MODULE, blocks, plain
 
 # A plan of variables alone takes about 0.1 s. No terraform (scripts/test.sh does not install
@@ -51,13 +52,7 @@ def terraform(folder: Path, args, env: Optional[Mapping[str, str]] = None) -> su
         TF_IN_AUTOMATION='1',
         CHECKPOINT_DISABLE='1',  # no version check over the network
     )
-    return subprocess.run(
-        ['terraform', f'-chdir={folder}', *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**clean, **(env or {})},
-    )
+    return run_command(['terraform', f'-chdir={folder}', *args], timeout=120, env={**clean, **(env or {})})
 
 
 def plan(folder: Path, variables: Mapping[str, str] = {}, env: Optional[Mapping[str, str]] = None):

@@ -8,7 +8,7 @@ import pytest
 
 from mlops.utils.deploying.policy import render_policy
 from mlops.utils.deploying.settings import deploy_settings
-from tests.linters import lint_python, run
+from tests.linters import lint_python, run_linter
 from tests.terraform.module import resources
 
 _ACTIONS = """
@@ -84,7 +84,7 @@ def actions(policy):
 
 
 def test_every_action_exists(policy):
-    result = run([str(lint_python()), '-c', _ACTIONS, json.dumps(actions(policy))])
+    result = run_linter([str(lint_python()), '-c', _ACTIONS, json.dumps(actions(policy))])
     assert result.returncode == 0, result.stderr[-2000:]
     assert json.loads(result.stdout) == []
 

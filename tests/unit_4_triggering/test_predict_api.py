@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 
 import numpy as np
 import pandas as pd
@@ -17,6 +16,7 @@ from mlops.utils.model_code.features import INPUT_COLUMNS
 from mlops.utils.triggering.api_command import EXAMPLE_TRIPS
 from mlops.utils.triggering.mage_api import MageApiError
 from testkit.chain import REPO_ROOT
+from testkit.commands import run_command
 from testkit.registered import embedded_store
 
 pytestmark = pytest.mark.slow
@@ -121,9 +121,7 @@ def predict_api_sh(server, *args, **extra: str):
         'MLOPS_SESSION_FILE': str(server.root / 'mage-sessions.json'),
         **extra,
     }
-    return subprocess.run(
-        ['bash', 'scripts/predict_api.sh', *args], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600
-    )
+    return run_command(['bash', 'scripts/predict_api.sh', *args], cwd=REPO_ROOT, env=env, timeout=600)
 
 
 def test_predict_api_sh_prints_a_curl_that_works_and_runs_a_request(triggering_server):
@@ -133,7 +131,7 @@ def test_predict_api_sh_prints_a_curl_that_works_and_runs_a_request(triggering_s
     assert printed.returncode == 0, printed.stderr
     curl = printed.stdout.strip()
     assert curl.startswith('curl ') and server.client.api_trigger('predict').token in curl
-    posted = subprocess.run(['bash', '-c', curl], capture_output=True, text=True, timeout=60)
+    posted = run_command(['bash', '-c', curl], timeout=60)
     run_id = json.loads(posted.stdout)['pipeline_run']['id']
     assert server.client.wait(run_id, timeout=300)['status'] == 'completed'
     rows = server.client.block_output(run_id, 'inference')

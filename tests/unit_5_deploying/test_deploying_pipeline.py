@@ -101,7 +101,7 @@ def test_plan_is_the_default_and_apply_and_destroy_run_only_when_asked(tmp_path,
         'TF_STATE_BUCKET': 'mlops-state-example',
     }
 
-    def run(variables: dict, name: str) -> list:
+    def run_pipeline(variables: dict, name: str) -> list:
         before = len(calls(log))
         with MailServer() as mail:
             env = no_aws_env(tmp_path, {**mail.env(), **aws})
@@ -112,14 +112,14 @@ def test_plan_is_the_default_and_apply_and_destroy_run_only_when_asked(tmp_path,
 
     # the certificate and networks given as pipeline variables reach both plans (issue #30)
     access = {'certificate_arn': CERTIFICATE, 'allowed_cidr_blocks': '203.0.113.0/24'}
-    planned = run(access, 'plan')
+    planned = run_pipeline(access, 'plan')
     assert [subcommand(argv) for argv in planned] == ['init', 'plan', 'show'] * 2
     assert not any('-auto-approve' in argv for argv in planned)
     for argv in (planned[1], planned[4]):
         values = [argv[i + 1] for i, part in enumerate(argv) if part == '-var']
         assert f'certificate_arn={CERTIFICATE}' in values and 'allowed_cidr_blocks=["203.0.113.0/24"]' in values
-    applied = run({'action': 'apply'}, 'apply')
+    applied = run_pipeline({'action': 'apply'}, 'apply')
     assert [subcommand(argv) for argv in applied] == ['init', 'plan', 'show', 'apply', 'output'] * 2
-    destroyed = run({'action': 'destroy'}, 'destroy')
+    destroyed = run_pipeline({'action': 'destroy'}, 'destroy')
     assert [subcommand(argv) for argv in destroyed] == ['init', 'apply', 'destroy']
     assert all('-auto-approve' in argv for argv in destroyed[1:])

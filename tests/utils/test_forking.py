@@ -1,12 +1,12 @@
 """A process that loaded the XGBoost champion can fork children that use XGBoost (Mage's server
 loads it, then forks its scheduler and the block runs' workers)."""
 
-import subprocess
 import sys
 import textwrap
 
 from mlops.utils.model_code.model import TripDurationModel
 from testkit.chain import REPO_ROOT
+from testkit.commands import run_ok
 from testkit.registered import register_model, small_booster
 
 # Loads the champion in this process (as ``warm_up`` does, or plainly), then forks a child that
@@ -57,15 +57,9 @@ FORK_AFTER_LOAD = textwrap.dedent("""
 
 
 def child_after(how: str, bound: float, env: dict) -> str:
-    result = subprocess.run(
-        [sys.executable, '-c', FORK_AFTER_LOAD, how, str(bound)],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=bound + 300,
+    result = run_ok(
+        [sys.executable, '-c', FORK_AFTER_LOAD, how, str(bound)], cwd=REPO_ROOT, env=env, timeout=bound + 300
     )
-    assert result.returncode == 0, result.stderr[-3000:]
     return result.stdout.strip().splitlines()[-1]
 
 

@@ -2,7 +2,6 @@
 password (PGPASSWORD supplies it, as ECS does from the RDS secret)."""
 
 import os
-import subprocess
 import sys
 
 import psycopg2
@@ -10,6 +9,7 @@ import pytest
 
 from mlops.utils.deploying.database import ensure_database
 from testkit.chain import REPO_ROOT
+from testkit.commands import run_ok
 from testkit.servers import PostgresServer
 
 pytestmark = pytest.mark.slow
@@ -38,7 +38,7 @@ def test_the_module_runs_as_the_container_command_does(server):
         'MAGE_DATABASE_CONNECTION_URL': f'postgresql+psycopg2://{server.user}@127.0.0.1:{server.port}/mage_cli',
     }
     command = [sys.executable, '-m', 'mlops.utils.deploying.database']
-    first = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
-    second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
-    assert (first.returncode, first.stdout) == (0, 'database mage_cli created\n'), first.stderr
-    assert (second.returncode, second.stdout) == (0, 'database mage_cli exists\n')
+    first = run_ok(command, env=env, timeout=60)
+    second = run_ok(command, env=env, timeout=60)
+    assert first.stdout == 'database mage_cli created\n', first.stderr
+    assert second.stdout == 'database mage_cli exists\n'

@@ -9,7 +9,6 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from mlops.utils.model_code.model import TripDurationModel
 from mlops.utils.models.metrics import regression_metrics
 from mlops.utils.tracking.registry import register_and_promote
 from mlops.utils.tracking.runs import log_final_model, start_parent
+from testkit.commands import run_command, run_ok
 
 pytestmark = pytest.mark.slow
 # Virtualenvs are cached by the hash of the requirements they were built from.
@@ -65,8 +65,8 @@ def _built_env(requirements: Path) -> Path:
         )
         (env / '.complete').unlink()
     else:
-        subprocess.run([sys.executable, '-m', 'venv', str(env)], check=True)
-    install = subprocess.run(
+        run_ok([sys.executable, '-m', 'venv', str(env)], timeout=600)
+    run_ok(
         [
             str(env / 'bin' / 'python'),
             '-m',
@@ -77,11 +77,8 @@ def _built_env(requirements: Path) -> Path:
             '-r',
             str(requirements),
         ],
-        capture_output=True,
-        text=True,
         timeout=1200,
     )
-    assert install.returncode == 0, install.stdout[-2000:] + install.stderr[-2000:]
     (env / '.complete').write_text(requirements.read_text())
     return env
 
@@ -121,17 +118,9 @@ def test_a_registered_model_predicts_the_same_in_a_clean_virtualenv(kind, tracki
     empty = tmp_path / 'elsewhere'
     empty.mkdir()
     clean = {'PATH': f'{env / "bin"}:/usr/bin:/bin', 'HOME': str(tmp_path), 'MLFLOW_TRACKING_URI': ''}
-    result = subprocess.run(
-        [str(env / 'bin' / 'python'), '-c', PREDICT, str(model_dir), str(records)],
-        cwd=empty,
-        env=clean,
-        capture_output=True,
-        text=True,
-        timeout=300,
+    result = run_ok(
+        [str(env / 'bin' / 'python'), '-c', PREDICT, str(model_dir), str(records)], cwd=empty, env=clean, timeout=300
     )
-    assert result.returncode == 0, result.stderr[-3000:]
     assert np.allclose(json.loads(result.stdout.strip().splitlines()[-1]), expected)
-    imports = subprocess.run(
-        [str(env / 'bin' / 'python'), '-c', 'import hyperopt'], cwd=empty, env=clean, capture_output=True
-    )
+    imports = run_command([str(env / 'bin' / 'python'), '-c', 'import hyperopt'], cwd=empty, env=clean, timeout=600)
     assert imports.returncode != 0  # nothing of training came along

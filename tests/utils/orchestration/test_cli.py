@@ -111,16 +111,14 @@ def test_the_runner_refuses_what_would_never_time_out_or_run_nothing(argv, messa
     """The command line as run.sh runs it: exit 2 and the reason, before any pipeline starts
     (NaN or inf: a stuck pipeline never stopped; an empty --pipelines: nothing run, exit 0)."""
     import os
-    import subprocess
 
     from mlops.utils.paths import REPO_ROOT
+    from testkit.commands import run_command
 
-    result = subprocess.run(
+    result = run_command(
         [sys.executable, '-m', 'mlops.utils.orchestration', *argv],
         cwd=REPO_ROOT,
         env={**os.environ, 'MLOPS_DATA_DIR': str(tmp_path)},
-        capture_output=True,
-        text=True,
         timeout=120,
     )
     assert result.returncode == 2 and f'error: {message}' in result.stderr, result.stderr

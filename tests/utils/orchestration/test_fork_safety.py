@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 
 import pytest
 
+from testkit.commands import run_ok
 from testkit.servers import REPO_ROOT
 
 pytestmark = pytest.mark.slow
@@ -51,15 +51,12 @@ def backends(tmp_path, postgres, hook: str) -> dict:
         'MAGE_DATA_DIR': str(tmp_path / 'mage'),
         'PYTHONPATH': str(REPO_ROOT),
     }
-    result = subprocess.run(
+    result = run_ok(
         [sys.executable, '-c', PROBE, hook, str(REPO_ROOT / 'mlops' / 'unit_1_data_preparation')],
         cwd=tmp_path,
         env={**__import__('os').environ, **env},
-        capture_output=True,
-        text=True,
         timeout=180,
     )
-    assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 

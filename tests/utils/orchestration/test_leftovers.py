@@ -19,6 +19,7 @@ import psutil
 import pytest
 
 from testkit.chain import REPO_ROOT, chain_env, summaries
+from testkit.commands import run_ok
 
 pytestmark = pytest.mark.slow
 YEAR = {'start_month': '2023-01', 'end_month': '2023-12', 'split_on_feature_value': '2023-12-01'}
@@ -73,15 +74,12 @@ def test_the_next_runner_stops_what_a_killed_runner_and_its_child_left(tmp_path,
     assert left, 'Mage forked queue processes that outlive a killed headless process'
     scratch = tmp_path / 'mage' / 'mlops' / 'runner-scratch'
     assert [p.name[:10] for p in scratch.iterdir()] == ['mlops-run-']  # the killed runner's files
-    after = subprocess.run(
+    after = run_ok(
         RUNNER,
         cwd=REPO_ROOT,
         env=chain_env(tmp_path, {'MLOPS_RUN_VARS': json.dumps({'data_source': str(shared_data)})}),
-        capture_output=True,
-        text=True,
         timeout=600,
     )
-    assert after.returncode == 0, after.stderr[-3000:]
     pids = ', '.join(str(p.pid) for p in sorted(left, key=lambda p: p.pid))
     assert f'stopped {len(left)} processes a killed runner left on this state (pids {pids})' in after.stderr
     assert not [p for p in left if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]

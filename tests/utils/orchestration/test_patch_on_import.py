@@ -1,12 +1,12 @@
 """Mage workarounds wait for Mage's own import: ``patch_on_import``, the two server patches, the SMTP timeout."""
 
 import os
-import subprocess
 import sys
 import textwrap
 
 from mlops.utils.orchestration.patching import patch_on_import
 from testkit.chain import REPO_ROOT
+from testkit.commands import run_ok
 
 
 def test_a_patch_applies_at_first_import_and_at_once_when_already_imported(tmp_path, monkeypatch):
@@ -40,8 +40,7 @@ def test_the_server_patches_leave_mage_unimported_until_mage_imports_itself():
             'mlops.utils.orchestration.workarounds.single_block_run_creator')
         print('patched')
     """)
-    result = subprocess.run([sys.executable, '-c', script], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr[-2000:]
+    result = run_ok([sys.executable, '-c', script], cwd=REPO_ROOT, timeout=300)
     assert result.stdout.strip().endswith('patched')
 
 
@@ -68,17 +67,11 @@ def test_an_alert_mail_to_a_silent_smtp_server_gives_up_after_the_timeout():
             print('gave up:', error)
     """)
     try:
-        result = subprocess.run(
-            [sys.executable, '-c', script],
-            cwd=REPO_ROOT,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            env={**os.environ, 'SMTP_TIMEOUT': '1'},
+        result = run_ok(
+            [sys.executable, '-c', script], cwd=REPO_ROOT, timeout=120, env={**os.environ, 'SMTP_TIMEOUT': '1'}
         )
     finally:
         silent.close()
-    assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.startswith('gave up:') and 'timed out' in result.stdout, result.stdout
 
 
@@ -122,14 +115,11 @@ REWRITE_WHILE_READING = textwrap.dedent("""
 
 def rewrite_while_reading(folder, patched: bool):
     folder.mkdir()
-    result = subprocess.run(
+    result = run_ok(
         [sys.executable, '-c', REWRITE_WHILE_READING, 'patched' if patched else 'unpatched', str(folder)],
         cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
         timeout=300,
     )
-    assert result.returncode == 0, result.stderr[-2000:]
     reads, torn, mode, left = result.stdout.splitlines()[-1].split()[1::2]
     assert int(reads) > 20, result.stdout  # the reader ran beside the writes
     return int(torn), mode, left

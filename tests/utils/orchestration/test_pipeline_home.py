@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import textwrap
 
 import pytest
 
 from testkit.chain import REPO_ROOT
+from testkit.commands import run_ok
 
 # argv: patched|unpatched. Prints one JSON line: what each look-up found.
 LOOK_UPS = textwrap.dedent("""
@@ -58,10 +58,7 @@ def look_ups(tmp_path, how: str) -> dict:
     )
     env = {**os.environ, 'PYTHONPATH': str(REPO_ROOT), 'MAGE_DATA_DIR': str(state / 'mage')}
     env.pop('MAGE_DATABASE_CONNECTION_URL', None)
-    result = subprocess.run(
-        [sys.executable, '-c', LOOK_UPS, how], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
+    result = run_ok([sys.executable, '-c', LOOK_UPS, how], cwd=REPO_ROOT, env=env, timeout=300)
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 

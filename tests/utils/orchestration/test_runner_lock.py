@@ -11,6 +11,7 @@ import textwrap
 
 from mlops.utils.orchestration.runner_lock import RunnerLock
 from testkit.chain import REPO_ROOT
+from testkit.commands import run_command
 
 HOLD = textwrap.dedent("""
     import time
@@ -27,12 +28,10 @@ def test_a_second_runner_is_refused_at_once_and_a_killed_ones_lock_is_free(tmp_p
     holder = subprocess.Popen([sys.executable, '-c', HOLD], env=env, stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == 'held'
-        second = subprocess.run(
+        second = run_command(
             [sys.executable, '-m', 'mlops.utils.orchestration', '--pipelines', 'data_preparation'],
             cwd=REPO_ROOT,
             env=env,
-            capture_output=True,
-            text=True,
             timeout=120,  # a bound: it refuses before any Mage work
         )
         assert second.returncode == 3, second.stderr[-2000:]
@@ -77,12 +76,10 @@ def test_a_run_handed_to_a_scheduler_that_never_starts_it_ends_naming_it(tmp_pat
     holder = subprocess.Popen([sys.executable, '-c', HOLD_THE_LEASE], env=env, stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == 'held'
-        ran = subprocess.run(
+        ran = run_command(
             [sys.executable, '-m', 'mlops.utils.orchestration', '--pipelines', 'data_preparation'],
             cwd=REPO_ROOT,
             env={**env, 'MLOPS_RUN_VARS': f'{{"data_source": "{shared_data}"}}'},
-            capture_output=True,
-            text=True,
             timeout=300,
         )
     finally:

@@ -7,13 +7,13 @@ landing between the request's two commits doubles."""
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import textwrap
 
 import pytest
 
 from testkit.chain import REPO_ROOT
+from testkit.commands import run_ok
 from testkit.mage_database import seeded
 
 pytestmark = pytest.mark.slow
@@ -59,15 +59,7 @@ def block_runs(tmp_path, how: str) -> list:
     }
     env.pop('MAGE_DATABASE_CONNECTION_URL', None)
     seeded(tmp_path / how / 'mage')
-    result = subprocess.run(
-        [sys.executable, '-c', API_REQUEST_THEN_TICKS, how],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
+    result = run_ok([sys.executable, '-c', API_REQUEST_THEN_TICKS, how], cwd=REPO_ROOT, env=env, timeout=300)
     [line] = [line for line in result.stdout.splitlines() if line.startswith('result: ')]
     return [int(n) for n in line.split()[1:]]
 

@@ -23,6 +23,7 @@ from mlops.utils.orchestration.workarounds.smtp_settings import (
 )
 from mlops.utils.paths import project_dir
 from testkit.chain import REPO_ROOT
+from testkit.commands import run_command
 
 MAIL = {'SMTP_HOST': 'smtp.example.com', 'ALERT_EMAILS': 'ops@example.com'}
 
@@ -155,12 +156,10 @@ def test_the_smtp_wrappers_apply_once_each_in_any_order():
 
 
 def started(env: dict, tmp_path: Path, *command: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
+    return run_command(
         [sys.executable, '-m', *command],
         cwd=REPO_ROOT,
         env={**os.environ, 'MLOPS_DATA_DIR': str(tmp_path / 'data'), 'MAGE_DATA_DIR': str(tmp_path / 'mage'), **env},
-        capture_output=True,
-        text=True,
         timeout=300,
     )
 

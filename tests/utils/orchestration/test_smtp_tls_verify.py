@@ -10,7 +10,6 @@ import datetime
 import ipaddress
 import os
 import ssl
-import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -21,6 +20,7 @@ import pytest
 from mlops.utils.deploying.mail import SUBJECT, MailCheckFailed, send_test_mail
 from mlops.utils.paths import project_dir
 from testkit.chain import REPO_ROOT
+from testkit.commands import run_ok
 from testkit.servers import free_port
 
 SMTP_VARIABLES = (
@@ -179,10 +179,8 @@ def test_the_control_mage_alone_accepts_the_self_signed_certificate_and_logs_in(
                                to_emails=['ops@example.com']), subject='s', message='m', verbose=False)
         print('sent')
     """)
-    result = subprocess.run(
-        [sys.executable, '-c', script], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300, env=os.environ
-    )
-    assert result.returncode == 0 and result.stdout.strip() == 'sent', result.stderr[-2000:]
+    result = run_ok([sys.executable, '-c', script], cwd=REPO_ROOT, timeout=300, env=os.environ)
+    assert result.stdout.strip() == 'sent', result.stderr[-2000:]
     assert server.logins == [('u', 'p')]
 
 

@@ -31,22 +31,20 @@ def test_the_command_line_overrides_the_environment_and_a_bad_one_is_refused():
     """Through the runner's plan: --vars and --set over MLOPS_RUN_VARS; a misspelt name there is
     refused as on the command line (exit 2, naming it), before anything runs."""
     import os
-    import subprocess
     import sys
 
     from mlops.utils.orchestration.__main__ import parse_args, plan
     from mlops.utils.paths import REPO_ROOT
+    from testkit.commands import run_command
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv('MLOPS_RUN_VARS', '{"start_month": "2023-01", "end_month": "2023-03"}')
         [(_, variables)] = plan(parse_args(['--pipelines', 'data_preparation', '--set', 'end_month=2023-02']))
     assert variables['start_month'] == '2023-01' and variables['end_month'] == '2023-02'
-    result = subprocess.run(
+    result = run_command(
         [sys.executable, '-m', 'mlops.utils.orchestration'],
         cwd=REPO_ROOT,
         env={**os.environ, 'MLOPS_RUN_VARS': '{"strat_month": "2024-01"}'},
-        capture_output=True,
-        text=True,
         timeout=120,
     )
     assert result.returncode == 2 and 'unknown pipeline variable(s) strat_month' in result.stderr, result.stderr
@@ -66,16 +64,13 @@ def test_unknown_variables_are_listed():
 
 
 def test_unknown_pipeline_steps_are_named():
-    import subprocess
     import sys
 
     from mlops.utils.paths import REPO_ROOT
+    from testkit.commands import run_command
 
-    result = subprocess.run(
-        [sys.executable, '-m', 'mlops.utils.orchestration', '--pipelines', 'nope'],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
+    result = run_command(
+        [sys.executable, '-m', 'mlops.utils.orchestration', '--pipelines', 'nope'], cwd=REPO_ROOT, timeout=600
     )
     assert result.returncode == 2
     assert 'unknown pipeline(s) nope; known: ' in result.stderr and 'xgboost_training' in result.stderr

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
 import sys
 import textwrap
 from concurrent.futures import ThreadPoolExecutor
@@ -34,6 +33,7 @@ from mlops.utils.orchestration.workarounds.web_origin import (
 )
 from mlops.utils.triggering.mage_api import frontend_client_id
 from testkit.chain import REPO_ROOT
+from testkit.commands import run_command
 from testkit.servers import WEB_SERVER_ONLY, ServerProcess, free_port, mage_server, signed_in_env
 
 EVIL = 'https://evil.example'
@@ -134,12 +134,10 @@ def test_the_rule(method, path, host, origin, answered):
 def test_a_malformed_setting_stops_the_server_at_start(tmp_path):
     """Mage's command line as every start runs it (start.sh, docker-compose.yml, the ECS task)."""
     env = {**os.environ, HOSTS_VARIABLE: 'mage.example.com,https://other.example.com', 'MAGE_DATA_DIR': str(tmp_path)}
-    result = subprocess.run(
+    result = run_command(
         [sys.executable, '-m', 'mlops.utils.orchestration.mage_cli', 'start', 'mlops', '--port', '1'],
         cwd=REPO_ROOT,
         env=env,
-        capture_output=True,
-        text=True,
         timeout=120,
     )
     assert result.returncode != 0

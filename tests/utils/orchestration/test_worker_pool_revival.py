@@ -5,13 +5,13 @@ patch it stays queued for good (the control, in the same test)."""
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import textwrap
 
 import pytest
 
 from testkit.chain import REPO_ROOT
+from testkit.commands import run_ok
 
 pytestmark = pytest.mark.slow
 
@@ -48,22 +48,19 @@ QUEUED_BEHIND_A_DEAD_POOL = textwrap.dedent("""
 """)
 
 
-def run(tmp_path, how: str, seconds: float) -> str:
+def run_queued_job(tmp_path, how: str, seconds: float) -> str:
     marker = tmp_path / f'{how}.ran'
-    result = subprocess.run(
+    result = run_ok(
         [sys.executable, '-c', QUEUED_BEHIND_A_DEAD_POOL, how, str(marker), str(seconds)],
         cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
         timeout=seconds + 180,
         env={'PATH': '/usr/bin:/bin', 'PYTHONPATH': str(REPO_ROOT)},
     )
-    assert result.returncode == 0, result.stderr[-3000:]
     [line] = [line for line in result.stdout.splitlines() if line.startswith('result: ')]  # Mage prints too
     return line.removeprefix('result: ')
 
 
 def test_a_job_queued_behind_an_exited_pool_runs_once_has_job_is_asked(tmp_path):
-    assert run(tmp_path, 'patched', 120) == 'ran'
+    assert run_queued_job(tmp_path, 'patched', 120) == 'ran'
     # Mage alone: the job is queued, has_job says so, and nothing ever takes it.
-    assert run(tmp_path, 'unpatched', 10) == 'still queued'
+    assert run_queued_job(tmp_path, 'unpatched', 10) == 'still queued'

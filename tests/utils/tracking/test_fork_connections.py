@@ -1,11 +1,11 @@
 """A process that used MLflow's SQL store and then forks (the Mage server after preloading the
 champion) gives the child a pool of its own: the parent's pooled connections stay the parent's."""
 
-import subprocess
 import sys
 import textwrap
 
 from testkit.chain import REPO_ROOT
+from testkit.commands import run_ok
 
 
 def test_a_forked_child_gets_new_pools_for_mlflows_engines(tmp_path):
@@ -33,14 +33,7 @@ def test_a_forked_child_gets_new_pools_for_mlflows_engines(tmp_path):
     """)
 
     def shared_pools(*hook):
-        result = subprocess.run(
-            [sys.executable, '-c', script, str(tmp_path / 'data'), *hook],
-            cwd=REPO_ROOT,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert result.returncode == 0, result.stderr[-2000:]
+        result = run_ok([sys.executable, '-c', script, str(tmp_path / 'data'), *hook], cwd=REPO_ROOT, timeout=300)
         return int(result.stdout.strip().rsplit(' ', 1)[-1])
 
     assert shared_pools() >= 1  # without the hook the child inherits the parent's pool

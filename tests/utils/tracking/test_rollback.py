@@ -22,6 +22,7 @@ from mlops.utils.tracking.history import alias_history
 from mlops.utils.tracking.loading import BrokenModelError
 from mlops.utils.tracking.rollback import rollback
 from mlops.utils.tracking.schema import CHAMPION, CHAMPION_HISTORY_PREFIX
+from testkit.commands import run_command
 from testkit.servers import REPO_ROOT
 from tests.training_sets import synthetic_training_set
 from tests.utils.tracking.constant_versions import register
@@ -131,12 +132,10 @@ def test_champions_promoted_before_the_history_existed_are_rolled_back_to(three_
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
+    return run_command(
         [sys.executable, '-m', 'mlops.utils.tracking.rollback', *args],
         cwd=REPO_ROOT,
         env={**os.environ, 'PYTHONPATH': str(REPO_ROOT)},  # this test's store and model
-        capture_output=True,
-        text=True,
         timeout=300,
     )
 
@@ -165,12 +164,10 @@ def test_run_sh_rollback_is_the_same_command(three_champions):
     first, _, third = three_champions
 
     def runner(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(
+        return run_command(
             [sys.executable, '-m', 'mlops.utils.orchestration', '--rollback', *args],
             cwd=REPO_ROOT,
             env={**os.environ, 'PYTHONPATH': str(REPO_ROOT)},
-            capture_output=True,
-            text=True,
             timeout=300,
         )
 

@@ -16,6 +16,7 @@ import yaml
 
 from mlops.utils.triggering.mage_api import ApiTrigger, MageApiError, MageClient
 from testkit.chain import REPO_ROOT
+from testkit.commands import run_command
 from testkit.servers import mage_server, owner_client, signed_in_env
 from tests.unit_1_data_preparation.test_charts_ui import repo_copy
 
@@ -30,7 +31,7 @@ class Server:
 
     def script(self, *args: str, **env: str) -> subprocess.CompletedProcess:
         """``scripts/predict_api.sh`` as its owner types it (the repo's script, this server)."""
-        return subprocess.run(
+        return run_command(
             ['bash', 'scripts/predict_api.sh', *args],
             cwd=REPO_ROOT,
             env={
@@ -41,8 +42,6 @@ class Server:
                 'MLOPS_SESSION_FILE': str(self.root / 'mage-sessions.json'),
                 **env,
             },
-            capture_output=True,
-            text=True,
             timeout=300,
         )
 
@@ -66,13 +65,7 @@ def server(tmp_path_factory):
 def posted(command: str, token: str) -> subprocess.CompletedProcess:
     """The printed curl run by bash with ``MLOPS_API_TOKEN`` set to ``token``, posting no trips."""
     command = command[: command.index(' -d ')] + f" -d '{json.dumps(EMPTY_RUN)}'"
-    return subprocess.run(
-        ['bash', '-c', command],
-        env={**os.environ, 'MLOPS_API_TOKEN': token},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_command(['bash', '-c', command], env={**os.environ, 'MLOPS_API_TOKEN': token}, timeout=60)
 
 
 def test_the_printed_curl_has_no_token_unless_asked_and_works_with_the_variable(server):

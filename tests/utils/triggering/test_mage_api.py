@@ -4,13 +4,13 @@ choose a trigger (the server tests use them live)."""
 import json
 import os
 import shlex
-import subprocess
 
 import pytest
 
 from mlops.utils.errors import ConfigError
 from mlops.utils.triggering.api_command import curl_command, parse_args, target
 from mlops.utils.triggering.mage_api import ApiTrigger, MageApiError, MageClient, _log_entry, output_value
+from testkit.commands import run_command
 
 
 def test_outputs_come_back_as_values():
@@ -30,11 +30,9 @@ def test_log_lines_are_read_or_ignored():
 
 def words_as_bash_reads(command: str, **env: str):
     """The words of the printed command after bash's expansions (``curl`` swapped for ``printf``)."""
-    result = subprocess.run(
+    result = run_command(
         ['bash', '-c', command.replace('curl ', 'printf "%s\\n" ', 1)],
         env={'PATH': os.environ['PATH'], **env},
-        capture_output=True,
-        text=True,
         timeout=60,
     )
     return result.returncode, result.stdout.splitlines(), result.stderr
