@@ -182,6 +182,16 @@ def data(default_training_set):
     return unpack_training_set(default_training_set)
 
 
+@pytest.fixture(scope='module')
+def synthetic_data():
+    """400 synthetic trips as the training steps read them (``TrainingData``), for tests of the
+    registry's rules that need a model, not the taxi data: fast, and the same every time."""
+    from mlops.utils.models.training_data import unpack_training_set
+    from tests.training_sets import synthetic_training_set
+
+    return unpack_training_set(synthetic_training_set())
+
+
 @pytest.fixture
 def tracking_store(tmp_path):
     """An empty embedded MLflow store (SQLite + local artifacts) for this test; yields its

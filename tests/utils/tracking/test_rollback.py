@@ -17,30 +17,23 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from mlops.utils.errors import ConfigError
-from mlops.utils.models.training_data import unpack_training_set
 from mlops.utils.tracking.history import alias_history
 from mlops.utils.tracking.loading import BrokenModelError
 from mlops.utils.tracking.rollback import rollback
 from mlops.utils.tracking.schema import CHAMPION, CHAMPION_HISTORY_PREFIX
 from testkit.commands import run_command
 from testkit.servers import REPO_ROOT
-from tests.training_sets import synthetic_training_set
 from tests.utils.tracking.constant_versions import register
 
 MODEL = 'test-model'  # the tracking_store fixture's registered model name
 WHO = 'ops-on-call'
 
 
-@pytest.fixture(scope='module')
-def data():
-    return unpack_training_set(synthetic_training_set())
-
-
 @pytest.fixture
-def three_champions(tracking_store, data):
+def three_champions(tracking_store, synthetic_data):
     """Versions 1, 2, 3, each better than the one before, so each became champion."""
-    best = float(np.mean(data.y_val))
-    return [register(tracking_store, data, best + offset).version for offset in (6, 4, 2)]
+    best = float(np.mean(synthetic_data.y_val))
+    return [register(tracking_store, synthetic_data, best + offset).version for offset in (6, 4, 2)]
 
 
 def champion() -> str:
@@ -88,15 +81,17 @@ def test_rollback_goes_to_the_previous_good_champion_and_records_it(three_champi
         rollback(MlflowClient(), MODEL, None, 'and again', WHO)
 
 
-def test_after_a_rollback_the_next_promotion_rolls_back_to_the_good_one(three_champions, tracking_store, data):
+def test_after_a_rollback_the_next_promotion_rolls_back_to_the_good_one(
+    three_champions, tracking_store, synthetic_data
+):
     first, second, third = three_champions
     rollback(MlflowClient(), MODEL, None, 'bad release', WHO)
-    newer = register(tracking_store, data, float(np.mean(data.y_val)))
+    newer = register(tracking_store, synthetic_data, float(np.mean(synthetic_data.y_val)))
     assert newer.promoted
     assert rollback(MlflowClient(), MODEL, None, 'bad again', WHO).to_version == second  # not the rolled-back third
 
 
-def test_rollback_to_a_given_version_and_what_it_refuses(three_champions, tracking_store, data):
+def test_rollback_to_a_given_version_and_what_it_refuses(three_champions, tracking_store, synthetic_data):
     first, second, third = three_champions
     client = MlflowClient()
     history = len(alias_history(client, MODEL))
@@ -106,7 +101,7 @@ def test_rollback_to_a_given_version_and_what_it_refuses(three_champions, tracki
         rollback(client, MODEL, '99', 'typo', WHO)
     with pytest.raises(ConfigError, match=r'a rollback needs a reason \(--reason TEXT\)'):
         rollback(client, MODEL, first, '  ', WHO)
-    dollars = register(tracking_store, data, 1.0, promote='never', target='tip_amount').version
+    dollars = register(tracking_store, synthetic_data, 1.0, promote='never', target='tip_amount').version
     with pytest.raises(ConfigError, match=f'{MODEL} version {dollars} cannot be the champion: its target tip_amount'):
         rollback(client, MODEL, dollars, 'wrong model', WHO)
     assert champion() == third and len(alias_history(client, MODEL)) == history  # nothing moved
