@@ -1,4 +1,9 @@
-"""Start and stop real servers on 127.0.0.1 for the slow test layer."""
+"""Start and stop real servers on 127.0.0.1 for the slow test layer.
+
+Why it is this long: it is every real server the tests and benchmarks start (Mage, MLflow,
+PostgreSQL, an SMTP sink), each with its start, readiness check and stop, and the port slices that
+keep two pytest workers apart; split by server, each file would repeat the process handling.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""Fixtures shared by the unit and pipeline layers."""
+"""Fixtures shared by the unit and pipeline layers.
+
+Why it is this long: pytest reads fixtures shared across folders from here only; the largest is the
+HTTP server of taxi months with its fault modes, the rest are small.
+"""
 
 from __future__ import annotations
 

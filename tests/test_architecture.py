@@ -1,10 +1,11 @@
 """The code's own rules, as pyproject.toml states them: the import contracts (the layers
 blocks -> utils concerns -> model_code -> errors; model_code imports only libraries and errors;
 models/ never imports MLflow; mlops imports none of the checks; testkit/, which tests and bench
-share, imports neither, and bench never imports tests), checked by import-linter as `lint-imports` runs it; the rule it
-cannot state (only orchestration/ imports `mage_ai.orchestration`); and ruff's lint and format.
+share, imports neither, and bench never imports tests), checked by import-linter as
+`lint-imports` runs it; the rule it cannot state (only orchestration/ imports
+`mage_ai.orchestration`); ruff's lint and format; and a long module says why at its top.
 Each check can fail: a copy of the code with one import breaking each rule is reported broken;
-an unused import and a badly formatted file are reported."""
+an unused import, a badly formatted file and a long module without a reason are reported."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from typing import List
 import pytest
 
 from testkit.chain import REPO_ROOT
-from testkit.commands import run_command
+from testkit.commands import run_command, run_ok
 
 RUFF = [sys.executable, '-m', 'ruff']
 LINT_IMPORTS = [
@@ -182,3 +183,27 @@ def test_each_pre_commit_hook_runs_and_passes_on_the_repo():
         command[0] = str(Path(sys.executable).parent / Path(command[0]).name)  # the running .venv's tool
         result = run_command(command, cwd=REPO_ROOT, timeout=300)  # not run_ok: the command names every file
         assert result.returncode == 0, (hook['id'], result.stdout[-2000:], result.stderr[-2000:])
+
+
+# A module past about 250 lines says at its top why it is that long (or is split).
+LONG_MODULE_LINES = 250
+REASON = 'Why it is this long'
+
+
+def long_modules_without_a_reason(root: Path, files: List[str]) -> List[str]:
+    found = []
+    for name in files:
+        text = (root / name).read_text()
+        docstring = ast.get_docstring(ast.parse(text)) or ''
+        if len(text.splitlines()) > LONG_MODULE_LINES and REASON not in docstring:
+            found.append(name)
+    return found
+
+
+def test_every_long_module_says_why_at_its_top(tmp_path):
+    tracked = run_ok(['git', 'ls-files', '*.py'], cwd=REPO_ROOT).stdout.split()
+    assert tracked
+    assert long_modules_without_a_reason(REPO_ROOT, tracked) == []
+    long = tmp_path / 'long.py'  # the control: a long module whose docstring gives no reason
+    long.write_text('"""A module."""\n' + 'x = 1\n' * LONG_MODULE_LINES)
+    assert long_modules_without_a_reason(tmp_path, ['long.py']) == ['long.py']

@@ -17,6 +17,10 @@ on unit_1), with its scheduler and time triggers, on the same state:
   unit_1 active (screenshots kept);
 - a runner started while the server runs hands its run to the server's scheduler;
 - SIGTERM to the server's main process stops every process it started.
+
+Why it is this long: the platform is started once, as the README says (the main job, then one
+server), and every way of using it is checked against that one start; split into files, each would
+start its own and hide what the others need.
 """
 
 from __future__ import annotations

@@ -4,7 +4,11 @@ CI's ``audit`` job, pip-audit over the pinned environments with the reviewed adv
 runs them: the install with a stand-in ``python`` (no registry needed), the audit with the real
 pip-audit of ``.venv-lint`` against a stand-in OSV server on 127.0.0.1 that reports every
 accepted advisory (the job passes) and then one more (the job fails, naming it). actionlint
-checks the workflows' form in ``tests/containers/test_workflows.py``."""
+checks the workflows' form in ``tests/containers/test_workflows.py``.
+
+Why it is this long: the audit job runs here as GitHub runs it, which needs a stand-in OSV server
+and a stand-in installer beside the checks of the pins.
+"""
 
 from __future__ import annotations
 

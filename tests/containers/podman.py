@@ -20,6 +20,9 @@ not the init (a container, as here) none ever runs, so a container stays ``start
 and a ``depends_on: condition: service_healthy`` never lets its dependant start.
 ``HealthChecks`` runs ``podman healthcheck run`` for every running container that declares a
 check, at the check's interval, as Docker's engine does.
+
+Why it is this long: a container engine set up through the environment alone (storage, registries,
+runc, ulimits, networks) is many small settings, each with its reason.
 """
 
 from __future__ import annotations

@@ -1,7 +1,11 @@
 """docker-compose.yml through docker-compose v1's own parser (`docker-compose config`: the compose
 schema, variable substitution, no engine needed), checked on what it renders; .env.example
 against the variables it and start.sh read; and the compose file's database and server settings
-run for real (PostgreSQL, the MLflow server, Mage) with the health checks it declares."""
+run for real (PostgreSQL, the MLflow server, Mage) with the health checks it declares.
+
+Why it is this long: it checks the compose file twice, as rendered text and as running services
+(PostgreSQL, the MLflow server, Mage with their health checks); the two share its fixtures.
+"""
 
 from __future__ import annotations
 

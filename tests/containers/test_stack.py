@@ -19,6 +19,9 @@ healthy 398 s; down and start.sh again on cached images to healthy 72-120 s; the
 preparation run 34 s. Alone on an idle machine, images cached: start.sh (rebuilding the checkout's
 layer) to healthy 64 s, the data preparation run 37 s, the training run 104 s, the model server to
 healthy 21 s, down and up to healthy 46 s; the file 308 s.
+
+Why it is this long: one stack is built and brought up once (minutes of image builds), and every
+test of the Docker path runs against it; in several files each would build it again.
 """
 
 from __future__ import annotations

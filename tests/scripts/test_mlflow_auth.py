@@ -4,7 +4,11 @@
 neither, nor with MLflow's old default admin login; the credentials generated the first time are
 the user's alone; a client with them registers a model and moves ``champion``; ``connect()``
 names the server and the user when it is refused, never the password. The REST calls go through
-``requests`` (not MLflow's client), so what the server answers is read independently."""
+``requests`` (not MLflow's client), so what the server answers is read independently.
+
+Why it is this long: every refusal (no password, a wrong one, the old default) and every grant is a
+REST call read independently of MLflow's client, against one server started once.
+"""
 
 from __future__ import annotations
 

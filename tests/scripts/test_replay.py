@@ -8,6 +8,9 @@ runs to its end). The first invocation is stopped with SIGTERM in the middle of 
 command continues it. Then Mage's database and MLflow (not the replay's printout) must tell the
 story: every month's trigger runs, once each; monitoring runs in MLflow for each month; the one
 retraining monitoring started and its versions; and the soak's figures.
+
+Why it is this long: one replay (minutes) is run once for the module, and each part of its story is
+read back from Mage's database and MLflow by a test of its own.
 """
 
 from __future__ import annotations

@@ -1,7 +1,11 @@
 """./scripts/serve.sh: MLflow's scoring server on the champion answers raw trips with the minutes
 the model gives in-process (naming its version in X-Model-Version), refuses bad payloads with a
 400 that names the problem (the model's input rule: the field and record), too large ones with a
-413, and keeps serving. Following the champion as its alias moves: test_serve_follows_champion.py."""
+413, and keeps serving. Following the champion as its alias moves: test_serve_follows_champion.py.
+
+Why it is this long: one model server on a registered champion is started once, and each refusal
+and answer is a test against it.
+"""
 
 from __future__ import annotations
 

@@ -3,7 +3,11 @@ to another version is served within 10 s by every worker, each answer naming the
 gave it (X-Model-Version) and equal to that version's own predictions, and not one request fails.
 A champion that must not serve (its artifacts gone, NaN minutes, another target) is not loaded:
 the version serving goes on, and the log names the version and why, once. A follower that dies
-stops serve.sh, named (a server that no longer follows must not look healthy)."""
+stops serve.sh, named (a server that no longer follows must not look healthy).
+
+Why it is this long: clients posting all along while the alias moves, and the versions that must
+not be served, need their own load and version helpers.
+"""
 
 from __future__ import annotations
 

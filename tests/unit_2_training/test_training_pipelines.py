@@ -1,4 +1,8 @@
-"""Both training pipelines through Mage, with small budgets, against real MLflow stores."""
+"""Both training pipelines through Mage, with small budgets, against real MLflow stores.
+
+Why it is this long: both training pipelines through Mage on real MLflow stores share one trained
+state (minutes to make), and each step's checks read it.
+"""
 
 from __future__ import annotations
 

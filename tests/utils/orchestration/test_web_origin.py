@@ -6,7 +6,11 @@ through, and the UI still signs in in a browser. The control, Mage with this mod
 (started beside it), answers the foreign origin and host as today.
 
 The rule's reading of the settings and of Host and Origin headers, and the websocket rule alone
-(on a bare tornado application), are checked without Mage."""
+(on a bare tornado application), are checked without Mage.
+
+Why it is this long: one real Mage server with the rule and one without (the control) are started
+once, and each origin, host and client is a test against both.
+"""
 
 from __future__ import annotations
 
