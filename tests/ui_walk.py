@@ -7,7 +7,8 @@ links to (``/pipelines/<uuid>``, which lands on its Triggers page), then its Run
 newest run there, its Dashboard and its editor. Then it chooses each sub-project once in the
 header's menu, checks that the pipelines list shows its pipelines, and chooses the first again.
 
-Each page is awaited until it rendered and kept as ``out_dir/<name>.png``. Reported, per page:
+Each page is awaited until it rendered and its requests are answered, and kept as
+``out_dir/<name>.png``. Reported, per page:
 - error text Mage shows, matched on whole lines (block code in the editor aside, so a column
   "Errors" or a ``raise`` in a block is not one): the header's "Error loading pipeline", the
   error pop-up ("Error", then the server's message), "... does not exist", a traceback,
@@ -25,8 +26,9 @@ from __future__ import annotations
 
 import re
 import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, Iterator, List, Optional, Sequence
 
 import yaml
 
@@ -34,6 +36,34 @@ from tests.browser import page_text, wait_until
 from tests.dashboards import layouts
 
 PAGE_TIMEOUT, CHART_TIMEOUT, SETTLE = 60.0, 120.0, 2.0
+# A page has settled once no request of its own has been in flight for QUIET seconds (at most
+# SETTLE after it rendered): its late answers, and an error pop-up one may bring, are in.
+QUIET = 0.3
+# Counts the page's requests in flight (fetch and XMLHttpRequest), installed before any script
+# of the page runs (Chromium's Page.addScriptToEvaluateOnNewDocument).
+_COUNT_REQUESTS = """
+(() => {
+  if (window.__mlopsInFlight !== undefined) return;
+  window.__mlopsInFlight = 0;
+  window.__mlopsLastAnswer = performance.now();
+  const answered = () => { window.__mlopsInFlight -= 1; window.__mlopsLastAnswer = performance.now(); };
+  const fetch = window.fetch;
+  window.fetch = function (...args) {
+    window.__mlopsInFlight += 1;
+    return fetch.apply(this, args).finally(answered);
+  };
+  const send = XMLHttpRequest.prototype.send;
+  XMLHttpRequest.prototype.send = function (...args) {
+    window.__mlopsInFlight += 1;
+    this.addEventListener('loadend', answered, { once: true });
+    return send.apply(this, args);
+  };
+})();
+"""
+_QUIET_FOR = """
+if (window.__mlopsInFlight === undefined) return null;
+return window.__mlopsInFlight > 0 ? 0 : (performance.now() - window.__mlopsLastAnswer) / 1000;
+"""
 # What an empty chart says: "No data matching query", "Chart hasn’t been configured or no data was retrieved."
 NO_DATA = ('No data matching query', 'been configured or no data was retrieved')
 ERROR_LINE = re.compile(
@@ -114,8 +144,8 @@ def shown_errors(browser, charts_checked: bool = False) -> List[str]:
 
 
 def open_page(browser, url: str, ready: Sequence[str], timeout: float = PAGE_TIMEOUT) -> bool:
-    """Loads ``url``, waits until its text shows one of ``ready`` or an error, then a moment for
-    late requests; False if neither came within ``timeout``."""
+    """Loads ``url``, waits until its text shows one of ``ready`` or an error, then until its late
+    requests are answered (``settle``); False if neither came within ``timeout``."""
     from selenium.common.exceptions import TimeoutException
 
     browser.get(url)
@@ -123,8 +153,32 @@ def open_page(browser, url: str, ready: Sequence[str], timeout: float = PAGE_TIM
         wait_until(browser, lambda b: any(r in page_text(b) for r in ready) or shown_errors(b), timeout, url)
     except TimeoutException:
         return False
-    time.sleep(SETTLE)
+    settle(browser)
     return True
+
+
+def settle(browser) -> None:
+    """Until no request of the page has been in flight for ``QUIET`` seconds, ``SETTLE`` at most
+    (all of it where the request counter is not installed)."""
+    deadline = time.monotonic() + SETTLE
+    while time.monotonic() < deadline:
+        quiet = browser.execute_script(_QUIET_FOR)
+        if quiet is None:
+            time.sleep(max(deadline - time.monotonic(), 0))
+            return
+        if quiet >= QUIET:
+            return
+        time.sleep(0.1)
+
+
+@contextmanager
+def requests_counted(browser) -> Iterator[None]:
+    """Every page loaded inside counts its requests in flight (for ``settle``)."""
+    added = browser.execute_cdp_cmd('Page.addScriptToEvaluateOnNewDocument', {'source': _COUNT_REQUESTS})
+    try:
+        yield
+    finally:
+        browser.execute_cdp_cmd('Page.removeScriptToEvaluateOnNewDocument', {'identifier': added['identifier']})
 
 
 def _drew(browser, block: dict) -> bool:
@@ -230,13 +284,15 @@ def walk_ui(browser, base_url: str, repo: Path, out_dir: Path) -> List[str]:
     problems seen, each naming its page; screenshots go to ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     projects = sub_projects(repo)
-    browser.get(base_url + '/pipelines')
-    menu = wait_until(browser, lambda b: b.execute_script(_MENU, projects[0]), 60, 'the sub-project menu')
-    active = menu.get_attribute('value')
-    problems = []
-    for project in projects:
-        for pipeline in pipelines_of(repo, project):
-            problems += walk_pipeline(browser, base_url, repo, project, pipeline, out_dir, active)
-    for n, project in enumerate([*projects, active], 1):
-        problems += check_pipelines_list(browser, base_url, repo, project, out_dir / f'pipelines-{n}--{project}.png')
+    with requests_counted(browser):
+        browser.get(base_url + '/pipelines')
+        menu = wait_until(browser, lambda b: b.execute_script(_MENU, projects[0]), 60, 'the sub-project menu')
+        active = menu.get_attribute('value')
+        problems = []
+        for project in projects:
+            for pipeline in pipelines_of(repo, project):
+                problems += walk_pipeline(browser, base_url, repo, project, pipeline, out_dir, active)
+        for n, project in enumerate([*projects, active], 1):
+            shot = out_dir / f'pipelines-{n}--{project}.png'
+            problems += check_pipelines_list(browser, base_url, repo, project, shot)
     return problems
