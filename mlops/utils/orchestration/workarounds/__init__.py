@@ -15,6 +15,7 @@ from mlops.utils.orchestration.workarounds import (
     data_product_schedules,
     failure_alert_details,
     fork_safety,
+    migrated_before_owner,
     owner_password,
     pipeline_home,
     platform_trigger_sync,
@@ -46,6 +47,7 @@ def install_workarounds() -> None:
     scheduler_wakeup.install_scheduler_wakeup()
     trigger_token_out_of_code.install_trigger_token_out_of_code()
     web_origin.install_web_origin()  # also checks MLOPS_ALLOWED_HOSTS/_ORIGINS, MAGE_PUBLIC_HOST
+    migrated_before_owner.install_migrated_before_owner()
     owner_password.install_owner_password()
     # The platform's: one database, many sub-projects.
     data_product_schedules.install_data_product_schedules()
