@@ -20,6 +20,10 @@ Each page is awaited until it rendered and its requests are answered, and kept a
   ``tests.dashboards.draw`` decides; a table: no cell). Every chart says "No data matching
   query" while its data is on the way, so that text alone does not tell;
 - a pipeline of the chosen sub-project missing from the pipelines list.
+
+Why it is this long: each of those checks reads a page Mage renders in React, which needs a
+script of its own (the menu, the run link, the block code, a chart's marks, the requests in
+flight), and the walk is one path through the pages that they all serve.
 """
 
 from __future__ import annotations
