@@ -12,6 +12,7 @@ from typing import Dict, List, Optional
 from mlops.utils.paths import REPO_ROOT
 from testkit.commands import run_command
 from testkit.mage_database import seeded
+from testkit.mlflow_database import seeded_store
 
 # XGBoost's budget where a test checks behaviour, not model quality: a trial then takes seconds
 # (the defaults grow up to 1000 rounds of trees up to 100 deep: minutes a trial on 2 cores).
@@ -35,6 +36,8 @@ def chain_env(root: Path, extra: Optional[Dict[str, str]] = None, repo: Path = R
     env.update({k: v for k, v in (extra or {}).items()})
     if 'MAGE_DATABASE_CONNECTION_URL' not in env:
         seeded(Path(env['MAGE_DATA_DIR']))
+    if 'MLFLOW_TRACKING_URI' not in env:
+        seeded_store(Path(env['MLOPS_DATA_DIR']))
     return env
 
 

@@ -9,16 +9,13 @@ but alembic's version; a state folder that already has a database keeps it.
 
 from __future__ import annotations
 
-import atexit
 import os
-import shutil
 import sys
-import tempfile
-import threading
 from pathlib import Path
 
 from mlops.utils.paths import REPO_ROOT
 from testkit.commands import run_ok
+from testkit.templates import Template
 
 TEMPLATE_ENV = 'MLOPS_TESTS_MAGE_TEMPLATE'  # inherited by the processes the tests start (benchmarks)
 DATABASE = Path('mlops') / 'mage-ai.db'  # under MAGE_DATA_DIR, as platform_state.database_url has it
@@ -26,37 +23,29 @@ MIGRATE = (
     'from pathlib import Path; from mlops.utils.orchestration import mage_internals as m; '
     "m.bind_project(Path('mlops/unit_1_data_preparation'))"
 )
-_building = threading.Lock()
+
+
+def _migrated(folder: Path) -> Path:
+    env = {
+        **os.environ,
+        'MAGE_DATA_DIR': str(folder / 'mage'),
+        'MLOPS_DATA_DIR': str(folder / 'data'),
+        'PYTHONPATH': str(REPO_ROOT),
+    }
+    env.pop('MAGE_DATABASE_CONNECTION_URL', None)
+    run_ok([sys.executable, '-c', MIGRATE], cwd=REPO_ROOT, env=env, timeout=300)
+    return folder / 'mage' / DATABASE
+
+
+MAGE_TEMPLATE = Template(TEMPLATE_ENV, _migrated)
 
 
 def template() -> Path:
-    """The session's migrated database file, built on first use (in the session's TMPDIR)."""
-    with _building:
-        known = os.environ.get(TEMPLATE_ENV)
-        if known and Path(known).is_file():
-            return Path(known)
-        folder = Path(tempfile.mkdtemp(prefix='mage-template-'))
-        atexit.register(shutil.rmtree, folder, True)  # a benchmark run alone leaves nothing behind
-        env = {
-            **os.environ,
-            'MAGE_DATA_DIR': str(folder / 'mage'),
-            'MLOPS_DATA_DIR': str(folder / 'data'),
-            'PYTHONPATH': str(REPO_ROOT),
-        }
-        env.pop('MAGE_DATABASE_CONNECTION_URL', None)
-        run_ok([sys.executable, '-c', MIGRATE], cwd=REPO_ROOT, env=env, timeout=300)
-        database = folder / 'mage' / DATABASE
-        assert database.is_file(), f'the migration made no {database}'
-        os.environ[TEMPLATE_ENV] = str(database)
-        return database
+    """The session's migrated database file, built on first use."""
+    return MAGE_TEMPLATE.path()
 
 
 def seeded(mage_data_dir: Path) -> Path:
     """``mage_data_dir`` with the migrated template as its database, unless it has one."""
-    target = Path(mage_data_dir) / DATABASE
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(f'.{target.name}.{os.getpid()}.partial')
-        shutil.copyfile(template(), partial)
-        os.replace(partial, target)  # never a half-copied database
+    MAGE_TEMPLATE.copy_to(Path(mage_data_dir) / DATABASE)
     return Path(mage_data_dir)

@@ -107,7 +107,9 @@ def embedded_store(data_dir: Path, registered_model: Optional[str] = None) -> It
     import pytest
 
     from mlops.utils.tracking.mlflow_setup import connect
+    from testkit.mlflow_database import seeded_store
 
+    seeded_store(data_dir)
     enclosing = os.environ.get('MLFLOW_TRACKING_URI')
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv('MLOPS_DATA_DIR', str(data_dir))

@@ -27,6 +27,7 @@ import requests
 from mlops.utils.paths import REPO_ROOT
 from testkit.commands import run_ok
 from testkit.mage_database import seeded
+from testkit.mlflow_database import seeded_store
 
 # Test servers take ports below the kernel's ephemeral range (32768-60999 on Linux), each
 # pytest-xdist worker from its own slice: a port handed out here cannot be taken by another
@@ -142,6 +143,8 @@ def mage_server(
     }
     if 'MAGE_DATABASE_CONNECTION_URL' not in server_env:
         seeded(Path(server_env['MAGE_DATA_DIR']))
+    if 'MLOPS_DATA_DIR' in server_env and 'MLFLOW_TRACKING_URI' not in {**os.environ, **server_env}:
+        seeded_store(Path(server_env['MLOPS_DATA_DIR']))
     server = ServerProcess(
         ['bash', '-c', command],
         f'http://127.0.0.1:{port}/api/status',

@@ -19,6 +19,7 @@ import pytest
 
 from mlops.utils.paths import REPO_ROOT
 from testkit.mage_database import TEMPLATE_ENV
+from testkit.mlflow_database import TEMPLATE_ENV as MLFLOW_TEMPLATE_ENV
 
 SHARED_DATA = (REPO_ROOT.parent / 'shared' / 'data').resolve()
 
@@ -214,10 +215,16 @@ WATCHED = re.compile(
     r'|^(PYTHONHASHSEED|REQUIRE_USER_AUTHENTICATION)$'
 )
 # Set once per worker process on purpose, the same for every module after: the migrated Mage
-# database template (a session fixture) and the product's process-wide defaults (connect(),
+# database and MLflow store templates (a session fixture) and the product's process-wide defaults (connect(),
 # XGBoost's passive OpenMP waiting).
 SET_ONCE_PER_PROCESS = frozenset(
-    {TEMPLATE_ENV, 'MLFLOW_HTTP_REQUEST_MAX_RETRIES', 'MLFLOW_HTTP_REQUEST_TIMEOUT', 'OMP_WAIT_POLICY'}
+    {
+        TEMPLATE_ENV,
+        MLFLOW_TEMPLATE_ENV,
+        'MLFLOW_HTTP_REQUEST_MAX_RETRIES',
+        'MLFLOW_HTTP_REQUEST_TIMEOUT',
+        'OMP_WAIT_POLICY',
+    }
 )
 
 

@@ -31,12 +31,17 @@ class RegistryError(TrackingError):
     taken for "no such model" or "no champion"; the message names the registry."""
 
 
-def mlflow_dir() -> Path:
-    return data_dir() / 'mlflow'
+def mlflow_dir(data_root: Optional[Path] = None) -> Path:
+    """The embedded store's folder under ``data_root`` (default: the project's data folder)."""
+    return (data_root or data_dir()) / 'mlflow'
+
+
+def embedded_database(data_root: Optional[Path] = None) -> Path:
+    return mlflow_dir(data_root) / 'mlflow.db'
 
 
 def tracking_uri() -> str:
-    return os.environ.get('MLFLOW_TRACKING_URI') or f'sqlite:///{mlflow_dir() / "mlflow.db"}'
+    return os.environ.get('MLFLOW_TRACKING_URI') or f'sqlite:///{embedded_database()}'
 
 
 def shown_uri(uri: str) -> str:
@@ -109,7 +114,7 @@ def connect() -> str:
     from mlflow.tracking import MlflowClient
 
     uri = tracking_uri()
-    embedded = uri == f'sqlite:///{mlflow_dir() / "mlflow.db"}'
+    embedded = uri == f'sqlite:///{embedded_database()}'
     if embedded:
         mlflow_dir().mkdir(parents=True, exist_ok=True)
     os.environ.setdefault('MLFLOW_HTTP_REQUEST_MAX_RETRIES', '1')
