@@ -25,7 +25,7 @@ from typing import Callable, Dict, List, Optional
 import requests
 
 from mlops.utils.paths import REPO_ROOT
-from testkit.commands import run_ok
+from testkit.commands import run_command, run_ok
 from testkit.mage_database import seeded
 from testkit.mlflow_database import seeded_store
 
@@ -244,8 +244,20 @@ class PostgresServer:
         self.server.__enter__()
 
     def stop(self) -> None:
-        """Shut the server down (its data stays) as a container stop does: SIGTERM."""
-        self.server.__exit__()
+        """Shut the server down (its data stays) as a container stop does: a fast shutdown (the
+        postgres image's STOPSIGNAL is SIGINT: clients disconnected, a shutdown checkpoint
+        written), waited for by ``pg_ctl`` until the postmaster is gone. A SIGTERM to ``runuser``
+        is no stop: PostgreSQL's smart shutdown waits for its clients, ``runuser`` kills it after
+        2 s, and the killed postmaster's lock file (its pid a zombie of this process) makes the
+        next start on the same folder exit at once."""
+        run_command(
+            self._as_owner(
+                [str(self.bin / 'pg_ctl'), 'stop', '-D', str(self.dir / 'data'), '-m', 'fast', '-w', '-t', '120']
+            ),
+            cwd=self.dir,
+            timeout=180,
+        )
+        self.server.__exit__()  # runuser, ended with its postmaster (or whatever a failed stop left)
 
     def start(self) -> None:
         """Start it again on the same data folder and port."""
@@ -253,7 +265,7 @@ class PostgresServer:
 
     def __exit__(self, *exc) -> None:
         if self.server:
-            self.server.__exit__()
+            self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
