@@ -230,9 +230,14 @@ def run_status(run) -> str:
 
 
 def stop_run(run) -> None:
-    """End an active run as the UI's cancel does: block runs cancelled, jobs killed."""
+    """End an active run as the UI's cancel does: block runs cancelled, jobs killed. The
+    session's transaction is rolled back first: a stop often follows a signal that interrupted a
+    query (SIGTERM raises inside SQLAlchemy's fetch), which leaves the session unusable until
+    then, and the run would stay ``running``."""
+    from mage_ai.orchestration.db import db_connection
     from mage_ai.orchestration.pipeline_scheduler import stop_pipeline_run
 
+    db_connection.session.rollback()
     stop_pipeline_run(run)
 
 
