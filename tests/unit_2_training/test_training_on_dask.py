@@ -125,15 +125,16 @@ def test_the_documented_default_a_local_cluster_per_block_prepares_and_trains_sk
     tmp_path, shared_data, pandas_rmse, monkeypatch
 ):
     """``compute=dask`` with no ``DASK_SCHEDULER_ADDRESS``, as the docs' default: each block starts
-    a LocalCluster of its own. Data preparation, the training set and sklearn training through
-    Mage; the version registered predicts the validation trips computed here from the data."""
+    a LocalCluster of its own. The training set (data_preparation's own blocks: unit_2's are links
+    to them) and sklearn training through Mage; the version registered predicts the validation
+    trips computed here from the data."""
     monkeypatch.delenv('DASK_SCHEDULER_ADDRESS', raising=False)
     result = run_chain(
         tmp_path,
         '--source',
         str(shared_data),
         '--pipelines',
-        'data_preparation,prepare_training_set,sklearn_training',
+        'prepare_training_set,sklearn_training',
         '--set',
         'compute=dask',
         '--set',
@@ -144,8 +145,8 @@ def test_the_documented_default_a_local_cluster_per_block_prepares_and_trains_sk
     )
     assert result.returncode == 0, result.stderr[-3000:]
     _, records, training_rows, features, _ = pandas_rmse
-    preparation, training_set, line = summaries(result)
-    assert preparation['X_train'] == training_set['X_train'] == [training_rows, features]
+    training_set, line = summaries(result)
+    assert training_set['X_train'] == [training_rows, features]
     assert [p.name for p in (tmp_path / 'data' / 'partitions').iterdir()]  # the months went to the workers' files
     [model] = line['models']
     with embedded_store(tmp_path / 'data', MODEL):

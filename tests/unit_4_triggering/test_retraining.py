@@ -9,7 +9,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from mlops.utils.triggering.mage_api import MageApiError, MageClient
-from testkit.chain import QUICK_XGBOOST, run_chain, settings
+from testkit.chain import QUICK_XGBOOST, run_chain
 from testkit.registered import embedded_store
 from testkit.servers import mage_server, owner_client, signed_in_env
 from tests.sources import link_month, months_folder
@@ -35,7 +35,7 @@ def retraining(tmp_path_factory, shared_data):
         '--source',
         str(source),
         '--pipelines',
-        'prepare_training_set,sklearn_training,xgboost_training',
+        'prepare_training_set,sklearn_training',  # a champion to compare with: the linear model
         '--set',
         'start_month=2023-01',
         '--set',
@@ -46,7 +46,6 @@ def retraining(tmp_path_factory, shared_data):
         'models=linear_model.LinearRegression',
         '--set',
         'max_evaluations=1',
-        *settings(QUICK_XGBOOST),
         timeout=1800,
     )
     assert result.returncode == 0, result.stderr[-3000:]
