@@ -1,7 +1,8 @@
 """The retraining story through a running Mage server (auth on, 127.0.0.1): a source with
 2023-01..03 and a champion trained on it; nothing new -> completes and says why; 2023-04 added
 -> the retraining run registers new versions and the alias follows the registry rule; again ->
-nothing; a missing source -> the run fails naming it, the champion untouched."""
+nothing; an unreadable new month -> the child that reads it fails, and the run fails naming it
+and its error; a missing source -> the run fails naming it; the champion untouched by both."""
 
 from __future__ import annotations
 
@@ -112,6 +113,25 @@ def test_a_new_month_retrains_and_the_alias_follows_the_rule(retraining, shared_
     again = retrain_now(client, SMALL_TRAINING)
     assert again['retrained'] is False and again['message'].startswith('no new month after 2023-04')
     assert versions(registry_client).keys() == set(before) | set(new)
+
+
+def test_a_child_that_fails_fails_the_run_naming_it_and_its_error(retraining):
+    root, source, client = retraining
+    registry_client = MlflowClient()
+    champion = registry_client.get_model_version_by_alias(MODEL, 'champion').version
+    count = len(versions(registry_client))
+    corrupt = source / 'taxi' / 'green' / '2023' / '05.parquet'  # a new month the training set cannot read
+    corrupt.write_bytes(b'not a parquet file')
+    try:
+        with pytest.raises(MageApiError) as failed:
+            retrain_now(client, SMALL_TRAINING)
+    finally:
+        corrupt.unlink()
+    message = str(failed.value)
+    assert 'unit_2_training/prepare_training_set failed (' in message and '05.parquet' in message, message
+    assert f'version {champion} stays champion' in message, message
+    assert registry_client.get_model_version_by_alias(MODEL, 'champion').version == champion
+    assert len(versions(registry_client)) == count
 
 
 def test_a_missing_source_fails_the_run_naming_it(retraining, tmp_path):

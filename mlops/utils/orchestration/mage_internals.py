@@ -374,3 +374,28 @@ def run_failure(run_id: int) -> Tuple[str, str]:
         return '', ''
     kept = [(br.metrics or {}).get('error') for br in run.failed_block_runs or []]
     return failed_block_errors(run), json.dumps(kept, default=str)
+
+
+# What Mage's scheduler logs for every run as a matter of course (``scheduler.log``).
+ROUTINE_SCHEDULER_MESSAGES = (' is alive.', ') completes.', 'Execute PipelineRun ')
+
+
+def scheduler_note(run) -> str:
+    """The last thing Mage's scheduler logged about ``run`` beyond its routine, such as why it
+    cancelled the run (``Memory usage across all pipeline runs has reached ...``); '' when
+    nothing else was logged or the log cannot be read."""
+    import json
+
+    try:
+        content = run.logs[1].get('content') or ''  # [pipeline.log, scheduler.log]
+    except Exception:  # logs are best effort; the status is what counts
+        return ''
+    for line in reversed(content.splitlines()):
+        _, _, record = line.partition(' ')
+        try:
+            message = str(json.loads(record).get('message') or '')
+        except (ValueError, AttributeError):
+            continue
+        if message and not any(routine in message for routine in ROUTINE_SCHEDULER_MESSAGES):
+            return message
+    return ''

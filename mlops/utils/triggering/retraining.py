@@ -129,7 +129,8 @@ def run_child_in_mage(step: Step, variables: Dict[str, Any], timeout: float) -> 
     if status == 'completed':
         result.update(summarize(result))
     else:
-        result['error'] = mage.failed_block_errors(run) or status
+        # the failed blocks' errors, else what Mage's scheduler said (a run it cancelled itself)
+        result['error'] = mage.run_failure(run.id)[0] or mage.scheduler_note(run) or status
     del result['execution_partition'], result['started_at']
     return result
 
