@@ -15,6 +15,7 @@ from mlops.utils.orchestration.workarounds import (
     data_product_schedules,
     failure_alert_details,
     fork_safety,
+    memory_reading,
     migrated_before_owner,
     owner_password,
     pipeline_home,
@@ -45,6 +46,7 @@ def install_workarounds() -> None:
     sqlite_busy_timeout.install_sqlite_busy_timeout()
     pipeline_home.install_pipeline_home()
     scheduler_wakeup.install_scheduler_wakeup()
+    memory_reading.install_memory_reading()
     trigger_token_out_of_code.install_trigger_token_out_of_code()
     web_origin.install_web_origin()  # also checks MLOPS_ALLOWED_HOSTS/_ORIGINS, MAGE_PUBLIC_HOST
     migrated_before_owner.install_migrated_before_owner()
