@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import sys
+import tempfile
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, ContextManager, Iterator, Optional
@@ -86,20 +88,27 @@ def local_cluster(workers: int = LOCAL_WORKERS) -> Iterator['distributed.LocalCl
     # restarting a worker spawn it again).
     project = str(project_root())
     sys.path.insert(0, project)
+    # The workers' scratch (spilled data, their lock files) in a folder of the cluster's own,
+    # removed with it: distributed's default, TMPDIR/dask-scratch-space, keeps its locks for ever.
+    scratch = tempfile.mkdtemp(prefix='mlops-dask-')
     try:
-        with LocalCluster(
-            n_workers=workers,
-            threads_per_worker=1,
-            processes=True,
-            host='127.0.0.1',
-            dashboard_address='127.0.0.1:0',  # its HTTP server always starts: a free loopback port, never 8787
-            silence_logs=logging.WARNING,
-        ) as cluster:
+        with (
+            dask.config.set({'temporary-directory': scratch}),
+            LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                host='127.0.0.1',
+                dashboard_address='127.0.0.1:0',  # its HTTP server always starts: a free loopback port, never 8787
+                silence_logs=logging.WARNING,
+            ) as cluster,
+        ):
             put_back()
             yield cluster
     finally:
         put_back()  # a nanny that restarted its worker wrote them again
         sys.path.remove(project)
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def project_root() -> Path:

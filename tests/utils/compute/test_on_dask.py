@@ -4,6 +4,7 @@ matrices as the pandas path on real months, XGBoost within 0.5 % of its RMSE, an
 from __future__ import annotations
 
 import os
+import tempfile
 import threading
 import time
 from collections import defaultdict
@@ -198,6 +199,19 @@ def test_a_local_cluster_gives_its_thread_settings_to_its_workers_alone(monkeypa
         assert dict(os.environ) == before
     assert list(in_workers.values()) == ['1']
     assert dict(os.environ) == before
+
+
+def test_a_local_cluster_leaves_nothing_in_tmpdir(tmp_path, monkeypatch):
+    from distributed import Client
+
+    monkeypatch.setenv('TMPDIR', str(tmp_path))
+    monkeypatch.setattr(tempfile, 'tempdir', None)  # read TMPDIR again
+    with local_cluster(1) as started, Client(started) as client:
+        scratch = client.run(lambda dask_worker: dask_worker.local_directory)
+        during = sorted(p.name for p in tmp_path.iterdir())
+    assert all(str(folder).startswith(str(tmp_path)) for folder in scratch.values()), scratch
+    assert during and all(name.startswith('mlops-dask-') for name in during), during
+    assert sorted(tmp_path.iterdir()) == []
 
 
 def test_an_unreachable_scheduler_is_named(monkeypatch):
