@@ -16,7 +16,7 @@ on unit_1), with its scheduler and time triggers, on the same state:
   pipelines: Triggers, Runs, Dashboard, editor) finds no error text and every chart drawn, with
   unit_1 active (screenshots kept);
 - a runner started while the server runs hands its run to the server's scheduler;
-- SIGTERM to the server's main process stops every process it started.
+- SIGTERM to the server's main process stops every process it started and leaves its TMPDIR empty.
 
 Why it is this long: the platform is started once, as the README says (the main job, then one
 server), and every way of using it is checked against that one start; split into files, each would
@@ -136,7 +136,9 @@ def platform(tmp_path_factory, shared_data):
         'DEFAULT_OWNER_PASSWORD': '',
         'REQUIRE_USER_AUTHENTICATION': '1',
         'MLOPS_TIME_TRIGGERS': 'on',
+        'TMPDIR': str(root / 'server-tmp'),  # its own: what a stop leaves there is the server's
     }
+    (root / 'server-tmp').mkdir()
     start = the_command(commands, './scripts/start.sh')
     with mage_server(root, env=env, repo=repo, command=start) as server:  # MAGE_DATA_DIR = root/mage, as the main job's
         # What start.sh wrote for this install (<state>/owner-credentials), as every client reads it.
@@ -671,11 +673,17 @@ def test_a_runner_started_beside_the_server_hands_it_the_run(platform):
 
 
 def test_sigterm_to_the_main_process_stops_all_of_it(platform):
-    """As a process supervisor stops it: one SIGTERM to the main process, not its group."""
+    """As a process supervisor stops it: one SIGTERM to the main process, not its group; and
+    what the server kept in its TMPDIR (the job queue manager's ``pymp-*`` folder, the editor
+    kernel's connection file) goes with it."""
     main = psutil.Process(platform.server.process.pid)
     children = main.children(recursive=True)
     assert children, 'the server runs a scheduler and a job queue in child processes'
+    temporary = Path(platform.env['TMPDIR'])
+    kept = sorted(p.name for p in temporary.iterdir())
+    assert any(name.startswith('pymp-') for name in kept), kept  # so the check below can fail
     os.kill(main.pid, signal.SIGTERM)
     platform.server.process.wait(timeout=60)
     _, alive = psutil.wait_procs(children, timeout=30)
     assert not alive, [(p.pid, p.cmdline()) for p in alive]
+    assert sorted(p.name for p in temporary.iterdir()) == [], kept
