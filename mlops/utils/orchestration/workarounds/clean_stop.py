@@ -26,7 +26,10 @@ from mlops.utils.orchestration.process_tree import EXIT_CODE, end_children
 
 
 def _stop(signum: int, frame: Optional[FrameType]) -> None:
-    folders = multiprocessing_folders()  # before the processes that listen in them are gone
+    try:
+        folders = multiprocessing_folders()  # before the processes that listen in them are gone
+    except Exception:  # the stop matters more than the clean-up
+        folders = []
     end_children()
     remove_kernel_connection_files()
     for folder in folders:
