@@ -3,8 +3,6 @@ matrices as the pandas path on real months, XGBoost within 0.5 % of its RMSE, an
 
 from __future__ import annotations
 
-import os
-import tempfile
 import threading
 import time
 from collections import defaultdict
@@ -15,8 +13,7 @@ import psutil
 import pytest
 import scipy.sparse
 
-from mlops.utils.compute import cluster as cluster_module
-from mlops.utils.compute.cluster import ClusterError, dask_client, local_cluster
+from mlops.utils.compute.cluster import dask_client
 from mlops.utils.compute.partitions import Rows, gathered, to_output
 from mlops.utils.data_preparation.checks import check_invariants, check_seed_shapes
 from mlops.utils.data_preparation.config import pipeline_variables
@@ -36,7 +33,7 @@ from mlops.utils.models.families import sklearn_family, xgboost_family
 from mlops.utils.models.metrics import regression_metrics
 from mlops.utils.models.training_data import TrainingData, unpack_training_set
 from mlops.utils.models.tuning import evaluate
-from testkit.servers import dask_cluster, free_port
+from testkit.servers import dask_cluster
 
 pytestmark = pytest.mark.slow
 # Fixed parameters for both paths (the XGBoost family's own fixed settings plus these).
@@ -185,42 +182,6 @@ def test_the_same_data_and_parameters_give_the_same_booster_wherever_the_schedul
     assert any(not np.array_equal(left_there[0], other) for other in left_there[1:])
     assert all(np.array_equal(pinned[0], other) for other in pinned[1:])
     assert np.array_equal(pinned[0], left_there[0])  # pinned is round robin in rank order
-
-
-def test_a_local_cluster_gives_its_thread_settings_to_its_workers_alone(monkeypatch):
-    """distributed writes the workers' OMP_NUM_THREADS=1 (and the like) into the process that
-    starts them; every process started after would inherit one OpenMP thread."""
-    from distributed import Client
-
-    monkeypatch.delenv('OMP_NUM_THREADS', raising=False)
-    before = dict(os.environ)
-    with local_cluster(1) as started, Client(started) as client:
-        in_workers = client.run(lambda: os.environ.get('OMP_NUM_THREADS'))
-        assert dict(os.environ) == before
-    assert list(in_workers.values()) == ['1']
-    assert dict(os.environ) == before
-
-
-def test_a_local_cluster_leaves_nothing_in_tmpdir(tmp_path, monkeypatch):
-    from distributed import Client
-
-    monkeypatch.setenv('TMPDIR', str(tmp_path))
-    monkeypatch.setattr(tempfile, 'tempdir', None)  # read TMPDIR again
-    with local_cluster(1) as started, Client(started) as client:
-        scratch = client.run(lambda dask_worker: dask_worker.local_directory)
-        during = sorted(p.name for p in tmp_path.iterdir())
-    assert all(str(folder).startswith(str(tmp_path)) for folder in scratch.values()), scratch
-    assert during and all(name.startswith('mlops-dask-') for name in during), during
-    assert sorted(tmp_path.iterdir()) == []
-
-
-def test_an_unreachable_scheduler_is_named(monkeypatch):
-    monkeypatch.setattr(cluster_module, 'CONNECT_SECONDS', 2)
-    address = f'tcp://127.0.0.1:{free_port()}'
-    monkeypatch.setenv('DASK_SCHEDULER_ADDRESS', address)
-    with pytest.raises(ClusterError, match=f'no Dask scheduler answered at {address} \\(DASK_SCHEDULER_ADDRESS\\)'):
-        with dask_client():
-            pass
 
 
 def test_a_preparation_without_its_manifest_is_never_read(dask_path, tmp_path):
